@@ -1,0 +1,66 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The compiler holds the layers: every target below lists exactly what it may import.
+// Domain imports nothing but Foundation; Ports only Domain; Application only Domain and
+// Ports. A driver type (PostgresNIO, NIO, a C shim) cannot cross a port, because those
+// targets cannot even name it. `scripts/check-layers.sh` checks this in CI as well.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "cloudtask",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Domain", targets: ["Domain"]),
+        .library(name: "Ports", targets: ["Ports"]),
+        .library(name: "Application", targets: ["Application"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "Domain", swiftSettings: strictSettings),
+        .target(name: "Ports", dependencies: ["Domain"], swiftSettings: strictSettings),
+        .target(name: "Application", dependencies: ["Domain", "Ports"], swiftSettings: strictSettings),
+        .target(
+            name: "Infrastructure",
+            dependencies: [
+                "Domain", "Ports", "Application",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ContractTestSupport",
+            dependencies: ["Domain", "Ports"],
+            path: "Tests/ContractTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ApplicationTests",
+            dependencies: ["Domain", "Ports", "Application", "Infrastructure"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ContractTests",
+            dependencies: ["Domain", "Ports", "Infrastructure", "ContractTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "InfrastructureTests",
+            dependencies: ["Domain", "Ports", "Application", "Infrastructure"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,33 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// Replaces the caller's password after checking the current one, and ends every
+/// other session of the account (whoever else held it is out).
+public struct ChangePassword: Sendable {
+    let users: any UserRepository
+    let hasher: any PasswordHasher
+    let revoker: SessionRevoker
+    let clock: any Clock
+
+    public init(users: any UserRepository, sessions: any SessionStore, denylist: any TokenDenylist,
+                hasher: any PasswordHasher, clock: any Clock, settings: AuthSettings) {
+        self.users = users
+        self.hasher = hasher
+        self.revoker = SessionRevoker(sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
+        self.clock = clock
+    }
+
+    public func callAsFunction(caller: AccessClaims, currentPassword: String, newPassword: String) async throws {
+        let password: Password
+        do { password = try Password(newPassword, field: "new_password") } catch { throw UseCaseError.invalid(error) }
+        guard let user = try await users.user(id: caller.userID) else { throw UseCaseError.unauthenticated }
+        guard try await hasher.verify(currentPassword, against: user.passwordHash) else {
+            throw UseCaseError.unauthenticated
+        }
+        let hash = try await hasher.hash(password)
+        let now = clock.now()
+        try await users.updatePasswordHash(hash, for: user.id, at: now)
+        try await revoker.revokeAll(of: user.id, except: caller.sessionID, reason: .passwordChange, now: now)
+    }
+}

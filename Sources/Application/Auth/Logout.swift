@@ -1,0 +1,39 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// Ends the caller's session (and the session of a refresh token the caller also
+/// holds), or every session of the caller.
+public struct Logout: Sendable {
+    let sessions: any SessionStore
+    let minter: any RefreshTokenMinter
+    let denylist: any TokenDenylist
+    let revoker: SessionRevoker
+    let clock: any Clock
+
+    public init(sessions: any SessionStore, denylist: any TokenDenylist, minter: any RefreshTokenMinter,
+                clock: any Clock, settings: AuthSettings) {
+        self.sessions = sessions
+        self.minter = minter
+        self.denylist = denylist
+        self.revoker = SessionRevoker(sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
+        self.clock = clock
+    }
+
+    public func callAsFunction(caller: AccessClaims, refreshToken: String?, all: Bool) async throws {
+        let now = clock.now()
+        if all {
+            try await revoker.revokeAll(of: caller.userID, except: nil, reason: .logout, now: now)
+        } else {
+            try await revoker.revoke(caller.sessionID, reason: .logout, now: now)
+            // Another session's refresh token is revoked only if it is the caller's own:
+            // a stolen access token must not let anyone end a stranger's session.
+            if let refreshToken, let hash = minter.hash(refreshToken),
+               let other = try await sessions.session(token: hash), other.userID == caller.userID,
+               other.id != caller.sessionID {
+                try await revoker.revoke(other.id, reason: .logout, now: now)
+            }
+        }
+        try? await denylist.revoke(tokenID: caller.tokenID, until: caller.expiresAt)
+    }
+}

@@ -1,0 +1,60 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// The results processor's work: applies a batch of worker reports to the jobs in one
+/// transaction, through the state machine. Duplicates and stale reports change
+/// nothing; a failed attempt with attempts left is rescheduled with backoff; a job
+/// whose workers keep dying fails `worker_lost`, and its last run is told to stop.
+public struct RecordJobEvents: Sendable {
+    let jobs: any JobRepository
+    let cache: JobCache
+    let outboxSignal: any OutboxSignal
+    let clock: any Clock
+    let ids: any IDGenerator
+    let random: any RandomSource
+    let backoff: Backoff
+
+    public init(jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock,
+                ids: any IDGenerator, random: any RandomSource, backoff: Backoff) {
+        self.jobs = jobs
+        self.cache = JobCache(cache: cache)
+        self.outboxSignal = outboxSignal
+        self.clock = clock
+        self.ids = ids
+        self.random = random
+        self.backoff = backoff
+    }
+
+    /// Returns each event's effect, in the order given.
+    @discardableResult
+    public func callAsFunction(_ events: [JobEvent]) async throws -> [EventEffect] {
+        guard !events.isEmpty else { return [] }
+        let now = clock.now()
+        let (effects, changed, broadcast) = try await jobs.update(Set(events.map(\.jobID))) { [random, backoff, ids] changes in
+            var effects: [EventEffect] = []
+            var broadcast = false
+            for event in events {
+                guard var job = changes.jobs[event.jobID] else {
+                    effects.append(.ignored(.unexpected))
+                    continue
+                }
+                let effect = job.apply(event, now: now) { attempt in
+                    backoff.delay(afterAttempt: attempt, jitter: random.unitInterval())
+                }
+                changes.jobs[event.jobID] = job
+                changes.recordOutput(for: job.id, reset: effect.resetsOutput, append: effect.appendedOutput)
+                if effect == .workerLost {
+                    changes.outbox.append(.stop(StopRequest(eventID: ids.next(), jobID: job.id, occurredAt: now)))
+                    broadcast = true
+                }
+                effects.append(effect)
+            }
+            let changed = effects.contains(where: \.changedJob) ? Array(changes.jobs.values) : []
+            return (effects, changed, broadcast)
+        }
+        if broadcast { outboxSignal.outboxChanged() }
+        for job in changed { await cache.invalidate(job) }
+        return effects
+    }
+}

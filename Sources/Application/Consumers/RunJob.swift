@@ -1,0 +1,127 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// The executor's work for one dispatch: refuse it if it was stopped or is not
+/// allowed here, report `started`, run the program while sending its output about
+/// every `flushInterval` and watching for a stop, then report how it ended.
+/// The caller acknowledges the message only after `.reported`; on `.abandoned`
+/// (the worker is shutting down) it leaves it for another worker.
+public struct RunJob: Sendable {
+    let events: any JobEventPublisher
+    let stopSignal: any StopSignal
+    let stops: StopRegistry
+    let runner: any ProcessRunner
+    let clock: any Clock
+    let ids: any IDGenerator
+    let allowlist: CommandAllowlist
+    let workerID: String
+    let flushInterval: Duration
+
+    public init(events: any JobEventPublisher, stopSignal: any StopSignal, stops: StopRegistry, runner: any ProcessRunner,
+                clock: any Clock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
+                flushInterval: Duration = .seconds(1)) {
+        self.events = events
+        self.stopSignal = stopSignal
+        self.stops = stops
+        self.runner = runner
+        self.clock = clock
+        self.ids = ids
+        self.allowlist = allowlist
+        self.workerID = workerID
+        self.flushInterval = flushInterval
+    }
+
+    public enum Disposition: Hashable, Sendable {
+        /// The outcome was reported and confirmed: acknowledge the dispatch.
+        case reported(RunOutcome)
+        /// Shutdown interrupted the run: leave the dispatch for another worker.
+        case abandoned
+    }
+
+    public func callAsFunction(_ dispatch: JobDispatch) async throws -> Disposition {
+        if await stopRequested(dispatch.jobID) {
+            return try await report(dispatch, .cancelled(exitCode: nil), output: OutputChunk())
+        }
+        guard allowlist.allows(dispatch.command) else {
+            let failure = JobFailure(code: .spawnFailed, message: "command '\(dispatch.command)' is not allowed on this worker")
+            return try await report(dispatch, .failed(exitCode: nil, failure: failure), output: OutputChunk())
+        }
+        try await publish(dispatch, .started)
+
+        let buffer = OutputBuffer()
+        let stoppedByRequest = Flag()
+        let spec = ProcessSpec(command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds)
+        let termination = await withTaskGroup(of: ProcessTermination?.self) { group in
+            group.addTask { [runner] in await runner.run(spec) { await buffer.append($0) } }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: flushInterval)
+                    if Task.isCancelled { break }
+                    let chunk = await buffer.take()
+                    if !chunk.isEmpty { try? await publish(dispatch, .output(chunk)) }
+                    if await stopRequested(dispatch.jobID) {
+                        await stoppedByRequest.set()
+                        return nil
+                    }
+                }
+                return nil
+            }
+            var result: ProcessTermination?
+            while let next = await group.next() {
+                if let next {
+                    result = next
+                    group.cancelAll()
+                } else if result == nil, await stoppedByRequest.isSet {
+                    group.cancelAll()
+                }
+            }
+            return result ?? .stopped
+        }
+        let rest = await buffer.take()
+        guard let outcome = await outcome(of: termination, dispatch: dispatch, stopped: stoppedByRequest.isSet) else {
+            return .abandoned
+        }
+        return try await report(dispatch, outcome, output: rest)
+    }
+
+    private func outcome(of termination: ProcessTermination, dispatch: JobDispatch, stopped: Bool) async -> RunOutcome? {
+        switch termination {
+        case .exited(0):
+            return .succeeded
+        case .exited(let code):
+            return .failed(exitCode: Int(code), failure: JobFailure(code: .nonzeroExit, message: "exited with status \(code)"))
+        case .signalled(let signal):
+            return .failed(exitCode: nil, failure: JobFailure(code: .nonzeroExit, message: "killed by signal \(signal)"))
+        case .timedOut:
+            return .failed(exitCode: nil, failure: JobFailure(code: .timeout, message: "ran longer than \(dispatch.timeoutSeconds) seconds"))
+        case .spawnFailed(let reason):
+            return .failed(exitCode: nil, failure: JobFailure(code: .spawnFailed, message: reason))
+        case .stopped:
+            return stopped ? .cancelled(exitCode: nil) : nil
+        }
+    }
+
+    private func stopRequested(_ job: JobID) async -> Bool {
+        if await stops.contains(job) { return true }
+        // Without Redis the broadcast alone carries stops; the marker is a fast path.
+        return (try? await stopSignal.isMarked(job)) ?? false
+    }
+
+    private func report(_ dispatch: JobDispatch, _ outcome: RunOutcome, output: OutputChunk) async throws -> Disposition {
+        try await publish(dispatch, .finished(outcome, output: output))
+        return .reported(outcome)
+    }
+
+    private func publish(_ dispatch: JobDispatch, _ kind: JobEvent.Kind) async throws {
+        try await events.publish(JobEvent(
+            eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
+            occurredAt: clock.now(), kind: kind))
+    }
+}
+
+/// A one-way latch shared between the tasks of one run.
+actor Flag {
+    private(set) var isSet = false
+    func set() { isSet = true }
+}

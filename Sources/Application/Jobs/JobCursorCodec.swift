@@ -1,0 +1,26 @@
+import Domain
+import Foundation
+import Ports
+
+/// Turns a list position into the opaque `cursor` string clients pass back, and back
+/// again. Clients must not build cursors; anything that does not decode is a `400`.
+enum JobCursorCodec {
+    static func encode(_ cursor: JobCursor) -> String {
+        let millis = Int64((cursor.createdAt.timeIntervalSince1970 * 1000).rounded())
+        let text = "1:\(millis):\(cursor.id)"
+        return Data(text.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> JobCursor? {
+        guard !text.isEmpty, text.utf8.count <= 128 else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
+        let parts = plain.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "1", let millis = Int64(parts[1]), millis >= 0,
+              let uuid = UUID(canonical: parts[2]) else { return nil }
+        return JobCursor(createdAt: Date(timeIntervalSince1970: Double(millis) / 1000), id: JobID(uuid))
+    }
+}

@@ -1,0 +1,24 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// The failures a use case reports, in the vocabulary of the API contract. The HTTP
+/// layer maps each to one status in one place; anything else is an internal error.
+public enum UseCaseError: Error, Hashable, Sendable {
+    /// The input breaks a rule (400).
+    case invalid(ValidationFailure)
+    /// Bad credentials, or a token that is missing, malformed, expired or revoked (401).
+    case unauthenticated
+    /// The caller's role may never do this (403).
+    case forbidden(String)
+    /// Absent, or someone else's (404).
+    case notFound
+    /// The resource's state forbids it (409).
+    case conflict(String)
+    /// A policy of this deployment forbids it (422).
+    case unprocessable(String)
+
+    static func invalid(field: String, _ message: String) -> UseCaseError {
+        .invalid(ValidationFailure(field: field, message))
+    }
+}

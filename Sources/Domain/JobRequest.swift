@@ -1,0 +1,77 @@
+public import Foundation
+
+/// The limits a submitted command line must respect. They bound what a job costs to
+/// store and to ship through the queue.
+public enum JobLimits {
+    public static let maxArguments = 64
+    public static let maxArgumentBytes = 4 * 1024
+    public static let maxTotalArgumentBytes = 64 * 1024
+    public static let maxCommandBytes = 255
+    public static let priorities = 0...9
+    public static let timeoutSeconds = 1...3600
+    public static let attempts = 1...10
+    public static let defaultTimeoutSeconds = 300
+    public static let defaultMaxAttempts = 1
+    public static let defaultPriority = 0
+}
+
+/// A validated job submission, with every default applied. Two requests are "the
+/// same" for `Idempotency-Key` purposes when their `JobRequest`s are equal, so a client
+/// that spells a default out and one that omits it make the same request.
+public struct JobRequest: Hashable, Sendable, Codable {
+    public let command: String
+    public let args: [String]
+    public let priority: Int
+    /// `nil` means "as soon as possible".
+    public let runAt: Date?
+    public let timeoutSeconds: Int
+    public let maxAttempts: Int
+
+    public init(
+        command: String, args: [String] = [], priority: Int? = nil, runAt: Date? = nil,
+        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil
+    ) throws(ValidationFailure) {
+        var problems = ValidationCollector()
+        if command.isEmpty || command.utf8.count > JobLimits.maxCommandBytes {
+            problems.add("command", "must be 1 to \(JobLimits.maxCommandBytes) bytes")
+        } else if command.containsNUL {
+            problems.add("command", "must not contain NUL characters")
+        } else if command.contains("/") {
+            problems.add("command", "must be a program name, not a path")
+        }
+        if args.count > JobLimits.maxArguments {
+            problems.add("args", "must have at most \(JobLimits.maxArguments) items")
+        }
+        if let index = args.firstIndex(where: { $0.utf8.count > JobLimits.maxArgumentBytes }) {
+            problems.add("args[\(index)]", "must be at most \(JobLimits.maxArgumentBytes) bytes")
+        }
+        if args.reduce(0, { $0 + $1.utf8.count }) > JobLimits.maxTotalArgumentBytes {
+            problems.add("args", "must be at most \(JobLimits.maxTotalArgumentBytes) bytes in all")
+        }
+        if let index = args.firstIndex(where: \.containsNUL) {
+            problems.add("args[\(index)]", "must not contain NUL characters")
+        }
+        let priority = priority ?? JobLimits.defaultPriority
+        if !JobLimits.priorities.contains(priority) { problems.add("priority", "must be 0 to 9") }
+        let timeout = timeoutSeconds ?? JobLimits.defaultTimeoutSeconds
+        if !JobLimits.timeoutSeconds.contains(timeout) { problems.add("timeout_seconds", "must be 1 to 3600") }
+        let attempts = maxAttempts ?? JobLimits.defaultMaxAttempts
+        if !JobLimits.attempts.contains(attempts) { problems.add("max_attempts", "must be 1 to 10") }
+        try problems.throwIfAny()
+
+        self.command = command
+        self.args = args
+        self.priority = priority
+        // Stored times keep millisecond precision, as the API writes them.
+        self.runAt = runAt.map(Date.truncatedToMilliseconds)
+        self.timeoutSeconds = timeout
+        self.maxAttempts = attempts
+    }
+}
+
+extension Date {
+    /// The API's times carry milliseconds; storing more would make a round trip unequal.
+    public static func truncatedToMilliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+}

@@ -1,0 +1,29 @@
+/// Where a job is in its life. `succeeded`, `failed` and `cancelled` are final and
+/// absorbing: nothing moves a job out of them.
+public enum JobStatus: String, Sendable, Codable, CaseIterable {
+    case scheduled, queued, running, succeeded, failed, cancelled
+
+    public var isFinal: Bool {
+        switch self {
+        case .succeeded, .failed, .cancelled: true
+        case .scheduled, .queued, .running: false
+        }
+    }
+}
+
+/// Why a job failed or was cancelled.
+public struct JobFailure: Hashable, Sendable, Codable {
+    public enum Code: String, Hashable, Sendable, Codable, CaseIterable {
+        case nonzeroExit = "nonzero_exit", timeout, spawnFailed = "spawn_failed"
+        case workerLost = "worker_lost", stopped
+    }
+
+    public let code: Code
+    public let message: String
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static let stoppedByRequest = JobFailure(code: .stopped, message: "stopped on request")
+}

@@ -1,0 +1,54 @@
+public import Domain
+
+/// One message handed to a consumer, to be settled exactly once.
+public struct Delivery<Message: Sendable>: Sendable {
+    public enum Settlement: Sendable {
+        case ack
+        /// Give it back to the broker for another consumer.
+        case requeue
+        /// Dead-letter it: it can never be processed.
+        case reject
+    }
+
+    public let message: Message
+    /// The broker delivered it before (to a consumer that did not settle it).
+    public let redelivered: Bool
+    private let settle: @Sendable (Settlement) async throws -> Void
+
+    public init(message: Message, redelivered: Bool, settle: @escaping @Sendable (Settlement) async throws -> Void) {
+        self.message = message
+        self.redelivered = redelivered
+        self.settle = settle
+    }
+
+    public func ack() async throws { try await settle(.ack) }
+    public func requeue() async throws { try await settle(.requeue) }
+    public func reject() async throws { try await settle(.reject) }
+}
+
+/// Publishes what the outbox relay takes out of the outbox. Returns only once the
+/// broker has confirmed every message (persistent, publisher-confirmed).
+public protocol OutboxPublisher: Sendable {
+    func publish(_ messages: [OutboxMessage]) async throws
+}
+
+/// A worker's reports (`job.started`, `job.output`, `job.finished`), confirmed.
+public protocol JobEventPublisher: Sendable {
+    func publish(_ event: JobEvent) async throws
+}
+
+/// The executor's intake: dispatches, at most `prefetch` unsettled at a time, highest
+/// priority first. Messages that cannot be parsed are dead-lettered by the adapter.
+public protocol JobDispatchSource: Sendable {
+    func dispatches(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobDispatch>, any Error>
+}
+
+/// The results processor's intake.
+public protocol JobEventSource: Sendable {
+    func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error>
+}
+
+/// Stop requests broadcast to every worker (each worker has its own subscription).
+public protocol StopRequestSource: Sendable {
+    func stopRequests() async throws -> AsyncThrowingStream<StopRequest, any Error>
+}

@@ -1,0 +1,91 @@
+public import Domain
+public import Foundation
+
+/// Which jobs to list: one owner's (or everyone's), optionally one status, newest first.
+public struct JobQuery: Hashable, Sendable {
+    public let owner: UserID?
+    public let status: JobStatus?
+    public let limit: Int
+    /// Continue strictly after this position (exclusive).
+    public let after: JobCursor?
+
+    public init(owner: UserID?, status: JobStatus?, limit: Int, after: JobCursor?) {
+        self.owner = owner
+        self.status = status
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// A position in the newest-first order: (created_at, id), both descending. Jobs made
+/// after a page was read sort before it, so paging never skips or repeats one.
+public struct JobCursor: Hashable, Sendable {
+    public let createdAt: Date
+    public let id: JobID
+    public init(createdAt: Date, id: JobID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
+/// What a create led to.
+public enum JobCreation: Hashable, Sendable {
+    case created(Job)
+    /// The owner already used this idempotency key; here is that job.
+    case existing(Job)
+    /// The owner has `limit` unfinished jobs already.
+    case tooManyUnfinished(limit: Int)
+}
+
+/// Jobs loaded and locked for one transaction. Change `jobs` through the domain's
+/// transitions; record output and outbox messages alongside. The repository writes
+/// whatever changed, all or nothing.
+public struct JobChangeSet: Sendable {
+    public var jobs: [JobID: Job]
+    /// Output to add to each job's stored output, in order.
+    public var outputAppends: [(JobID, OutputChunk)] = []
+    /// Jobs whose stored output starts over (a new delivery began); applied before appends
+    /// recorded after it.
+    public var outputResets: [JobID] = []
+    /// Messages to publish once the transaction commits (through the outbox).
+    public var outbox: [OutboxMessage] = []
+
+    public init(jobs: [JobID: Job]) { self.jobs = jobs }
+
+    /// Records an output change in the order it happened.
+    public mutating func recordOutput(for id: JobID, reset: Bool, append chunk: OutputChunk?) {
+        if reset {
+            outputAppends.removeAll { $0.0 == id }
+            outputResets.append(id)
+        }
+        if let chunk { outputAppends.append((id, chunk)) }
+    }
+}
+
+/// Stores jobs and their output. Every change runs through `update`, inside one
+/// transaction with the rows locked, so concurrent consumers cannot regress a status.
+public protocol JobRepository: Sendable {
+    /// Inserts `job` (and, when it is queued, its dispatch into the outbox) in one
+    /// transaction. When the job carries an idempotency key the owner used before, the
+    /// earlier job is returned instead; when the owner has `unfinishedLimit` unfinished
+    /// jobs, nothing is inserted.
+    func create(_ job: Job, dispatch: OutboxMessage?, unfinishedLimit: Int) async throws -> JobCreation
+    func job(id: JobID) async throws -> Job?
+    /// The owner's job made with this idempotency key, if any.
+    func job(owner: UserID, idempotencyKey: String) async throws -> Job?
+    /// At most `query.limit` jobs, newest first.
+    func list(_ query: JobQuery) async throws -> [Job]
+    func output(of id: JobID) async throws -> JobOutput?
+    /// Loads and locks the given jobs (absent ones are left out), runs `body` on them,
+    /// and writes every change it made, all in one transaction; rolls back if it throws.
+    func update<Result: Sendable>(
+        _ ids: Set<JobID>, _ body: @Sendable (inout JobChangeSet) throws -> Result
+    ) async throws -> Result
+    /// Claims up to `limit` scheduled jobs whose `run_at` has come (skipping rows another
+    /// transaction holds) and runs `body` on them like `update`.
+    func updateDue<Result: Sendable>(
+        now: Date, limit: Int, _ body: @Sendable (inout JobChangeSet) throws -> Result
+    ) async throws -> Result
+    /// Deletes final jobs, and their output, that finished before `cutoff`.
+    func purgeFinished(before cutoff: Date) async throws -> Int
+}

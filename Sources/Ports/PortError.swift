@@ -1,0 +1,10 @@
+/// The errors every adapter translates its driver's errors into. Callers never see a
+/// driver error, and nothing a driver says reaches a client.
+public enum PortError: Error, Hashable, Sendable {
+    /// A uniqueness rule was broken (e.g. an email that is taken).
+    case duplicate
+    /// The thing to change does not exist.
+    case notFound
+    /// The backing service did not answer (down, timed out, overloaded).
+    case unavailable
+}
