@@ -40,12 +40,6 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .target(
-            name: "ContractTestSupport",
-            dependencies: ["Domain", "Ports"],
-            path: "Tests/ContractTestSupport",
-            swiftSettings: strictSettings
-        ),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "ApplicationTests",
@@ -54,7 +48,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ContractTests",
-            dependencies: ["Domain", "Ports", "Infrastructure", "ContractTestSupport"],
+            dependencies: ["Domain", "Ports", "Infrastructure"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,46 @@
+public import Domain
+
+/// Every setting of the service, typed and validated. Built by `ConfigurationLoader`
+/// from the environment (and an optional file); tests build it directly.
+public struct CloudTaskConfiguration: Sendable {
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    public var databaseURL: String?
+    public var redisURL: String?
+    public var amqpURL: String?
+    public var accessSecret: String?
+    public var refreshSecret: String?
+    public var previousAccessSecrets: [String] = []
+    public var jwtIssuer = "cloudtask"
+    public var jwtAudience = "cloudtask-api"
+    public var bootstrapAdminEmail: Email?
+    public var trustedProxies: [CIDR] = []
+    public var metricsToken: String?
+    public var accessTokenTTLSeconds = 900
+    public var refreshTokenTTLSeconds = 604_800
+    public var bcryptCost = 12
+    public var rateLimits = RateLimits()
+    public var allowedCommands = CommandAllowlist.standard
+    public var maxBodyBytes = 1_048_576
+    public var outputLimitBytes = 1_048_576
+    public var maxUnfinishedJobs = 1000
+    public var jobUser = "nobody"
+    public var jobResourceLimits = ResourceLimits()
+    public var stopGraceSeconds = 5
+    public var retentionDays = 30
+    public var logLevel = "info"
+    public var logFormat = LogFormat.json
+
+    public init() {}
+
+    public enum LogFormat: String, Sendable { case json, text }
+
+    /// The four rate-limit policies; `nil` means switched off.
+    public struct RateLimits: Sendable {
+        public var login: RateLimitPolicy? = RateLimitPolicy(name: "login", limit: 5, windowSeconds: 900)
+        public var auth: RateLimitPolicy? = RateLimitPolicy(name: "auth", limit: 10, windowSeconds: 900)
+        public var api: RateLimitPolicy? = RateLimitPolicy(name: "api", limit: 600, windowSeconds: 60)
+        public var jobsCreate: RateLimitPolicy? = RateLimitPolicy(name: "jobs_create", limit: 120, windowSeconds: 60)
+        public init() {}
+    }
+}

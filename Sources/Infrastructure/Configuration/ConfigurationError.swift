@@ -1,0 +1,7 @@
+/// Settings that are missing or malformed: one line per problem, each naming the
+/// variable, so that an operator fixes them all in one go. Values are never echoed
+/// (they may be secrets).
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let problems: [String]
+    public var description: String { problems.joined(separator: "\n") }
+}

@@ -1,0 +1,180 @@
+public import Domain
+import Foundation
+
+/// Reads `CLOUDTASK_*` settings: defaults, overridden by an optional file named in
+/// `CLOUDTASK_CONFIG_FILE` (`KEY=VALUE` lines, `#` comments), overridden by the
+/// environment. Every problem is reported, one line each, before anything starts.
+public struct ConfigurationLoader {
+    public enum Mode: Sendable {
+        /// PostgreSQL, Redis, RabbitMQ and the JWT secrets are required.
+        case production
+        /// Everything in memory; those settings are ignored.
+        case embedded
+    }
+
+    let values: [String: String]
+    private var problems: [String] = []
+
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        var merged: [String: String] = [:]
+        if let path = environment["CLOUDTASK_CONFIG_FILE"], !path.isEmpty {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError(problems: ["CLOUDTASK_CONFIG_FILE: cannot read \(path)"])
+            }
+            merged = Self.parseFile(text)
+        }
+        for (key, value) in environment where key.hasPrefix("CLOUDTASK_") { merged[key] = value }
+        values = merged
+    }
+
+    static func parseFile(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.drop { $0 == " " }
+            guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
+            var value = String(trimmed[trimmed.index(after: equals)...])
+            if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" {
+                value = String(value.dropFirst().dropLast())
+            }
+            result[String(trimmed[..<equals]).trimmingCharacters(in: .whitespaces)] = value
+        }
+        return result
+    }
+
+    /// The validated configuration, or every problem found.
+    public mutating func load(mode: Mode) throws(ConfigurationError) -> CloudTaskConfiguration {
+        var config = CloudTaskConfiguration()
+        problems = []
+        config.httpHost = string("CLOUDTASK_HTTP_HOST") ?? config.httpHost
+        config.httpPort = int("CLOUDTASK_HTTP_PORT", in: 1...65535) ?? config.httpPort
+        if mode == .production {
+            config.databaseURL = url("CLOUDTASK_DATABASE_URL", schemes: ["postgres", "postgresql"])
+            config.redisURL = url("CLOUDTASK_REDIS_URL", schemes: ["redis"])
+            config.amqpURL = url("CLOUDTASK_AMQP_URL", schemes: ["amqp", "amqps"])
+            config.accessSecret = secret("CLOUDTASK_JWT_ACCESS_SECRET")
+            config.refreshSecret = secret("CLOUDTASK_JWT_REFRESH_SECRET")
+            if let access = config.accessSecret, access == config.refreshSecret {
+                problems.append("CLOUDTASK_JWT_REFRESH_SECRET: must differ from CLOUDTASK_JWT_ACCESS_SECRET")
+            }
+        }
+        if let previous = string("CLOUDTASK_JWT_PREVIOUS_ACCESS_SECRETS") {
+            config.previousAccessSecrets = previous.split(separator: ",").map(String.init)
+            if config.previousAccessSecrets.contains(where: { $0.utf8.count < 32 }) {
+                problems.append("CLOUDTASK_JWT_PREVIOUS_ACCESS_SECRETS: every key must be at least 32 bytes")
+            }
+        }
+        config.jwtIssuer = string("CLOUDTASK_JWT_ISSUER") ?? config.jwtIssuer
+        config.jwtAudience = string("CLOUDTASK_JWT_AUDIENCE") ?? config.jwtAudience
+        if let email = string("CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL") {
+            config.bootstrapAdminEmail = try? Email(email)
+            if config.bootstrapAdminEmail == nil { problems.append("CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL: must be a valid email address") }
+        }
+        if let proxies = string("CLOUDTASK_TRUSTED_PROXIES") {
+            let parsed = proxies.split(separator: ",").map { CIDR(String($0).trimmingCharacters(in: .whitespaces)) }
+            if parsed.contains(where: { $0 == nil }) {
+                problems.append("CLOUDTASK_TRUSTED_PROXIES: must be comma-separated CIDRs such as 10.0.0.0/8 or ::1/128")
+            }
+            config.trustedProxies = parsed.compactMap { $0 }
+        }
+        config.metricsToken = string("CLOUDTASK_METRICS_TOKEN")
+        config.accessTokenTTLSeconds = int("CLOUDTASK_ACCESS_TOKEN_TTL", in: 10...86_400) ?? config.accessTokenTTLSeconds
+        config.refreshTokenTTLSeconds = int("CLOUDTASK_REFRESH_TOKEN_TTL", in: 60...31_536_000) ?? config.refreshTokenTTLSeconds
+        config.bcryptCost = int("CLOUDTASK_BCRYPT_COST", in: 10...15) ?? config.bcryptCost
+        config.rateLimits.login = policy("CLOUDTASK_RATE_LIMIT_LOGIN", name: "login", default: config.rateLimits.login)
+        config.rateLimits.auth = policy("CLOUDTASK_RATE_LIMIT_AUTH", name: "auth", default: config.rateLimits.auth)
+        config.rateLimits.api = policy("CLOUDTASK_RATE_LIMIT_API", name: "api", default: config.rateLimits.api)
+        config.rateLimits.jobsCreate = policy("CLOUDTASK_RATE_LIMIT_JOBS_CREATE", name: "jobs_create", default: config.rateLimits.jobsCreate)
+        if let commands = string("CLOUDTASK_ALLOWED_COMMANDS") {
+            let names = commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            if names.isEmpty || names.contains(where: { $0.isEmpty || $0.contains("/") }) {
+                problems.append("CLOUDTASK_ALLOWED_COMMANDS: must be comma-separated program names (no paths)")
+            }
+            config.allowedCommands = CommandAllowlist(names)
+        }
+        config.maxBodyBytes = int("CLOUDTASK_MAX_BODY_BYTES", in: 1024...(64 << 20)) ?? config.maxBodyBytes
+        config.outputLimitBytes = int("CLOUDTASK_OUTPUT_LIMIT_BYTES", in: 1024...(64 << 20)) ?? config.outputLimitBytes
+        config.maxUnfinishedJobs = int("CLOUDTASK_MAX_UNFINISHED_JOBS", in: 1...1_000_000) ?? config.maxUnfinishedJobs
+        config.jobUser = string("CLOUDTASK_JOB_USER") ?? config.jobUser
+        if let limits = string("CLOUDTASK_JOB_RLIMITS") {
+            if let parsed = ResourceLimits(parsing: limits) { config.jobResourceLimits = parsed } else {
+                problems.append("CLOUDTASK_JOB_RLIMITS: must look like cpu=3600,as=1g,nproc=64,fsize=64m,nofile=256")
+            }
+        }
+        config.stopGraceSeconds = int("CLOUDTASK_STOP_GRACE_SECONDS", in: 0...300) ?? config.stopGraceSeconds
+        config.retentionDays = int("CLOUDTASK_RETENTION_DAYS", in: 1...3650) ?? config.retentionDays
+        if let level = string("CLOUDTASK_LOG_LEVEL") {
+            if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) { config.logLevel = level } else {
+                problems.append("CLOUDTASK_LOG_LEVEL: must be one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+        if let format = string("CLOUDTASK_LOG_FORMAT") {
+            if let parsed = CloudTaskConfiguration.LogFormat(rawValue: format) { config.logFormat = parsed } else {
+                problems.append("CLOUDTASK_LOG_FORMAT: must be json or text")
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+        return config
+    }
+
+    private func string(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    private mutating func int(_ name: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            problems.append("\(name): must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func url(_ name: String, schemes: [String]) -> String? {
+        guard let text = string(name) else {
+            problems.append("\(name): is required (e.g. \(schemes[0])://…)")
+            return nil
+        }
+        guard let components = URLComponents(string: text), let scheme = components.scheme, schemes.contains(scheme),
+              components.host?.isEmpty == false else {
+            problems.append("\(name): must be a \(schemes.map { $0 + "://" }.joined(separator: " or ")) URL with a host")
+            return nil
+        }
+        return text
+    }
+
+    private mutating func secret(_ name: String) -> String? {
+        guard let text = string(name) else {
+            problems.append("\(name): is required (at least 32 bytes, e.g. from `openssl rand -base64 48`)")
+            return nil
+        }
+        guard text.utf8.count >= 32 else {
+            problems.append("\(name): must be at least 32 bytes")
+            return nil
+        }
+        return text
+    }
+
+    /// `N/15m`, `N/1m`, `N/30s`, `N/1h`, or `off`.
+    private mutating func policy(_ name: String, name policyName: String, default fallback: RateLimitPolicy?) -> RateLimitPolicy? {
+        guard let text = string(name) else { return fallback }
+        if text == "off" { return nil }
+        if let parsed = Self.parsePolicy(text, name: policyName) { return parsed }
+        problems.append("\(name): must be N/<window> such as 5/15m, 600/1m, 10/30s, 100/1h, or off")
+        return fallback
+    }
+
+    static func parsePolicy(_ text: String, name: String) -> RateLimitPolicy? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let limit = Int(parts[0]), limit > 0, limit <= 1_000_000,
+              let unit = parts[1].last, let amount = Int(parts[1].dropLast()), amount > 0, amount <= 100_000 else { return nil }
+        let seconds: Int
+        switch unit {
+        case "s": seconds = amount
+        case "m": seconds = amount * 60
+        case "h": seconds = amount * 3600
+        default: return nil
+        }
+        return RateLimitPolicy(name: name, limit: limit, windowSeconds: seconds)
+    }
+}

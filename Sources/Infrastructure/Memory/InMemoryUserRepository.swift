@@ -1,0 +1,45 @@
+public import Domain
+public import Foundation
+public import Ports
+import Synchronization
+
+/// Accounts in memory, for the embedded mode and the fast tests. A `Mutex` makes each
+/// method atomic, which is what the contract asks of the real store's transactions.
+public final class InMemoryUserRepository: UserRepository {
+    private let users = Mutex<[UserID: User]>([:])
+
+    public init() {}
+
+    public func insert(_ user: User, promoteIfNoAdmin: Bool) async throws -> User {
+        try users.withLock { users in
+            if users.values.contains(where: { $0.email == user.email }) { throw PortError.duplicate }
+            var stored = user
+            if promoteIfNoAdmin, !users.values.contains(where: { $0.role == .admin }) { stored.role = .admin }
+            users[user.id] = stored
+            return stored
+        }
+    }
+
+    public func user(id: UserID) async throws -> User? { users.withLock { $0[id] } }
+
+    public func user(email: Email) async throws -> User? {
+        users.withLock { $0.values.first { $0.email == email } }
+    }
+
+    public func updatePasswordHash(_ hash: PasswordHash, for id: UserID, at now: Date) async throws {
+        try users.withLock { users in
+            guard users[id] != nil else { throw PortError.notFound }
+            users[id]!.passwordHash = hash
+            users[id]!.updatedAt = now
+        }
+    }
+
+    public func setRole(_ role: Role, forEmail email: Email, at now: Date) async throws -> User {
+        try users.withLock { users in
+            guard let id = users.values.first(where: { $0.email == email })?.id else { throw PortError.notFound }
+            users[id]!.role = role
+            users[id]!.updatedAt = now
+            return users[id]!
+        }
+    }
+}

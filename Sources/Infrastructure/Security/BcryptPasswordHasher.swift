@@ -1,0 +1,58 @@
+public import Domain
+import HummingbirdBcrypt
+import NIOPosix
+public import Ports
+import Synchronization
+
+/// bcrypt through HummingbirdBcrypt, run on a small thread pool of its own: a hash at
+/// cost 12 takes a quarter of a second of CPU, and must never run on an event loop or
+/// the cooperative pool, or health checks would wait behind logins.
+public final class BcryptPasswordHasher: PasswordHasher {
+    public let cost: Int
+    private let pool: NIOThreadPool
+    private let decoy = Mutex<PasswordHash?>(nil)
+
+    /// `threads` bounds how many hashes run at once; more requests wait their turn.
+    public init(cost: Int, threads: Int = 2) {
+        precondition((4...31).contains(cost), "bcrypt cost out of range")
+        self.cost = cost
+        pool = NIOThreadPool(numberOfThreads: max(1, threads))
+        pool.start()
+    }
+
+    deinit { pool.shutdownGracefully { _ in } }
+
+    public func hash(_ password: Password) async throws -> PasswordHash {
+        let cost = UInt8(self.cost)
+        let value = password.value
+        return PasswordHash(try await pool.runIfActive { Bcrypt.hash(value, cost: cost) })
+    }
+
+    public func verify(_ password: String, against hash: PasswordHash) async throws -> Bool {
+        // bcrypt stops at NUL and at 72 bytes: a longer or NUL-bearing password would
+        // match a shorter one, so it never matches (after the same work).
+        let acceptable = password.utf8.count <= 72 && !password.containsNUL
+        let encoded = hash.encoded
+        let matches = try await pool.runIfActive { Bcrypt.verify(password, hash: encoded) }
+        return matches && acceptable
+    }
+
+    public func verifyDecoy(_ password: String) async throws {
+        let decoyHash: PasswordHash
+        if let existing = decoy.withLock({ $0 }) {
+            decoyHash = existing
+        } else {
+            let made = try await hash(try Password("decoy-password-never-matches"))
+            decoy.withLock { $0 = $0 ?? made }
+            decoyHash = made
+        }
+        _ = try await verify(password, against: decoyHash)
+    }
+
+    public func needsRehash(_ hash: PasswordHash) -> Bool {
+        // "$2b$12$...": the cost is the third field.
+        let fields = hash.encoded.split(separator: "$")
+        guard fields.count >= 3, let stored = Int(fields[1]) else { return true }
+        return stored != cost
+    }
+}
