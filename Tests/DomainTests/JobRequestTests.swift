@@ -1,0 +1,73 @@
+import Domain
+import Foundation
+import Testing
+
+@Suite("Job requests: validation and defaults")
+struct JobRequestTests {
+    @Test("defaults are applied")
+    func defaults() throws {
+        let request = try JobRequest(command: "echo")
+        #expect(request.args == [] && request.priority == 0 && request.timeoutSeconds == 300 && request.maxAttempts == 1)
+        #expect(request.runAt == nil)
+    }
+
+    @Test("spelling a default out makes the same request")
+    func sameAfterDefaults() throws {
+        #expect(try JobRequest(command: "echo", args: ["a"]) ==
+                JobRequest(command: "echo", args: ["a"], priority: 0, timeoutSeconds: 300, maxAttempts: 1))
+    }
+
+    @Test("every range is enforced, with every broken rule reported")
+    func ranges() {
+        do {
+            _ = try JobRequest(command: "", priority: 10, timeoutSeconds: 0, maxAttempts: 11)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(Set(error.issues.map(\.field)) == ["command", "priority", "timeout_seconds", "max_attempts"])
+        }
+        #expect(throws: ValidationFailure.self) { try JobRequest(command: "echo", priority: -1) }
+        #expect(throws: ValidationFailure.self) { try JobRequest(command: "echo", timeoutSeconds: 3601) }
+        #expect(throws: ValidationFailure.self) { try JobRequest(command: "echo", maxAttempts: 0) }
+        #expect(throws: Never.self) { try JobRequest(command: "echo", priority: 9, timeoutSeconds: 3600, maxAttempts: 10) }
+    }
+
+    @Test("argument limits: 64 items, 4 KiB each, 64 KiB in all, no NUL")
+    func argumentLimits() {
+        #expect(throws: Never.self) { try JobRequest(command: "echo", args: Array(repeating: "x", count: 64)) }
+        #expect(throws: ValidationFailure(field: "args", "must have at most 64 items")) {
+            try JobRequest(command: "echo", args: Array(repeating: "x", count: 65))
+        }
+        #expect(throws: Never.self) { try JobRequest(command: "echo", args: [String(repeating: "x", count: 4096)]) }
+        #expect(throws: ValidationFailure(field: "args[1]", "must be at most 4096 bytes")) {
+            try JobRequest(command: "echo", args: ["ok", String(repeating: "x", count: 4097)])
+        }
+        #expect(throws: ValidationFailure(field: "args", "must be at most 65536 bytes in all")) {
+            try JobRequest(command: "echo", args: Array(repeating: String(repeating: "x", count: 4096), count: 17))
+        }
+        #expect(throws: ValidationFailure(field: "args[0]", "must not contain NUL characters")) {
+            try JobRequest(command: "echo", args: ["a\u{0}b"])
+        }
+    }
+
+    @Test("commands are program names, not paths or shell lines")
+    func commands() {
+        #expect(throws: ValidationFailure.self) { try JobRequest(command: "/bin/echo") }
+        #expect(throws: ValidationFailure.self) { try JobRequest(command: "ec\u{0}ho") }
+        #expect(throws: ValidationFailure.self) { try JobRequest(command: String(repeating: "x", count: 256)) }
+        // Metacharacters are just characters: the allowlist, not validation, refuses them.
+        #expect(throws: Never.self) { try JobRequest(command: "echo", args: ["$(rm -rf /)", "; ls", "`id`", "|", "&&"]) }
+    }
+
+    @Test("run_at keeps millisecond precision")
+    func runAtPrecision() throws {
+        let request = try JobRequest(command: "echo", runAt: Date(timeIntervalSince1970: 1_000.123_456))
+        #expect(request.runAt == Date(timeIntervalSince1970: 1_000.123))
+    }
+
+    @Test("the allowlist")
+    func allowlist() {
+        #expect(CommandAllowlist.standard.allows("echo"))
+        #expect(!CommandAllowlist.standard.allows("bash"))
+        #expect(CommandAllowlist(["python3"]).allows("python3"))
+    }
+}
