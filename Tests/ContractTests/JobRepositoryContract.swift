@@ -1,0 +1,237 @@
+import Domain
+import Foundation
+import Ports
+import Testing
+
+enum JobFixtures {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func job(owner: UserID, runAt: Date? = nil, key: String? = nil, at now: Date = t0, command: String = "echo") -> Job {
+        Job(id: JobID(UUID()), ownerID: owner, request: try! JobRequest(command: command, args: ["a b", "ü"], runAt: runAt),
+            idempotencyKey: key, now: now)
+    }
+
+    static func dispatch(_ job: Job) -> OutboxMessage {
+        .dispatch(JobDispatch(eventID: UUID(), job: job, occurredAt: job.createdAt))
+    }
+
+    static func event(_ job: Job, _ kind: JobEvent.Kind, worker: String = "w1") -> JobEvent {
+        JobEvent(eventID: UUID(), jobID: job.id, attempt: job.status == .running ? job.attempts : job.attempts + 1,
+                 workerID: worker, occurredAt: t0, kind: kind)
+    }
+}
+
+struct Boom: Error {}
+
+@Suite("Contract: JobRepository")
+struct JobRepositoryContract {
+    let owner = UserID(UUID())
+
+    @Test("a created job reads back exactly", arguments: Adapters.jobStores)
+    func roundTrip(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let job = JobFixtures.job(owner: owner, key: "key-1")
+            #expect(try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 10) == .created(job))
+            #expect(try await store.job(id: job.id) == job)
+            #expect(try await store.job(owner: owner, idempotencyKey: "key-1") == job)
+            #expect(try await store.job(owner: UserID(UUID()), idempotencyKey: "key-1") == nil)
+            #expect(try await store.output(of: job.id) == JobOutput())
+            #expect(try await store.job(id: JobID(UUID())) == nil)
+        }
+    }
+
+    @Test("an idempotency key is unique per owner", arguments: Adapters.jobStores)
+    func idempotency(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let first = JobFixtures.job(owner: owner, key: "same")
+            _ = try await store.create(first, dispatch: JobFixtures.dispatch(first), unfinishedLimit: 10)
+            let again = JobFixtures.job(owner: owner, key: "same")
+            #expect(try await store.create(again, dispatch: JobFixtures.dispatch(again), unfinishedLimit: 10) == .existing(first))
+            let someoneElse = JobFixtures.job(owner: UserID(UUID()), key: "same")
+            #expect(try await store.create(someoneElse, dispatch: nil, unfinishedLimit: 10) == .created(someoneElse))
+            // Only the first job's dispatch went to the outbox for this owner.
+            #expect(try await store.backlog(now: JobFixtures.t0).count == 1)
+        }
+    }
+
+    @Test("the unfinished-jobs limit holds, also under concurrent creates", arguments: Adapters.jobStores)
+    func unfinishedLimit(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let outcomes = try await withThrowingTaskGroup(of: JobCreation.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        let job = JobFixtures.job(owner: owner)
+                        return try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 5)
+                    }
+                }
+                return try await group.reduce(into: [JobCreation]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { if case .created = $0 { true } else { false } }.count == 5)
+            #expect(outcomes.filter { $0 == .tooManyUnfinished(limit: 5) }.count == 7)
+            // Finishing one frees a place.
+            let any = try #require(try await store.list(JobQuery(owner: owner, status: nil, limit: 1, after: nil)).first)
+            try await store.update([any.id]) { changes in _ = try changes.jobs[any.id]!.requestStop(now: JobFixtures.t0) }
+            let next = JobFixtures.job(owner: owner)
+            #expect(try await store.create(next, dispatch: nil, unfinishedLimit: 5) == .created(next))
+        }
+    }
+
+    @Test("listing is newest first, filtered, and keyset pages never skip or repeat", arguments: Adapters.jobStores)
+    func listing(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            var made: [Job] = []
+            for index in 0..<7 {
+                // Two share each timestamp, so the id breaks ties.
+                let job = JobFixtures.job(owner: owner, at: JobFixtures.t0.addingTimeInterval(Double(index / 2)))
+                _ = try await store.create(job, dispatch: nil, unfinishedLimit: 100)
+                made.append(job)
+            }
+            let stranger = JobFixtures.job(owner: UserID(UUID()))
+            _ = try await store.create(stranger, dispatch: nil, unfinishedLimit: 100)
+            let expected = made.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.map(\.id)
+
+            var seen: [JobID] = []
+            var cursor: JobCursor?
+            repeat {
+                let page = try await store.list(JobQuery(owner: owner, status: nil, limit: 3, after: cursor))
+                seen += page.map(\.id)
+                cursor = page.count == 3 ? JobCursor(createdAt: page.last!.createdAt, id: page.last!.id) : nil
+                // Jobs created while paging sort before the cursor and do not disturb it.
+                _ = try await store.create(JobFixtures.job(owner: owner, at: JobFixtures.t0.addingTimeInterval(100)), dispatch: nil, unfinishedLimit: 100)
+            } while cursor != nil
+            #expect(seen == expected)
+
+            let all = try await store.list(JobQuery(owner: nil, status: nil, limit: 100, after: nil))
+            #expect(all.contains { $0.id == stranger.id } && all.count == 7 + 1 + 3)
+            let first = made[0].id
+            _ = try await store.update([first]) { changes in _ = try changes.jobs[first]!.requestStop(now: JobFixtures.t0) }
+            let cancelled = try await store.list(JobQuery(owner: owner, status: .cancelled, limit: 100, after: nil))
+            #expect(cancelled.map(\.id) == [first])
+        }
+    }
+
+    @Test("update writes what the body changed, and nothing when it throws", arguments: Adapters.jobStores)
+    func update(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let job = JobFixtures.job(owner: owner)
+            _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+            await #expect(throws: Boom.self) {
+                try await store.update([job.id]) { changes in
+                    _ = changes.jobs[job.id]!.apply(JobFixtures.event(job, .started), now: JobFixtures.t0) { _ in 1 }
+                    changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: "never"))
+                    changes.outbox.append(JobFixtures.dispatch(job))
+                    throw Boom()
+                }
+            }
+            #expect(try await store.job(id: job.id) == job)
+            #expect(try await store.output(of: job.id) == JobOutput())
+            #expect(try await store.backlog(now: JobFixtures.t0).count == 0)
+
+            let missing = JobID(UUID())
+            let seen = try await store.update([job.id, missing]) { changes in
+                _ = changes.jobs[job.id]!.apply(JobFixtures.event(job, .started), now: JobFixtures.t0) { _ in 1 }
+                return Set(changes.jobs.keys)
+            }
+            #expect(seen == [job.id])
+            let stored = try #require(try await store.job(id: job.id))
+            #expect(stored.status == .running && stored.attempts == 1 && stored.workerID == "w1" && stored.version == 2)
+        }
+    }
+
+    @Test("output: appends in order, resets on a new delivery, dedupes by offset, caps per stream", arguments: Adapters.jobStores)
+    func output(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let job = JobFixtures.job(owner: owner)
+            _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+            try await store.update([job.id]) { changes in
+                changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: "old"))
+                changes.recordOutput(for: job.id, reset: true, append: OutputChunk(stdout: "hé", stderr: "e1"))
+                changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: "llo", stdoutOffset: 3))
+                changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: "llo", stdoutOffset: 3))
+            }
+            #expect(try await store.output(of: job.id) == JobOutput(stdout: "héllo", stderr: "e1", truncated: false))
+            // The adapters under test cap at 64 bytes per stream.
+            try await store.update([job.id]) { changes in
+                changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: String(repeating: "x", count: 100), stdoutOffset: 6))
+            }
+            let capped = try #require(try await store.output(of: job.id))
+            #expect(capped.stdout.utf8.count == 64 && capped.truncated && capped.stderr == "e1")
+        }
+    }
+
+    @Test("updateDue claims only scheduled jobs whose time has come", arguments: Adapters.jobStores)
+    func due(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let soon = JobFixtures.job(owner: owner, runAt: JobFixtures.t0.addingTimeInterval(10))
+            let later = JobFixtures.job(owner: owner, runAt: JobFixtures.t0.addingTimeInterval(1000))
+            let queued = JobFixtures.job(owner: owner)
+            for job in [soon, later, queued] { _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10) }
+            let now = JobFixtures.t0.addingTimeInterval(20)
+            let claimed = try await store.updateDue(now: now, limit: 10) { changes in
+                for id in changes.jobs.keys {
+                    try changes.jobs[id]!.promote(now: now)
+                    changes.outbox.append(JobFixtures.dispatch(changes.jobs[id]!))
+                }
+                return Array(changes.jobs.keys)
+            }
+            #expect(claimed == [soon.id])
+            #expect(try await store.job(id: soon.id)?.status == .queued)
+            #expect(try await store.job(id: later.id)?.status == .scheduled)
+            #expect(try await store.backlog(now: now).count == 1)
+            // Nothing is due twice.
+            #expect(try await store.updateDue(now: now, limit: 10) { $0.jobs.count } == 0)
+        }
+    }
+
+    @Test("concurrent updates of one job serialise: none is lost", arguments: Adapters.jobStores)
+    func serialised(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let job = JobFixtures.job(owner: owner)
+            _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+            try await store.update([job.id]) { changes in
+                _ = changes.jobs[job.id]!.apply(JobFixtures.event(job, .started), now: JobFixtures.t0) { _ in 1 }
+            }
+            // Three other workers report a start at once: each must see the others' writes,
+            // so the deliveries count 2, 3, and then the job fails worker_lost.
+            let effects = try await withThrowingTaskGroup(of: EventEffect.self) { group in
+                for worker in ["w2", "w3", "w4"] {
+                    group.addTask {
+                        try await store.update([job.id]) { changes in
+                            let event = JobEvent(eventID: UUID(), jobID: job.id, attempt: 1, workerID: worker,
+                                                 occurredAt: JobFixtures.t0, kind: .started)
+                            return changes.jobs[job.id]!.apply(event, now: JobFixtures.t0) { _ in 1 }
+                        }
+                    }
+                }
+                return try await group.reduce(into: [EventEffect]()) { $0.append($1) }
+            }
+            #expect(effects.filter { $0 == .restarted }.count == 2)
+            #expect(effects.filter { $0 == .workerLost }.count == 1)
+            let stored = try #require(try await store.job(id: job.id))
+            #expect(stored.status == .failed && stored.failure?.code == .workerLost)
+        }
+    }
+
+    @Test("purge deletes final jobs older than the cutoff, and their output", arguments: Adapters.jobStores)
+    func purge(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            let old = JobFixtures.job(owner: owner), live = JobFixtures.job(owner: owner)
+            for job in [old, live] { _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10) }
+            try await store.update([old.id]) { changes in _ = try changes.jobs[old.id]!.requestStop(now: JobFixtures.t0) }
+            #expect(try await store.purgeFinished(before: JobFixtures.t0) == 0)
+            #expect(try await store.purgeFinished(before: JobFixtures.t0.addingTimeInterval(1)) == 1)
+            #expect(try await store.job(id: old.id) == nil)
+            #expect(try await store.output(of: old.id) == nil)
+            #expect(try await store.job(id: live.id) != nil)
+        }
+    }
+}
