@@ -15,12 +15,31 @@ public struct GetProfile: Sendable {
     static func key(_ id: UserID) -> CacheKey { CacheKey("user:\(id)") }
     static let ttlSeconds = 300
 
-    public func callAsFunction(caller: AccessClaims) async throws -> User {
+    public func callAsFunction(caller: AccessClaims) async throws -> UserProfile {
         let key = Self.key(caller.userID)
-        if let cached = await cache.get(User.self, key: key) { return cached }
+        if let cached = await cache.get(UserProfile.self, key: key) { return cached }
         guard let user = try await users.user(id: caller.userID) else { throw UseCaseError.unauthenticated }
-        await cache.put(user, key: key, version: user.cacheVersion, ttlSeconds: Self.ttlSeconds)
-        return user
+        let profile = UserProfile(user)
+        await cache.put(profile, key: key, version: user.cacheVersion, ttlSeconds: Self.ttlSeconds)
+        return profile
+    }
+}
+
+/// What `GET /users/me` shows of an account: never the password hash, which is also
+/// why this, not `User`, is what the cache holds.
+public struct UserProfile: Hashable, Sendable, Codable {
+    public let id: UserID
+    public let email: Email
+    public let username: Username?
+    public let role: Role
+    public let createdAt: Date
+
+    public init(_ user: User) {
+        id = user.id
+        email = user.email
+        username = user.username
+        role = user.role
+        createdAt = user.createdAt
     }
 }
 

@@ -1,0 +1,209 @@
+import Application
+import Domain
+import Foundation
+import Infrastructure
+import Ports
+import Synchronization
+import Testing
+
+/// A program that prints what it is told, runs for a while, and ends as it is told;
+/// cancelling it ends it as `.stopped`, like the real runner.
+final class ScriptedRunner: ProcessRunner {
+    let output: [OutputChunk]
+    let termination: ProcessTermination
+    let runFor: Duration
+    let started = Mutex(0)
+
+    init(output: [OutputChunk] = [], termination: ProcessTermination = .exited(0), runFor: Duration = .zero) {
+        self.output = output
+        self.termination = termination
+        self.runFor = runFor
+    }
+
+    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessTermination {
+        started.withLock { $0 += 1 }
+        for chunk in output { await onOutput(chunk) }
+        do { try await Task.sleep(for: runFor) } catch { return .stopped }
+        return termination
+    }
+}
+
+/// Collects the events a worker published.
+final class EventLog: JobEventPublisher {
+    let events = Mutex<[JobEvent]>([])
+    func publish(_ event: JobEvent) async throws { events.withLock { $0.append(event) } }
+    var all: [JobEvent] { events.withLock { $0 } }
+}
+
+@Suite("Use cases: consumers")
+struct ConsumerUseCaseTests {
+    func event(_ job: JobID, _ attempt: Int, _ kind: JobEvent.Kind, worker: String = "w1", harness: Harness) -> JobEvent {
+        JobEvent(eventID: UUID(), jobID: job, attempt: attempt, workerID: worker, occurredAt: harness.clock.now(), kind: kind)
+    }
+
+    @Test("events are applied in a batch: output accumulates, the result is recorded, the cache is invalidated")
+    func lifecycle() async throws {
+        let harness = Harness()
+        let caller = try await harness.caller(role: .user)
+        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo", args: ["hi"]), idempotencyKey: nil)
+        _ = try await harness.getJob(caller: caller, id: job.id)  // now cached as queued
+        let effects = try await harness.recordEvents()([
+            event(job.id, 1, .started, harness: harness),
+            event(job.id, 1, .output(OutputChunk(stdout: "hi", stdoutOffset: 0)), harness: harness),
+            event(job.id, 1, .output(OutputChunk(stdout: "hi", stdoutOffset: 0)), harness: harness),  // duplicate
+            event(job.id, 1, .finished(.succeeded, output: OutputChunk(stdout: "\n", stdoutOffset: 2)), harness: harness),
+            event(job.id, 1, .finished(.succeeded, output: OutputChunk(stdout: "\n", stdoutOffset: 2)), harness: harness),  // duplicate
+        ])
+        #expect(effects.last == .ignored(.finalStatus))
+        let done = try await harness.getJob(caller: caller, id: job.id)
+        #expect(done.status == .succeeded && done.exitCode == 0)
+        #expect(try await harness.getOutput(caller: caller, id: job.id) == JobOutput(stdout: "hi\n", stderr: "", truncated: false))
+    }
+
+    @Test("a failed attempt with attempts left is retried after backoff with jitter")
+    func retry() async throws {
+        let harness = Harness()
+        let caller = try await harness.caller(role: .user)
+        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "false", maxAttempts: 2), idempotencyKey: nil)
+        let failure = JobFailure(code: .nonzeroExit, message: "exited with status 1")
+        try await harness.recordEvents(jitter: 0.5)([
+            event(job.id, 1, .started, harness: harness),
+            event(job.id, 1, .finished(.failed(exitCode: 1, failure: failure), output: OutputChunk(stdout: "attempt one")), harness: harness),
+        ])
+        let scheduled = try #require(try await harness.jobs.job(id: job.id))
+        // Backoff base 10 s, attempt 1, jitter 0.5: 5 + 2.5 seconds.
+        #expect(scheduled.status == .scheduled && scheduled.runAt == harness.clock.now().addingTimeInterval(7.5))
+        harness.clock.advance(8)
+        #expect(try await harness.promote() == 1)
+        try await harness.recordEvents()([event(job.id, 2, .started, worker: "w2", harness: harness)])
+        // A new attempt starts its output over.
+        #expect(try await harness.jobs.output(of: job.id) == JobOutput())
+        #expect(try await harness.jobs.job(id: job.id)?.attempts == 2)
+    }
+
+    @Test("a job whose workers keep dying fails worker_lost, and its last run is told to stop")
+    func workerLost() async throws {
+        let harness = Harness()
+        let caller = try await harness.caller(role: .user)
+        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "sleep", args: ["1"]), idempotencyKey: nil)
+        _ = try await harness.jobs.relay(limit: 10) { _ in }
+        let effects = try await harness.recordEvents()((1...4).map { event(job.id, 1, .started, worker: "w\($0)", harness: harness) })
+        #expect(effects == [.started, .restarted, .restarted, .workerLost])
+        #expect(try await harness.jobs.job(id: job.id)?.failure?.code == .workerLost)
+        let published = PublishedBatch()
+        _ = try await harness.jobs.relay(limit: 10) { published.add($0) }
+        #expect(published.stops == [job.id])
+    }
+
+    @Test("the relay publishes the outbox through the queue")
+    func relay() async throws {
+        let harness = Harness()
+        let caller = try await harness.caller(role: .user)
+        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true", priority: 7), idempotencyKey: nil)
+        let queue = InMemoryJobQueue()
+        #expect(try await RelayOutbox(outbox: harness.jobs, publisher: queue)() == 1)
+        var iterator = try await queue.dispatches(prefetch: 1).makeAsyncIterator()
+        let delivery = try #require(try await iterator.next())
+        #expect(delivery.message.jobID == job.id && delivery.message.attempt == 1 && delivery.message.priority == 7)
+    }
+
+    @Test("purge keeps what is younger than the retention period")
+    func purge() async throws {
+        let harness = Harness()
+        let caller = try await harness.caller(role: .user)
+        let (old, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
+        _ = try await harness.stopJob(caller: caller, id: old.id)
+        harness.clock.advance(86_400 * 2)
+        let (recent, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
+        _ = try await harness.stopJob(caller: caller, id: recent.id)
+        _ = try await harness.jobs.relay(limit: 100) { _ in }
+        harness.clock.advance(3600)
+        let purged = try await harness.purge(retentionDays: 1)()
+        #expect(purged.jobs == 1)
+        #expect(try await harness.jobs.job(id: old.id) == nil)
+        #expect(try await harness.jobs.job(id: recent.id) != nil)
+        // The sessions are younger than a day's expiry? No: refresh TTL is an hour, so the
+        // sessions made at the start ended more than a day ago.
+        #expect(purged.sessions >= 1)
+    }
+}
+
+@Suite("Use case: RunJob (the executor)")
+struct RunJobTests {
+    let dispatch = JobDispatch(eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["hi"],
+                               priority: 0, timeoutSeconds: 30, occurredAt: Date())
+
+    func runJob(_ runner: ScriptedRunner, events: EventLog, stops: StopRegistry = StopRegistry(),
+                stopSignal: InMemoryStopSignal = InMemoryStopSignal(), allowlist: CommandAllowlist = .standard) -> RunJob {
+        RunJob(events: events, stopSignal: stopSignal, stops: stops, runner: runner, clock: SystemClock(), ids: RandomIDGenerator(),
+               allowlist: allowlist, workerID: "w1", flushInterval: .milliseconds(20))
+    }
+
+    @Test("reports started, streams output while it runs, then the outcome with the rest")
+    func success() async throws {
+        let events = EventLog()
+        let runner = ScriptedRunner(output: [OutputChunk(stdout: "hel"), OutputChunk(stderr: "warn")], termination: .exited(0), runFor: .milliseconds(200))
+        let disposition = try await runJob(runner, events: events)(dispatch)
+        #expect(disposition == .reported(.succeeded))
+        let kinds = events.all.map(\.kind)
+        #expect(kinds.first == .started)
+        guard case .finished(.succeeded, _) = kinds.last else { Issue.record("no finish"); return }
+        var output = JobOutput()
+        for case .output(let chunk) in kinds { output.append(chunk, limit: 1000) }
+        if case .finished(_, let rest) = kinds.last { output.append(rest, limit: 1000) }
+        #expect(output == JobOutput(stdout: "hel", stderr: "warn", truncated: false))
+        #expect(kinds.contains { if case .output = $0 { true } else { false } })  // flushed while running
+        #expect(events.all.allSatisfy { $0.attempt == 1 && $0.workerID == "w1" && $0.jobID == dispatch.jobID })
+    }
+
+    @Test("exit codes, timeouts and spawn failures become the right failures", arguments: [
+        (ProcessTermination.exited(3), JobFailure.Code.nonzeroExit, 3 as Int?),
+        (.signalled(9), .nonzeroExit, nil),
+        (.timedOut, .timeout, nil),
+        (.spawnFailed("not found"), .spawnFailed, nil),
+    ])
+    func failures(termination: ProcessTermination, code: JobFailure.Code, exitCode: Int?) async throws {
+        let events = EventLog()
+        let disposition = try await runJob(ScriptedRunner(termination: termination), events: events)(dispatch)
+        guard case .reported(.failed(let reportedCode, let failure)) = disposition else { Issue.record("\(disposition)"); return }
+        #expect(failure.code == code && reportedCode == exitCode)
+    }
+
+    @Test("a job stopped before it started is reported cancelled and never run")
+    func stoppedBefore() async throws {
+        let events = EventLog(), signal = InMemoryStopSignal()
+        try await signal.mark(dispatch.jobID, ttlSeconds: 60)
+        let runner = ScriptedRunner()
+        #expect(try await runJob(runner, events: events, stopSignal: signal)(dispatch) == .reported(.cancelled(exitCode: nil)))
+        #expect(runner.started.withLock { $0 } == 0)
+        #expect(events.all.count == 1)
+    }
+
+    @Test("a stop heard on the broadcast while it runs kills it and reports cancelled")
+    func stoppedWhileRunning() async throws {
+        let events = EventLog(), stops = StopRegistry()
+        let runner = ScriptedRunner(runFor: .seconds(30))
+        let run = Task { try await runJob(runner, events: events, stops: stops)(dispatch) }
+        try await Task.sleep(for: .milliseconds(50))
+        await stops.record(dispatch.jobID, at: Date())
+        #expect(try await run.value == .reported(.cancelled(exitCode: nil)))
+    }
+
+    @Test("a command this worker does not allow is refused without running")
+    func notAllowed() async throws {
+        let events = EventLog(), runner = ScriptedRunner()
+        let disposition = try await runJob(runner, events: events, allowlist: CommandAllowlist(["true"]))(dispatch)
+        guard case .reported(.failed(_, let failure)) = disposition else { Issue.record("\(disposition)"); return }
+        #expect(failure.code == .spawnFailed && runner.started.withLock { $0 } == 0)
+    }
+
+    @Test("shutdown abandons the run without reporting an outcome, so another worker takes it")
+    func shutdown() async throws {
+        let events = EventLog()
+        let run = Task { try await runJob(ScriptedRunner(runFor: .seconds(30)), events: events)(dispatch) }
+        try await Task.sleep(for: .milliseconds(50))
+        run.cancel()
+        #expect(try await run.value == .abandoned)
+        #expect(!events.all.contains { if case .finished = $0.kind { true } else { false } })
+    }
+}
