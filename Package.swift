@@ -53,7 +53,10 @@ let package = Package(
         ),
         .testTarget(
             name: "InfrastructureTests",
-            dependencies: ["Domain", "Ports", "Application", "Infrastructure"],
+            dependencies: [
+                "Domain", "Ports", "Application", "Infrastructure",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

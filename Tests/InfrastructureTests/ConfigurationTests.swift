@@ -1,0 +1,107 @@
+import Domain
+import Foundation
+import Infrastructure
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    let production: [String: String] = [
+        "CLOUDTASK_DATABASE_URL": "postgres://cloudtask:pw@127.0.0.1:5432/cloudtask",
+        "CLOUDTASK_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CLOUDTASK_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/%2f",
+        "CLOUDTASK_JWT_ACCESS_SECRET": String(repeating: "a", count: 32),
+        "CLOUDTASK_JWT_REFRESH_SECRET": String(repeating: "b", count: 32),
+    ]
+
+    func load(_ environment: [String: String], mode: ConfigurationLoader.Mode = .production) throws(ConfigurationError) -> CloudTaskConfiguration {
+        var loader = try ConfigurationLoader(environment: environment)
+        return try loader.load(mode: mode)
+    }
+
+    @Test("defaults match the documented table")
+    func defaults() throws {
+        let config = try load([:], mode: .embedded)
+        #expect(config.httpHost == "127.0.0.1" && config.httpPort == 8080)
+        #expect(config.accessTokenTTLSeconds == 900 && config.refreshTokenTTLSeconds == 604_800 && config.bcryptCost == 12)
+        #expect(config.rateLimits.login == RateLimitPolicy(name: "login", limit: 5, windowSeconds: 900))
+        #expect(config.rateLimits.jobsCreate == RateLimitPolicy(name: "jobs_create", limit: 120, windowSeconds: 60))
+        #expect(config.allowedCommands == .standard && config.maxUnfinishedJobs == 1000 && config.jobUser == "nobody")
+        #expect(config.jobResourceLimits == ResourceLimits() && config.stopGraceSeconds == 5 && config.retentionDays == 30)
+    }
+
+    @Test("production requires its services and secrets, naming each missing one")
+    func required() {
+        do {
+            _ = try load([:])
+            Issue.record("expected failure")
+        } catch {
+            #expect(error.problems.map { $0.split(separator: ":")[0] } == [
+                "CLOUDTASK_DATABASE_URL", "CLOUDTASK_REDIS_URL", "CLOUDTASK_AMQP_URL",
+                "CLOUDTASK_JWT_ACCESS_SECRET", "CLOUDTASK_JWT_REFRESH_SECRET",
+            ])
+        }
+        #expect(throws: Never.self) { try load(production) }
+    }
+
+    @Test("each bad value is one line naming its variable, and never echoes the value")
+    func badValues() {
+        var environment = production
+        environment["CLOUDTASK_HTTP_PORT"] = "99999"
+        environment["CLOUDTASK_BCRYPT_COST"] = "9"
+        environment["CLOUDTASK_RATE_LIMIT_LOGIN"] = "5 per minute"
+        environment["CLOUDTASK_JWT_ACCESS_SECRET"] = "short-secret-value"
+        environment["CLOUDTASK_TRUSTED_PROXIES"] = "10.0.0.0/8,not-a-cidr"
+        environment["CLOUDTASK_JOB_RLIMITS"] = "cpu=lots"
+        environment["CLOUDTASK_REDIS_URL"] = "http://example.com"
+        do {
+            _ = try load(environment)
+            Issue.record("expected failure")
+        } catch {
+            let names = Set(error.problems.map { String($0.split(separator: ":")[0]) })
+            #expect(names == ["CLOUDTASK_HTTP_PORT", "CLOUDTASK_BCRYPT_COST", "CLOUDTASK_RATE_LIMIT_LOGIN",
+                              "CLOUDTASK_JWT_ACCESS_SECRET", "CLOUDTASK_TRUSTED_PROXIES", "CLOUDTASK_JOB_RLIMITS", "CLOUDTASK_REDIS_URL"])
+            #expect(!error.description.contains("short-secret-value"))
+        }
+    }
+
+    @Test("rate limits parse N/window or off; rlimits and commands parse")
+    func parsing() throws {
+        var environment = production
+        environment["CLOUDTASK_RATE_LIMIT_API"] = "off"
+        environment["CLOUDTASK_RATE_LIMIT_AUTH"] = "100/1h"
+        environment["CLOUDTASK_RATE_LIMIT_JOBS_CREATE"] = "10/30s"
+        environment["CLOUDTASK_JOB_RLIMITS"] = "cpu=10,as=512m,nofile=64"
+        environment["CLOUDTASK_ALLOWED_COMMANDS"] = "echo, sleep"
+        let config = try load(environment)
+        #expect(config.rateLimits.api == nil)
+        #expect(config.rateLimits.auth == RateLimitPolicy(name: "auth", limit: 100, windowSeconds: 3600))
+        #expect(config.rateLimits.jobsCreate == RateLimitPolicy(name: "jobs_create", limit: 10, windowSeconds: 30))
+        #expect(config.jobResourceLimits.cpuSeconds == 10 && config.jobResourceLimits.addressSpaceBytes == 512 << 20)
+        #expect(config.jobResourceLimits.openFiles == 64 && config.jobResourceLimits.processes == 64)
+        #expect(config.allowedCommands == CommandAllowlist(["echo", "sleep"]))
+    }
+
+    @Test("a file supplies settings; the environment overrides it")
+    func file() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-\(UUID()).env").path
+        try "# comment\nCLOUDTASK_HTTP_PORT=9000\nCLOUDTASK_JWT_ISSUER=\"from-file\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let config = try load(["CLOUDTASK_CONFIG_FILE": path, "CLOUDTASK_HTTP_PORT": "9100"], mode: .embedded)
+        #expect(config.httpPort == 9100 && config.jwtIssuer == "from-file")
+        #expect(throws: ConfigurationError.self) { try load(["CLOUDTASK_CONFIG_FILE": "/nonexistent/file"], mode: .embedded) }
+    }
+
+    @Test("CIDRs match addresses of their family", arguments: [
+        ("10.0.0.0/8", "10.1.2.3", true), ("10.0.0.0/8", "11.0.0.1", false), ("127.0.0.1", "127.0.0.1", true),
+        ("192.168.1.0/24", "192.168.2.1", false), ("::1/128", "::1", true), ("fd00::/8", "fd12:3456::1", true),
+        ("fd00::/8", "fe80::1", false), ("10.0.0.0/8", "::ffff:10.0.0.1", false), ("0.0.0.0/0", "8.8.8.8", true),
+    ])
+    func cidr(network: String, ip: String, contained: Bool) throws {
+        #expect(try #require(CIDR(network)).contains(ip) == contained)
+    }
+
+    @Test("bad CIDRs are refused", arguments: ["10.0.0.0/33", "10.0.0/8", "::1/129", "nonsense", "1.2.3.4/-1", "1:2:3:4:5:6:7:8:9"])
+    func badCIDR(text: String) {
+        #expect(CIDR(text) == nil)
+    }
+}
