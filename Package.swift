@@ -29,10 +29,11 @@ let package = Package(
         .target(name: "Domain", swiftSettings: strictSettings),
         .target(name: "Ports", dependencies: ["Domain"], swiftSettings: strictSettings),
         .target(name: "Application", dependencies: ["Domain", "Ports"], swiftSettings: strictSettings),
+        .target(name: "CSpawn"),
         .target(
             name: "Infrastructure",
             dependencies: [
-                "Domain", "Ports", "Application",
+                "Domain", "Ports", "Application", "CSpawn",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),

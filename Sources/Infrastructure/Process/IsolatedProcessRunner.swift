@@ -1,0 +1,97 @@
+public import Domain
+import Foundation
+public import Ports
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a job's program the way API.md promises: no shell; only allowlisted programs,
+/// looked up in a fixed path; as the unprivileged job user when the worker is root; in
+/// an empty temporary directory; stdin from /dev/null; a scrubbed environment; the
+/// configured rlimits; its own process group; dying with its worker; output streamed,
+/// capped per stream and decoded as UTF-8. Cancelling the calling task stops it.
+public struct IsolatedProcessRunner: ProcessRunner {
+    let settings: ProcessRunnerSettings
+
+    public init(settings: ProcessRunnerSettings) { self.settings = settings }
+
+    public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessTermination {
+        guard settings.allowlist.allows(spec.command) else {
+            return .spawnFailed("command '\(spec.command)' is not allowed on this worker")
+        }
+        guard let path = resolve(spec.command) else {
+            return .spawnFailed("command '\(spec.command)' was not found on this worker")
+        }
+        let identity: (uid: uid_t, gid: gid_t)?
+        if geteuid() == 0 {
+            guard let account = Self.account(named: settings.jobUser) else {
+                return .spawnFailed("the job user '\(settings.jobUser)' does not exist on this worker")
+            }
+            identity = account
+        } else {
+            identity = nil  // already unprivileged: nothing to drop to
+        }
+        guard let directory = makeWorkDirectory(owner: identity) else {
+            return .spawnFailed("could not create a working directory")
+        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        let environment = [
+            "PATH=\(settings.searchPath.joined(separator: ":"))", "HOME=\(directory)", "TMPDIR=\(directory)",
+            "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
+        ]
+        let prepared = PreparedSpawn(displayName: spec.command, path: path, arguments: spec.args, environment: environment,
+                                     directory: directory, identity: identity, limits: settings.limits)
+        let (events, continuation) = AsyncStream<SupervisorEvent>.makeStream()
+        let supervisor = ProcessSupervisor(request: prepared, timeoutSeconds: spec.timeoutSeconds,
+                                           graceSeconds: settings.stopGraceSeconds, outputLimit: settings.outputLimitBytes,
+                                           events: continuation)
+        supervisor.start()
+        // Read the supervisor's reports in a task of their own: iterating an AsyncStream
+        // ends at once when the iterating task is cancelled, and a stop must wait until
+        // the program is really gone (SIGTERM, grace, SIGKILL), output included.
+        let reports = Task {
+            var termination = ProcessTermination.stopped
+            for await event in events {
+                switch event {
+                case .output(let chunk): await onOutput(chunk)
+                case .finished(let result): termination = result
+                }
+            }
+            return termination
+        }
+        return await withTaskCancellationHandler {
+            await reports.value
+        } onCancel: {
+            supervisor.requestStop()
+        }
+    }
+
+    private func resolve(_ command: String) -> String? {
+        for directory in settings.searchPath {
+            let candidate = directory + "/" + command
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    private func makeWorkDirectory(owner: (uid: uid_t, gid: gid_t)?) -> String? {
+        var template = Array((settings.workRoot + "/cloudtask-job-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { return nil }
+        let path = String(cString: made)
+        if let owner, chown(path, owner.uid, owner.gid) != 0 {
+            try? FileManager.default.removeItem(atPath: path)
+            return nil
+        }
+        return path
+    }
+
+    static func account(named name: String) -> (uid: uid_t, gid: gid_t)? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return (entry.pw_uid, entry.pw_gid)
+    }
+}

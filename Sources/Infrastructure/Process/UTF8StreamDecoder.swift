@@ -1,0 +1,67 @@
+/// Decodes a byte stream as UTF-8 chunk by chunk: a character split across two reads
+/// is held back until its last byte arrives; invalid bytes become U+FFFD.
+struct UTF8StreamDecoder {
+    private var pending: [UInt8] = []
+
+    mutating func decode(_ bytes: some Collection<UInt8>) -> String {
+        var all = pending
+        all.append(contentsOf: bytes)
+        let cut = Self.completePrefixLength(all)
+        pending = Array(all[cut...])
+        return String(decoding: all[..<cut], as: UTF8.self)
+    }
+
+    /// Whatever was held back, at end of stream (an incomplete character: U+FFFD).
+    mutating func finish() -> String {
+        defer { pending = [] }
+        return pending.isEmpty ? "" : String(decoding: pending, as: UTF8.self)
+    }
+
+    /// The length of the longest prefix that does not end inside a character.
+    static func completePrefixLength(_ bytes: [UInt8]) -> Int {
+        let count = bytes.count
+        // A character is at most 4 bytes: look back at most 3 for its lead byte.
+        for back in 1...min(3, max(count, 1)) where back <= count {
+            let byte = bytes[count - back]
+            if byte & 0b1100_0000 == 0b1000_0000 { continue }  // continuation byte
+            let expected: Int
+            switch byte {
+            case 0b1111_0000...0b1111_0111: expected = 4
+            case 0b1110_0000...0b1110_1111: expected = 3
+            case 0b1100_0000...0b1101_1111: expected = 2
+            default: expected = 1
+            }
+            return expected > back ? count - back : count
+        }
+        return count
+    }
+}
+
+/// Keeps one stream within its cap: text past the cap is dropped (on a character
+/// boundary) and the stream is marked truncated, while the program keeps running.
+struct CappedStream {
+    let limit: Int
+    private(set) var emitted = 0
+    private(set) var truncated = false
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func admit(_ text: String) -> String {
+        let room = limit - emitted
+        if text.utf8.count <= room {
+            emitted += text.utf8.count
+            return text
+        }
+        truncated = true
+        var kept = ""
+        var used = 0
+        for character in text {
+            let size = character.utf8.count
+            if used + size > room { break }
+            used += size
+            kept.append(character)
+        }
+        emitted += used
+        return kept
+    }
+}
