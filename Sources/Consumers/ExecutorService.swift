@@ -1,0 +1,87 @@
+public import Application
+import Domain
+public import Foundation
+public import Logging
+public import Ports
+public import ServiceLifecycle
+import Synchronization
+
+/// Runs dispatched jobs, at most `concurrency` at once (the broker's prefetch), and
+/// listens to the stop broadcast. A dispatch is acknowledged only once its outcome is
+/// confirmed published. On shutdown it takes no new dispatch, lets running jobs finish
+/// within `shutdownGrace`, then stops the rest and hands their dispatches back.
+public struct ExecutorService: Service {
+    let source: any JobDispatchSource
+    let stops: any StopRequestSource
+    let registry: StopRegistry
+    let runJob: RunJob
+    let concurrency: Int
+    let shutdownGrace: Duration
+    let logger: Logger
+
+    public init(source: any JobDispatchSource, stops: any StopRequestSource, registry: StopRegistry, runJob: RunJob,
+                concurrency: Int, shutdownGrace: Duration = .seconds(30), logger: Logger) {
+        self.source = source
+        self.stops = stops
+        self.registry = registry
+        self.runJob = runJob
+        self.concurrency = max(1, concurrency)
+        self.shutdownGrace = shutdownGrace
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let stopStream = try await stops.stopRequests()
+        let listener = Task { [registry] in
+            for try await stop in stopStream { await registry.record(stop.jobID, at: Date()) }
+        }
+        defer { listener.cancel() }
+        let deliveries = try await source.dispatches(prefetch: concurrency)
+        let inFlight = RunningCount()
+        await withDiscardingTaskGroup { group in
+            do {
+                for try await delivery in deliveries.cancelOnGracefulShutdown() {
+                    inFlight.change(by: 1)
+                    group.addTask {
+                        await handle(delivery)
+                        inFlight.change(by: -1)
+                    }
+                }
+            } catch {
+                logger.warning("executor: dispatch stream ended", metadata: ["error": "\(error)"])
+            }
+            // No more intake. Running jobs get the grace period, then are stopped.
+            let deadline = ContinuousClock.now + shutdownGrace
+            while inFlight.value > 0 && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func handle(_ delivery: Delivery<JobDispatch>) async {
+        let dispatch = delivery.message
+        var logger = logger
+        logger[metadataKey: "job_id"] = .string(dispatch.jobID.description)
+        do {
+            switch try await runJob(dispatch) {
+            case .reported(let outcome):
+                try await delivery.ack()
+                logger.info("job run finished", metadata: ["outcome": "\(outcome)", "attempt": "\(dispatch.attempt)"])
+            case .abandoned:
+                try await delivery.requeue()
+                logger.info("job run abandoned at shutdown; handed back")
+            }
+        } catch {
+            logger.warning("job run could not be reported; handing it back", metadata: ["error": "\(error)"])
+            try? await delivery.requeue()
+        }
+    }
+}
+
+/// How many job runs are in progress (shared by the runs' tasks).
+final class RunningCount: Sendable {
+    private let count = Mutex(0)
+    func change(by delta: Int) { count.withLock { $0 += delta } }
+    var value: Int { count.withLock { $0 } }
+}

@@ -1,0 +1,35 @@
+public import Application
+public import Logging
+public import ServiceLifecycle
+
+/// Publishes the outbox: right after a local commit rings the doorbell, and on a short
+/// poll for commits made by other API instances. Failures back off and retry: the
+/// messages stay in the outbox until the broker confirms them.
+public struct OutboxRelayService: Service {
+    let relay: RelayOutbox
+    let doorbell: RelayDoorbell
+    let pollInterval: Duration
+    let logger: Logger
+
+    public init(relay: RelayOutbox, doorbell: RelayDoorbell, pollInterval: Duration = .seconds(1), logger: Logger) {
+        self.relay = relay
+        self.doorbell = doorbell
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                _ = try await relay()
+                failures = 0
+                await doorbell.wait(timeout: pollInterval)
+            } catch {
+                failures += 1
+                if failures == 1 { logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)"]) }
+                try? await Task.sleep(for: .milliseconds(min(30_000, 250 << min(failures, 7))))
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+public import Application
+import Domain
+public import Logging
+public import Ports
+public import ServiceLifecycle
+
+/// Applies worker reports to the jobs, a batch per transaction, and acknowledges them
+/// only after the transaction committed. A batch that fails is handed back to the
+/// broker and retried; applying is idempotent, so a retry is harmless.
+public struct ResultsProcessorService: Service {
+    let source: any JobEventSource
+    let record: RecordJobEvents
+    let batchSize: Int
+    let linger: Duration
+    let logger: Logger
+
+    public init(source: any JobEventSource, record: RecordJobEvents, batchSize: Int = 200,
+                linger: Duration = .milliseconds(20), logger: Logger) {
+        self.source = source
+        self.record = record
+        self.batchSize = batchSize
+        self.linger = linger
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let deliveries = try await source.events(prefetch: batchSize * 2)
+        let buffer = DeliveryBuffer<JobEvent>()
+        let reader = Task {
+            do {
+                for try await delivery in deliveries { await buffer.push(delivery) }
+            } catch {
+                logger.warning("results: event stream ended", metadata: ["error": "\(error)"])
+            }
+            await buffer.finish()
+        }
+        await withGracefulShutdownHandler {
+            while let batch = await buffer.take(max: batchSize, linger: linger) {
+                guard !batch.isEmpty else { continue }
+                await apply(batch)
+            }
+        } onGracefulShutdown: {
+            reader.cancel()
+        }
+        reader.cancel()
+    }
+
+    private func apply(_ batch: [Delivery<JobEvent>]) async {
+        do {
+            try await record(batch.map(\.message))
+            for delivery in batch { try? await delivery.ack() }
+        } catch {
+            logger.warning("results: batch failed; handing it back", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            for delivery in batch { try? await delivery.requeue() }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

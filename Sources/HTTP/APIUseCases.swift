@@ -1,0 +1,34 @@
+public import Application
+
+/// The use cases the HTTP layer maps routes to; built by a composition root.
+public struct APIUseCases: Sendable {
+    public let register: RegisterUser
+    public let login: Login
+    public let refresh: RefreshSession
+    public let logout: Logout
+    public let changePassword: ChangePassword
+    public let authenticate: AuthenticateAccessToken
+    public let profile: GetProfile
+    public let createJob: CreateJob
+    public let listJobs: ListJobs
+    public let getJob: GetJob
+    public let stopJob: StopJob
+    public let jobOutput: GetJobOutput
+
+    public init(register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
+                authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
+                getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput) {
+        self.register = register
+        self.login = login
+        self.refresh = refresh
+        self.logout = logout
+        self.changePassword = changePassword
+        self.authenticate = authenticate
+        self.profile = profile
+        self.createJob = createJob
+        self.listJobs = listJobs
+        self.getJob = getJob
+        self.stopJob = stopJob
+        self.jobOutput = jobOutput
+    }
+}

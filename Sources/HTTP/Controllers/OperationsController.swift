@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+
+/// The readiness checks of a deployment: PostgreSQL decides readiness; Redis and
+/// RabbitMQ only degrade it (the API serves without them).
+public struct HealthChecks: Sendable {
+    public typealias Check = @Sendable () async -> Bool
+    let postgres: Check
+    let redis: Check?
+    let rabbitmq: Check?
+
+    public init(postgres: @escaping Check, redis: Check?, rabbitmq: Check?) {
+        self.postgres = postgres
+        self.redis = redis
+        self.rabbitmq = rabbitmq
+    }
+
+    /// Everything in memory: always ready.
+    public static let embedded = HealthChecks(postgres: { true }, redis: { true }, rabbitmq: { true })
+}
+
+/// `/health/*`, `/metrics`, `/openapi.json`.
+struct OperationsController {
+    let health: HealthChecks
+    let metricsToken: String?
+    let exportMetrics: @Sendable () -> String
+
+    func live(_ request: Request, context: APIContext) async throws -> Response {
+        try Responses.json(["status": "ok"])
+    }
+
+    func ready(_ request: Request, context: APIContext) async throws -> Response {
+        async let postgres = Self.run(health.postgres)
+        async let redis = Self.run(health.redis)
+        async let rabbitmq = Self.run(health.rabbitmq)
+        let (pgResult, rd, mq) = await (postgres, redis, rabbitmq)
+        let pg = pgResult ?? false
+        var checks = ["postgres": pg ? "ok" : "down"]
+        if let rd { checks["redis"] = rd ? "ok" : "down" }
+        if let mq { checks["rabbitmq"] = mq ? "ok" : "down" }
+        let degraded = checks.values.contains("down")
+        struct Body: Encodable {
+            let status: String
+            let checks: [String: String]
+        }
+        return try Responses.json(Body(status: degraded ? "degraded" : "ok", checks: checks),
+                                  status: pg ? .ok : .serviceUnavailable)
+    }
+
+    /// Runs a check with a short timeout: a hung dependency reads as down.
+    private static func run(_ check: HealthChecks.Check?) async -> Bool? {
+        guard let check else { return nil }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await check() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func metrics(_ request: Request, context: APIContext) async throws -> Response {
+        if let metricsToken {
+            let presented = request.headers[.authorization].flatMap { header in
+                header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : nil
+            } ?? ""
+            guard Self.constantTimeEqual(presented, metricsToken) else {
+                throw APIError.metricsUnauthorized
+            }
+        }
+        return Responses.text(exportMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
+    /// Compares without stopping at the first difference, so the token cannot be
+    /// guessed byte by byte from response times.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
+    }
+
+    func openAPI(_ request: Request, context: APIContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
+    }
+}

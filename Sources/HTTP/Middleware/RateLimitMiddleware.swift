@@ -1,0 +1,36 @@
+import Domain
+import Foundation
+import Hummingbird
+import Ports
+
+/// Counts the request against each policy that applies and refuses it (429) when any
+/// is exhausted. Every response of a limited route carries both header forms,
+/// describing the policy with the least remaining.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let limiter: any RateLimiter
+    let clock: any Clock
+    /// The policies for this request, with the key each counts by; empty: not limited.
+    let policies: @Sendable (Request, APIContext) -> [(RateLimitPolicy, key: String)]
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let applicable = policies(request, context)
+        guard !applicable.isEmpty else { return try await next(request, context) }
+        let now = clock.now()
+        var decisions: [RateLimitDecision] = []
+        for (policy, key) in applicable {
+            decisions.append(try await limiter.check(policy, key: key, now: now))
+        }
+        let shown = decisions.min { ($0.allowed ? 1 : 0, $0.remaining) < ($1.allowed ? 1 : 0, $1.remaining) }!
+        let headers = context.extraHeaders
+        headers.set(.rateLimitLimit, String(shown.policy.limit))
+        headers.set(.rateLimitRemaining, String(shown.remaining))
+        headers.set(.rateLimitReset, String(shown.resetSeconds))
+        headers.set(.rateLimitPolicy, "\"\(shown.policy.name)\";q=\(shown.policy.limit);w=\(shown.policy.windowSeconds)")
+        headers.set(.rateLimit, "\"\(shown.policy.name)\";r=\(shown.remaining);t=\(shown.resetSeconds)")
+        if let refused = decisions.filter({ !$0.allowed }).max(by: { ($0.retryAfterSeconds ?? 1) < ($1.retryAfterSeconds ?? 1) }) {
+            throw APIError.rateLimited(retryAfter: refused.retryAfterSeconds ?? 1)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,70 @@
+public import CoreMetrics
+public import Hummingbird
+public import Ports
+import Domain
+import Infrastructure
+
+/// Wires routes to use cases. Composition roots and tests both call this; it chooses
+/// no adapter itself.
+///
+/// The middleware order gives API.md's precedence of errors: authentication (401),
+/// then rate limits (429), then the body limit (413), then the handler's own checks
+/// (415, 400, 403, 404, 409, 422). On the public `/auth/*` routes the per-IP limit
+/// comes first.
+public func buildRouter(
+    useCases: APIUseCases, settings: HTTPSettings, rateLimiter: any RateLimiter, clock: any Clock,
+    health: HealthChecks, metricsFactory: any MetricsFactory, exportMetrics: @escaping @Sendable () -> String
+) -> Router<APIContext> {
+    let router = Router(context: APIContext.self)
+    router.add(middleware: EnvelopeMiddleware(trustedProxies: settings.trustedProxies))
+    router.add(middleware: HTTPMetricsMiddleware(factory: metricsFactory))
+
+    let operations = OperationsController(health: health, metricsToken: settings.metricsToken, exportMetrics: exportMetrics)
+    let ops = router.group().add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+    ops.get("/health/live", use: operations.live)
+    ops.get("/health/ready", use: operations.ready)
+    ops.get("/metrics", use: operations.metrics)
+    ops.get("/openapi.json", use: operations.openAPI)
+
+    let auth = AuthController(useCases: useCases)
+    let limits = settings.rateLimits
+    let perIP: @Sendable (RateLimitPolicy?) -> RateLimitMiddleware = { policy in
+        RateLimitMiddleware(limiter: rateLimiter, clock: clock) { _, context in
+            policy.map { [($0, key: context.clientAddress)] } ?? []
+        }
+    }
+    router.group("/api/v1/auth/login").add(middleware: perIP(limits.login))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: auth.login)
+    router.group("/api/v1/auth/register").add(middleware: perIP(limits.auth))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: auth.register)
+    router.group("/api/v1/auth/refresh").add(middleware: perIP(limits.auth))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: auth.refresh)
+
+    let perUser = RateLimitMiddleware(limiter: rateLimiter, clock: clock) { request, context in
+        guard let caller = context.caller else { return [] }
+        var applicable: [(RateLimitPolicy, key: String)] = []
+        if let api = limits.api { applicable.append((api, key: caller.userID.description)) }
+        if request.method == .post, request.uri.path == "/api/v1/jobs", let create = limits.jobsCreate {
+            applicable.append((create, key: caller.userID.description))
+        }
+        return applicable
+    }
+    let protected = router.group("/api/v1")
+        .add(middleware: AuthenticationMiddleware(authenticate: useCases.authenticate))
+        .add(middleware: perUser)
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+    protected.post("/auth/logout", use: auth.logout)
+    protected.get("/users/me", use: auth.profile)
+    protected.post("/users/me/password", use: auth.changePassword)
+
+    let jobs = JobController(useCases: useCases)
+    protected.post("/jobs", use: jobs.create)
+    protected.get("/jobs", use: jobs.list)
+    protected.get("/jobs/:id", use: jobs.get)
+    protected.post("/jobs/:id/stop", use: jobs.stop)
+    protected.get("/jobs/:id/output", use: jobs.output)
+    return router
+}

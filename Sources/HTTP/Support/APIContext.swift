@@ -1,0 +1,35 @@
+public import Hummingbird
+public import Logging
+public import NIOCore
+public import Ports
+import Domain
+
+/// Per-request state the middleware fills in for the handlers.
+public struct APIContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's address as the socket reports it (nil when there is no socket, in tests).
+    public let peerAddress: String?
+    /// `X-Request-ID`: echoed when the client sent a valid one, made up otherwise.
+    public var requestID: String = ""
+    /// The authenticated caller, on protected routes.
+    public var caller: AccessClaims?
+    /// The client's address after trusted-proxy resolution.
+    public var clientAddress: String = "unknown"
+    /// Headers for the response whatever it is (set by the envelope, filled inside).
+    var extraHeaders = ResponseHeaderBag()
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Hummingbird's own limit is not relied on: `BodyLimitMiddleware` enforces the
+    /// configured one on every route, read or not.
+    public var maxUploadSize: Int { Int.max }
+
+    /// The caller on a protected route. Reaching here without one is a wiring bug.
+    func requireCaller() throws -> AccessClaims {
+        guard let caller else { throw APIError.unauthenticated }
+        return caller
+    }
+}

@@ -1,0 +1,18 @@
+import Domain
+
+/// Failures the HTTP layer itself detects (request shape, authentication, limits).
+/// Use-case failures arrive as `UseCaseError`; `ProblemMapping` turns both into problem
+/// details in one place.
+enum APIError: Error, Sendable {
+    /// Missing, malformed, expired, tampered or revoked token (401 with WWW-Authenticate).
+    case unauthenticated
+    /// The body is not JSON, is not an object, or has fields of the wrong type (400).
+    case malformedBody(String)
+    /// Fields that the endpoint does not know (400, naming them).
+    case unknownFields([String])
+    case invalid(ValidationFailure)
+    case unsupportedMediaType
+    case payloadTooLarge(limit: Int)
+    case rateLimited(retryAfter: Int)
+    case metricsUnauthorized
+}

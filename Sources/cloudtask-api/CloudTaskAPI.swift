@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `cloudtask-api`: the API server and its operator commands.
+@main
+struct CloudTaskAPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloudtask-api",
+        abstract: "The CloudTask API server.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
