@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "HTTPTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "HTTP",
+                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

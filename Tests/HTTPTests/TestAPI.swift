@@ -1,0 +1,139 @@
+import Application
+import Consumers
+import Domain
+import Foundation
+import HTTP
+import Infrastructure
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Ports
+import Prometheus
+
+/// The API on in-memory adapters (cost-4 bcrypt), driven through Hummingbird's router
+/// test client: everything but the socket.
+struct TestAPI {
+    var settings = HTTPSettings(rateLimits: TestAPI.generousLimits)
+    var allowlist = CommandAllowlist.standard
+    var health = HealthChecks.embedded
+    let users = InMemoryUserRepository()
+    let sessions = InMemorySessionStore()
+    let jobs = InMemoryJobStore(outputLimitBytes: 4096)
+    let registry = PrometheusCollectorRegistry()
+
+    static var generousLimits: CloudTaskConfiguration.RateLimits {
+        var limits = CloudTaskConfiguration.RateLimits()
+        limits.login = RateLimitPolicy(name: "login", limit: 1000, windowSeconds: 900)
+        limits.auth = RateLimitPolicy(name: "auth", limit: 1000, windowSeconds: 900)
+        return limits
+    }
+
+    func router() -> Router<APIContext> {
+        let clock = SystemClock(), ids = RandomIDGenerator()
+        let denylist = InMemoryTokenDenylist(), cache = InMemoryCache()
+        let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
+        let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
+        let hasher = BcryptPasswordHasher(cost: 4, threads: 2)
+        let auth = AuthSettings(bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")))
+        let jobSettings = JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5)
+        let sessionTokens = SessionTokens(sessions: sessions, issuer: tokens, minter: minter, clock: clock, ids: ids, settings: auth)
+        let doorbell = RelayDoorbell()
+        let useCases = APIUseCases(
+            register: RegisterUser(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids, bootstrapAdmin: auth.bootstrapAdmin),
+            login: Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock),
+            refresh: RefreshSession(sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens, clock: clock, settings: auth),
+            logout: Logout(sessions: sessions, denylist: denylist, minter: minter, clock: clock, settings: auth),
+            changePassword: ChangePassword(users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock, settings: auth),
+            authenticate: AuthenticateAccessToken(verifier: tokens, denylist: denylist, sessions: sessions, clock: clock),
+            profile: GetProfile(users: users, cache: cache),
+            createJob: CreateJob(jobs: jobs, outboxSignal: doorbell, clock: clock, ids: ids, settings: jobSettings),
+            listJobs: ListJobs(jobs: jobs),
+            getJob: GetJob(jobs: jobs, cache: cache),
+            stopJob: StopJob(jobs: jobs, stopSignal: InMemoryStopSignal(), outboxSignal: doorbell, cache: cache, clock: clock, ids: ids, settings: jobSettings),
+            jobOutput: GetJobOutput(jobs: jobs, cache: cache))
+        let registry = self.registry
+        return buildRouter(useCases: useCases, settings: settings, rateLimiter: InMemoryRateLimiter(), clock: clock, health: health,
+                           metricsFactory: PrometheusMetricsFactory(registry: registry),
+                           exportMetrics: {
+                               var buffer: [UInt8] = []
+                               registry.emit(into: &buffer)
+                               return String(decoding: buffer, as: UTF8.self)
+                           })
+    }
+
+    func run(_ test: @escaping @Sendable (APIClient) async throws -> Void) async throws {
+        let app = Application(router: router())
+        try await app.test(.router) { client in try await test(APIClient(client: client)) }
+    }
+}
+
+/// Requests in the shape the tests need them.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ path: String, json: String? = nil, token: String? = nil,
+              headers: HTTPFields = [:], contentType: String? = "application/json") async throws -> TestResponse {
+        var fields = headers
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        if json != nil, let contentType, fields[.contentType] == nil { fields[.contentType] = contentType }
+        return try await client.executeRequest(uri: path, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+    }
+
+    /// Registers an account and returns its token response.
+    func register(_ email: String = "u\(UUID().uuidString.prefix(8).lowercased())@example.com", password: String = "correct horse") async throws -> TokenPair {
+        let response = try await send(.post, "/api/v1/auth/register", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+        guard response.status == .created else { throw UnexpectedStatus(response.status.code, response.text) }
+        return TokenPair(response.object)
+    }
+
+    func createJob(_ json: String, token: String, headers: HTTPFields = [:]) async throws -> [String: Any] {
+        let response = try await send(.post, "/api/v1/jobs", json: json, token: token, headers: headers)
+        guard response.status == .created || response.status == .ok else { throw UnexpectedStatus(response.status.code, response.text) }
+        return response.object
+    }
+}
+
+struct UnexpectedStatus: Error, CustomStringConvertible {
+    let code: Int
+    let body: String
+    init(_ code: Int, _ body: String) {
+        self.code = code
+        self.body = body
+    }
+    var description: String { "unexpected status \(code): \(body)" }
+}
+
+struct TokenPair {
+    let access: String
+    let refresh: String
+    let userID: String
+    init(_ object: [String: Any]) {
+        access = object["access_token"] as? String ?? ""
+        refresh = object["refresh_token"] as? String ?? ""
+        userID = (object["user"] as? [String: Any])?["id"] as? String ?? ""
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+    /// The problem's `type` slug, e.g. `validation-failed`.
+    var problemSlug: String? {
+        (object["type"] as? String)?.split(separator: "/").last.map(String.init)
+    }
+    var problemFields: [String] {
+        ((object["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String }
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-ID")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let rateLimitRemaining = Self("RateLimit-Remaining")!
+    static let rateLimitPolicy = Self("RateLimit-Policy")!
+    static let rateLimit = Self("RateLimit")!
+}
