@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Domain"],
+            dependencies: [],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 /// Enforces the body limit on every route it wraps, whether or not the handler reads
 /// the body, chunked or not: a declared length over the limit is refused at once, and
@@ -15,6 +16,9 @@ struct BodyLimitMiddleware: RouterMiddleware {
         do {
             _ = try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            // What collecting a chunked body past the limit throws.
             throw APIError.payloadTooLarge(limit: limit)
         }
         return try await next(request, context)
