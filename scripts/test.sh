@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test CloudTask has, from a fresh clone on a fresh Debian machine:
-# installs what is missing, builds, checks the layer rules, runs the suites.
+# installs what is missing, builds, checks the layer rules, runs the Swift suites
+# (unit, contract, HTTP, end to end), then schemathesis against the OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +10,25 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
+missing=()
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 echo "== layer rules"
 ./scripts/check-layers.sh
 
 echo "== build"
 swift build --build-tests
 
-echo "== tests"
+echo "== Swift tests"
 swift test --skip-build
+
+echo "== schemathesis against the embedded server"
+SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100} ./scripts/schemathesis.sh

@@ -1,5 +1,6 @@
 public import CoreMetrics
 public import Hummingbird
+import HTTPTypes
 public import Ports
 import Domain
 import Infrastructure
@@ -18,6 +19,7 @@ public func buildRouter(
     let router = Router(context: APIContext.self)
     router.add(middleware: EnvelopeMiddleware(trustedProxies: settings.trustedProxies))
     router.add(middleware: HTTPMetricsMiddleware(factory: metricsFactory))
+    router.add(middleware: MethodNotAllowedMiddleware(table: RouteTable(servedRoutes)))
 
     let operations = OperationsController(health: health, metricsToken: settings.metricsToken, exportMetrics: exportMetrics)
     let ops = router.group().add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
@@ -68,3 +70,13 @@ public func buildRouter(
     protected.get("/jobs/:id/output", use: jobs.output)
     return router
 }
+
+/// Every route registered above, for `405` answers. `HTTPTests` checks that each one
+/// answers something other than 404/405, so this list cannot drift from the router.
+public let servedRoutes: [(HTTPRequest.Method, String)] = [
+    (.get, "/health/live"), (.get, "/health/ready"), (.get, "/metrics"), (.get, "/openapi.json"),
+    (.post, "/api/v1/auth/login"), (.post, "/api/v1/auth/register"), (.post, "/api/v1/auth/refresh"),
+    (.post, "/api/v1/auth/logout"), (.get, "/api/v1/users/me"), (.post, "/api/v1/users/me/password"),
+    (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
+    (.get, "/api/v1/jobs/:id/output"),
+]

@@ -144,3 +144,31 @@ struct RateLimitAndOperationsTests {
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4", trusted: []) == "10.0.0.2")
     }
 }
+
+@Suite("HTTP: routes and methods")
+struct RouteTableTests {
+    @Test("every route in the table is served (the table cannot drift from the router)")
+    func tableMatchesRouter() async throws {
+        try await TestAPI().run { (api: APIClient) async throws in
+            let tokens = try await api.register()
+            for (method, template) in servedRoutes {
+                let path = template.replacingOccurrences(of: ":id", with: UUID().uuidString.lowercased())
+                let response = try await api.send(method, path, json: method == .post ? "{}" : nil, token: tokens.access)
+                #expect(response.status != .methodNotAllowed && !(response.status == .notFound && response.problemSlug != "not-found"),
+                        "\(method) \(template)")
+                #expect(response.status.code != 404 || template.contains(":id"), "\(method) \(template)")
+            }
+        }
+    }
+
+    @Test("a known path with another method is 405 with Allow; an unknown path is 404")
+    func methodNotAllowed() async throws {
+        try await TestAPI().run { (api: APIClient) async throws in
+            let response = try await api.send(.delete, "/api/v1/jobs")
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "POST, GET")
+            #expect(try await api.send(.put, "/api/v1/jobs/\(UUID().uuidString.lowercased())").headers[.allow] == "GET")
+            #expect(try await api.send(.delete, "/api/v1/elsewhere").status == .notFound)
+        }
+    }
+}

@@ -15,4 +15,6 @@ enum APIError: Error, Sendable {
     case payloadTooLarge(limit: Int)
     case rateLimited(retryAfter: Int)
     case metricsUnauthorized
+    /// The path exists, with these methods only.
+    case methodNotAllowed([String])
 }

@@ -62,6 +62,10 @@ enum ProblemMapping {
         case .payloadTooLarge(let limit):
             return ProblemDetails(status: .contentTooLarge, slug: "payload-too-large", title: "Payload too large",
                                   detail: "the body must be at most \(limit) bytes")
+        case .methodNotAllowed(let methods):
+            return ProblemDetails(status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
+                                  detail: "this path takes \(methods.joined(separator: ", "))",
+                                  headers: [.allow: methods.joined(separator: ", ")])
         case .rateLimited(let retryAfter):
             return ProblemDetails(status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
                                   detail: "rate limit reached; retry in \(retryAfter) seconds",
