@@ -8,39 +8,9 @@ import Logging
 import Ports
 import ServiceLifecycle
 
-/// Builds use cases and consumers from whichever adapters a mode chose. Shared by the
-/// embedded mode and (later) the production mode, so the two cannot wire things apart.
+/// Builds the consumers from whichever adapters a mode chose (the API's use cases come
+/// from `APIUseCases(configuration:adapters:)`), so modes cannot wire things apart.
 enum CompositionRoot {
-    static func useCases(
-        config: CloudTaskConfiguration, users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository,
-        denylist: any TokenDenylist, cache: any Cache, stopSignal: any StopSignal, hasher: any PasswordHasher,
-        tokens: JWTAccessTokens, minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal, clock: any Clock,
-        ids: any IDGenerator
-    ) -> APIUseCases {
-        let auth = AuthSettings(
-            accessTokenTTLSeconds: config.accessTokenTTLSeconds, refreshTokenTTLSeconds: config.refreshTokenTTLSeconds,
-            bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail))
-        let jobSettings = JobSettings(allowlist: config.allowedCommands, maxUnfinishedJobs: config.maxUnfinishedJobs)
-        let sessionTokens = SessionTokens(sessions: sessions, issuer: tokens, minter: minter, clock: clock, ids: ids, settings: auth)
-        return APIUseCases(
-            register: RegisterUser(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids,
-                                   bootstrapAdmin: auth.bootstrapAdmin),
-            login: Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock),
-            refresh: RefreshSession(sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens,
-                                    clock: clock, settings: auth),
-            logout: Logout(sessions: sessions, denylist: denylist, minter: minter, clock: clock, settings: auth),
-            changePassword: ChangePassword(users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock,
-                                           settings: auth),
-            authenticate: AuthenticateAccessToken(verifier: tokens, denylist: denylist, sessions: sessions, clock: clock),
-            profile: GetProfile(users: users, cache: cache),
-            createJob: CreateJob(jobs: jobs, outboxSignal: outboxSignal, clock: clock, ids: ids, settings: jobSettings),
-            listJobs: ListJobs(jobs: jobs),
-            getJob: GetJob(jobs: jobs, cache: cache),
-            stopJob: StopJob(jobs: jobs, stopSignal: stopSignal, outboxSignal: outboxSignal, cache: cache, clock: clock, ids: ids,
-                             settings: jobSettings),
-            jobOutput: GetJobOutput(jobs: jobs, cache: cache))
-    }
-
     static func consumers(
         config: CloudTaskConfiguration, jobs: any JobRepository & Outbox, sessions: any SessionStore, cache: any Cache,
         stopSignal: any StopSignal, lock: any DistributedLock, dispatches: any JobDispatchSource, events: any JobEventSource,

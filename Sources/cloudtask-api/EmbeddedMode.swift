@@ -29,9 +29,9 @@ enum EmbeddedMode {
         let tokens = JWTAccessTokens(current: accessKey, issuer: config.jwtIssuer, audience: config.jwtAudience)
         let minter = HMACRefreshTokenMinter(pepper: SigningKey.random())
 
-        let useCases = CompositionRoot.useCases(
-            config: config, users: users, sessions: sessions, jobs: jobs, denylist: denylist, cache: cache, stopSignal: stopSignal,
-            hasher: hasher, tokens: tokens, minter: minter, outboxSignal: doorbell, clock: clock, ids: ids)
+        let useCases = APIUseCases(configuration: config, adapters: .init(
+            users: users, sessions: sessions, jobs: jobs, denylist: denylist, cache: cache, stopSignal: stopSignal,
+            hasher: hasher, tokens: tokens, minter: minter, outboxSignal: doorbell, clock: clock, ids: ids))
 
         let registry = PrometheusCollectorRegistry()
         let metrics = PrometheusMetricsFactory(registry: registry)

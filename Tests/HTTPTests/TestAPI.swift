@@ -34,24 +34,14 @@ struct TestAPI {
         let denylist = InMemoryTokenDenylist(), cache = InMemoryCache()
         let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
-        let hasher = BcryptPasswordHasher(cost: 4, threads: 2)
-        let auth = AuthSettings(bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")))
-        let jobSettings = JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5)
-        let sessionTokens = SessionTokens(sessions: sessions, issuer: tokens, minter: minter, clock: clock, ids: ids, settings: auth)
-        let doorbell = RelayDoorbell()
-        let useCases = APIUseCases(
-            register: RegisterUser(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids, bootstrapAdmin: auth.bootstrapAdmin),
-            login: Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock),
-            refresh: RefreshSession(sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens, clock: clock, settings: auth),
-            logout: Logout(sessions: sessions, denylist: denylist, minter: minter, clock: clock, settings: auth),
-            changePassword: ChangePassword(users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock, settings: auth),
-            authenticate: AuthenticateAccessToken(verifier: tokens, denylist: denylist, sessions: sessions, clock: clock),
-            profile: GetProfile(users: users, cache: cache),
-            createJob: CreateJob(jobs: jobs, outboxSignal: doorbell, clock: clock, ids: ids, settings: jobSettings),
-            listJobs: ListJobs(jobs: jobs),
-            getJob: GetJob(jobs: jobs, cache: cache),
-            stopJob: StopJob(jobs: jobs, stopSignal: InMemoryStopSignal(), outboxSignal: doorbell, cache: cache, clock: clock, ids: ids, settings: jobSettings),
-            jobOutput: GetJobOutput(jobs: jobs, cache: cache))
+        var config = CloudTaskConfiguration()
+        config.bootstrapAdminEmail = try! Email("root@example.com")
+        config.allowedCommands = allowlist
+        config.maxUnfinishedJobs = 5
+        let useCases = APIUseCases(configuration: config, adapters: .init(
+            users: users, sessions: sessions, jobs: jobs, denylist: denylist, cache: cache, stopSignal: InMemoryStopSignal(),
+            hasher: BcryptPasswordHasher(cost: 4, threads: 2), tokens: tokens, minter: minter, outboxSignal: RelayDoorbell(),
+            clock: clock, ids: ids))
         let registry = self.registry
         return buildRouter(useCases: useCases, settings: settings, rateLimiter: InMemoryRateLimiter(), clock: clock, health: health,
                            metricsFactory: PrometheusMetricsFactory(registry: registry),

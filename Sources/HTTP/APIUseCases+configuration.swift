@@ -1,0 +1,66 @@
+public import Application
+public import Domain
+public import Infrastructure
+public import Ports
+
+extension APIUseCases {
+    /// The adapters the API's use cases run on; a composition root picks them.
+    public struct Adapters: Sendable {
+        public var users: any UserRepository
+        public var sessions: any SessionStore
+        public var jobs: any JobRepository
+        public var denylist: any TokenDenylist
+        public var cache: any Cache
+        public var stopSignal: any StopSignal
+        public var hasher: any PasswordHasher
+        public var tokens: JWTAccessTokens
+        public var minter: any RefreshTokenMinter
+        public var outboxSignal: any OutboxSignal
+        public var clock: any Clock
+        public var ids: any IDGenerator
+
+        public init(users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository, denylist: any TokenDenylist,
+                    cache: any Cache, stopSignal: any StopSignal, hasher: any PasswordHasher, tokens: JWTAccessTokens,
+                    minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator) {
+            self.users = users
+            self.sessions = sessions
+            self.jobs = jobs
+            self.denylist = denylist
+            self.cache = cache
+            self.stopSignal = stopSignal
+            self.hasher = hasher
+            self.tokens = tokens
+            self.minter = minter
+            self.outboxSignal = outboxSignal
+            self.clock = clock
+            self.ids = ids
+        }
+    }
+
+    /// Every use case the API needs, with the policies of `configuration`. The one
+    /// wiring shared by every mode and by the HTTP tests.
+    public init(configuration config: CloudTaskConfiguration, adapters a: Adapters) {
+        let auth = AuthSettings(
+            accessTokenTTLSeconds: config.accessTokenTTLSeconds, refreshTokenTTLSeconds: config.refreshTokenTTLSeconds,
+            bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail))
+        let jobSettings = JobSettings(allowlist: config.allowedCommands, maxUnfinishedJobs: config.maxUnfinishedJobs)
+        let tokens = SessionTokens(sessions: a.sessions, issuer: a.tokens, minter: a.minter, clock: a.clock, ids: a.ids, settings: auth)
+        self.init(
+            register: RegisterUser(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
+                                   bootstrapAdmin: auth.bootstrapAdmin),
+            login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock),
+            refresh: RefreshSession(sessions: a.sessions, users: a.users, denylist: a.denylist, minter: a.minter, tokens: tokens,
+                                    clock: a.clock, settings: auth),
+            logout: Logout(sessions: a.sessions, denylist: a.denylist, minter: a.minter, clock: a.clock, settings: auth),
+            changePassword: ChangePassword(users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
+                                           clock: a.clock, settings: auth),
+            authenticate: AuthenticateAccessToken(verifier: a.tokens, denylist: a.denylist, sessions: a.sessions, clock: a.clock),
+            profile: GetProfile(users: a.users, cache: a.cache),
+            createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
+            listJobs: ListJobs(jobs: a.jobs),
+            getJob: GetJob(jobs: a.jobs, cache: a.cache),
+            stopJob: StopJob(jobs: a.jobs, stopSignal: a.stopSignal, outboxSignal: a.outboxSignal, cache: a.cache, clock: a.clock,
+                             ids: a.ids, settings: jobSettings),
+            jobOutput: GetJobOutput(jobs: a.jobs, cache: a.cache))
+    }
+}
