@@ -25,8 +25,11 @@ struct Adapter<Port: Sendable>: Sendable, CustomTestStringConvertible {
 /// suites themselves never change.
 enum Adapters {
     static let userRepositories: [Adapter<any UserRepository>] = [.memory { InMemoryUserRepository() }]
+        + PostgresFixture.adapter { PostgresUserRepository(client: $0, logger: PostgresFixture.logger) }
     static let sessionStores: [Adapter<any SessionStore>] = [.memory { InMemorySessionStore() }]
+        + PostgresFixture.adapter { PostgresSessionStore(client: $0, logger: PostgresFixture.logger) }
     static let jobStores: [Adapter<any JobRepository & Outbox>] = [.memory { InMemoryJobStore(outputLimitBytes: 64) }]
+        + PostgresFixture.adapter { PostgresJobStore(client: $0, outputLimitBytes: 64, logger: PostgresFixture.logger) }
     static let denylists: [Adapter<any TokenDenylist>] = [.memory { InMemoryTokenDenylist() }]
     static let caches: [Adapter<any Cache>] = [.memory { InMemoryCache() }]
     static let rateLimiters: [Adapter<any RateLimiter>] = [.memory { InMemoryRateLimiter() }]

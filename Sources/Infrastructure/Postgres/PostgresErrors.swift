@@ -1,0 +1,53 @@
+import Logging
+import PostgresNIO
+import Ports
+
+/// Translates driver errors into the ports' errors, so that no SQL text or driver
+/// message travels further than this file (the log keeps the details).
+enum PostgresErrors {
+    static func translate(_ error: any Error, logger: Logger) -> any Error {
+        if error is PortError || error is CancellationError { return error }
+        if let error = error as? PostgresTransactionError {
+            // What the body threw (a use case's error, a port error) is what callers see.
+            if let inner = error.closureError ?? error.beginError ?? error.commitError {
+                return translate(inner, logger: logger)
+            }
+            return PortError.unavailable
+        }
+        if let error = error as? PSQLError {
+            if error.code == .server, let state = error.serverInfo?[.sqlState] {
+                if state == "23505" { return PortError.duplicate }  // unique_violation
+                logger.error("postgres error", metadata: ["sqlstate": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
+                return PortError.unavailable
+            }
+            logger.warning("postgres unavailable", metadata: ["code": "\(error.code)"])
+            return PortError.unavailable
+        }
+        // Port errors and use-case errors thrown by bodies inside transactions pass through.
+        return error
+    }
+}
+
+extension PostgresClient {
+    /// Runs `body` in a transaction with driver errors translated.
+    func transaction<Result: Sendable>(
+        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withTransaction(logger: logger) { try await body($0) }
+        } catch {
+            throw PostgresErrors.translate(error, logger: logger)
+        }
+    }
+
+    /// Runs `body` on a pooled connection with driver errors translated.
+    func connection<Result: Sendable>(
+        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withConnection { try await body($0) }
+        } catch {
+            throw PostgresErrors.translate(error, logger: logger)
+        }
+    }
+}
