@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test CloudTask has, from a fresh clone on a fresh Debian machine:
 # installs what is missing, builds, checks the layer rules, runs the Swift suites
-# (unit, contract, HTTP, end to end), then schemathesis against the OpenAPI document.
+# (unit, contract, HTTP, end to end) with a throwaway PostgreSQL cluster started
+# here (no systemd needed), then schemathesis against the OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +22,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# shellcheck source=lib/postgres.sh
+. ./scripts/lib/postgres.sh
+postgres_install
+
 echo "== layer rules"
 ./scripts/check-layers.sh
 
 echo "== build"
 swift build --build-tests
 
-echo "== Swift tests"
+echo "== starting a throwaway PostgreSQL on 127.0.0.1:${CLOUDTASK_TEST_PG_PORT:=54329}"
+PG_DIR=$(mktemp -d /tmp/cloudtask-test-pg.XXXXXX)
+trap 'postgres_stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
+postgres_start "$PG_DIR" "$CLOUDTASK_TEST_PG_PORT"
+export CLOUDTASK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$CLOUDTASK_TEST_PG_PORT/postgres?sslmode=disable"
+
+echo "== Swift tests (the contract suites run on the in-memory adapters and on PostgreSQL)"
 swift test --skip-build
 
 echo "== schemathesis against the embedded server"

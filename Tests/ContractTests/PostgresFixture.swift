@@ -12,7 +12,7 @@ enum PostgresFixture {
     static let logger = Logger(label: "contract-tests")
 
     /// Runs `body` with a client whose `search_path` is a fresh, migrated schema.
-    static func withSchema(_ body: @Sendable (PostgresClient) async throws -> Void) async throws {
+    static func withSchema(migrated: Bool = true, _ body: @Sendable (PostgresClient) async throws -> Void) async throws {
         guard let url else { return }
         let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var configuration = try PostgresURL.configuration(url)
@@ -22,8 +22,7 @@ enum PostgresFixture {
         try await running(client) {
             _ = try await client.query("CREATE SCHEMA \(unescaped: schema)", logger: logger)
             do {
-                let migrations = try Migration.load(directory: FileManager.default.currentDirectoryPath + "/migrations")
-                try await PostgresMigrator(client: client, logger: logger).migrate(migrations)
+                if migrated { try await PostgresMigrator(client: client, logger: logger).migrate(try migrations()) }
                 try await body(client)
             } catch {
                 _ = try? await client.query("DROP SCHEMA \(unescaped: schema) CASCADE", logger: logger)
@@ -31,6 +30,10 @@ enum PostgresFixture {
             }
             _ = try await client.query("DROP SCHEMA \(unescaped: schema) CASCADE", logger: logger)
         }
+    }
+
+    static func migrations() throws -> [Migration] {
+        try Migration.load(directory: FileManager.default.currentDirectoryPath + "/migrations")
     }
 
     /// Runs the client's connection pool around `body` (PostgresClient must be run).
