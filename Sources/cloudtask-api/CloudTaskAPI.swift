@@ -6,6 +6,6 @@ struct CloudTaskAPI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudtask-api",
         abstract: "The CloudTask API server.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Migrate.self, SetRole.self],
         defaultSubcommand: Serve.self)
 }

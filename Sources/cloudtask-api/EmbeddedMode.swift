@@ -9,48 +9,66 @@ import Logging
 import Ports
 import Prometheus
 
-/// The composition root of the embedded mode: every port on its in-memory adapter, the
-/// consumers in this process on the in-memory queue, random signing keys.
-enum EmbeddedMode {
-    static func build(configuration config: CloudTaskConfiguration, concurrency: Int, logger: Logger) -> some ApplicationProtocol {
+/// The stores and keys that distinguish the one-process modes.
+struct ProcessStores {
+    var users: any UserRepository
+    var sessions: any SessionStore
+    var jobs: any JobRepository & Outbox
+    var accessKey: SigningKey
+    var previousAccessKeys: [SigningKey]
+    var refreshPepper: SigningKey
+    var health: HealthChecks
+    var services: [any Service] = []
+
+    /// `--embedded`: everything in memory, random keys (tokens die with the process).
+    static func embedded(_ config: CloudTaskConfiguration) -> ProcessStores {
+        ProcessStores(
+            users: InMemoryUserRepository(), sessions: InMemorySessionStore(),
+            jobs: InMemoryJobStore(outputLimitBytes: config.outputLimitBytes), accessKey: .random(), previousAccessKeys: [],
+            refreshPepper: .random(), health: .embedded)
+    }
+}
+
+/// The composition root of the one-process modes: the API and the consumers in this
+/// process, the queue, cache, limits and stop markers in memory; the stores chosen by
+/// the mode (memory for `--embedded`, PostgreSQL for `--single-node`).
+enum InProcessMode {
+    static func build(configuration config: CloudTaskConfiguration, stores: ProcessStores, concurrency: Int,
+                      banner: String, logger: Logger) -> some ApplicationProtocol {
         let clock = SystemClock()
         let ids = RandomIDGenerator()
-        let users = InMemoryUserRepository()
-        let sessions = InMemorySessionStore()
-        let jobs = InMemoryJobStore(outputLimitBytes: config.outputLimitBytes, clock: clock)
         let denylist = InMemoryTokenDenylist(clock: clock)
         let cache = InMemoryCache(clock: clock)
         let stopSignal = InMemoryStopSignal(clock: clock)
         let queue = InMemoryJobQueue()
-        let lock = InMemoryDistributedLock(clock: clock)
         let doorbell = RelayDoorbell()
         let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
-        let accessKey = SigningKey.random()
-        let tokens = JWTAccessTokens(current: accessKey, issuer: config.jwtIssuer, audience: config.jwtAudience)
-        let minter = HMACRefreshTokenMinter(pepper: SigningKey.random())
-
+        let tokens = JWTAccessTokens(current: stores.accessKey, previous: stores.previousAccessKeys,
+                                     issuer: config.jwtIssuer, audience: config.jwtAudience)
         let useCases = APIUseCases(configuration: config, adapters: .init(
-            users: users, sessions: sessions, jobs: jobs, denylist: denylist, cache: cache, stopSignal: stopSignal,
-            hasher: hasher, tokens: tokens, minter: minter, outboxSignal: doorbell, clock: clock, ids: ids))
+            users: stores.users, sessions: stores.sessions, jobs: stores.jobs, denylist: denylist, cache: cache,
+            stopSignal: stopSignal, hasher: hasher, tokens: tokens, minter: HMACRefreshTokenMinter(pepper: stores.refreshPepper),
+            outboxSignal: doorbell, clock: clock, ids: ids))
 
         let registry = PrometheusCollectorRegistry()
         let metrics = PrometheusMetricsFactory(registry: registry)
         let router = buildRouter(
             useCases: useCases, settings: HTTPSettings(config), rateLimiter: InMemoryRateLimiter(), clock: clock,
-            health: .embedded, metricsFactory: metrics, exportMetrics: { registry.exposition() })
+            health: stores.health, metricsFactory: metrics, exportMetrics: { registry.exposition() })
 
-        let workerID = "embedded-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let consumers = CompositionRoot.consumers(
-            config: config, jobs: jobs, sessions: sessions, cache: cache, stopSignal: stopSignal, lock: lock,
-            dispatches: queue, events: queue, stops: queue, publisher: queue, eventPublisher: queue, doorbell: doorbell,
-            clock: clock, ids: ids, workerID: workerID, concurrency: concurrency, logger: logger)
+            config: config, jobs: stores.jobs, sessions: stores.sessions, cache: cache, stopSignal: stopSignal,
+            lock: InMemoryDistributedLock(clock: clock), dispatches: queue, events: queue, stops: queue, publisher: queue,
+            eventPublisher: queue, doorbell: doorbell, clock: clock, ids: ids, workerID: workerID, concurrency: concurrency,
+            logger: logger)
 
         return Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "cloudtask"),
-            services: consumers,
+            services: stores.services + consumers,
             onServerRunning: { _ in
-                logger.notice("CloudTask embedded mode: everything is in memory, and all data is lost when this process exits")
+                logger.notice("\(banner)")
                 logger.notice("listening on http://\(config.httpHost):\(config.httpPort)")
             },
             logger: logger)
@@ -65,3 +83,5 @@ extension PrometheusCollectorRegistry {
         return String(decoding: buffer, as: UTF8.self)
     }
 }
+
+import ServiceLifecycle

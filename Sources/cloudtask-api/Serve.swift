@@ -12,20 +12,30 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run everything in this process, in memory (data is lost on exit).")
     var embedded = false
 
+    @Flag(help: "Run everything in this process on PostgreSQL (durable; one instance only: queue, cache and limits are in memory).")
+    var singleNode = false
+
     @Option(help: "Jobs run at once by the embedded executor.")
     var concurrency = 4
 
     func run() async throws {
-        let configuration = try loadConfiguration(mode: embedded ? .embedded : .production)
+        guard !(embedded && singleNode) else { throw ValidationError("choose --embedded or --single-node, not both") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
+        let configuration = try loadConfiguration(mode: embedded ? .embedded : singleNode ? .singleNode : .production)
         LineLogHandler.bootstrap(level: configuration.logLevel, json: configuration.logFormat == .json)
         let logger = Logger(label: "cloudtask-api")
-        guard embedded else {
-            logger.critical("only --embedded is available in this build: the PostgreSQL, Redis and RabbitMQ adapters are not built yet")
+        if embedded {
+            let app = InProcessMode.build(
+                configuration: configuration, stores: .embedded(configuration), concurrency: concurrency,
+                banner: "CloudTask embedded mode: everything is in memory, and all data is lost when this process exits",
+                logger: logger)
+            try await app.runService()
+        } else if singleNode {
+            try await SingleNodeMode.run(configuration: configuration, concurrency: concurrency, logger: logger)
+        } else {
+            logger.critical("the multi-instance mode needs the Redis and RabbitMQ adapters, which are not built yet: use --single-node (PostgreSQL) or --embedded")
             throw ExitCode(2)
         }
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
-        let app = EmbeddedMode.build(configuration: configuration, concurrency: concurrency, logger: logger)
-        try await app.runService()
     }
 }
 

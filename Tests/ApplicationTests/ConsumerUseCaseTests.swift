@@ -107,6 +107,24 @@ struct ConsumerUseCaseTests {
         #expect(delivery.message.jobID == job.id && delivery.message.attempt == 1 && delivery.message.priority == 7)
     }
 
+    @Test("after a restart, queued jobs get their next attempt again and running ones a redelivery")
+    func redispatch() async throws {
+        let harness = Harness()
+        let caller = try await harness.caller(role: .user)
+        let (queued, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
+        let (running, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "sleep", args: ["5"]), idempotencyKey: nil)
+        let (scheduled, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true", runAt: harness.clock.now().addingTimeInterval(600)), idempotencyKey: nil)
+        try await harness.recordEvents()([event(running.id, 1, .started, harness: harness)])
+        _ = try await harness.jobs.relay(limit: 100) { _ in }  // the old dispatches "went" to the lost queue
+        let written = try await RedispatchInFlightJobs(jobs: harness.jobs, outboxSignal: harness.signal, clock: harness.clock, ids: harness.ids)()
+        #expect(written == 2)
+        let published = PublishedBatch()
+        _ = try await harness.jobs.relay(limit: 100) { published.add($0) }
+        let attempts = Dictionary(uniqueKeysWithValues: published.dispatches.map { ($0.jobID, $0.attempt) })
+        #expect(attempts == [queued.id: 1, running.id: 1])
+        #expect(attempts[scheduled.id] == nil)
+    }
+
     @Test("purge keeps what is younger than the retention period")
     func purge() async throws {
         let harness = Harness()

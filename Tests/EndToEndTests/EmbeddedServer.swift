@@ -6,7 +6,7 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// The built `cloudtask-api --embedded` as a child process on a free loopback port.
+/// The built `cloudtask-api` (by default `--embedded`) as a child process on a free loopback port.
 final class EmbeddedServer: @unchecked Sendable {
     // @unchecked: `process` is set once in init and only read afterwards; Process itself
     // is not Sendable but is used from one test at a time.
@@ -15,13 +15,13 @@ final class EmbeddedServer: @unchecked Sendable {
     let base: String
     let log = Pipe()
 
-    init(environment extra: [String: String] = [:]) async throws {
-        port = Self.freePort()
+    init(arguments: [String] = ["--embedded"], environment extra: [String: String] = [:], port fixedPort: Int? = nil) async throws {
+        port = fixedPort ?? Self.freePort()
         base = "http://127.0.0.1:\(port)"
         let binary = ProcessInfo.processInfo.environment["CLOUDTASK_API_BINARY"]
             ?? FileManager.default.currentDirectoryPath + "/.build/debug/cloudtask-api"
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--embedded"]
+        process.arguments = arguments
         var environment = ["PATH": "/usr/bin:/bin", "CLOUDTASK_HTTP_PORT": String(port), "CLOUDTASK_LOG_FORMAT": "text",
                            "CLOUDTASK_BCRYPT_COST": "10", "CLOUDTASK_MAX_BODY_BYTES": "4096"]
         environment.merge(extra) { $1 }

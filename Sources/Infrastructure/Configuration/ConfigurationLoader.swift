@@ -10,6 +10,11 @@ public struct ConfigurationLoader {
         case production
         /// Everything in memory; those settings are ignored.
         case embedded
+        /// One process on PostgreSQL (durable), everything else in memory: the database
+        /// URL and the JWT secrets are required, Redis and RabbitMQ are not used.
+        case singleNode
+        /// Operator commands (`migrate`, `set-role`): only the database URL is required.
+        case database
     }
 
     let values: [String: String]
@@ -47,10 +52,14 @@ public struct ConfigurationLoader {
         problems = []
         config.httpHost = string("CLOUDTASK_HTTP_HOST") ?? config.httpHost
         config.httpPort = int("CLOUDTASK_HTTP_PORT", in: 1...65535) ?? config.httpPort
-        if mode == .production {
+        if mode != .embedded {
             config.databaseURL = url("CLOUDTASK_DATABASE_URL", schemes: ["postgres", "postgresql"])
+        }
+        if mode == .production {
             config.redisURL = url("CLOUDTASK_REDIS_URL", schemes: ["redis"])
             config.amqpURL = url("CLOUDTASK_AMQP_URL", schemes: ["amqp", "amqps"])
+        }
+        if mode == .production || mode == .singleNode {
             config.accessSecret = secret("CLOUDTASK_JWT_ACCESS_SECRET")
             config.refreshSecret = secret("CLOUDTASK_JWT_REFRESH_SECRET")
             if let access = config.accessSecret, access == config.refreshSecret {

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Domain
+import Foundation
+import Infrastructure
+import Logging
+
+/// `cloudtask-api set-role EMAIL ROLE`: the only way to grant a role.
+struct SetRole: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set-role", abstract: "Set the role of an account (admin, user, viewer).")
+
+    @Argument(help: "The account's email.") var email: String
+    @Argument(help: "admin, user or viewer.") var role: String
+
+    func run() async throws {
+        guard let role = Role(rawValue: role) else { throw ValidationError("ROLE must be admin, user or viewer") }
+        let email: Email
+        do { email = try Email(self.email) } catch { throw ValidationError("EMAIL is not a valid email address") }
+        let config = try loadConfiguration(mode: .database)
+        LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
+        let logger = Logger(label: "cloudtask-set-role")
+        let client = try Database.client(config)
+        let updated = try await Database.withClient(client) {
+            try await Database.waitUntilReady(client, logger: logger)
+            return try? await PostgresUserRepository(client: client, logger: logger).setRole(role, forEmail: email, at: Date())
+        }
+        guard let updated else {
+            FileHandle.standardError.write(Data("no account has the email \(email)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("\(updated.email) is now \(updated.role.rawValue)")
+    }
+}

@@ -1,0 +1,50 @@
+import Application
+import ArgumentParser
+import Consumers
+import Foundation
+import Hummingbird
+import HTTP
+import Infrastructure
+import Logging
+import PostgresNIO
+
+/// `--single-node`: one process on PostgreSQL. Users, sessions, jobs, output and the
+/// outbox are durable; the queue, cache, rate limits and stop markers are in memory,
+/// which is right for exactly one instance (and why the multi-instance mode waits for
+/// the Redis and RabbitMQ adapters).
+enum SingleNodeMode {
+    static func run(configuration config: CloudTaskConfiguration, concurrency: Int, logger: Logger) async throws {
+        guard let access = config.accessSecret.flatMap(SigningKey.init(secret:)),
+              let pepper = config.refreshSecret.flatMap(SigningKey.init(secret:)) else {
+            throw ExitCode(78)  // the loader already reported which
+        }
+        let client = try Database.client(config)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            do {
+                try await Database.waitUntilReady(client, logger: logger)
+            } catch let error as MigrationError {
+                logger.critical("\(error.description)")
+                group.cancelAll()
+                throw ExitCode(1)
+            }
+            let jobStore = PostgresJobStore(client: client, outputLimitBytes: config.outputLimitBytes, logger: logger)
+            // The in-memory queue of the previous run is gone: dispatch in-flight jobs again.
+            let redispatched = try await RedispatchInFlightJobs(
+                jobs: jobStore, outboxSignal: RelayDoorbell(), clock: SystemClock(), ids: RandomIDGenerator())()
+            if redispatched > 0 { logger.notice("dispatched in-flight jobs again after a restart", metadata: ["jobs": "\(redispatched)"]) }
+            let stores = ProcessStores(
+                users: PostgresUserRepository(client: client, logger: logger),
+                sessions: PostgresSessionStore(client: client, logger: logger),
+                jobs: jobStore,
+                accessKey: access, previousAccessKeys: config.previousAccessSecrets.compactMap(SigningKey.init(secret:)),
+                refreshPepper: pepper,
+                health: HealthChecks(postgres: { await Database.ping(client, logger: logger) }, redis: nil, rabbitmq: nil))
+            let app = InProcessMode.build(
+                configuration: config, stores: stores, concurrency: concurrency,
+                banner: "CloudTask single-node mode: data in PostgreSQL; queue, cache and limits in this process", logger: logger)
+            try await app.runService()
+            group.cancelAll()
+        }
+    }
+}
