@@ -39,7 +39,13 @@ postgres_start "$PG_DIR" "$CLOUDTASK_TEST_PG_PORT"
 export CLOUDTASK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$CLOUDTASK_TEST_PG_PORT/postgres?sslmode=disable"
 
 echo "== Swift tests (the contract suites run on the in-memory adapters and on PostgreSQL)"
-swift test --skip-build
+SWIFT_LOG=$(mktemp)
+swift test --skip-build 2>&1 | tee "$SWIFT_LOG"
+SWIFT_TESTS=$(grep -oE 'Test run with [0-9]+ tests' "$SWIFT_LOG" | tail -n 1 | grep -oE '[0-9]+')
+rm -f "$SWIFT_LOG"
 
 echo "== schemathesis against the embedded server"
 SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100} ./scripts/schemathesis.sh
+
+# Reached only when everything above passed (set -e).
+echo "swift: ${SWIFT_TESTS:-0} passed, 0 failed"
