@@ -6,15 +6,17 @@ import Ports
 /// message travels further than this file (the log keeps the details).
 enum PostgresErrors {
     static func translate(_ error: any Error, logger: Logger) -> any Error {
-        if error is PortError || error is CancellationError { return error }
-        if let error = error as? PostgresTransactionError {
-            // What the body threw (a use case's error, a port error) is what callers see.
+        switch error {
+        case is PortError, is CancellationError:
+            return error
+        case let error as PostgresTransactionError:
+            // What the body threw (a use case's error, a port error) is what callers see;
+            // a driver error inside the transaction is translated like any other.
             if let inner = error.closureError ?? error.beginError ?? error.commitError {
-                return translate(inner, logger: logger)
+                return isDriverError(inner) ? translate(inner, logger: logger) : inner
             }
             return PortError.unavailable
-        }
-        if let error = error as? PSQLError {
+        case let error as PSQLError:
             if error.code == .server, let state = error.serverInfo?[.sqlState] {
                 if state == "23505" { return PortError.duplicate }  // unique_violation
                 logger.error("postgres error", metadata: ["sqlstate": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
@@ -22,9 +24,19 @@ enum PostgresErrors {
             }
             logger.warning("postgres unavailable", metadata: ["code": "\(error.code)"])
             return PortError.unavailable
+        default:
+            if isDriverError(error) {
+                logger.warning("postgres unavailable", metadata: ["error": "\(type(of: error))"])
+                return PortError.unavailable
+            }
+            return error
         }
-        // Port errors and use-case errors thrown by bodies inside transactions pass through.
-        return error
+    }
+
+    /// Errors that come from the driver or its pool (the pool's error type is not
+    /// public API, hence the name check), as opposed to errors our own code throws.
+    static func isDriverError(_ error: any Error) -> Bool {
+        error is PSQLError || String(reflecting: type(of: error)).contains("ConnectionPoolError")
     }
 }
 
