@@ -44,6 +44,9 @@ swift test --skip-build 2>&1 | tee "$SWIFT_LOG"
 SWIFT_TESTS=$(grep -oE 'Test run with [0-9]+ tests' "$SWIFT_LOG" | tail -n 1 | grep -oE '[0-9]+')
 rm -f "$SWIFT_LOG"
 
+echo "== a PostgreSQL outage under --single-node (503, then recovery)"
+./scripts/postgres-outage.sh
+
 echo "== schemathesis against the embedded server"
 SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100} ./scripts/schemathesis.sh
 
