@@ -36,15 +36,17 @@ let package = Package(
         .target(name: "Ports", dependencies: ["Domain"], swiftSettings: strictSettings),
         .target(name: "Application", dependencies: ["Domain", "Ports"], swiftSettings: strictSettings),
         .target(name: "CSpawn"),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(
             name: "Infrastructure",
             dependencies: [
-                "Domain", "Ports", "Application", "CSpawn",
+                "Domain", "Ports", "Application", "CSpawn", "CHiredis",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -89,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "ContractTests",
             dependencies: [
-                "Domain", "Ports", "Infrastructure",
+                "Domain", "Ports", "Application", "Infrastructure",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings

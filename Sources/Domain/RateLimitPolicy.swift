@@ -46,20 +46,23 @@ public enum GCRA {
         let newTAT = tat + interval
         let allowAt = newTAT - window
         if nowMillis < allowAt {
-            let used = tat - nowMillis
-            let decision = RateLimitDecision(
-                policy: policy, allowed: false,
-                remaining: max(0, Int((window - used) / interval)),
-                resetSeconds: ceilSeconds(used),
-                retryAfterSeconds: max(1, ceilSeconds(allowAt - nowMillis)))
-            return (decision, tat)
+            return (decision(policy: policy, allowed: false, usedMillis: tat - nowMillis, retryMillis: allowAt - nowMillis), tat)
         }
-        let used = newTAT - nowMillis
-        let decision = RateLimitDecision(
-            policy: policy, allowed: true,
-            remaining: max(0, Int((window - used) / interval)),
-            resetSeconds: ceilSeconds(used), retryAfterSeconds: nil)
-        return (decision, newTAT)
+        return (decision(policy: policy, allowed: true, usedMillis: newTAT - nowMillis, retryMillis: 0), newTAT)
+    }
+
+    /// The decision from what the algorithm computed: how much of the window is in use
+    /// after this request (the stored arrival time minus now) and, when refused, how long
+    /// until the next request would be allowed. Shared with adapters that run the
+    /// arithmetic elsewhere (the Redis script), so the headers are computed one way.
+    public static func decision(policy: RateLimitPolicy, allowed: Bool, usedMillis: Int64, retryMillis: Int64) -> RateLimitDecision {
+        let window = Int64(policy.windowSeconds) * 1000
+        let interval = max(1, window / Int64(policy.limit))
+        return RateLimitDecision(
+            policy: policy, allowed: allowed,
+            remaining: max(0, Int((window - usedMillis) / interval)),
+            resetSeconds: ceilSeconds(usedMillis),
+            retryAfterSeconds: allowed ? nil : max(1, ceilSeconds(retryMillis)))
     }
 
     static func ceilSeconds(_ millis: Int64) -> Int { Int((millis + 999) / 1000) }

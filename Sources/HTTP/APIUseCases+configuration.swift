@@ -10,6 +10,8 @@ extension APIUseCases {
         public var sessions: any SessionStore
         public var jobs: any JobRepository
         public var denylist: any TokenDenylist
+        /// Revocation and per-user limits in one check (over `denylist` and the limiter).
+        public var accessGate: any AccessGate
         public var cache: any Cache
         public var stopSignal: any StopSignal
         public var hasher: any PasswordHasher
@@ -20,12 +22,13 @@ extension APIUseCases {
         public var ids: any IDGenerator
 
         public init(users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository, denylist: any TokenDenylist,
-                    cache: any Cache, stopSignal: any StopSignal, hasher: any PasswordHasher, tokens: JWTAccessTokens,
+                    accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal, hasher: any PasswordHasher, tokens: JWTAccessTokens,
                     minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator) {
             self.users = users
             self.sessions = sessions
             self.jobs = jobs
             self.denylist = denylist
+            self.accessGate = accessGate
             self.cache = cache
             self.stopSignal = stopSignal
             self.hasher = hasher
@@ -54,7 +57,7 @@ extension APIUseCases {
             logout: Logout(sessions: a.sessions, denylist: a.denylist, minter: a.minter, clock: a.clock, settings: auth),
             changePassword: ChangePassword(users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
                                            clock: a.clock, settings: auth),
-            authenticate: AuthenticateAccessToken(verifier: a.tokens, denylist: a.denylist, sessions: a.sessions, clock: a.clock),
+            authenticate: AuthenticateAccessToken(verifier: a.tokens, gate: a.accessGate, sessions: a.sessions, clock: a.clock),
             profile: GetProfile(users: a.users, cache: a.cache),
             createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
             listJobs: ListJobs(jobs: a.jobs),

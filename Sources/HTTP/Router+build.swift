@@ -9,7 +9,7 @@ import Infrastructure
 /// no adapter itself.
 ///
 /// The middleware order gives API.md's precedence of errors: authentication (401),
-/// then rate limits (429), then the body limit (413), then the handler's own checks
+/// then rate limits (429, per user, counted in the authentication's gate check), then the body limit (413), then the handler's own checks
 /// (415, 400, 403, 404, 409, 422). On the public `/auth/*` routes the per-IP limit
 /// comes first.
 public func buildRouter(
@@ -32,7 +32,7 @@ public func buildRouter(
     let limits = settings.rateLimits
     let perIP: @Sendable (RateLimitPolicy?) -> RateLimitMiddleware = { policy in
         RateLimitMiddleware(limiter: rateLimiter, clock: clock) { _, context in
-            policy.map { [($0, key: context.clientAddress)] } ?? []
+            policy.map { [RateLimitCheck(policy: $0, key: context.clientAddress)] } ?? []
         }
     }
     router.group("/api/v1/auth/login").add(middleware: perIP(limits.login))
@@ -45,18 +45,16 @@ public func buildRouter(
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: auth.refresh)
 
-    let perUser = RateLimitMiddleware(limiter: rateLimiter, clock: clock) { request, context in
-        guard let caller = context.caller else { return [] }
-        var applicable: [(RateLimitPolicy, key: String)] = []
-        if let api = limits.api { applicable.append((api, key: caller.userID.description)) }
+    let perUser: @Sendable (Request, AccessClaims) -> [RateLimitCheck] = { request, caller in
+        var applicable: [RateLimitCheck] = []
+        if let api = limits.api { applicable.append(RateLimitCheck(policy: api, key: caller.userID.description)) }
         if request.method == .post, request.uri.path == "/api/v1/jobs", let create = limits.jobsCreate {
-            applicable.append((create, key: caller.userID.description))
+            applicable.append(RateLimitCheck(policy: create, key: caller.userID.description))
         }
         return applicable
     }
     let protected = router.group("/api/v1")
-        .add(middleware: AuthenticationMiddleware(authenticate: useCases.authenticate))
-        .add(middleware: perUser)
+        .add(middleware: AuthenticationMiddleware(authenticate: useCases.authenticate, limits: perUser))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
     protected.post("/auth/logout", use: auth.logout)
     protected.get("/users/me", use: auth.profile)

@@ -33,6 +33,9 @@ public protocol SessionStore: Sendable {
     func revoke(_ id: SessionID, reason: RevocationReason, at now: Date) async throws -> Session?
     /// Revokes every live session of a user but `except`; returns the sessions revoked.
     func revokeAll(of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date) async throws -> [Session]
+    /// Sessions revoked at or after `since` whose tokens may still be alive: what a
+    /// denylist that missed revocations (its server was down) is refilled from.
+    func revoked(since: Date) async throws -> [Session]
     /// Deletes sessions (and their tokens) that expired or were revoked before `cutoff`.
     func purge(endedBefore cutoff: Date) async throws -> Int
 }

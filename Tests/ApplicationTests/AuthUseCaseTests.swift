@@ -25,7 +25,7 @@ struct AuthUseCaseTests {
         let issued = try await harness.register(email: " Ann@Example.com", password: "correct horse", username: "ann")
         #expect(issued.user.email.value == "ann@example.com" && issued.user.role == .user && issued.expiresIn == 900)
         #expect(issued.user.passwordHash.encoded.hasPrefix("$2b$04$"))
-        let claims = try await harness.authenticate(issued.accessToken)
+        let claims = try await harness.authenticate(issued.accessToken).claims
         #expect(claims.userID == issued.user.id)
         await #expect(throws: UseCaseError.conflict("email is already registered")) {
             try await harness.register(email: "ANN@example.com", password: "another one", username: nil)
@@ -72,9 +72,9 @@ struct AuthUseCaseTests {
         harness.clock.advance(60)
         let second = try await harness.refresh(refreshToken: issued.refreshToken)
         #expect(second.refreshToken != issued.refreshToken && second.accessToken != issued.accessToken)
-        let claims = try await harness.authenticate(second.accessToken)
+        let claims = try await harness.authenticate(second.accessToken).claims
         // Same session: rotation keeps the family.
-        #expect(claims.sessionID == (try await harness.authenticate(issued.accessToken)).sessionID)
+        #expect(claims.sessionID == (try await harness.authenticate(issued.accessToken)).claims.sessionID)
 
         await #expect(throws: UseCaseError.unauthenticated) { try await harness.refresh(refreshToken: issued.refreshToken) }
         // Reuse revoked the session: the new refresh token and every access token of it die.
@@ -109,7 +109,7 @@ struct AuthUseCaseTests {
         _ = try await harness.authenticate(second.accessToken)
         _ = try await harness.refresh(refreshToken: stranger.refreshToken)
 
-        let secondClaims = try await harness.authenticate(second.accessToken)
+        let secondClaims = try await harness.authenticate(second.accessToken).claims
         try await harness.logout(caller: secondClaims, refreshToken: nil, all: true)
         await #expect(throws: UseCaseError.unauthenticated) { try await harness.authenticate(second.accessToken) }
         await #expect(throws: UseCaseError.unauthenticated) { try await harness.authenticate(third.accessToken) }

@@ -97,7 +97,8 @@ struct Harness {
         ChangePassword(users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock, settings: auth)
     }
     var authenticate: AuthenticateAccessToken {
-        AuthenticateAccessToken(verifier: tokens, denylist: denylist, sessions: sessions, clock: clock)
+        AuthenticateAccessToken(verifier: tokens, gate: SequentialAccessGate(denylist: denylist, limiter: InMemoryRateLimiter()),
+                                sessions: sessions, clock: clock)
     }
     var profile: GetProfile { GetProfile(users: users, cache: cache) }
     var createJob: CreateJob { CreateJob(jobs: jobs, outboxSignal: signal, clock: clock, ids: ids, settings: jobSettings) }
@@ -119,7 +120,7 @@ struct Harness {
     /// Registers an account and returns its tokens and verified claims.
     func signUp(_ email: String = "user\(UUID().uuidString.prefix(8))@example.com", password: String = "correct horse") async throws -> (IssuedTokens, AccessClaims) {
         let issued = try await register(email: email, password: password, username: nil)
-        return (issued, try await authenticate(issued.accessToken))
+        return (issued, try await authenticate(issued.accessToken).claims)
     }
 
     /// Claims for an account of the given role (set directly in the repository).
@@ -127,6 +128,6 @@ struct Harness {
         let (issued, _) = try await signUp()
         _ = try await users.setRole(role, forEmail: issued.user.email, at: clock.now())
         let relogin = try await login(email: issued.user.email.value, password: "correct horse")
-        return try await authenticate(relogin.accessToken)
+        return try await authenticate(relogin.accessToken).claims
     }
 }

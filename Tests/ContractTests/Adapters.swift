@@ -1,4 +1,5 @@
 import Foundation
+import Application
 import Infrastructure
 import Ports
 import Testing
@@ -31,10 +32,19 @@ enum Adapters {
     static let jobStores: [Adapter<any JobRepository & Outbox>] = [.memory { InMemoryJobStore(outputLimitBytes: 64) }]
         + PostgresFixture.adapter { PostgresJobStore(client: $0, outputLimitBytes: 64, logger: PostgresFixture.logger) }
     static let denylists: [Adapter<any TokenDenylist>] = [.memory { InMemoryTokenDenylist() }]
+        + RedisFixture.adapter { RedisFixture.gate($0, $1).denylist }
     static let caches: [Adapter<any Cache>] = [.memory { InMemoryCache() }]
+        + RedisFixture.adapter { RedisCache(client: $0, prefix: $1, logger: RedisFixture.logger) }
     static let rateLimiters: [Adapter<any RateLimiter>] = [.memory { InMemoryRateLimiter() }]
+        + RedisFixture.adapter { RedisRateLimiter(client: $0, prefix: $1, denylistHealth: RedisDenylistHealth(), logger: RedisFixture.logger) }
+    static let gates: [Adapter<GateUnderTest>] = [.memory {
+        let denylist = InMemoryTokenDenylist()
+        return GateUnderTest(gate: SequentialAccessGate(denylist: denylist, limiter: InMemoryRateLimiter()), denylist: denylist)
+    }] + RedisFixture.adapter { RedisFixture.gate($0, $1) }
     static let stopSignals: [Adapter<any StopSignal>] = [.memory { InMemoryStopSignal() }]
+        + RedisFixture.adapter { RedisStopSignal(client: $0, prefix: $1) }
     static let locks: [Adapter<any DistributedLock>] = [.memory { InMemoryDistributedLock() }]
+        + RedisFixture.adapter { RedisDistributedLock(client: $0, prefix: $1) }
     static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }]
 }
 

@@ -30,7 +30,9 @@ struct MigrationTests {
             let migrator = PostgresMigrator(client: client, logger: logger)
             let all = try PostgresFixture.migrations()
             try await migrator.migrate(all)
-            let edited = all.map { Migration(version: $0.version, name: $0.name, sql: $0.sql + "\n-- edited\n") }
+            let edited = all.enumerated().map { index, migration in
+                index == 0 ? Migration(version: migration.version, name: migration.name, sql: migration.sql + "\n-- edited\n") : migration
+            }
             await #expect(throws: MigrationError.changedAfterApplying(version: 1, name: all[0].name)) {
                 try await migrator.migrate(edited)
             }

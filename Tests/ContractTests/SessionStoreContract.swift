@@ -92,6 +92,19 @@ struct SessionStoreContract {
         }
     }
 
+    @Test("sessions revoked since a time are listed; earlier and live ones are not", arguments: Adapters.sessionStores)
+    func revokedSince(adapter: Adapter<any SessionStore>) async throws {
+        try await adapter.run { store in
+            let early = Self.session(), recent = Self.session(), live = Self.session()
+            for session in [early, recent, live] { try await store.create(session, token: Self.token()) }
+            _ = try await store.revoke(early.id, reason: .logout, at: Self.t0)
+            _ = try await store.revoke(recent.id, reason: .refreshTokenReuse, at: Self.t0.addingTimeInterval(600))
+            let listed = try await store.revoked(since: Self.t0.addingTimeInterval(300))
+            #expect(listed.map(\.id) == [recent.id])
+            #expect(listed.first?.revokedAt == Self.t0.addingTimeInterval(600))
+        }
+    }
+
     @Test("purge forgets sessions that ended before the cutoff", arguments: Adapters.sessionStores)
     func purge(adapter: Adapter<any SessionStore>) async throws {
         try await adapter.run { store in

@@ -31,7 +31,7 @@ struct TestAPI {
 
     func router() -> Router<APIContext> {
         let clock = SystemClock(), ids = RandomIDGenerator()
-        let denylist = InMemoryTokenDenylist(), cache = InMemoryCache()
+        let denylist = InMemoryTokenDenylist(), cache = InMemoryCache(), limiter = InMemoryRateLimiter()
         let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
         var config = CloudTaskConfiguration()
@@ -39,11 +39,12 @@ struct TestAPI {
         config.allowedCommands = allowlist
         config.maxUnfinishedJobs = 5
         let useCases = APIUseCases(configuration: config, adapters: .init(
-            users: users, sessions: sessions, jobs: jobs, denylist: denylist, cache: cache, stopSignal: InMemoryStopSignal(),
+            users: users, sessions: sessions, jobs: jobs, denylist: denylist,
+            accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache, stopSignal: InMemoryStopSignal(),
             hasher: BcryptPasswordHasher(cost: 4, threads: 2), tokens: tokens, minter: minter, outboxSignal: RelayDoorbell(),
             clock: clock, ids: ids))
         let registry = self.registry
-        return buildRouter(useCases: useCases, settings: settings, rateLimiter: InMemoryRateLimiter(), clock: clock, health: health,
+        return buildRouter(useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,
                            metricsFactory: PrometheusMetricsFactory(registry: registry),
                            exportMetrics: {
                                var buffer: [UInt8] = []

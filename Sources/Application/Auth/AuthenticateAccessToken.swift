@@ -2,34 +2,47 @@ public import Domain
 public import Foundation
 public import Ports
 
+/// An authenticated request's caller, with the rate-limit decisions taken for it.
+public struct AdmittedCaller: Sendable {
+    public let claims: AccessClaims
+    /// One per limit asked for, in order; the caller refuses the request if any says no.
+    public let decisions: [RateLimitDecision]
+}
+
 /// Turns a presented access token into the caller's claims, or refuses it: a bad
-/// signature, wrong type, expiry, or a revoked token or session. When the denylist
-/// cannot answer, the session store decides; if neither can, the request fails
-/// rather than letting a revoked token through.
+/// signature, wrong type, expiry, or a revoked token or session. The revocation check
+/// and the caller's rate limits are one question to the `AccessGate` (one Redis round
+/// trip). When the denylist cannot answer, the session store decides; if neither can,
+/// the request fails rather than letting a revoked token through.
 public struct AuthenticateAccessToken: Sendable {
     let verifier: any AccessTokenVerifier
-    let denylist: any TokenDenylist
+    let gate: any AccessGate
     let sessions: any SessionStore
     let clock: any Clock
 
-    public init(verifier: any AccessTokenVerifier, denylist: any TokenDenylist, sessions: any SessionStore, clock: any Clock) {
+    public init(verifier: any AccessTokenVerifier, gate: any AccessGate, sessions: any SessionStore, clock: any Clock) {
         self.verifier = verifier
-        self.denylist = denylist
+        self.gate = gate
         self.sessions = sessions
         self.clock = clock
     }
 
-    public func callAsFunction(_ token: String) async throws -> AccessClaims {
+    /// `limits` names the counts to take for this caller (known once the token is read).
+    public func callAsFunction(
+        _ token: String, limits: (AccessClaims) -> [RateLimitCheck] = { _ in [] }
+    ) async throws -> AdmittedCaller {
+        let now = clock.now()
         let claims: AccessClaims
-        do { claims = try verifier.verify(token, now: clock.now()) } catch { throw UseCaseError.unauthenticated }
+        do { claims = try verifier.verify(token, now: now) } catch { throw UseCaseError.unauthenticated }
+        let answer = try await gate.check(tokenID: claims.tokenID, session: claims.sessionID, limits: limits(claims), now: now)
         let revoked: Bool
-        do {
-            revoked = try await denylist.isRevoked(tokenID: claims.tokenID, session: claims.sessionID)
-        } catch {
+        if let listed = answer.revoked {
+            revoked = listed
+        } else {
             let session = try await sessions.session(id: claims.sessionID)
             revoked = session?.isRevoked ?? true
         }
         if revoked { throw UseCaseError.unauthenticated }
-        return claims
+        return AdmittedCaller(claims: claims, decisions: answer.decisions)
     }
 }

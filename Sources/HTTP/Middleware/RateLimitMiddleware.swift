@@ -4,24 +4,36 @@ import Hummingbird
 import Ports
 
 /// Counts the request against each policy that applies and refuses it (429) when any
-/// is exhausted. Every response of a limited route carries both header forms,
-/// describing the policy with the least remaining.
+/// is exhausted: the public `/auth/*` routes, limited per client address. Authenticated
+/// routes are counted by `AuthenticationMiddleware`, in the same round trip as the
+/// revocation check.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let limiter: any RateLimiter
     let clock: any Clock
     /// The policies for this request, with the key each counts by; empty: not limited.
-    let policies: @Sendable (Request, APIContext) -> [(RateLimitPolicy, key: String)]
+    let policies: @Sendable (Request, APIContext) -> [RateLimitCheck]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         let applicable = policies(request, context)
         guard !applicable.isEmpty else { return try await next(request, context) }
         let now = clock.now()
         var decisions: [RateLimitDecision] = []
-        for (policy, key) in applicable {
-            decisions.append(try await limiter.check(policy, key: key, now: now))
+        for check in applicable {
+            decisions.append(try await limiter.check(check.policy, key: check.key, now: now))
         }
-        let shown = decisions.min { ($0.allowed ? 1 : 0, $0.remaining) < ($1.allowed ? 1 : 0, $1.remaining) }!
+        try RateLimitHeaders.apply(decisions, to: context)
+        return try await next(request, context)
+    }
+}
+
+/// The `RateLimit*` headers of API.md, in both forms, describing the policy with the
+/// least remaining; and the 429 when any decision refused.
+enum RateLimitHeaders {
+    static func apply(_ decisions: [RateLimitDecision], to context: APIContext) throws {
+        guard let shown = decisions.min(by: { ($0.allowed ? 1 : 0, $0.remaining) < ($1.allowed ? 1 : 0, $1.remaining) }) else {
+            return
+        }
         let headers = context.extraHeaders
         headers.set(.rateLimitLimit, String(shown.policy.limit))
         headers.set(.rateLimitRemaining, String(shown.remaining))
@@ -31,6 +43,5 @@ struct RateLimitMiddleware: RouterMiddleware {
         if let refused = decisions.filter({ !$0.allowed }).max(by: { ($0.retryAfterSeconds ?? 1) < ($1.retryAfterSeconds ?? 1) }) {
             throw APIError.rateLimited(retryAfter: refused.retryAfterSeconds ?? 1)
         }
-        return try await next(request, context)
     }
 }

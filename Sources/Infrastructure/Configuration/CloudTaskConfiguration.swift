@@ -6,7 +6,7 @@ public struct CloudTaskConfiguration: Sendable {
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
     public var databaseURL: String?
-    public var redisURL: String?
+    public var redisURL: RedisURL?
     public var amqpURL: String?
     public var accessSecret: String?
     public var refreshSecret: String?

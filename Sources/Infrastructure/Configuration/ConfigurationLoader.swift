@@ -10,8 +10,8 @@ public struct ConfigurationLoader {
         case production
         /// Everything in memory; those settings are ignored.
         case embedded
-        /// One process on PostgreSQL (durable), everything else in memory: the database
-        /// URL and the JWT secrets are required, Redis and RabbitMQ are not used.
+        /// One process on PostgreSQL (durable): the database URL and the JWT secrets are
+        /// required; Redis is used when its URL is set; RabbitMQ is not used.
         case singleNode
         /// Operator commands (`migrate`, `set-role`): only the database URL is required.
         case database
@@ -55,8 +55,10 @@ public struct ConfigurationLoader {
         if mode != .embedded {
             config.databaseURL = url("CLOUDTASK_DATABASE_URL", schemes: ["postgres", "postgresql"])
         }
+        if mode == .production || (mode == .singleNode && string("CLOUDTASK_REDIS_URL") != nil) {
+            config.redisURL = redisURL("CLOUDTASK_REDIS_URL")
+        }
         if mode == .production {
-            config.redisURL = url("CLOUDTASK_REDIS_URL", schemes: ["redis"])
             config.amqpURL = url("CLOUDTASK_AMQP_URL", schemes: ["amqp", "amqps"])
         }
         if mode == .production || mode == .singleNode {
@@ -150,6 +152,19 @@ public struct ConfigurationLoader {
             return nil
         }
         return text
+    }
+
+    private mutating func redisURL(_ name: String) -> RedisURL? {
+        guard let text = string(name) else {
+            problems.append("\(name): is required (e.g. redis://127.0.0.1:6379/0)")
+            return nil
+        }
+        do {
+            return try RedisURL(text)
+        } catch {
+            problems.append("\(name): \(error.description)")
+            return nil
+        }
     }
 
     private mutating func secret(_ name: String) -> String? {

@@ -76,6 +76,12 @@ public final class InMemorySessionStore: SessionStore {
         }
     }
 
+    public func revoked(since: Date) async throws -> [Session] {
+        state.withLock { state in
+            state.sessions.values.filter { ($0.revokedAt ?? .distantPast) >= since }
+        }
+    }
+
     public func purge(endedBefore cutoff: Date) async throws -> Int {
         state.withLock { state in
             let ended = Set(state.sessions.values.filter { ($0.revokedAt ?? $0.expiresAt) < cutoff }.map(\.id))

@@ -94,7 +94,7 @@ public struct PostgresMigrator: Sendable {
             recorded[version] = checksum
         }
         let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
-        for (version, checksum) in recorded {
+        for (version, checksum) in recorded.sorted(by: { $0.key < $1.key }) {
             guard let migration = known[version] else { throw MigrationError.unknownApplied(version: version) }
             if migration.checksum != checksum {
                 throw MigrationError.changedAfterApplying(version: version, name: migration.name)
@@ -136,5 +136,5 @@ public struct PostgresMigrator: Sendable {
 /// The schema version this build needs; the server refuses to start on an older one.
 /// `MigrationFilesTests` checks that it is the number of the newest file in migrations/.
 public enum SchemaVersion {
-    public static let required = 1
+    public static let required = 2
 }

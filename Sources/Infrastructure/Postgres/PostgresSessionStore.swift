@@ -96,6 +96,17 @@ public struct PostgresSessionStore: SessionStore {
         }
     }
 
+    public func revoked(since: Date) async throws -> [Session] {
+        try await client.connection(logger: logger) { connection in
+            let rows = try await connection.query("""
+                SELECT \(unescaped: Self.columns) FROM sessions WHERE revoked_at >= \(since)
+                """, logger: logger)
+            var sessions: [Session] = []
+            for try await row in rows { sessions.append(try Self.decode(row)) }
+            return sessions
+        }
+    }
+
     public func purge(endedBefore cutoff: Date) async throws -> Int {
         try await client.connection(logger: logger) { connection in
             try await connection.query("""

@@ -1,0 +1,99 @@
+public import Domain
+public import Foundation
+public import Logging
+import Metrics
+public import Ports
+import Synchronization
+
+/// GCRA counts in Redis, shared by every API instance, and the access gate: the
+/// revocation look-up of `jti` and `sid` and the caller's counts in one script, one
+/// round trip. Counts use the caller's clock (API hosts are expected to run NTP), which
+/// keeps the arithmetic identical to `GCRA.evaluate` and testable.
+///
+/// While Redis does not answer, counts fall back to a per-process limiter (logged once
+/// per outage, counted in `cloudtask_rate_limit_fallbacks_total`) and the gate answers
+/// "revocation unknown", so the session store decides. It never fails open.
+public final class RedisRateLimiter: RateLimiter, AccessGate {
+    private let client: RedisClient
+    private let keys: RedisKeys
+    private let denylistHealth: RedisDenylistHealth
+    private let fallback = InMemoryRateLimiter()
+    private let fallingBack = Mutex(false)
+    private let fallbacks: Counter
+    private let logger: Logger
+
+    public init(client: RedisClient, prefix: String, denylistHealth: RedisDenylistHealth, logger: Logger) {
+        self.client = client
+        keys = RedisKeys(prefix: prefix)
+        self.denylistHealth = denylistHealth
+        self.logger = logger
+        fallbacks = Counter(label: "cloudtask_rate_limit_fallbacks_total")
+    }
+
+    public func check(_ policy: RateLimitPolicy, key: String, now: Date) async throws -> RateLimitDecision {
+        let checks = [RateLimitCheck(policy: policy, key: key)]
+        guard case .counted(let decisions)? = await admit(revocationKeys: [], checks, now: now) else {
+            return try await fallback.check(policy, key: key, now: now)
+        }
+        return decisions[0]
+    }
+
+    public func check(tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date) async throws -> AccessGateAnswer {
+        let revocationKeys = [keys.revokedToken(tokenID.uuidString.lowercased()), keys.revokedSession(session.description)]
+        switch await admit(revocationKeys: revocationKeys, limits, now: now) {
+        case .revoked?:
+            return AccessGateAnswer(revoked: true, decisions: [])
+        case .counted(let decisions)?:
+            // Not listed; but a list that missed writes is not believed until refilled.
+            return AccessGateAnswer(revoked: denylistHealth.trusted ? false : nil, decisions: decisions)
+        case nil:
+            var counted: [RateLimitDecision] = []
+            for check in limits { counted.append(try await fallback.check(check.policy, key: check.key, now: now)) }
+            return AccessGateAnswer(revoked: nil, decisions: counted)
+        }
+    }
+
+    private enum Admission {
+        case revoked
+        case counted([RateLimitDecision])
+    }
+
+    /// Runs the admit script; `nil` when Redis failed (the caller falls back).
+    private func admit(revocationKeys: [String], _ checks: [RateLimitCheck], now: Date) async -> Admission? {
+        let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        var arguments = [String(revocationKeys.count), String(nowMillis)]
+        for check in checks {
+            arguments.append(String(Int64(check.policy.windowSeconds) * 1000))
+            arguments.append(String(check.policy.limit))
+        }
+        let keyList = revocationKeys + checks.map { keys.rate($0.policy.name, $0.key) }
+        let reply: RedisReply
+        do {
+            reply = try await client.evaluate(RedisScripts.admit, keys: keyList, arguments: arguments)
+        } catch {
+            enterFallback(error)
+            return nil
+        }
+        guard let values = reply.elements?.compactMap(\.integer) else { enterFallback(RedisError.reply("shape")); return nil }
+        leaveFallback()
+        if values == [-1] { return .revoked }
+        guard values.count == checks.count * 3 else { enterFallback(RedisError.reply("shape")); return nil }
+        return .counted(checks.indices.map { index in
+            GCRA.decision(policy: checks[index].policy, allowed: values[index * 3] == 1,
+                          usedMillis: values[index * 3 + 1], retryMillis: values[index * 3 + 2])
+        })
+    }
+
+    private func enterFallback(_ error: any Error) {
+        fallbacks.increment()
+        if fallingBack.withLock({ state in defer { state = true }; return !state }) {
+            logger.warning("Redis unavailable: rate limits are per process until it returns", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func leaveFallback() {
+        if fallingBack.withLock({ state in defer { state = false }; return state }) {
+            logger.notice("Redis is back: rate limits are shared again")
+        }
+    }
+}

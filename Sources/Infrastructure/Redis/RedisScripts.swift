@@ -1,0 +1,111 @@
+/// The Lua scripts the Redis adapters run. Each makes a read-compare-write atomic, in
+/// one round trip; `RedisClient.evaluate` loads them on first use.
+enum RedisScripts {
+    /// The access gate and the rate limiter: is the token revoked, then one GCRA count
+    /// per limit (the same arithmetic as `GCRA.evaluate`, tested by the same contract).
+    /// KEYS: the first ARGV[1] keys are denylist entries, the rest arrival times.
+    /// ARGV: that count, now (ms), then window (ms) and limit for each limit.
+    /// Returns {-1} when revoked, else {allowed, used ms, retry ms} per limit.
+    static let admit = RedisScript("""
+        local revocations = tonumber(ARGV[1])
+        if revocations > 0 and redis.call('EXISTS', unpack(KEYS, 1, revocations)) > 0 then
+          return {-1}
+        end
+        local now = tonumber(ARGV[2])
+        local out = {}
+        for i = revocations + 1, #KEYS do
+          local j = 3 + (i - revocations - 1) * 2
+          local window = tonumber(ARGV[j])
+          local interval = math.max(1, math.floor(window / tonumber(ARGV[j + 1])))
+          local tat = math.max(tonumber(redis.call('GET', KEYS[i]) or now), now)
+          local newtat = tat + interval
+          if now < newtat - window then
+            out[#out + 1] = 0; out[#out + 1] = tat - now; out[#out + 1] = newtat - window - now
+          else
+            redis.call('SET', KEYS[i], string.format("%d", newtat), "PX", string.format("%d", newtat - now))
+            out[#out + 1] = 1; out[#out + 1] = newtat - now; out[#out + 1] = 0
+          end
+        end
+        return out
+        """)
+
+    /// Denylist entry: KEYS[1] lives at least ARGV[1] ms from now (never shortened).
+    static let revoke = RedisScript("""
+        local ttl = tonumber(ARGV[1])
+        if ttl <= 0 or redis.call('PTTL', KEYS[1]) >= ttl then return 0 end
+        redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+        return 1
+        """)
+
+    /// Lease KEYS[1] for owner ARGV[1], ARGV[2] ms: free, expired, or already ours.
+    static let acquire = RedisScript("""
+        local owner = redis.call('GET', KEYS[1])
+        if owner and owner ~= ARGV[1] then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
+        """)
+
+    /// Extends the lease only for its owner (compare-and-set).
+    static let renew = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """)
+
+    /// Releases the lease only for its owner (compare-and-delete).
+    static let release = RedisScript("""
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+
+    /// Cache read: KEYS[1] entry (hash: v version, e epoch, d data), KEYS[2] the epoch.
+    /// An entry written before the current epoch is not trusted (see `RedisCache`).
+    static let cacheRead = RedisScript("""
+        local epoch = redis.call('GET', KEYS[2]) or '0'
+        local entry = redis.call('HMGET', KEYS[1], 'e', 'd')
+        if entry[1] ~= epoch then return false end
+        return entry[2]
+        """)
+
+    /// Cache write: ARGV version, TTL (s), 'put' or 'invalidate', data (put only).
+    /// A put replaces only an older version, or an invalidation marker (or a value of an
+    /// older epoch) of its own version or older; an invalidation replaces anything not
+    /// newer than itself and leaves a marker without data.
+    static let cacheWrite = RedisScript("""
+        local epoch = redis.call('GET', KEYS[2]) or '0'
+        local current = redis.call('HMGET', KEYS[1], 'v', 'e', 'd')
+        local version = tonumber(ARGV[1])
+        if current[1] then
+          local stored = tonumber(current[1])
+          local replace
+          if ARGV[3] == 'invalidate' or not current[3] or current[2] ~= epoch then
+            replace = version >= stored
+          else
+            replace = version > stored
+          end
+          if not replace then return 0 end
+        end
+        redis.call('DEL', KEYS[1])
+        if ARGV[3] == 'put' then
+          redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', epoch, 'd', ARGV[4])
+        else
+          redis.call('HSET', KEYS[1], 'v', ARGV[1], 'e', epoch)
+        end
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        return 1
+        """)
+}
+
+/// Where each adapter keeps its keys, under one prefix (`cloudtask:` by default), so a
+/// Redis can be shared and tests can isolate themselves.
+struct RedisKeys: Sendable {
+    let prefix: String
+
+    func revokedToken(_ id: String) -> String { prefix + "revoked:jti:" + id }
+    func revokedSession(_ id: String) -> String { prefix + "revoked:sid:" + id }
+    func rate(_ policy: String, _ key: String) -> String { prefix + "rate:" + policy + ":" + key }
+    func cache(_ key: String) -> String { prefix + "cache:" + key }
+    var cacheEpoch: String { prefix + "cache-epoch" }
+    func stop(_ job: String) -> String { prefix + "stop:" + job }
+    func lease(_ name: String) -> String { prefix + "lease:" + name }
+}

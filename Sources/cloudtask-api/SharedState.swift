@@ -1,0 +1,72 @@
+import Application
+import Domain
+import Foundation
+import Infrastructure
+import Logging
+import Ports
+import ServiceLifecycle
+
+/// The adapters for what API instances and workers share: revocations, rate limits,
+/// the cache, stop markers and the scheduler's lease. In memory for one process; in
+/// Redis when `CLOUDTASK_REDIS_URL` is set.
+struct SharedState {
+    var denylist: any TokenDenylist
+    var rateLimiter: any RateLimiter
+    var accessGate: any AccessGate
+    var cache: any Cache
+    var stopSignal: any StopSignal
+    var lock: any DistributedLock
+    /// Whether Redis answers, for readiness; `nil` when there is no Redis.
+    var redisHealth: (@Sendable () async -> Bool)?
+    /// Background work the adapters need (the denylist refill).
+    var services: [any Service] = []
+
+    static func inMemory(clock: any Clock) -> SharedState {
+        let denylist = InMemoryTokenDenylist(clock: clock)
+        let limiter = InMemoryRateLimiter()
+        return SharedState(
+            denylist: denylist, rateLimiter: limiter, accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter),
+            cache: InMemoryCache(clock: clock), stopSignal: InMemoryStopSignal(clock: clock),
+            lock: InMemoryDistributedLock(clock: clock), redisHealth: nil)
+    }
+
+    static func redis(url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
+                      logger: Logger) -> SharedState {
+        let client = RedisClient(url: url, logger: logger)
+        let prefix = "cloudtask:"
+        let health = RedisDenylistHealth()
+        let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock)
+        let limiter = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: logger)
+        let refill = RefillDenylist(sessions: sessions, denylist: denylist, clock: clock, accessTokenTTLSeconds: accessTokenTTLSeconds)
+        return SharedState(
+            denylist: denylist, rateLimiter: limiter, accessGate: limiter,
+            cache: RedisCache(client: client, prefix: prefix, logger: logger), stopSignal: RedisStopSignal(client: client, prefix: prefix),
+            lock: RedisDistributedLock(client: client, prefix: prefix), redisHealth: { await client.ping() },
+            services: [DenylistRefillService(refill: refill, health: health, logger: logger)])
+    }
+}
+
+/// Refills the Redis denylist from the session store whenever it may have missed
+/// revocations (at start, and after writes failed while Redis was down). Until then the
+/// gate asks the session store, so this only restores the fast path.
+struct DenylistRefillService: Service {
+    let refill: RefillDenylist
+    let health: RedisDenylistHealth
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let (due, ticket) = health.refillDue()
+            if due {
+                do {
+                    let count = try await refill()
+                    health.refilled(ticket)
+                    logger.info("denylist refilled from the session store", metadata: ["sessions": "\(count)"])
+                } catch {
+                    logger.debug("denylist refill deferred: a store is unavailable")
+                }
+            }
+            try? await Task.sleep(for: .seconds(due ? 2 : 1))
+        }
+    }
+}

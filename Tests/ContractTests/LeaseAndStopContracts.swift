@@ -1,0 +1,68 @@
+import Domain
+import Foundation
+import Ports
+import Testing
+
+@Suite("Contract: StopSignal")
+struct StopSignalContract {
+    @Test("a marked job reads as marked; others do not; markers expire", arguments: Adapters.stopSignals)
+    func markers(adapter: Adapter<any StopSignal>) async throws {
+        try await adapter.run { signal in
+            let job = JobID(UUID()), brief = JobID(UUID())
+            #expect(try await signal.isMarked(job) == false)
+            try await signal.mark(job, ttlSeconds: 60)
+            try await signal.mark(brief, ttlSeconds: 1)
+            #expect(try await signal.isMarked(job))
+            #expect(try await signal.isMarked(brief))
+            #expect(try await signal.isMarked(JobID(UUID())) == false)
+            try await Task.sleep(for: .milliseconds(1300))
+            #expect(try await signal.isMarked(brief) == false)
+            #expect(try await signal.isMarked(job))
+        }
+    }
+}
+
+@Suite("Contract: DistributedLock")
+struct DistributedLockContract {
+    @Test("one owner at a time; only the owner renews or releases", arguments: Adapters.locks)
+    func lease(adapter: Adapter<any DistributedLock>) async throws {
+        try await adapter.run { lock in
+            let name = "scheduler-\(UUID())"
+            #expect(try await lock.acquire(name, owner: "a", ttlSeconds: 30))
+            #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 30) == false)
+            #expect(try await lock.renew(name, owner: "b", ttlSeconds: 30) == false)
+            #expect(try await lock.renew(name, owner: "a", ttlSeconds: 30))
+            try await lock.release(name, owner: "b")
+            #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 30) == false)
+            try await lock.release(name, owner: "a")
+            #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 30))
+            #expect(try await lock.renew(name, owner: "a", ttlSeconds: 30) == false)
+        }
+    }
+
+    @Test("many contenders at once: exactly one wins", arguments: Adapters.locks)
+    func race(adapter: Adapter<any DistributedLock>) async throws {
+        try await adapter.run { lock in
+            let name = "race-\(UUID())"
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<10 { group.addTask { try await lock.acquire(name, owner: "o\(index)", ttlSeconds: 30) } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(winners == 1)
+        }
+    }
+
+    @Test("a lease that is not renewed expires: the other contender takes it, the old owner cannot renew", arguments: Adapters.locks)
+    func expiry(adapter: Adapter<any DistributedLock>) async throws {
+        try await adapter.run { lock in
+            let name = "expiry-\(UUID())"
+            #expect(try await lock.acquire(name, owner: "a", ttlSeconds: 1))
+            #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 1) == false)
+            try await Task.sleep(for: .milliseconds(1300))
+            #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 30))
+            #expect(try await lock.renew(name, owner: "a", ttlSeconds: 30) == false)
+            try await lock.release(name, owner: "a")
+            #expect(try await lock.acquire(name, owner: "a", ttlSeconds: 30) == false)
+        }
+    }
+}
