@@ -36,11 +36,12 @@ let package = Package(
         .target(name: "Ports", dependencies: ["Domain"], swiftSettings: strictSettings),
         .target(name: "Application", dependencies: ["Domain", "Ports"], swiftSettings: strictSettings),
         .target(name: "CSpawn"),
+        .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(
             name: "Infrastructure",
             dependencies: [
-                "Domain", "Ports", "Application", "CSpawn", "CHiredis",
+                "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -77,8 +78,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cloudtask-bench",
+            dependencies: [
+                "Domain", "Ports", "Infrastructure",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

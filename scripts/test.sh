@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test CloudTask has, from a fresh clone on a fresh Debian machine:
 # installs what is missing, builds, checks the layer rules, runs the Swift suites
-# (unit, contract, HTTP, end to end) with a throwaway PostgreSQL cluster started
-# here (no systemd needed), then schemathesis against the OpenAPI document.
+# (unit, contract, HTTP, end to end) with a throwaway PostgreSQL cluster and Redis
+# server started here (no systemd needed), the outage checks, then schemathesis
+# against the OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,10 @@ fi
 
 # shellcheck source=lib/postgres.sh
 . ./scripts/lib/postgres.sh
+# shellcheck source=lib/redis.sh
+. ./scripts/lib/redis.sh
 postgres_install
+redis_install
 
 echo "== layer rules"
 ./scripts/check-layers.sh
@@ -34,11 +38,15 @@ swift build --build-tests
 
 echo "== starting a throwaway PostgreSQL on 127.0.0.1:${CLOUDTASK_TEST_PG_PORT:=54329}"
 PG_DIR=$(mktemp -d /tmp/cloudtask-test-pg.XXXXXX)
-trap 'postgres_stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
+REDIS_DIR=$(mktemp -d /tmp/cloudtask-test-redis.XXXXXX)
+trap 'postgres_stop "$PG_DIR"; redis_stop "$REDIS_DIR"; rm -rf "$PG_DIR" "$REDIS_DIR"' EXIT
 postgres_start "$PG_DIR" "$CLOUDTASK_TEST_PG_PORT"
 export CLOUDTASK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$CLOUDTASK_TEST_PG_PORT/postgres?sslmode=disable"
+echo "== starting a throwaway Redis on 127.0.0.1:${CLOUDTASK_TEST_REDIS_PORT:=56379}"
+redis_start "$REDIS_DIR" "$CLOUDTASK_TEST_REDIS_PORT"
+export CLOUDTASK_TEST_REDIS_URL="redis://127.0.0.1:$CLOUDTASK_TEST_REDIS_PORT/0"
 
-echo "== Swift tests (the contract suites run on the in-memory adapters and on PostgreSQL)"
+echo "== Swift tests (the contract suites run on the in-memory adapters, PostgreSQL and Redis)"
 SWIFT_LOG=$(mktemp)
 swift test --skip-build 2>&1 | tee "$SWIFT_LOG"
 SWIFT_TESTS=$(grep -oE 'Test run with [0-9]+ tests' "$SWIFT_LOG" | tail -n 1 | grep -oE '[0-9]+')
@@ -46,6 +54,9 @@ rm -f "$SWIFT_LOG"
 
 echo "== a PostgreSQL outage under --single-node (503, then recovery)"
 ./scripts/postgres-outage.sh
+
+echo "== a Redis outage under --single-node with Redis (served throughout, then refilled)"
+./scripts/redis-outage.sh
 
 echo "== schemathesis against the embedded server"
 SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100} ./scripts/schemathesis.sh

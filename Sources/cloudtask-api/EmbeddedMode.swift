@@ -6,6 +6,7 @@ import HTTP
 import Hummingbird
 import Infrastructure
 import Logging
+import CoreMetrics
 import Ports
 import Prometheus
 
@@ -50,8 +51,8 @@ enum InProcessMode {
             minter: HMACRefreshTokenMinter(pepper: stores.refreshPepper),
             outboxSignal: doorbell, clock: clock, ids: ids))
 
-        let registry = PrometheusCollectorRegistry()
-        let metrics = PrometheusMetricsFactory(registry: registry)
+        let registry = ProcessMetrics.registry
+        let metrics = ProcessMetrics.factory
         let router = buildRouter(
             useCases: useCases, settings: HTTPSettings(config), rateLimiter: shared.rateLimiter, clock: clock,
             health: stores.health, metricsFactory: metrics, exportMetrics: { registry.exposition() })
@@ -73,6 +74,14 @@ enum InProcessMode {
             },
             logger: logger)
     }
+}
+
+/// The process's metrics: one registry, made swift-metrics' global factory before any
+/// adapter is built, so that adapters' own counters reach `/metrics` too.
+enum ProcessMetrics {
+    static let registry = PrometheusCollectorRegistry()
+    static let factory = PrometheusMetricsFactory(registry: registry)
+    static func bootstrap() { MetricsSystem.bootstrap(factory) }
 }
 
 extension PrometheusCollectorRegistry {

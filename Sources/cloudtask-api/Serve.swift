@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try loadConfiguration(mode: embedded ? .embedded : singleNode ? .singleNode : .production)
         LineLogHandler.bootstrap(level: configuration.logLevel, json: configuration.logFormat == .json)
         let logger = Logger(label: "cloudtask-api")
+        ProcessMetrics.bootstrap()
         if embedded {
             let app = InProcessMode.build(
                 configuration: configuration, stores: .embedded(configuration), concurrency: concurrency,

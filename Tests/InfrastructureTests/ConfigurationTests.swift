@@ -81,6 +81,31 @@ struct ConfigurationTests {
         #expect(config.allowedCommands == CommandAllowlist(["echo", "sleep"]))
     }
 
+    @Test("Redis URLs: user, password (percent-decoded) and database; anything else refused without echoing it")
+    func redisURLs() throws {
+        #expect(try RedisURL("redis://127.0.0.1") == RedisURL(host: "127.0.0.1", port: 6379))
+        #expect(try RedisURL("redis://:p%40ss@cache.internal:6380/2")
+            == RedisURL(host: "cache.internal", port: 6380, password: "p@ss", database: 2))
+        #expect(try RedisURL("redis://api:secret@10.0.0.5/1") == RedisURL(host: "10.0.0.5", username: "api", password: "secret", database: 1))
+        for bad in ["rediss://host:6380", "redis://:pw@/0", "redis://host/two", "redis://host:0", "http://host"] {
+            #expect(throws: RedisURLError.self) { try RedisURL(bad) }
+        }
+        var environment = production
+        environment["CLOUDTASK_REDIS_URL"] = "redis://:topsecret@host/x"
+        do {
+            _ = try load(environment)
+            Issue.record("expected failure")
+        } catch {
+            #expect(error.problems.count == 1 && error.problems[0].hasPrefix("CLOUDTASK_REDIS_URL:"))
+            #expect(!error.description.contains("topsecret"))
+        }
+        // --single-node uses Redis only when it is configured.
+        var single = production
+        single["CLOUDTASK_REDIS_URL"] = nil
+        #expect(try load(single, mode: .singleNode).redisURL == nil)
+        #expect(try load(production, mode: .singleNode).redisURL == RedisURL(host: "127.0.0.1", database: 0))
+    }
+
     @Test("a file supplies settings; the environment overrides it")
     func file() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-\(UUID()).env").path

@@ -1,0 +1,131 @@
+import CRabbitMQ
+import Foundation
+public import Logging
+import Synchronization
+
+/// A message as it arrived, with what settling it needs.
+public struct AMQPDelivery: Sendable {
+    public let body: [UInt8]
+    public let routingKey: String
+    public let redelivered: Bool
+    let tag: UInt64
+    /// Which connection delivered it: a settlement for an older one is moot (the
+    /// broker put the message back when that connection died).
+    let generation: Int
+}
+
+/// A consuming connection owned by one thread of its own: manual acks, a prefetch,
+/// one queue (or, with `queue` nil, an exclusive queue bound to the control exchange).
+/// The thread waits for deliveries in short slices and sends the settlements callers
+/// queued in between, so an ack leaves within about 20 ms. It reconnects with backoff
+/// and subscribes again; deliveries keep flowing into the same stream.
+public final class AMQPConsumer: Sendable {
+    public enum Settlement: Int32, Sendable {
+        case ack = 0, requeue = 1, reject = 2
+    }
+
+    private struct State {
+        var settlements: [(tag: UInt64, generation: Int, how: Settlement)] = []
+        var closed = false
+        var connected = false
+    }
+
+    private let settings: AMQPSettings
+    private let queue: String?
+    private let prefetch: Int
+    private let state = Mutex(State())
+    private let continuation: AsyncStream<AMQPDelivery>.Continuation
+    /// Every delivery, across reconnections; finishes when the consumer is closed.
+    public let deliveries: AsyncStream<AMQPDelivery>
+    private let logger: Logger
+
+    public init(settings: AMQPSettings, queue: String?, prefetch: Int, logger: Logger) {
+        self.settings = settings
+        self.queue = queue
+        self.prefetch = max(1, min(prefetch, 65535))
+        self.logger = logger
+        (deliveries, continuation) = AsyncStream.makeStream(of: AMQPDelivery.self)
+        let thread = Thread { [self] in run() }
+        thread.name = "amqp-consumer-\(queue ?? "control")"
+        thread.start()
+    }
+
+    public var isConnected: Bool { state.withLock { $0.connected } }
+
+    /// Queues a settlement for the owning thread. A settlement of a delivery from an
+    /// earlier connection is dropped: that connection's unsettled messages went back.
+    public func settle(_ delivery: AMQPDelivery, _ how: Settlement) {
+        state.withLock { $0.settlements.append((delivery.tag, delivery.generation, how)) }
+    }
+
+    /// Stops consuming; unsettled deliveries go back to the queue when the connection closes.
+    public func close() {
+        state.withLock { $0.closed = true }
+    }
+
+    private func run() {
+        var connection: AMQPConnection?
+        var generation = 0
+        var failures = 0
+        var retryAt = ContinuousClock.now
+        while !state.withLock({ $0.closed }) {
+            guard let live = connection else {
+                if ContinuousClock.now < retryAt {
+                    Thread.sleep(forTimeInterval: 0.05)
+                    continue
+                }
+                do {
+                    let opened = try AMQPConnection(settings)
+                    try opened.check { error, size in cloudtask_amqp_consume(opened.state, queue, Int32(prefetch), error, size) }
+                    connection = opened
+                    generation += 1
+                    if failures > 0 { logger.notice("RabbitMQ consumer connected again", metadata: ["queue": "\(queue ?? "control")"]) }
+                    failures = 0
+                    state.withLock { $0.connected = true }
+                } catch {
+                    failures += 1
+                    if failures == 1 {
+                        logger.warning("RabbitMQ consumer cannot connect; retrying with backoff",
+                                       metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
+                    }
+                    retryAt = ContinuousClock.now + min(.seconds(10), .milliseconds(500) * (1 << min(failures - 1, 5)))
+                }
+                continue
+            }
+            do {
+                try settlePending(on: live, generation: generation)
+                try receive(on: live, generation: generation)
+            } catch {
+                logger.warning("RabbitMQ consumer lost its connection", metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
+                connection = nil
+                state.withLock { $0.connected = false; $0.settlements.removeAll() }
+            }
+        }
+        if let live = connection { try? settlePending(on: live, generation: generation) }
+        connection = nil
+        state.withLock { $0.connected = false }
+        continuation.finish()
+    }
+
+    private func settlePending(on connection: AMQPConnection, generation: Int) throws(AMQPError) {
+        let pending = state.withLock { state in defer { state.settlements.removeAll() }; return state.settlements }
+        for settlement in pending where settlement.generation == generation {
+            try connection.check { cloudtask_amqp_settle(connection.state, settlement.tag, settlement.how.rawValue, $0, $1) }
+        }
+    }
+
+    private func receive(on connection: AMQPConnection, generation: Int) throws(AMQPError) {
+        var envelope = amqp_envelope_t()
+        var error = AMQPErrorBuffer()
+        let status = error.withPointer { cloudtask_amqp_next(connection.state, 20, &envelope, $0, $1) }
+        guard status >= 0 else { throw .connection(error.text) }
+        guard status == 1 else { return }
+        defer { amqp_destroy_envelope(&envelope) }
+        let body = envelope.message.body
+        let key = envelope.routing_key
+        continuation.yield(AMQPDelivery(
+            body: body.bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: body.len)) } ?? [],
+            routingKey: key.bytes.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: key.len), as: UTF8.self) } ?? "",
+            redelivered: envelope.redelivered != 0, tag: envelope.delivery_tag, generation: generation))
+    }
+}
