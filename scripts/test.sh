@@ -27,8 +27,11 @@ fi
 . ./scripts/lib/postgres.sh
 # shellcheck source=lib/redis.sh
 . ./scripts/lib/redis.sh
+# shellcheck source=lib/rabbitmq.sh
+. ./scripts/lib/rabbitmq.sh
 postgres_install
 redis_install
+rabbitmq_install
 
 echo "== layer rules"
 ./scripts/check-layers.sh
@@ -39,14 +42,22 @@ swift build --build-tests
 echo "== starting a throwaway PostgreSQL on 127.0.0.1:${CLOUDTASK_TEST_PG_PORT:=54329}"
 PG_DIR=$(mktemp -d /tmp/cloudtask-test-pg.XXXXXX)
 REDIS_DIR=$(mktemp -d /tmp/cloudtask-test-redis.XXXXXX)
-trap 'postgres_stop "$PG_DIR"; redis_stop "$REDIS_DIR"; rm -rf "$PG_DIR" "$REDIS_DIR"' EXIT
+MQ_DIR=$(mktemp -d /tmp/cloudtask-test-rabbitmq.XXXXXX)
+: "${CLOUDTASK_TEST_AMQP_PORT:=35682}"
+trap 'postgres_stop "$PG_DIR"; redis_stop "$REDIS_DIR"; rabbitmq_stop "$MQ_DIR/node" "$CLOUDTASK_TEST_AMQP_PORT"; rm -rf "$PG_DIR" "$REDIS_DIR" "$MQ_DIR"' EXIT
 postgres_start "$PG_DIR" "$CLOUDTASK_TEST_PG_PORT"
 export CLOUDTASK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$CLOUDTASK_TEST_PG_PORT/postgres?sslmode=disable"
 echo "== starting a throwaway Redis on 127.0.0.1:${CLOUDTASK_TEST_REDIS_PORT:=56379}"
 redis_start "$REDIS_DIR" "$CLOUDTASK_TEST_REDIS_PORT"
 export CLOUDTASK_TEST_REDIS_URL="redis://127.0.0.1:$CLOUDTASK_TEST_REDIS_PORT/0"
+echo "== starting a throwaway RabbitMQ on 127.0.0.1:$CLOUDTASK_TEST_AMQP_PORT (and amqps on $((CLOUDTASK_TEST_AMQP_PORT - 1)), with a CA made here)"
+rabbitmq_make_certificates "$MQ_DIR/tls"
+rabbitmq_start "$MQ_DIR/node" "$CLOUDTASK_TEST_AMQP_PORT" $((CLOUDTASK_TEST_AMQP_PORT - 1)) "$MQ_DIR/tls"
+export CLOUDTASK_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$CLOUDTASK_TEST_AMQP_PORT/%2f"
+export CLOUDTASK_TEST_AMQPS_URL="amqps://guest:guest@localhost:$((CLOUDTASK_TEST_AMQP_PORT - 1))/%2f"
+export CLOUDTASK_TEST_TLS_DIR="$MQ_DIR/tls"
 
-echo "== Swift tests (the contract suites run on the in-memory adapters, PostgreSQL and Redis)"
+echo "== Swift tests (the contract suites run on the in-memory adapters, PostgreSQL, Redis and RabbitMQ)"
 SWIFT_LOG=$(mktemp)
 swift test --skip-build 2>&1 | tee "$SWIFT_LOG"
 SWIFT_TESTS=$(grep -oE 'Test run with [0-9]+ tests' "$SWIFT_LOG" | tail -n 1 | grep -oE '[0-9]+')

@@ -137,19 +137,26 @@ static int bind(amqp_connection_state_t conn, const char *queue, const char *exc
     return check_reply(amqp_get_rpc_reply(conn), queue, error, size);
 }
 
-int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, char *error, size_t size) {
+int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, const char *prefix, char *error, size_t size) {
     // docs/messages.md describes every one of these; keep the two in step.
-    if (declare_exchange(conn, "cloudtask.jobs", "topic", error, size)) return -1;
-    if (declare_exchange(conn, "cloudtask.dead", "fanout", error, size)) return -1;
-    if (declare_exchange(conn, "cloudtask.control", "fanout", error, size)) return -1;
-    if (declare_queue(conn, "jobs.created", 9, "cloudtask.dead", error, size)) return -1;
-    if (declare_queue(conn, "jobs.completed", 0, "cloudtask.dead", error, size)) return -1;
-    if (declare_queue(conn, "jobs.dead", 0, NULL, error, size)) return -1;
-    if (bind(conn, "jobs.created", "cloudtask.jobs", "job.created", error, size)) return -1;
-    if (bind(conn, "jobs.completed", "cloudtask.jobs", "job.started", error, size)) return -1;
-    if (bind(conn, "jobs.completed", "cloudtask.jobs", "job.output", error, size)) return -1;
-    if (bind(conn, "jobs.completed", "cloudtask.jobs", "job.finished", error, size)) return -1;
-    if (bind(conn, "jobs.dead", "cloudtask.dead", "", error, size)) return -1;
+    char jobs[256], dead[256], control[256], created[256], completed[256], dead_queue[256];
+    snprintf(jobs, sizeof jobs, "%scloudtask.jobs", prefix);
+    snprintf(dead, sizeof dead, "%scloudtask.dead", prefix);
+    snprintf(control, sizeof control, "%scloudtask.control", prefix);
+    snprintf(created, sizeof created, "%sjobs.created", prefix);
+    snprintf(completed, sizeof completed, "%sjobs.completed", prefix);
+    snprintf(dead_queue, sizeof dead_queue, "%sjobs.dead", prefix);
+    if (declare_exchange(conn, jobs, "topic", error, size)) return -1;
+    if (declare_exchange(conn, dead, "fanout", error, size)) return -1;
+    if (declare_exchange(conn, control, "fanout", error, size)) return -1;
+    if (declare_queue(conn, created, 9, dead, error, size)) return -1;
+    if (declare_queue(conn, completed, 0, dead, error, size)) return -1;
+    if (declare_queue(conn, dead_queue, 0, NULL, error, size)) return -1;
+    if (bind(conn, created, jobs, "job.created", error, size)) return -1;
+    if (bind(conn, completed, jobs, "job.started", error, size)) return -1;
+    if (bind(conn, completed, jobs, "job.output", error, size)) return -1;
+    if (bind(conn, completed, jobs, "job.finished", error, size)) return -1;
+    if (bind(conn, dead_queue, dead, "", error, size)) return -1;
     return 0;
 }
 
@@ -267,7 +274,8 @@ int cloudtask_amqp_wait_confirms(amqp_connection_state_t conn, uint64_t first, u
     return refused ? 1 : 0;
 }
 
-int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, int prefetch, char *error, size_t size) {
+int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, const char *control_exchange, int prefetch,
+                           char *error, size_t size) {
     amqp_basic_qos(conn, CHANNEL, 0, (uint16_t)prefetch, 0);
     if (check_reply(amqp_get_rpc_reply(conn), "basic.qos", error, size)) return -1;
     amqp_bytes_t name;
@@ -277,7 +285,7 @@ int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, int 
         amqp_queue_declare_ok_t *ok = amqp_queue_declare(conn, CHANNEL, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
         if (check_reply(amqp_get_rpc_reply(conn), "control queue", error, size)) return -1;
         name = amqp_bytes_malloc_dup(ok->queue);
-        amqp_queue_bind(conn, CHANNEL, name, amqp_cstring_bytes("cloudtask.control"), amqp_empty_bytes, amqp_empty_table);
+        amqp_queue_bind(conn, CHANNEL, name, amqp_cstring_bytes(control_exchange), amqp_empty_bytes, amqp_empty_table);
         if (check_reply(amqp_get_rpc_reply(conn), "control binding", error, size)) {
             amqp_bytes_free(name);
             return -1;

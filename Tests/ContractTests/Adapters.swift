@@ -45,7 +45,7 @@ enum Adapters {
         + RedisFixture.adapter { RedisStopSignal(client: $0, prefix: $1) }
     static let locks: [Adapter<any DistributedLock>] = [.memory { InMemoryDistributedLock() }]
         + RedisFixture.adapter { RedisDistributedLock(client: $0, prefix: $1) }
-    static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }]
+    static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }] + RabbitMQFixture.adapter()
 }
 
 /// The broker's ports, tested together because they share one broker.

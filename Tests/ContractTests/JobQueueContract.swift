@@ -5,9 +5,12 @@ import Testing
 
 @Suite("Contract: job queue (dispatches, events, stops)")
 struct JobQueueContract {
+    /// Whole milliseconds: the wire format carries times to the millisecond.
+    static var now: Date { Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
+
     static func dispatch(priority: Int) -> JobDispatch {
         JobDispatch(eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["x"],
-                    priority: priority, timeoutSeconds: 30, occurredAt: Date())
+                    priority: priority, timeoutSeconds: 30, occurredAt: now)
     }
 
     @Test("dispatches arrive highest priority first, at most prefetch at a time", arguments: Adapters.queues)
@@ -68,7 +71,7 @@ struct JobQueueContract {
         try await adapter.run { queue in
             let job = JobID(UUID())
             let kinds: [JobEvent.Kind] = [.started, .output(OutputChunk(stdout: "a")), .finished(.succeeded, output: OutputChunk())]
-            let events = kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 1, workerID: "w", occurredAt: Date(), kind: $0) }
+            let events = kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 1, workerID: "w", occurredAt: Self.now, kind: $0) }
             for event in events { try await queue.publish(event) }
             var iterator = try await queue.events(prefetch: 10).makeAsyncIterator()
             var received: [JobEvent] = []
@@ -86,7 +89,7 @@ struct JobQueueContract {
         try await adapter.run { queue in
             var first = try await queue.stopRequests().makeAsyncIterator()
             var second = try await queue.stopRequests().makeAsyncIterator()
-            let stop = StopRequest(eventID: UUID(), jobID: JobID(UUID()), occurredAt: Date())
+            let stop = StopRequest(eventID: UUID(), jobID: JobID(UUID()), occurredAt: Self.now)
             try await queue.publish([.stop(stop)])
             #expect(try await first.next() == stop)
             #expect(try await second.next() == stop)

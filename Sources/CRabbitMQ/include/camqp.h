@@ -21,8 +21,9 @@ amqp_connection_state_t cloudtask_amqp_connect(const char *host, int port, int t
 /// Closes channel and connection politely (best effort) and frees everything.
 void cloudtask_amqp_close(amqp_connection_state_t conn);
 
-/// Declares CloudTask's exchanges, queues and bindings (idempotent). 0 on success.
-int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, char *error, size_t error_size);
+/// Declares CloudTask's exchanges, queues and bindings (idempotent), every name
+/// prefixed with `prefix` (empty in production; tests isolate themselves). 0 on success.
+int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, const char *prefix, char *error, size_t error_size);
 
 /// Puts channel 1 in confirm mode. 0 on success.
 int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, size_t error_size);
@@ -39,9 +40,10 @@ int cloudtask_amqp_wait_confirms(amqp_connection_state_t conn, uint64_t first, u
                                  char *error, size_t error_size);
 
 /// Starts consuming `queue` on channel 1 with manual acks and the given prefetch.
-/// With `queue` NULL, declares an exclusive, auto-delete queue bound to the control
-/// exchange (one per worker) and consumes that. 0 on success.
-int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, int prefetch, char *error, size_t error_size);
+/// With `queue` NULL, declares an exclusive, auto-delete queue bound to the fanout
+/// exchange `control_exchange` (one queue per worker) and consumes that. 0 on success.
+int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, const char *control_exchange, int prefetch,
+                           char *error, size_t error_size);
 
 /// Waits up to `timeout_ms` for the next delivery. 1: `envelope` filled (free it with
 /// amqp_destroy_envelope); 0: nothing arrived (heartbeats were serviced); -1: broken.

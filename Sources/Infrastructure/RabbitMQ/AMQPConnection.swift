@@ -16,7 +16,7 @@ final class AMQPConnection {
         }
         guard let state else { throw .connection(error.text) }
         self.state = state
-        try check { cloudtask_amqp_declare_topology(state, $0, $1) }
+        try check { cloudtask_amqp_declare_topology(state, settings.namePrefix, $0, $1) }
     }
 
     deinit { cloudtask_amqp_close(state) }

@@ -76,7 +76,10 @@ public final class AMQPConsumer: Sendable {
                 }
                 do {
                     let opened = try AMQPConnection(settings)
-                    try opened.check { error, size in cloudtask_amqp_consume(opened.state, queue, Int32(prefetch), error, size) }
+                    let control = settings.namePrefix + "cloudtask.control"
+                    try opened.check { error, size in
+                        cloudtask_amqp_consume(opened.state, queue, control, Int32(prefetch), error, size)
+                    }
                     connection = opened
                     generation += 1
                     if failures > 0 { logger.notice("RabbitMQ consumer connected again", metadata: ["queue": "\(queue ?? "control")"]) }

@@ -50,10 +50,14 @@ public struct AMQPSettings: Sendable {
     public var heartbeatSeconds: Int
     /// Connecting, logging in, each RPC, and waiting for confirmations.
     public var timeout: Duration
+    /// Prepended to every exchange and queue name: empty in production; tests use one
+    /// each to stay apart on a shared broker.
+    public var namePrefix: String
 
     public init(url: AMQPURL, caFile: String = "/etc/ssl/certs/ca-certificates.crt", heartbeatSeconds: Int = 30,
-                timeout: Duration = .seconds(5)) {
+                timeout: Duration = .seconds(5), namePrefix: String = "") {
         self.url = url
+        self.namePrefix = namePrefix
         self.caFile = caFile
         self.heartbeatSeconds = heartbeatSeconds
         self.timeout = timeout

@@ -1,0 +1,213 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// The wire format of every message (docs/messages.md is its reference): JSON with
+/// `type`, `version`, `event_id`, `occurred_at`, `job_id` and, per type, the rest.
+/// Decoding is strict about what consumers rely on and tolerant of fields it does not
+/// know, so producers may add fields without breaking older consumers.
+public enum JobMessageCodec {
+    public static let version = 1
+
+    public enum DecodingError: Error, Equatable {
+        case malformed(String)
+    }
+
+    // MARK: Encoding
+
+    public static func encode(_ dispatch: JobDispatch) -> [UInt8] {
+        var wire = Wire(type: "job.created", eventID: dispatch.eventID, occurredAt: dispatch.occurredAt, jobID: dispatch.jobID)
+        wire.attempt = dispatch.attempt
+        wire.command = dispatch.command
+        wire.args = dispatch.args
+        wire.priority = dispatch.priority
+        wire.timeoutSeconds = dispatch.timeoutSeconds
+        return encode(wire)
+    }
+
+    public static func encode(_ stop: StopRequest) -> [UInt8] {
+        encode(Wire(type: "job.stop", eventID: stop.eventID, occurredAt: stop.occurredAt, jobID: stop.jobID))
+    }
+
+    public static func encode(_ event: JobEvent) -> [UInt8] {
+        var wire = Wire(type: type(of: event), eventID: event.eventID, occurredAt: event.occurredAt, jobID: event.jobID)
+        wire.attempt = event.attempt
+        wire.workerID = event.workerID
+        switch event.kind {
+        case .started:
+            break
+        case .output(let chunk):
+            wire.output = WireOutput(chunk)
+        case .finished(let outcome, let output):
+            wire.output = WireOutput(output)
+            switch outcome {
+            case .succeeded:
+                wire.outcome = "succeeded"
+                wire.exitCode = 0
+            case .failed(let exitCode, let failure):
+                wire.outcome = "failed"
+                wire.exitCode = exitCode
+                wire.failure = WireFailure(code: failure.code.rawValue, message: failure.message)
+            case .cancelled(let exitCode):
+                wire.outcome = "cancelled"
+                wire.exitCode = exitCode
+            }
+        }
+        return encode(wire)
+    }
+
+    /// `job.started`, `job.output` or `job.finished`: also the routing key.
+    public static func type(of event: JobEvent) -> String {
+        switch event.kind {
+        case .started: "job.started"
+        case .output: "job.output"
+        case .finished: "job.finished"
+        }
+    }
+
+    // MARK: Decoding
+
+    public static func decodeDispatch(_ bytes: [UInt8]) throws(DecodingError) -> JobDispatch {
+        let wire = try decode(bytes, expecting: ["job.created"])
+        guard let attempt = wire.attempt, attempt >= 1, let command = wire.command, !command.isEmpty, let args = wire.args,
+              let timeout = wire.timeoutSeconds, timeout >= 1 else { throw .malformed("job.created lacks attempt, command, args or timeout_seconds") }
+        return JobDispatch(eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
+                           priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt)
+    }
+
+    public static func decodeStop(_ bytes: [UInt8]) throws(DecodingError) -> StopRequest {
+        let wire = try decode(bytes, expecting: ["job.stop"])
+        return StopRequest(eventID: wire.eventUUID, jobID: wire.job, occurredAt: wire.occurredAt)
+    }
+
+    public static func decodeEvent(_ bytes: [UInt8]) throws(DecodingError) -> JobEvent {
+        let wire = try decode(bytes, expecting: ["job.started", "job.output", "job.finished"])
+        guard let attempt = wire.attempt, attempt >= 1, let workerID = wire.workerID else {
+            throw .malformed("\(wire.type) lacks attempt or worker_id")
+        }
+        let kind: JobEvent.Kind
+        switch wire.type {
+        case "job.started":
+            kind = .started
+        case "job.output":
+            guard let output = wire.output else { throw .malformed("job.output lacks output") }
+            kind = .output(output.chunk)
+        default:
+            let output = wire.output?.chunk ?? OutputChunk()
+            switch wire.outcome {
+            case "succeeded":
+                kind = .finished(.succeeded, output: output)
+            case "cancelled":
+                kind = .finished(.cancelled(exitCode: wire.exitCode), output: output)
+            case "failed":
+                guard let failure = wire.failure, let code = JobFailure.Code(rawValue: failure.code) else {
+                    throw .malformed("a failed job.finished lacks a known failure code")
+                }
+                kind = .finished(.failed(exitCode: wire.exitCode, failure: JobFailure(code: code, message: failure.message)), output: output)
+            default:
+                throw .malformed("job.finished has no known outcome")
+            }
+        }
+        return JobEvent(eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
+                        occurredAt: wire.occurredAt, kind: kind)
+    }
+
+    // MARK: The JSON shape
+
+    private struct Wire: Codable {
+        var type: String
+        var version: Int = JobMessageCodec.version
+        var eventID: String
+        var occurredAt: Date
+        var jobID: String
+        var attempt: Int?
+        var workerID: String?
+        var command: String?
+        var args: [String]?
+        var priority: Int?
+        var timeoutSeconds: Int?
+        var outcome: String?
+        var exitCode: Int?
+        var failure: WireFailure?
+        var output: WireOutput?
+
+        init(type: String, eventID: UUID, occurredAt: Date, jobID: JobID) {
+            self.type = type
+            self.eventID = eventID.uuidString.lowercased()
+            self.occurredAt = occurredAt
+            self.jobID = jobID.description
+        }
+
+        var eventUUID: UUID { UUID(uuidString: eventID)! }  // checked in `decode`
+        var job: JobID { JobID(UUID(uuidString: jobID)!) }  // checked in `decode`
+
+        enum CodingKeys: String, CodingKey {
+            case type, version, eventID = "event_id", occurredAt = "occurred_at", jobID = "job_id", attempt
+            case workerID = "worker_id", command, args, priority, timeoutSeconds = "timeout_seconds", outcome
+            case exitCode = "exit_code", failure, output
+        }
+    }
+
+    private struct WireFailure: Codable {
+        let code: String
+        let message: String
+    }
+
+    private struct WireOutput: Codable {
+        let stdout: String
+        let stderr: String
+        let stdoutOffset: Int
+        let stderrOffset: Int
+        let truncated: Bool
+
+        init(_ chunk: OutputChunk) {
+            stdout = chunk.stdout
+            stderr = chunk.stderr
+            stdoutOffset = chunk.stdoutOffset
+            stderrOffset = chunk.stderrOffset
+            truncated = chunk.truncated
+        }
+
+        var chunk: OutputChunk {
+            OutputChunk(stdout: stdout, stderr: stderr, stdoutOffset: stdoutOffset, stderrOffset: stderrOffset, truncated: truncated)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case stdout, stderr, stdoutOffset = "stdout_offset", stderrOffset = "stderr_offset", truncated
+        }
+    }
+
+    private static func encode(_ wire: Wire) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(WireTime.format(date))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain values cannot fail; a failure here is a programming error.
+        return Array(try! encoder.encode(wire))
+    }
+
+    private static func decode(_ bytes: [UInt8], expecting types: Set<String>) throws(DecodingError) -> Wire {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = WireTime.parse(text) else {
+                throw Swift.DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time"))
+            }
+            return date
+        }
+        let wire: Wire
+        do {
+            wire = try decoder.decode(Wire.self, from: Data(bytes))
+        } catch {
+            throw .malformed("not a CloudTask message")
+        }
+        guard wire.version == version else { throw .malformed("version \(wire.version) is not supported") }
+        guard types.contains(wire.type) else { throw .malformed("unexpected type \(wire.type)") }
+        guard UUID(uuidString: wire.eventID) != nil, UUID(uuidString: wire.jobID) != nil else {
+            throw .malformed("event_id and job_id must be UUIDs")
+        }
+        return wire
+    }
+}

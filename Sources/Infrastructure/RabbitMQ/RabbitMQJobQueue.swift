@@ -1,0 +1,138 @@
+public import Domain
+import Foundation
+public import Logging
+public import Ports
+
+/// The broker's ports on RabbitMQ (the queue contract of ARCHITECTURE.md and
+/// docs/messages.md): one publishing connection shared by the outbox relay and the
+/// executor's reports, and one consuming connection per subscription.
+///
+/// Consumers dead-letter (reject without requeue) what they cannot parse and carry on.
+/// A report (`JobEvent`) that cannot be published is retried for `reportPatience`
+/// before it fails: the run it reports already happened, and running it again because
+/// the broker blinked would be waste. Outbox batches fail at once: they stay in the
+/// outbox and the relay tries again.
+public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDispatchSource, JobEventSource, StopRequestSource {
+    private let settings: AMQPSettings
+    private let publisher: AMQPPublisher
+    private let reportPatience: Duration
+    private let logger: Logger
+
+    public init(settings: AMQPSettings, reportPatience: Duration = .seconds(30), logger: Logger) {
+        self.settings = settings
+        self.reportPatience = reportPatience
+        self.logger = logger
+        publisher = AMQPPublisher(settings: settings, logger: logger)
+    }
+
+    /// Whether the publishing connection is up (readiness).
+    public var isConnected: Bool { publisher.isConnected }
+
+    /// Closes the publishing connection (consumers close when their streams end).
+    public func close() { publisher.close() }
+
+    private var jobsExchange: String { settings.namePrefix + "cloudtask.jobs" }
+
+    public func publish(_ messages: [OutboxMessage]) async throws {
+        let wire = messages.map { message -> AMQPMessage in
+            switch message {
+            case .dispatch(let dispatch):
+                AMQPMessage(exchange: jobsExchange, routingKey: "job.created", body: JobMessageCodec.encode(dispatch),
+                            type: "job.created", messageID: dispatch.eventID.uuidString.lowercased(), priority: dispatch.priority)
+            case .stop(let stop):
+                AMQPMessage(exchange: settings.namePrefix + "cloudtask.control", routingKey: "", body: JobMessageCodec.encode(stop),
+                            type: "job.stop", messageID: stop.eventID.uuidString.lowercased())
+            }
+        }
+        do {
+            try await publisher.publish(wire)
+        } catch {
+            throw PortError.unavailable
+        }
+    }
+
+    public func publish(_ event: JobEvent) async throws {
+        let type = JobMessageCodec.type(of: event)
+        let message = AMQPMessage(exchange: jobsExchange, routingKey: type, body: JobMessageCodec.encode(event), type: type,
+                                  messageID: event.eventID.uuidString.lowercased())
+        let deadline = ContinuousClock.now + reportPatience
+        while true {
+            do {
+                try await publisher.publish([message])
+                return
+            } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw PortError.unavailable }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    public func dispatches(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobDispatch>, any Error> {
+        subscribe(queue: settings.namePrefix + "jobs.created", prefetch: prefetch, decode: JobMessageCodec.decodeDispatch)
+    }
+
+    public func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error> {
+        subscribe(queue: settings.namePrefix + "jobs.completed", prefetch: prefetch, decode: JobMessageCodec.decodeEvent)
+    }
+
+    public func stopRequests() async throws -> AsyncThrowingStream<StopRequest, any Error> {
+        let consumer = AMQPConsumer(settings: settings, queue: nil, prefetch: 100, logger: logger)
+        // The control queue exists only once subscribed: wait for that (within the
+        // timeout), so that a stop published right after this returns is not missed.
+        let deadline = ContinuousClock.now + settings.timeout
+        while !consumer.isConnected && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let logger = self.logger
+        return AsyncThrowingStream { continuation in
+            let pump = Task {
+                for await delivery in consumer.deliveries {
+                    // A stop is a hint (the stop marker and the job row are the truth): ack it at once.
+                    consumer.settle(delivery, .ack)
+                    do {
+                        continuation.yield(try JobMessageCodec.decodeStop(delivery.body))
+                    } catch {
+                        logger.warning("ignored a malformed control message", metadata: ["error": "\(error)"])
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                consumer.close()
+                pump.cancel()
+            }
+        }
+    }
+
+    private func subscribe<Message: Sendable>(
+        queue: String, prefetch: Int, decode: @escaping @Sendable ([UInt8]) throws(JobMessageCodec.DecodingError) -> Message
+    ) -> AsyncThrowingStream<Delivery<Message>, any Error> {
+        let consumer = AMQPConsumer(settings: settings, queue: queue, prefetch: prefetch, logger: logger)
+        let logger = self.logger
+        return AsyncThrowingStream { continuation in
+            let pump = Task {
+                for await delivery in consumer.deliveries {
+                    let message: Message
+                    do {
+                        message = try decode(delivery.body)
+                    } catch {
+                        logger.warning("dead-lettered a message that cannot be processed",
+                                       metadata: ["queue": "\(queue)", "error": "\(error)"])
+                        consumer.settle(delivery, .reject)
+                        continue
+                    }
+                    continuation.yield(Delivery(message: message, redelivered: delivery.redelivered) { settlement in
+                        switch settlement {
+                        case .ack: consumer.settle(delivery, .ack)
+                        case .requeue: consumer.settle(delivery, .requeue)
+                        case .reject: consumer.settle(delivery, .reject)
+                        }
+                    })
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                consumer.close()
+                pump.cancel()
+            }
+        }
+    }
+}

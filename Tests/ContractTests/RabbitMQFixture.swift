@@ -1,0 +1,30 @@
+import Foundation
+import Infrastructure
+import Logging
+import Ports
+
+/// Real RabbitMQ for the contract suites, when `CLOUDTASK_TEST_AMQP_URL` names one
+/// (`scripts/test.sh` starts a throwaway node and sets it). Every test declares its own
+/// exchanges and queues under a name prefix of its own.
+enum RabbitMQFixture {
+    static let url = ProcessInfo.processInfo.environment["CLOUDTASK_TEST_AMQP_URL"].flatMap { try? AMQPURL($0) }
+    static let logger = Logger(label: "contract-tests")
+
+    static func settings(prefix: String = "test-\(UUID().uuidString.prefix(8).lowercased()).") -> AMQPSettings? {
+        url.map { AMQPSettings(url: $0, heartbeatSeconds: 10, timeout: .seconds(5), namePrefix: prefix) }
+    }
+
+    static func adapter() -> [Adapter<any JobQueueUnderTest>] {
+        guard url != nil else { return [] }
+        return [Adapter(name: "rabbitmq") { body in
+            let queue = RabbitMQJobQueue(settings: settings()!, reportPatience: .seconds(5), logger: logger)
+            do {
+                try await body(queue)
+            } catch {
+                queue.close()
+                throw error
+            }
+            queue.close()
+        }]
+    }
+}
