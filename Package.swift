@@ -70,10 +70,34 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Domain", "Ports", "Application", "Infrastructure", "Consumers",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cloudtask-worker",
+            dependencies: [
+                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Runtime",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "cloudtask-api",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers",
+                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers", "Runtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

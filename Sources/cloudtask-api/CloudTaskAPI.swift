@@ -1,3 +1,4 @@
+import Runtime
 import ArgumentParser
 
 /// `cloudtask-api`: the API server and its operator commands.

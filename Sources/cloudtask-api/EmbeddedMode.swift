@@ -6,9 +6,10 @@ import HTTP
 import Hummingbird
 import Infrastructure
 import Logging
-import CoreMetrics
 import Ports
 import Prometheus
+import Runtime
+import ServiceLifecycle
 
 /// The stores and keys that distinguish the one-process modes.
 struct ProcessStores {
@@ -21,6 +22,14 @@ struct ProcessStores {
     var health: HealthChecks
     var shared: SharedState
     var services: [any Service] = []
+    /// The broker: in memory for the one-process modes, RabbitMQ in production.
+    var queue: any JobQueueAdapter = InMemoryJobQueue()
+    /// The consumers this process runs besides the API.
+    var roles: Set<WorkerRole> = Set(WorkerRole.allCases)
+    /// The local relay's doorbell.
+    var doorbell = RelayDoorbell()
+    /// What writers ring after a commit to the outbox, besides the local relay's doorbell.
+    var remoteOutboxSignal: (any OutboxSignal)?
 
     /// `--embedded`: everything in memory, random keys (tokens die with the process).
     static func embedded(_ config: CloudTaskConfiguration) -> ProcessStores {
@@ -31,17 +40,19 @@ struct ProcessStores {
     }
 }
 
-/// The composition root of the one-process modes: the API and the consumers in this
-/// process, the queue in memory; the stores and shared state chosen by the mode (memory
-/// for `--embedded`; PostgreSQL, and Redis when configured, for `--single-node`).
+/// The composition root of every mode: the API and the consumers this process runs, on
+/// the stores, shared state and broker the mode chose (memory for `--embedded`;
+/// PostgreSQL, and Redis when configured, for `--single-node`; PostgreSQL, Redis and
+/// RabbitMQ with only the outbox relay for the multi-instance API).
 enum InProcessMode {
     static func build(configuration config: CloudTaskConfiguration, stores: ProcessStores, concurrency: Int,
                       banner: String, logger: Logger) -> some ApplicationProtocol {
         let clock = SystemClock()
         let ids = RandomIDGenerator()
         let shared = stores.shared
-        let queue = InMemoryJobQueue()
-        let doorbell = RelayDoorbell()
+        let queue = stores.queue
+        let doorbell = stores.doorbell
+        let outboxSignal: any OutboxSignal = stores.remoteOutboxSignal.map { SignalBoth(doorbell, $0) } ?? doorbell
         let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
         let tokens = JWTAccessTokens(current: stores.accessKey, previous: stores.previousAccessKeys,
                                      issuer: config.jwtIssuer, audience: config.jwtAudience)
@@ -49,7 +60,7 @@ enum InProcessMode {
             users: stores.users, sessions: stores.sessions, jobs: stores.jobs, denylist: shared.denylist,
             accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher, tokens: tokens,
             minter: HMACRefreshTokenMinter(pepper: stores.refreshPepper),
-            outboxSignal: doorbell, clock: clock, ids: ids))
+            outboxSignal: outboxSignal, clock: clock, ids: ids))
 
         let registry = ProcessMetrics.registry
         let metrics = ProcessMetrics.factory
@@ -62,7 +73,7 @@ enum InProcessMode {
             config: config, jobs: stores.jobs, sessions: stores.sessions, cache: shared.cache, stopSignal: shared.stopSignal,
             lock: shared.lock, dispatches: queue, events: queue, stops: queue, publisher: queue,
             eventPublisher: queue, doorbell: doorbell, clock: clock, ids: ids, workerID: workerID, concurrency: concurrency,
-            logger: logger)
+            roles: stores.roles, outboxSignal: outboxSignal, logger: logger)
 
         return Application(
             router: router,
@@ -75,22 +86,3 @@ enum InProcessMode {
             logger: logger)
     }
 }
-
-/// The process's metrics: one registry, made swift-metrics' global factory before any
-/// adapter is built, so that adapters' own counters reach `/metrics` too.
-enum ProcessMetrics {
-    static let registry = PrometheusCollectorRegistry()
-    static let factory = PrometheusMetricsFactory(registry: registry)
-    static func bootstrap() { MetricsSystem.bootstrap(factory) }
-}
-
-extension PrometheusCollectorRegistry {
-    /// The Prometheus text exposition of every metric.
-    func exposition() -> String {
-        var buffer: [UInt8] = []
-        emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
-    }
-}
-
-import ServiceLifecycle

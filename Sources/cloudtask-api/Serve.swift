@@ -1,3 +1,4 @@
+import Runtime
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -34,8 +35,7 @@ struct Serve: AsyncParsableCommand {
         } else if singleNode {
             try await SingleNodeMode.run(configuration: configuration, concurrency: concurrency, logger: logger)
         } else {
-            logger.critical("the multi-instance mode needs the Redis and RabbitMQ adapters, which are not built yet: use --single-node (PostgreSQL) or --embedded")
-            throw ExitCode(2)
+            try await ProductionMode.run(configuration: configuration, logger: logger)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Runtime
 import Application
 import ArgumentParser
 import Consumers

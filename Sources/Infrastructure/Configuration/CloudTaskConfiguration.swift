@@ -7,7 +7,9 @@ public struct CloudTaskConfiguration: Sendable {
     public var httpPort = 8080
     public var databaseURL: String?
     public var redisURL: RedisURL?
-    public var amqpURL: String?
+    public var amqpURL: AMQPURL?
+    /// CA bundle that `amqps://` server certificates are verified against.
+    public var amqpCAFile = "/etc/ssl/certs/ca-certificates.crt"
     public var accessSecret: String?
     public var refreshSecret: String?
     public var previousAccessSecrets: [String] = []

@@ -15,6 +15,8 @@ public struct ConfigurationLoader {
         case singleNode
         /// Operator commands (`migrate`, `set-role`): only the database URL is required.
         case database
+        /// `cloudtask-worker`: PostgreSQL, Redis and RabbitMQ; no JWT secrets.
+        case worker
     }
 
     let values: [String: String]
@@ -55,11 +57,15 @@ public struct ConfigurationLoader {
         if mode != .embedded {
             config.databaseURL = url("CLOUDTASK_DATABASE_URL", schemes: ["postgres", "postgresql"])
         }
-        if mode == .production || (mode == .singleNode && string("CLOUDTASK_REDIS_URL") != nil) {
+        if mode == .production || mode == .worker || (mode == .singleNode && string("CLOUDTASK_REDIS_URL") != nil) {
             config.redisURL = redisURL("CLOUDTASK_REDIS_URL")
         }
-        if mode == .production {
-            config.amqpURL = url("CLOUDTASK_AMQP_URL", schemes: ["amqp", "amqps"])
+        if mode == .production || mode == .worker {
+            config.amqpURL = amqpURL("CLOUDTASK_AMQP_URL")
+            config.amqpCAFile = string("CLOUDTASK_AMQP_CA_FILE") ?? config.amqpCAFile
+            if config.amqpURL?.tls == true, !FileManager.default.isReadableFile(atPath: config.amqpCAFile) {
+                problems.append("CLOUDTASK_AMQP_CA_FILE: cannot read \(config.amqpCAFile)")
+            }
         }
         if mode == .production || mode == .singleNode {
             config.accessSecret = secret("CLOUDTASK_JWT_ACCESS_SECRET")
@@ -152,6 +158,19 @@ public struct ConfigurationLoader {
             return nil
         }
         return text
+    }
+
+    private mutating func amqpURL(_ name: String) -> AMQPURL? {
+        guard let text = string(name) else {
+            problems.append("\(name): is required (e.g. amqp://user:pass@127.0.0.1:5672/%2f)")
+            return nil
+        }
+        do {
+            return try AMQPURL(text)
+        } catch {
+            problems.append("\(name): \(error.description)")
+            return nil
+        }
     }
 
     private mutating func redisURL(_ name: String) -> RedisURL? {

@@ -1,16 +1,16 @@
 import Foundation
-import Infrastructure
-import Logging
-import PostgresNIO
+public import Infrastructure
+public import Logging
+public import PostgresNIO
 
 /// PostgreSQL for the commands and the single-node mode.
-enum Database {
-    static func client(_ config: CloudTaskConfiguration) throws -> PostgresClient {
+public enum Database {
+    public static func client(_ config: CloudTaskConfiguration) throws -> PostgresClient {
         PostgresClient(configuration: try PostgresURL.configuration(config.databaseURL ?? ""))
     }
 
     /// Runs `body` while the client's pool runs (for one-shot commands).
-    static func withClient<T: Sendable>(_ client: PostgresClient, _ body: @Sendable () async throws -> T) async throws -> T {
+    public static func withClient<T: Sendable>(_ client: PostgresClient, _ body: @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()
@@ -23,7 +23,7 @@ enum Database {
 
     /// Waits until PostgreSQL answers (retrying with backoff, saying why), then checks
     /// that its schema is the one this build needs. Nothing serves before that.
-    static func waitUntilReady(_ client: PostgresClient, logger: Logger) async throws {
+    public static func waitUntilReady(_ client: PostgresClient, logger: Logger) async throws {
         let migrator = PostgresMigrator(client: client, logger: logger)
         var delay = Duration.milliseconds(500)
         while true {
@@ -47,7 +47,7 @@ enum Database {
     }
 
     /// `SELECT 1` for readiness.
-    static func ping(_ client: PostgresClient, logger: Logger) async -> Bool {
+    public static func ping(_ client: PostgresClient, logger: Logger) async -> Bool {
         (try? await client.query("SELECT 1", logger: logger).decode(Int.self).first { _ in true }) == 1
     }
 }

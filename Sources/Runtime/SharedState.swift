@@ -1,27 +1,27 @@
-import Application
+public import Application
 import Domain
 import Foundation
-import Infrastructure
-import Logging
-import Ports
-import ServiceLifecycle
+public import Infrastructure
+public import Logging
+public import Ports
+public import ServiceLifecycle
 
 /// The adapters for what API instances and workers share: revocations, rate limits,
 /// the cache, stop markers and the scheduler's lease. In memory for one process; in
 /// Redis when `CLOUDTASK_REDIS_URL` is set.
-struct SharedState {
-    var denylist: any TokenDenylist
-    var rateLimiter: any RateLimiter
-    var accessGate: any AccessGate
-    var cache: any Cache
-    var stopSignal: any StopSignal
-    var lock: any DistributedLock
+public struct SharedState {
+    public var denylist: any TokenDenylist
+    public var rateLimiter: any RateLimiter
+    public var accessGate: any AccessGate
+    public var cache: any Cache
+    public var stopSignal: any StopSignal
+    public var lock: any DistributedLock
     /// Whether Redis answers, for readiness; `nil` when there is no Redis.
-    var redisHealth: (@Sendable () async -> Bool)?
+    public var redisHealth: (@Sendable () async -> Bool)?
     /// Background work the adapters need (the denylist refill).
-    var services: [any Service] = []
+    public var services: [any Service] = []
 
-    static func inMemory(clock: any Clock) -> SharedState {
+    public static func inMemory(clock: any Clock) -> SharedState {
         let denylist = InMemoryTokenDenylist(clock: clock)
         let limiter = InMemoryRateLimiter()
         return SharedState(
@@ -30,7 +30,7 @@ struct SharedState {
             lock: InMemoryDistributedLock(clock: clock), redisHealth: nil)
     }
 
-    static func redis(url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
+    public static func redis(url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
                       logger: Logger) -> SharedState {
         let client = RedisClient(url: url, logger: logger)
         let prefix = "cloudtask:"

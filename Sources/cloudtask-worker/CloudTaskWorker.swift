@@ -1,0 +1,64 @@
+import ArgumentParser
+import Consumers
+import Foundation
+import Infrastructure
+import Logging
+import PostgresNIO
+import Runtime
+import ServiceLifecycle
+
+/// `cloudtask-worker`: the background side of a deployment. Run as many as needed on
+/// as many machines as needed: RabbitMQ spreads the jobs, the scheduler elects one
+/// leader through Redis, and relays claim outbox rows without stepping on each other.
+@main
+struct CloudTaskWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloudtask-worker",
+        abstract: "Run CloudTask's consumers: executor, results processor, scheduler, outbox relay.")
+
+    @Option(help: "Comma-separated roles: executor, results, scheduler, relay, or all.")
+    var role = "all"
+
+    @Option(help: "Jobs this worker runs at once (its prefetch).")
+    var concurrency = 4
+
+    @Option(help: "This worker's name in reports and logs (default: host-pid).")
+    var workerId: String?
+
+    @Option(help: "Seconds running jobs get to finish on SIGTERM before they are stopped and handed back.")
+    var shutdownGrace = 30
+
+    func run() async throws {
+        let roles = try parseRoles(role)
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
+        guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 0 to 3600") }
+        let config: CloudTaskConfiguration
+        do {
+            var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
+            config = try loader.load(mode: .worker)
+        } catch {
+            FileHandle.standardError.write(Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(78)
+        }
+        LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
+        ProcessMetrics.bootstrap()
+        var logger = Logger(label: "cloudtask-worker")
+        let workerID = workerId ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        logger[metadataKey: "worker_id"] = .string(workerID)
+        try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,
+                                    shutdownGrace: .seconds(shutdownGrace), logger: logger)
+    }
+
+    private func parseRoles(_ text: String) throws -> Set<WorkerRole> {
+        var roles: Set<WorkerRole> = []
+        for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if name == "all" { roles.formUnion(WorkerRole.allCases); continue }
+            guard let role = WorkerRole(rawValue: name) else {
+                throw ValidationError("unknown role '\(name)': use executor, results, scheduler, relay or all")
+            }
+            roles.insert(role)
+        }
+        guard !roles.isEmpty else { throw ValidationError("--role needs at least one role") }
+        return roles
+    }
+}

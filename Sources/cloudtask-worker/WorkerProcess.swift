@@ -1,0 +1,55 @@
+import Application
+import ArgumentParser
+import Consumers
+import Foundation
+import Infrastructure
+import Logging
+import PostgresNIO
+import Ports
+import Runtime
+import ServiceLifecycle
+import UnixSignals
+
+/// The worker's composition root: PostgreSQL, Redis and RabbitMQ adapters under the
+/// consumers of the chosen roles, run as one service group that shuts down gracefully
+/// on SIGTERM or SIGINT (the executor stops taking jobs, lets running ones finish within
+/// the grace period, and hands the rest back to RabbitMQ).
+enum WorkerProcess {
+    static func run(config: CloudTaskConfiguration, roles: Set<WorkerRole>, concurrency: Int, workerID: String,
+                    shutdownGrace: Duration, logger: Logger) async throws {
+        guard let redisURL = config.redisURL, let amqpURL = config.amqpURL else { throw ExitCode(78) }
+        let client = try Database.client(config)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            do {
+                try await Database.waitUntilReady(client, logger: logger)
+            } catch let error as MigrationError {
+                logger.critical("\(error.description)")
+                group.cancelAll()
+                throw ExitCode(1)
+            }
+            let clock = SystemClock()
+            let sessions = PostgresSessionStore(client: client, logger: logger)
+            let shared = SharedState.redis(url: redisURL, sessions: sessions, accessTokenTTLSeconds: config.accessTokenTTLSeconds,
+                                           clock: clock, logger: logger)
+            let queue = RabbitMQJobQueue(settings: AMQPSettings(url: amqpURL, caFile: config.amqpCAFile), logger: logger)
+            let doorbell = RelayDoorbell()
+            var services = CompositionRoot.consumers(
+                config: config, jobs: PostgresJobStore(client: client, outputLimitBytes: config.outputLimitBytes, logger: logger),
+                sessions: sessions, cache: shared.cache, stopSignal: shared.stopSignal, lock: shared.lock,
+                dispatches: queue, events: queue, stops: queue, publisher: queue, eventPublisher: queue, doorbell: doorbell,
+                clock: clock, ids: RandomIDGenerator(), workerID: workerID, concurrency: concurrency, roles: roles,
+                outboxSignal: SignalBoth(doorbell, PostgresOutboxNotifier(client: client, logger: logger)),
+                shutdownGrace: shutdownGrace, logger: logger)
+            if roles.contains(.relay) { services.append(OutboxListenerService(client: client, doorbell: doorbell, logger: logger)) }
+            logger.notice("cloudtask-worker started", metadata: [
+                "roles": "\(roles.map(\.rawValue).sorted().joined(separator: ","))", "concurrency": "\(concurrency)",
+            ])
+            let serviceGroup = ServiceGroup(configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await serviceGroup.run()
+            queue.close()
+            group.cancelAll()
+        }
+    }
+}
