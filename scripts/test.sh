@@ -69,6 +69,9 @@ echo "== a PostgreSQL outage under --single-node (503, then recovery)"
 echo "== a Redis outage under --single-node with Redis (served throughout, then refilled)"
 ./scripts/redis-outage.sh
 
+echo "== end to end: cloudtask-api and cloudtask-worker processes on PostgreSQL, Redis and RabbitMQ"
+./scripts/e2e-workers.sh
+
 echo "== schemathesis against the embedded server"
 SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100} ./scripts/schemathesis.sh
 

@@ -40,7 +40,7 @@ public enum CompositionRoot {
                             shutdownGrace: shutdownGrace, logger: logger)),
             (.results, ResultsProcessorService(source: events, record: RecordJobEvents(
                 jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids, random: SystemRandomSource(),
-                backoff: backoff), logger: logger)),
+                backoff: backoff, stopSignal: stopSignal), logger: logger)),
             (.scheduler, SchedulerService(lock: lock, promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
                              purge: PurgeExpired(jobs: jobs, sessions: sessions, outbox: jobs, clock: clock,
                                                  retentionDays: config.retentionDays),

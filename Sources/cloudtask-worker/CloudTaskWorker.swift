@@ -22,7 +22,7 @@ struct CloudTaskWorker: AsyncParsableCommand {
     @Option(help: "Jobs this worker runs at once (its prefetch).")
     var concurrency = 4
 
-    @Option(help: "This worker's name in reports and logs (default: host-pid).")
+    @Option(help: "This worker's name in reports and logs; the process id is appended (default: the host name).")
     var workerId: String?
 
     @Option(help: "Seconds running jobs get to finish on SIGTERM before they are stopped and handed back.")
@@ -43,7 +43,9 @@ struct CloudTaskWorker: AsyncParsableCommand {
         LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
         ProcessMetrics.bootstrap()
         var logger = Logger(label: "cloudtask-worker")
-        let workerID = workerId ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        // Unique per process: the results processor tells a redelivery to a restarted
+        // worker from a duplicate report by the worker id, so a restart must not reuse it.
+        let workerID = "\(workerId ?? ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         logger[metadataKey: "worker_id"] = .string(workerID)
         try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,
                                     shutdownGrace: .seconds(shutdownGrace), logger: logger)

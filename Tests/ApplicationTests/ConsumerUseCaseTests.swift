@@ -81,7 +81,7 @@ struct ConsumerUseCaseTests {
         #expect(try await harness.jobs.job(id: job.id)?.attempts == 2)
     }
 
-    @Test("a job whose workers keep dying fails worker_lost, and its last run is told to stop")
+    @Test("a job whose workers keep dying fails worker_lost; its last run is told to stop and later workers skip it")
     func workerLost() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
@@ -93,6 +93,8 @@ struct ConsumerUseCaseTests {
         let published = PublishedBatch()
         _ = try await harness.jobs.relay(limit: 10) { published.add($0) }
         #expect(published.stops == [job.id])
+        // The dispatch is still queued: the stop marker makes the next worker skip it.
+        #expect(try await harness.stopSignal.isMarked(job.id))
     }
 
     @Test("the relay publishes the outbox through the queue")

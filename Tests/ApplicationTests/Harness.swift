@@ -110,7 +110,7 @@ struct Harness {
     }
     func recordEvents(jitter: Double = 0.5) -> RecordJobEvents {
         RecordJobEvents(jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids,
-                        random: FixedRandom(value: jitter), backoff: jobSettings.backoff)
+                        random: FixedRandom(value: jitter), backoff: jobSettings.backoff, stopSignal: stopSignal)
     }
     var promote: PromoteDueJobs { PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids) }
     func purge(retentionDays: Int) -> PurgeExpired {

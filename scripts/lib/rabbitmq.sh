@@ -5,6 +5,7 @@
 #                                     distribution takes PORT+20000, so PORT < 45535) with its
 #                                     data, logs and config under DIR; with TLSPORT, also an amqps
 #                                     listener using TLSDIR/{ca,server}.pem and server.key
+#                                     (with RABBITMQ_MANAGEMENT_PORT set, the HTTP API listens there)
 #   rabbitmq_stop DIR PORT            stop it
 #   rabbitmq_node PORT                the node name, for rabbitmqctl -n
 # consumer_timeout is raised to 2 hours: a job may run an hour, and RabbitMQ would
@@ -52,7 +53,14 @@ rabbitmq_start() {
       echo "ssl_options.fail_if_no_peer_cert = false"
     fi
   } > "$dir/rabbitmq.conf"
-  echo "[]." > "$dir/enabled_plugins"
+  if [ -n "${RABBITMQ_MANAGEMENT_PORT:-}" ]; then
+    # The HTTP API lets end-to-end tests publish raw messages with curl.
+    echo "management.tcp.ip = 127.0.0.1" >> "$dir/rabbitmq.conf"
+    echo "management.tcp.port = $RABBITMQ_MANAGEMENT_PORT" >> "$dir/rabbitmq.conf"
+    echo "[rabbitmq_management]." > "$dir/enabled_plugins"
+  else
+    echo "[]." > "$dir/enabled_plugins"
+  fi
   echo "[]." > "$dir/advanced.config"
   if [ "$(id -u)" -eq 0 ]; then
     chown -R rabbitmq:rabbitmq "$dir"

@@ -14,10 +14,12 @@ public struct RecordJobEvents: Sendable {
     let ids: any IDGenerator
     let random: any RandomSource
     let backoff: Backoff
+    let stopSignal: (any StopSignal)?
 
     public init(jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock,
-                ids: any IDGenerator, random: any RandomSource, backoff: Backoff) {
+                ids: any IDGenerator, random: any RandomSource, backoff: Backoff, stopSignal: (any StopSignal)? = nil) {
         self.jobs = jobs
+        self.stopSignal = stopSignal
         self.cache = JobCache(cache: cache)
         self.outboxSignal = outboxSignal
         self.clock = clock
@@ -31,9 +33,9 @@ public struct RecordJobEvents: Sendable {
     public func callAsFunction(_ events: [JobEvent]) async throws -> [EventEffect] {
         guard !events.isEmpty else { return [] }
         let now = clock.now()
-        let (effects, changed, broadcast) = try await jobs.update(Set(events.map(\.jobID))) { [random, backoff, ids] changes in
+        let (effects, changed, lost) = try await jobs.update(Set(events.map(\.jobID))) { [random, backoff, ids] changes in
             var effects: [EventEffect] = []
-            var broadcast = false
+            var lost: [JobID] = []
             for event in events {
                 guard var job = changes.jobs[event.jobID] else {
                     effects.append(.ignored(.unexpected))
@@ -46,14 +48,17 @@ public struct RecordJobEvents: Sendable {
                 changes.recordOutput(for: job.id, reset: effect.resetsOutput, append: effect.appendedOutput)
                 if effect == .workerLost {
                     changes.outbox.append(.stop(StopRequest(eventID: ids.next(), jobID: job.id, occurredAt: now)))
-                    broadcast = true
+                    lost.append(job.id)
                 }
                 effects.append(effect)
             }
             let changed = effects.contains(where: \.changedJob) ? Array(changes.jobs.values) : []
-            return (effects, changed, broadcast)
+            return (effects, changed, lost)
         }
-        if broadcast { outboxSignal.outboxChanged() }
+        if !lost.isEmpty { outboxSignal.outboxChanged() }
+        // The dispatch of a job that kills its worker is still in the queue and would
+        // be handed to worker after worker; the stop marker makes the next one skip it.
+        for job in lost { try? await stopSignal?.mark(job, ttlSeconds: 86_400) }
         for job in changed { await cache.invalidate(job) }
         return effects
     }

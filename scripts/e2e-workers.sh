@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# End-to-end checks of the multi-instance deployment: the real `cloudtask-api` and
+# `cloudtask-worker` processes on a PostgreSQL, a Redis and a RabbitMQ of their own.
+# Each check prints one line; the first failure stops the script with the logs' tails.
+set -euo pipefail
+set +m  # no job-control notices when a check kills a worker on purpose
+cd "$(dirname "$0")/.."
+. ./scripts/lib/postgres.sh
+. ./scripts/lib/redis.sh
+. ./scripts/lib/rabbitmq.sh
+
+PG_PORT=${E2E_PG_PORT:-54369}
+REDIS_PORT=${E2E_REDIS_PORT:-56409}
+MQ_PORT=${E2E_AMQP_PORT:-35702}
+MQ_HTTP=${E2E_AMQP_HTTP_PORT:-35703}
+API_PORT=${E2E_API_PORT:-18469}
+DIR=$(mktemp -d /tmp/cloudtask-e2e.XXXXXX)
+chmod 755 "$DIR"  # the postgres and rabbitmq users reach their directories through it
+B="http://127.0.0.1:$API_PORT"
+API=""
+WORKERS=()
+
+start_worker() {  # NAME [ARGS…]
+  local name=$1; shift
+  .build/debug/cloudtask-worker --worker-id "e2e-$name" --shutdown-grace 5 "$@" >>"$DIR/worker-$name.log" 2>&1 &
+  WORKERS+=($!)
+}
+stop_workers() {
+  local pid
+  for pid in "${WORKERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${WORKERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  WORKERS=()
+}
+cleanup() {
+  stop_workers
+  [ -n "$API" ] && kill "$API" 2>/dev/null && wait "$API" 2>/dev/null || true
+  rabbitmq_stop "$DIR/mq" "$MQ_PORT"
+  redis_stop "$DIR/redis"
+  postgres_stop "$DIR/pg"
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+fail() {
+  echo "e2e: FAILED: $*"
+  echo "--- api log"; tail -15 "$DIR/api.log" 2>/dev/null || true
+  for log in "$DIR"/worker-*.log; do echo "--- $log"; tail -15 "$log" || true; done
+  exit 1
+}
+pass() { echo "e2e: ok: $*"; }
+
+# Each server in a directory of its own: postgres_start hands its directory to the
+# postgres user, and RabbitMQ (as the rabbitmq user) must be able to reach its own.
+postgres_start "$DIR/pg" "$PG_PORT"
+redis_start "$DIR/redis" "$REDIS_PORT"
+RABBITMQ_MANAGEMENT_PORT=$MQ_HTTP rabbitmq_start "$DIR/mq" "$MQ_PORT"
+export CLOUDTASK_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+export CLOUDTASK_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export CLOUDTASK_AMQP_URL="amqp://guest:guest@127.0.0.1:$MQ_PORT/%2f"
+export CLOUDTASK_JWT_ACCESS_SECRET=e2e-check-access-secret-0123456789abcdef
+export CLOUDTASK_JWT_REFRESH_SECRET=e2e-check-refresh-secret-0123456789abcdef
+export CLOUDTASK_HTTP_PORT=$API_PORT CLOUDTASK_BCRYPT_COST=10 CLOUDTASK_LOG_FORMAT=text
+export CLOUDTASK_STOP_GRACE_SECONDS=2 CLOUDTASK_RATE_LIMIT_API=off CLOUDTASK_RATE_LIMIT_JOBS_CREATE=off
+# pkill lets a job kill its own worker (the worker_lost check); as root, jobs run as
+# root here so that it can.
+export CLOUDTASK_ALLOWED_COMMANDS=echo,sleep,true,false,sh,pkill
+[ "$(id -u)" -ne 0 ] || export CLOUDTASK_JOB_USER=root
+
+.build/debug/cloudtask-api migrate >"$DIR/migrate.log" 2>&1 || fail "migrate"
+.build/debug/cloudtask-api >"$DIR/api.log" 2>&1 &
+API=$!
+
+for _ in $(seq 1 150); do curl -fsS "$B/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+field() { sed -E "s/.*\"$1\":\"?([^\",}]*)\"?.*/\\1/"; }
+TOKEN=$(curl -fsS -X POST "$B/api/v1/auth/register" -H 'Content-Type: application/json' \
+  -d '{"email":"e2e@example.com","password":"correct horse"}' | field access_token)
+auth=(-H "Authorization: Bearer $TOKEN")
+submit() {  # JSON → job id
+  curl -fsS -X POST "$B/api/v1/jobs" "${auth[@]}" -H 'Content-Type: application/json' -d "$1" | field id
+}
+job() { curl -fsS "$B/api/v1/jobs/$1" "${auth[@]}"; }
+job_status() { job "$1" | field status; }
+wait_status() {  # ID STATUS SECONDS
+  local deadline=$((SECONDS + $3))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(job_status "$1")" = "$2" ] && return 0
+    sleep 0.2
+  done
+  fail "job $1 is $(job_status "$1"), not $2, after $3 s: $(job "$1")"
+}
+
+start_worker a --concurrency 4
+
+# 1. A job runs and its output is recorded.
+ID=$(submit '{"command":"echo","args":["hello from a worker"]}')
+wait_status "$ID" succeeded 20
+curl -fsS "$B/api/v1/jobs/$ID/output" "${auth[@]}" | grep -q '"stdout":"hello from a worker\\n"' || fail "output of $ID"
+pass "submit → succeeded with its output"
+
+# 2. Stopping a running job: cancelled within 5 s, and its process is gone.
+ID=$(submit '{"command":"sleep","args":["60.25"]}')
+wait_status "$ID" running 20
+for _ in $(seq 1 50); do pgrep -f "sleep 60.25" >/dev/null && break; sleep 0.1; done
+pgrep -f "sleep 60.25" >/dev/null || fail "the sleep process never appeared"
+BEFORE=$SECONDS
+[ "$(status -X POST "$B/api/v1/jobs/$ID/stop" "${auth[@]}")" = 202 ] || fail "stop of a running job"
+wait_status "$ID" cancelled 5
+! pgrep -f "sleep 60.25" >/dev/null || fail "the stopped job's process is still there"
+pass "stop a running sleep 60 → cancelled in $((SECONDS - BEFORE)) s, process gone"
+
+# 3. Stopping a scheduled job: it never runs.
+RUN_AT=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
+ID=$(submit "{\"command\":\"echo\",\"args\":[\"never\"],\"run_at\":\"$RUN_AT\"}")
+[ "$(job_status "$ID")" = scheduled ] || fail "expected a scheduled job"
+[ "$(status -X POST "$B/api/v1/jobs/$ID/stop" "${auth[@]}")" = 200 ] || fail "stop of a scheduled job (expected 200: cancelled at once)"
+sleep 5
+[ "$(job_status "$ID")" = cancelled ] || fail "the stopped scheduled job is $(job_status "$ID")"
+job "$ID" | grep -q '"started_at":null' || fail "the stopped scheduled job ran"
+pass "stop a scheduled job → cancelled, never ran"
+
+# 4. A timeout fails the job with code timeout.
+ID=$(submit '{"command":"sleep","args":["30"],"timeout_seconds":1}')
+wait_status "$ID" failed 20
+job "$ID" | grep -q '"code":"timeout"' || fail "expected a timeout failure: $(job "$ID")"
+pass "timeout → failed/timeout"
+
+# 5. Retries: false with max_attempts 3 runs three times, then fails.
+ID=$(submit '{"command":"false","max_attempts":3}')
+wait_status "$ID" failed 90
+job "$ID" | grep -q '"attempts":3' || fail "expected three attempts: $(job "$ID")"
+pass "max_attempts 3 on false → three attempts, then failed"
+
+# 6. Two workers share the load.
+start_worker b --concurrency 1
+sleep 2
+IDS=()
+for n in 1 2 3 4 5 6; do IDS+=("$(submit "{\"command\":\"sleep\",\"args\":[\"1.$n\"]}")"); done
+for ID in "${IDS[@]}"; do wait_status "$ID" succeeded 60; done
+grep -q "job run finished" "$DIR/worker-b.log" || fail "worker b ran nothing"
+pass "two workers share the load (a: $(grep -c 'job run finished' "$DIR/worker-a.log"), b: $(grep -c 'job run finished' "$DIR/worker-b.log") runs so far)"
+stop_workers
+
+# 7. A stop sent while the job is being picked up still cancels it.
+start_worker a --concurrency 4
+ID=$(submit '{"command":"sleep","args":["30.5"]}')
+status -X POST "$B/api/v1/jobs/$ID/stop" "${auth[@]}" >/dev/null
+wait_status "$ID" cancelled 10
+sleep 1
+! pgrep -f "sleep 30.5" >/dev/null || fail "a job stopped during pick-up kept running"
+pass "stop while being picked up → cancelled"
+
+# 8. Duplicated and stale reports are recorded once.
+ID=$(submit '{"command":"echo","args":["once"]}')
+wait_status "$ID" succeeded 20
+publish() {  # ROUTING_KEY JSON
+  local payload
+  payload=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$2")
+  curl -fsS -u guest:guest -X POST "http://127.0.0.1:$MQ_HTTP/api/exchanges/%2f/cloudtask.jobs/publish" \
+    -H 'Content-Type: application/json' \
+    -d "{\"properties\":{\"delivery_mode\":2,\"content_type\":\"application/json\"},\"routing_key\":\"$1\",\"payload\":$payload,\"payload_encoding\":\"string\"}" \
+    | grep -q '"routed":true' || fail "could not publish a raw $1"
+}
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+for _ in 1 2; do
+  publish job.finished "{\"type\":\"job.finished\",\"version\":1,\"event_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"occurred_at\":\"$NOW\",\"job_id\":\"$ID\",\"attempt\":1,\"worker_id\":\"impostor\",\"outcome\":\"failed\",\"exit_code\":7,\"failure\":{\"code\":\"nonzero_exit\",\"message\":\"exit 7\"},\"output\":{\"stdout\":\"again\",\"stderr\":\"\",\"stdout_offset\":0,\"stderr_offset\":0,\"truncated\":false}}"
+  publish job.output "{\"type\":\"job.output\",\"version\":1,\"event_id\":\"$(cat /proc/sys/kernel/random/uuid)\",\"occurred_at\":\"$NOW\",\"job_id\":\"$ID\",\"attempt\":1,\"worker_id\":\"impostor\",\"output\":{\"stdout\":\"extra\",\"stderr\":\"\",\"stdout_offset\":5,\"stderr_offset\":0,\"truncated\":false}}"
+done
+publish job.finished '{"type":"job.finished","version":1,"garbage":true}'
+sleep 2
+job "$ID" | grep -q '"status":"succeeded"' || fail "a stale report changed the job: $(job "$ID")"
+job "$ID" | grep -q '"exit_code":0' || fail "a stale report changed the exit code"
+curl -fsS "$B/api/v1/jobs/$ID/output" "${auth[@]}" | grep -q '"stdout":"once\\n"' || fail "a stale report changed the output"
+pass "duplicated, stale and malformed reports → recorded once (the malformed one dead-lettered)"
+
+# 9. RabbitMQ down while jobs are submitted: every one 201, readiness degraded, and
+#    every job completes once RabbitMQ is back.
+rabbitmq_stop "$DIR/mq" "$MQ_PORT"
+IDS=()
+for n in 1 2 3 4 5; do
+  CODE=$(curl -s -o "$DIR/created.json" -w '%{http_code}' -X POST "$B/api/v1/jobs" "${auth[@]}" \
+    -H 'Content-Type: application/json' -d "{\"command\":\"echo\",\"args\":[\"queued $n\"]}")
+  [ "$CODE" = 201 ] || fail "job submission while RabbitMQ is down answered $CODE"
+  IDS+=("$(field id < "$DIR/created.json")")
+done
+[ "$(status "$B/health/ready")" = 200 ] || fail "readiness must stay 200 while RabbitMQ is down"
+curl -fsS "$B/health/ready" | grep -q '"rabbitmq":"down"' || fail "readiness must name RabbitMQ: $(curl -s "$B/health/ready")"
+RABBITMQ_MANAGEMENT_PORT=$MQ_HTTP rabbitmq_start "$DIR/mq" "$MQ_PORT"
+BEFORE=$SECONDS
+for ID in "${IDS[@]}"; do wait_status "$ID" succeeded 90; done
+pass "RabbitMQ down: 5 × 201, readiness degraded; all succeeded $((SECONDS - BEFORE)) s after it returned"
+
+# 10. kill -9 of a worker during a job: its program dies too, and the job still
+#     finishes on a restarted worker.
+ID=$(submit '{"command":"sleep","args":["3.75"]}')
+wait_status "$ID" running 30
+for _ in $(seq 1 50); do pgrep -f "sleep 3.75" >/dev/null && break; sleep 0.1; done
+kill -9 "${WORKERS[0]}"
+wait "${WORKERS[0]}" 2>/dev/null || true
+WORKERS=()
+sleep 0.5
+! pgrep -f "sleep 3.75" >/dev/null || fail "the killed worker's program survived it"
+start_worker a2 --concurrency 4
+wait_status "$ID" succeeded 60
+pass "kill -9 of a worker mid-job → its program died; the job succeeded on a restarted worker"
+
+# 11. A job that kills its worker every time fails worker_lost instead of looping.
+stop_workers
+ID=$(submit '{"command":"pkill","args":["-9","-f","worker-id e2e-victim"]}')
+for round in 1 2 3 4 5; do
+  start_worker victim --concurrency 1
+  for _ in $(seq 1 100); do
+    kill -0 "${WORKERS[0]}" 2>/dev/null || break
+    [ "$(job_status "$ID")" = failed ] && break
+    sleep 0.1
+  done
+  [ "$(job_status "$ID")" = failed ] && break
+  wait "${WORKERS[0]}" 2>/dev/null || true
+  WORKERS=()
+done
+stop_workers
+wait_status "$ID" failed 5
+job "$ID" | grep -q '"code":"worker_lost"' || fail "expected worker_lost: $(job "$ID")"
+pass "a job that kills its worker → failed/worker_lost after $round worker starts"
+
+echo "e2e: all checks passed"
