@@ -106,6 +106,41 @@ struct ConfigurationTests {
         #expect(try load(production, mode: .singleNode).redisURL == RedisURL(host: "127.0.0.1", database: 0))
     }
 
+    @Test("AMQP URLs: scheme decides TLS and the default port; the vhost is the decoded path")
+    func amqpURLs() throws {
+        #expect(try AMQPURL("amqp://guest:guest@127.0.0.1:5672/%2f") == AMQPURL(host: "127.0.0.1", port: 5672))
+        #expect(try AMQPURL("amqps://app:s%40cret@mq.internal/jobs")
+            == AMQPURL(host: "mq.internal", port: 5671, tls: true, username: "app", password: "s@cret", vhost: "jobs"))
+        #expect(try AMQPURL("amqp://mq").vhost == "/")
+        for bad in ["http://mq", "amqp://", "amqp://mq:70000/"] {
+            #expect(throws: AMQPURLError.self) { try AMQPURL(bad) }
+        }
+    }
+
+    @Test("the worker needs PostgreSQL, Redis and RabbitMQ but no JWT secret; amqps needs a readable CA file")
+    func workerMode() throws {
+        var environment = production
+        environment["CLOUDTASK_JWT_ACCESS_SECRET"] = nil
+        environment["CLOUDTASK_JWT_REFRESH_SECRET"] = nil
+        let config = try load(environment, mode: .worker)
+        #expect(config.amqpURL?.host == "127.0.0.1" && config.redisURL != nil && config.accessSecret == nil)
+        environment["CLOUDTASK_AMQP_URL"] = "amqps://u:p@mq.internal/%2f"
+        environment["CLOUDTASK_AMQP_CA_FILE"] = "/nonexistent/ca.pem"
+        do {
+            _ = try load(environment, mode: .worker)
+            Issue.record("expected failure")
+        } catch {
+            #expect(error.problems == ["CLOUDTASK_AMQP_CA_FILE: cannot read /nonexistent/ca.pem"])
+        }
+        environment["CLOUDTASK_AMQP_URL"] = nil
+        do {
+            _ = try load(environment, mode: .worker)
+            Issue.record("expected failure")
+        } catch {
+            #expect(error.problems.map { String($0.split(separator: ":")[0]) } == ["CLOUDTASK_AMQP_URL"])
+        }
+    }
+
     @Test("a file supplies settings; the environment overrides it")
     func file() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-\(UUID()).env").path
