@@ -109,6 +109,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "cloudtask",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "cloudtask-bench",
             dependencies: [
                 "Domain", "Ports", "Infrastructure",

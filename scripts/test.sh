@@ -72,6 +72,9 @@ echo "== a Redis outage under --single-node with Redis (served throughout, then 
 echo "== end to end: cloudtask-api and cloudtask-worker processes on PostgreSQL, Redis and RabbitMQ"
 ./scripts/e2e-workers.sh
 
+echo "== the README's first command: start.sh, a job, stop.sh, start.sh again"
+./scripts/stack-check.sh
+
 echo "== schemathesis against the embedded server"
 SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100} ./scripts/schemathesis.sh
 

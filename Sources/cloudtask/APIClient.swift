@@ -1,0 +1,120 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// HTTP to the CloudTask API: JSON in and out, problem details turned into `CLIError`s
+/// with the server's own words, and access tokens refreshed when they are about to
+/// expire or are refused.
+struct APIClient {
+    let server: String
+    let credentials: CredentialStore
+    private let session: URLSession
+
+    init(server: String, credentials: CredentialStore) throws {
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw CLIError(description: "--server must be an http:// or https:// URL")
+        }
+        self.server = server
+        self.credentials = credentials
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 30
+        session = URLSession(configuration: configuration)
+    }
+
+    struct Response {
+        let status: Int
+        let body: Data
+        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// An unauthenticated request (register, login, refresh).
+    func send(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> Response {
+        try await perform(method, path, json: json, token: nil)
+    }
+
+    /// A request with the stored access token; refreshes it first when it expires within
+    /// 30 s, and once more if the server refuses it.
+    func authorized(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> Response {
+        guard var tokens = credentials.tokens(for: server) else {
+            throw CLIError(description: "not logged in to \(server): run `cloudtask login` (or `cloudtask register`)")
+        }
+        if tokens.accessExpiresAt - Date().timeIntervalSince1970 < 30 {
+            tokens = try await refresh(presented: tokens.refreshToken)
+        }
+        let response = try await perform(method, path, json: json, token: tokens.accessToken)
+        guard response.status == 401 else { return response }
+        tokens = try await refresh(presented: tokens.refreshToken)
+        return try await perform(method, path, json: json, token: tokens.accessToken)
+    }
+
+    /// Stores the tokens of a token response.
+    @discardableResult
+    func store(_ response: Response, email: String?) async throws -> CredentialStore.Tokens {
+        let tokens = try Self.tokens(from: response, email: email)
+        _ = try await credentials.update(server) { _ in tokens }
+        return tokens
+    }
+
+    /// Exchanges the refresh token under the lock. If another command refreshed while
+    /// this one waited, its new tokens are used instead of presenting a spent token
+    /// (which the server would take for theft and answer by revoking the session).
+    private func refresh(presented: String) async throws -> CredentialStore.Tokens {
+        let updated = try await credentials.update(server) { current in
+            guard let current else { return nil }
+            if current.refreshToken != presented, current.accessExpiresAt - Date().timeIntervalSince1970 > 30 { return current }
+            let response = try await perform("POST", "/api/v1/auth/refresh", json: ["refresh_token": current.refreshToken], token: nil)
+            guard response.status == 200 else { return nil }
+            return try Self.tokens(from: response, email: current.email)
+        }
+        guard let updated else {
+            throw CLIError(description: "your session has ended: run `cloudtask login` again")
+        }
+        return updated
+    }
+
+    private static func tokens(from response: Response, email: String?) throws -> CredentialStore.Tokens {
+        let object = response.object
+        guard let access = object["access_token"] as? String, let refresh = object["refresh_token"] as? String else {
+            throw CLIError(description: "the server sent no tokens")
+        }
+        let lifetime = (object["expires_in"] as? Double) ?? Double(object["expires_in"] as? Int ?? 60)
+        return CredentialStore.Tokens(accessToken: access, refreshToken: refresh,
+                                      accessExpiresAt: Date().timeIntervalSince1970 + lifetime, email: email)
+    }
+
+    private func perform(_ method: String, _ path: String, json: [String: Any]?, token: String?) async throws -> Response {
+        guard let url = URL(string: server + path) else { throw CLIError(description: "bad path \(path)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+        }
+        do {
+            let (data, response) = try await session.data(for: request)
+            return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+        } catch {
+            throw CLIError(description: "cannot reach \(server): \(error.localizedDescription)")
+        }
+    }
+}
+
+extension APIClient.Response {
+    /// Throws the server's problem detail (or a plain sentence) unless the status is expected.
+    func expect(_ statuses: Int...) throws -> Self {
+        if statuses.contains(status) { return self }
+        let detail = (object["detail"] as? String) ?? (object["title"] as? String)
+        switch status {
+        case 401: throw CLIError(description: detail ?? "not authenticated: run `cloudtask login`")
+        case 404: throw CLIError(description: "no such job")
+        case 429:
+            throw CLIError(description: "too many requests; try again later" + (detail.map { " (\($0))" } ?? ""))
+        case 500...: throw CLIError(description: "the server failed (\(status))" + (detail.map { ": \($0)" } ?? ""))
+        default: throw CLIError(description: detail ?? "unexpected answer \(status)")
+        }
+    }
+}

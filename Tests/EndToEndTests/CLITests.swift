@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+/// The built `cloudtask` client against the built server (`--embedded`), through real
+/// HTTP: every subcommand, the token store and its refresh, and every error message.
+@Suite("cloudtask CLI", .serialized)
+struct CLITests {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs the client with its own config directory (the token store) and password.
+    final class CLI: @unchecked Sendable {
+        // @unchecked: immutable after init; each test owns its instance.
+        let server: String
+        let configDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-cli-\(UUID())").path
+        let binary = FileManager.default.currentDirectoryPath + "/.build/debug/cloudtask"
+
+        init(server: String) { self.server = server }
+
+        deinit { try? FileManager.default.removeItem(atPath: configDirectory) }
+
+        func callAsFunction(_ arguments: String..., password: String = "correct horse", server: String? = nil) throws -> Result {
+            try run(arguments, password: password, server: server)
+        }
+
+        func run(_ arguments: [String], password: String = "correct horse", server: String? = nil) throws -> Result {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.environment = ["PATH": "/usr/bin:/bin", "CLOUDTASK_SERVER": server ?? self.server,
+                                   "CLOUDTASK_CONFIG_DIR": configDirectory, "CLOUDTASK_PASSWORD": password]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                          stderr: String(decoding: stderr, as: UTF8.self))
+        }
+
+        var credentialsPath: String { configDirectory + "/credentials.json" }
+
+        func credentials() throws -> [String: [String: Any]] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: credentialsPath))
+            return try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] ?? [:]
+        }
+
+        /// Makes the stored access token look expired, so the next command refreshes.
+        func expireAccessToken() throws {
+            var all = try credentials()
+            all[server]?["accessExpiresAt"] = 0
+            try JSONSerialization.data(withJSONObject: all).write(to: URL(fileURLWithPath: credentialsPath))
+        }
+    }
+
+    static func withServer(_ body: (CLI, EmbeddedServer) async throws -> Void) async throws {
+        let server = try await EmbeddedServer(environment: ["CLOUDTASK_ALLOWED_COMMANDS": "echo,sleep,false,sh"])
+        defer { _ = server.stop() }
+        try await body(CLI(server: server.base), server)
+    }
+
+    static func jobID(_ result: Result) throws -> String {
+        try #require(result.stdout.split(separator: " ").last.map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) })
+    }
+
+    @Test("register, whoami, start, status, output, list, run --wait and its exit code, stop, logout")
+    func everySubcommand() async throws {
+        try await Self.withServer { cli, _ in
+            let email = "cli-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+            let registered = try cli("register", "--email", email)
+            #expect(registered.status == 0 && registered.stdout == "Registered and logged in as \(email)\n")
+            let attributes = try FileManager.default.attributesOfItem(atPath: cli.credentialsPath)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            #expect(try cli("whoami").stdout == "\(email) (user)\n")
+
+            let started = try cli("start", "echo", "Hello World")
+            #expect(started.status == 0 && started.stdout.hasPrefix("Job started with ID "))
+            let id = try Self.jobID(started)
+            var status = try cli("status", id)
+            for _ in 0..<50 where !status.stdout.contains("succeeded") {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try cli("status", id)
+            }
+            #expect(status.stdout == "Job \(id): succeeded — echo Hello World (exit code 0)\n")
+            #expect(try cli("output", id).stdout == "Hello World\n")
+            #expect(try cli("output", "--json", id).stdout.contains(#""stdout":"Hello World\n""#))
+
+            let ran = try cli("run", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3")
+            #expect(ran.status == 3 && ran.stdout == "out\n" && ran.stderr.hasPrefix("err\n"))
+            #expect(ran.stderr.contains("failed — sh -c echo out; echo err >&2; exit 3 (exit code 3)"))
+            #expect(try cli("run", "--wait", "true").status != 0)  // not allowed here: an error, not a job
+            let followed = try cli("output", "--follow", try Self.jobID(try cli("start", "sh", "-c", "echo a; sleep 1.5; echo b")))
+            #expect(followed.status == 0 && followed.stdout == "a\nb\n")
+
+            let list = try cli("list", "--status", "succeeded", "--limit", "10")
+            #expect(list.stdout.contains(id) && list.stdout.contains("succeeded") && !list.stdout.contains("failed"))
+            #expect(try cli("list", "--json").stdout.contains(#""next_cursor""#))
+
+            let sleeper = try Self.jobID(try cli("start", "sleep", "30"))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try cli("stop", sleeper).stdout == "Stop requested for job \(sleeper)\n")
+            let scheduled = try Self.jobID(try cli("start", "--at", "2099-01-01T00:00:00Z", "echo", "later"))
+            #expect(try cli("stop", scheduled).stdout == "Job \(scheduled) cancelled before it ran\n")
+            let again = try cli("stop", scheduled)
+            #expect(again.status == 1 && again.stderr == "Error: job is not running\n")
+
+            #expect(try cli("logout").stdout == "Logged out\n")
+            let after = try cli("whoami")
+            #expect(after.status == 1 && after.stderr.hasPrefix("Error: not logged in to "))
+            let login = try cli("login", "--email", email)
+            #expect(login.stdout == "Logged in as \(email)\n")
+        }
+    }
+
+    @Test("an expired access token is refreshed by itself; commands racing to refresh never trip reuse detection")
+    func refresh() async throws {
+        try await Self.withServer { cli, _ in
+            _ = try cli("register", "--email", "refresh-\(UUID().uuidString.prefix(6).lowercased())@example.com")
+            let before = try cli.credentials()[cli.server]?["refreshToken"] as? String
+            try cli.expireAccessToken()
+            #expect(try cli("whoami").status == 0)
+            let after = try cli.credentials()[cli.server]?["refreshToken"] as? String
+            #expect(before != nil && after != nil && before != after)
+
+            try cli.expireAccessToken()
+            let results = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for _ in 0..<4 { group.addTask { try cli("whoami").status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results == [0, 0, 0, 0])
+            #expect(try cli("whoami").status == 0)  // the session survived: no refresh token was presented twice
+        }
+    }
+
+    @Test("every error is one clear line and a non-zero status")
+    func errors() async throws {
+        try await Self.withServer { cli, _ in
+            #expect(try cli("whoami").stderr.hasPrefix("Error: not logged in to "))
+            let email = "errors-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+            let short = try cli("register", "--email", email, password: "short")
+            #expect(short.status == 1 && short.stderr.hasPrefix("Error: ") && short.stderr.contains("password"))
+            _ = try cli("register", "--email", email)
+            let taken = try cli("register", "--email", email)
+            #expect(taken.status == 1 && taken.stderr.hasPrefix("Error: ") && taken.stderr.contains("already registered"))
+            let wrong = try cli("login", "--email", email, password: "not the password")
+            #expect(wrong.stderr == "Error: wrong email or password\n")
+            #expect(try cli("status", "not-an-id").stderr == "Error: 'not-an-id' is not a job id\n")
+            #expect(try cli("status", UUID().uuidString).stderr == "Error: no such job\n")
+            #expect(try cli("start", "rm", "-rf", "/").stderr == "Error: command 'rm' is not allowed on this deployment\n")
+            #expect(try cli("start").stderr == "Error: name a program to run, e.g. cloudtask start echo hello\n")
+            let down = try cli("whoami", server: "http://127.0.0.1:1")
+            #expect(down.status == 1 && down.stderr.hasPrefix("Error: "))
+            let badServer = try cli("whoami", server: "ftp://example.com")
+            #expect(badServer.stderr == "Error: --server must be an http:// or https:// URL\n")
+        }
+    }
+}
