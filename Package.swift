@@ -67,6 +67,7 @@ let package = Package(
                 "Domain", "Ports", "Application",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -86,6 +87,7 @@ let package = Package(
             name: "cloudtask-worker",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Runtime",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

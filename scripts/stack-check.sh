@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the README's first command: ./scripts/start.sh brings up the whole stack
-# (PostgreSQL, Redis, RabbitMQ, cloudtask-api, cloudtask-worker) until it is ready, a
-# job runs and its output reads back, ./scripts/stop.sh stops every process, and a
+# (PostgreSQL, Redis, RabbitMQ, cloudtask-api, cloudtask-worker) until it is ready, the
+# `cloudtask` CLI registers, starts a job and reads its output, ./scripts/stop.sh stops every process, and a
 # second start keeps the data. Uses its own data directory and ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,16 +27,16 @@ grep -q "CloudTask is running at $B" "$CLOUDTASK_DATA_DIR/start.out" || fail "st
 curl -fsS "$B/health/ready" | grep -q '"status":"ok"' || fail "not ready after start.sh"
 [ "$(stat -c %a "$CLOUDTASK_DATA_DIR/secrets.env")" = 600 ] || fail "secrets.env must be 0600"
 
-TOKEN=$(curl -fsS -X POST "$B/api/v1/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email":"stack@example.com","password":"correct horse"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-JOB=$(curl -fsS -X POST "$B/api/v1/jobs" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d '{"command":"echo","args":["Hello World"]}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
-for _ in $(seq 1 100); do
-  curl -fsS "$B/api/v1/jobs/$JOB" -H "Authorization: Bearer $TOKEN" | grep -q '"status":"succeeded"' && break
-  sleep 0.2
-done
-curl -fsS "$B/api/v1/jobs/$JOB/output" -H "Authorization: Bearer $TOKEN" | grep -q '"stdout":"Hello World\\n"' \
-  || fail "the job's output"
+# The CLI, as a newcomer would use it.
+export CLOUDTASK_SERVER=$B CLOUDTASK_CONFIG_DIR="$CLOUDTASK_DATA_DIR/cli" CLOUDTASK_PASSWORD="correct horse"
+cli() { .build/debug/cloudtask "$@"; }
+cli register --email stack@example.com >/dev/null || fail "cloudtask register"
+STARTED=$(cli start echo "Hello World") || fail "cloudtask start"
+case "$STARTED" in "Job started with ID "*) ;; *) fail "cloudtask start said: $STARTED" ;; esac
+JOB=${STARTED##* }
+[ "$(cli run --wait echo "Hello World")" = "Hello World" ] || fail "cloudtask run --wait"
+for _ in $(seq 1 100); do cli status "$JOB" | grep -q succeeded && break; sleep 0.2; done
+[ "$(cli output "$JOB")" = "Hello World" ] || fail "cloudtask output"
 
 API_PID=$(cat "$CLOUDTASK_DATA_DIR/run/api.pid")
 WORKER_PID=$(cat "$CLOUDTASK_DATA_DIR/run/worker.pid")
@@ -46,8 +46,5 @@ WORKER_PID=$(cat "$CLOUDTASK_DATA_DIR/run/worker.pid")
 ! curl -fsS "$B/health/live" >/dev/null 2>&1 || fail "something still answers after stop.sh"
 
 ./scripts/start.sh > "$CLOUDTASK_DATA_DIR/start.out" 2>&1 || { cat "$CLOUDTASK_DATA_DIR/start.out"; fail "second start.sh"; }
-TOKEN=$(curl -fsS -X POST "$B/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d '{"email":"stack@example.com","password":"correct horse"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-curl -fsS "$B/api/v1/jobs/$JOB" -H "Authorization: Bearer $TOKEN" | grep -q '"status":"succeeded"' \
-  || fail "the job did not survive a restart"
-echo "stack: start.sh → ready, a job ran; stop.sh stopped every process; a second start kept the data"
+cli status "$JOB" | grep -q "succeeded" || fail "the job (or the session) did not survive a restart"
+echo "stack: start.sh → ready; the CLI registered, started a job and read its output; stop.sh stopped every process; a second start kept the data"

@@ -77,7 +77,13 @@ for _ in $(seq 1 120); do
     cat <<EOF
 
 CloudTask is running at $STACK_URL (API, one worker, PostgreSQL, Redis, RabbitMQ).
-Try it:
+Try it with the command-line client:
+
+  export CLOUDTASK_SERVER=$STACK_URL
+  .build/debug/cloudtask register --email me@example.com     # asks for a password
+  .build/debug/cloudtask run --wait echo "Hello World"
+
+or with curl:
 
   B=$STACK_URL/api/v1
   TOKEN=\$(curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\

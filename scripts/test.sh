@@ -43,6 +43,7 @@ echo "== starting a throwaway PostgreSQL on 127.0.0.1:${CLOUDTASK_TEST_PG_PORT:=
 PG_DIR=$(mktemp -d /tmp/cloudtask-test-pg.XXXXXX)
 REDIS_DIR=$(mktemp -d /tmp/cloudtask-test-redis.XXXXXX)
 MQ_DIR=$(mktemp -d /tmp/cloudtask-test-rabbitmq.XXXXXX)
+chmod 755 "$MQ_DIR"  # RabbitMQ runs as the rabbitmq user: it must reach its directory
 : "${CLOUDTASK_TEST_AMQP_PORT:=35682}"
 trap 'postgres_stop "$PG_DIR"; redis_stop "$REDIS_DIR"; rabbitmq_stop "$MQ_DIR/node" "$CLOUDTASK_TEST_AMQP_PORT"; rm -rf "$PG_DIR" "$REDIS_DIR" "$MQ_DIR"' EXIT
 postgres_start "$PG_DIR" "$CLOUDTASK_TEST_PG_PORT"

@@ -5,6 +5,7 @@ public import Logging
 public import Ports
 public import ServiceLifecycle
 import Synchronization
+import Metrics
 
 /// Runs dispatched jobs, at most `concurrency` at once (the broker's prefetch), and
 /// listens to the stop broadcast. A dispatch is acknowledged only once its outcome is
@@ -43,7 +44,9 @@ public struct ExecutorService: Service {
                 for try await delivery in deliveries.cancelOnGracefulShutdown() {
                     inFlight.change(by: 1)
                     group.addTask {
+                        let started = ContinuousClock.now
                         await handle(delivery)
+                        Timer(label: "cloudtask_job_run_seconds").record(duration: ContinuousClock.now - started)
                         inFlight.change(by: -1)
                     }
                 }
@@ -82,6 +85,10 @@ public struct ExecutorService: Service {
 /// How many job runs are in progress (shared by the runs' tasks).
 final class RunningCount: Sendable {
     private let count = Mutex(0)
-    func change(by delta: Int) { count.withLock { $0 += delta } }
+    private let gauge = Gauge(label: "cloudtask_worker_jobs_in_flight")
+    func change(by delta: Int) {
+        let value = count.withLock { $0 += delta; return $0 }
+        gauge.record(value)
+    }
     var value: Int { count.withLock { $0 } }
 }

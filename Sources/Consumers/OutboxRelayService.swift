@@ -1,6 +1,8 @@
 public import Application
 public import Logging
 public import ServiceLifecycle
+import Foundation
+import Metrics
 
 /// Publishes the outbox: right after a local commit rings the doorbell, and on a short
 /// poll for commits made by other API instances. Failures back off and retry: the
@@ -20,10 +22,20 @@ public struct OutboxRelayService: Service {
 
     public func run() async throws {
         var failures = 0
+        var measured = ContinuousClock.now - .seconds(60)
+        let waiting = Gauge(label: "cloudtask_outbox_backlog")
+        let lag = Gauge(label: "cloudtask_outbox_lag_seconds")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 _ = try await relay()
                 failures = 0
+                if ContinuousClock.now - measured >= .seconds(5) {
+                    // What is left after a pass: messages the broker has not confirmed yet.
+                    let backlog = try await relay.backlog(now: Date())
+                    waiting.record(backlog.count)
+                    lag.record(backlog.oldestAgeSeconds)
+                    measured = ContinuousClock.now
+                }
                 await doorbell.wait(timeout: pollInterval)
             } catch {
                 failures += 1

@@ -1,5 +1,6 @@
 public import Application
 import Domain
+import Metrics
 public import Logging
 public import Ports
 public import ServiceLifecycle
@@ -45,10 +46,29 @@ public struct ResultsProcessorService: Service {
         reader.cancel()
     }
 
+    /// Jobs finished by status, retries scheduled, events ignored (duplicates, stale).
+    static func count(_ effects: [EventEffect]) {
+        for effect in effects {
+            switch effect {
+            case .finished(let status, _, _):
+                Counter(label: "cloudtask_jobs_finished_total", dimensions: [("status", status.rawValue)]).increment()
+            case .workerLost:
+                Counter(label: "cloudtask_jobs_finished_total", dimensions: [("status", "failed")]).increment()
+            case .retryScheduled:
+                Counter(label: "cloudtask_job_retries_total").increment()
+            case .ignored:
+                Counter(label: "cloudtask_job_events_ignored_total").increment()
+            default:
+                break
+            }
+        }
+    }
+
     private func apply(_ batch: [Delivery<JobEvent>]) async {
         do {
-            try await record(batch.map(\.message))
+            let effects = try await record(batch.map(\.message))
             for delivery in batch { try? await delivery.ack() }
+            Self.count(effects)
         } catch {
             logger.warning("results: batch failed; handing it back", metadata: ["error": "\(error)", "size": "\(batch.count)"])
             for delivery in batch { try? await delivery.requeue() }

@@ -26,7 +26,7 @@ public struct SharedState {
         let limiter = InMemoryRateLimiter()
         return SharedState(
             denylist: denylist, rateLimiter: limiter, accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter),
-            cache: InMemoryCache(clock: clock), stopSignal: InMemoryStopSignal(clock: clock),
+            cache: MeteredCache(InMemoryCache(clock: clock)), stopSignal: InMemoryStopSignal(clock: clock),
             lock: InMemoryDistributedLock(clock: clock), redisHealth: nil)
     }
 
@@ -40,7 +40,7 @@ public struct SharedState {
         let refill = RefillDenylist(sessions: sessions, denylist: denylist, clock: clock, accessTokenTTLSeconds: accessTokenTTLSeconds)
         return SharedState(
             denylist: denylist, rateLimiter: limiter, accessGate: limiter,
-            cache: RedisCache(client: client, prefix: prefix, logger: logger), stopSignal: RedisStopSignal(client: client, prefix: prefix),
+            cache: MeteredCache(RedisCache(client: client, prefix: prefix, logger: logger)), stopSignal: RedisStopSignal(client: client, prefix: prefix),
             lock: RedisDistributedLock(client: client, prefix: prefix), redisHealth: { await client.ping() },
             services: [DenylistRefillService(refill: refill, health: health, logger: logger)])
     }

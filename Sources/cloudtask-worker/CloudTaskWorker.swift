@@ -28,10 +28,17 @@ struct CloudTaskWorker: AsyncParsableCommand {
     @Option(help: "Seconds running jobs get to finish on SIGTERM before they are stopped and handed back.")
     var shutdownGrace = 30
 
+    @Option(help: "Port of this worker's /health and /metrics endpoint (0: none). Each worker on a host needs its own.")
+    var metricsPort = 9464
+
+    @Option(help: "Address that endpoint listens on.")
+    var metricsHost = "127.0.0.1"
+
     func run() async throws {
         let roles = try parseRoles(role)
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 0 to 3600") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
         let config: CloudTaskConfiguration
         do {
             var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
@@ -48,7 +55,8 @@ struct CloudTaskWorker: AsyncParsableCommand {
         let workerID = "\(workerId ?? ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         logger[metadataKey: "worker_id"] = .string(workerID)
         try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,
-                                    shutdownGrace: .seconds(shutdownGrace), logger: logger)
+                                    shutdownGrace: .seconds(shutdownGrace),
+                                    endpoint: metricsPort == 0 ? nil : (metricsHost, metricsPort), logger: logger)
     }
 
     private func parseRoles(_ text: String) throws -> Set<WorkerRole> {

@@ -16,7 +16,7 @@ import UnixSignals
 /// the grace period, and hands the rest back to RabbitMQ).
 enum WorkerProcess {
     static func run(config: CloudTaskConfiguration, roles: Set<WorkerRole>, concurrency: Int, workerID: String,
-                    shutdownGrace: Duration, logger: Logger) async throws {
+                    shutdownGrace: Duration, endpoint: (host: String, port: Int)?, logger: Logger) async throws {
         guard let redisURL = config.redisURL, let amqpURL = config.amqpURL else { throw ExitCode(78) }
         let client = try Database.client(config)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -42,6 +42,12 @@ enum WorkerProcess {
                 outboxSignal: SignalBoth(doorbell, PostgresOutboxNotifier(client: client, logger: logger)),
                 shutdownGrace: shutdownGrace, logger: logger)
             if roles.contains(.relay) { services.append(OutboxListenerService(client: client, doorbell: doorbell, logger: logger)) }
+            if let endpoint {
+                services.append(NonFatalEndpoint(endpoint: WorkerEndpoint.application(
+                    host: endpoint.host, port: endpoint.port, metricsToken: config.metricsToken,
+                    postgres: { await Database.ping(client, logger: logger) }, redis: shared.redisHealth ?? { true },
+                    rabbitmq: { queue.isConnected }, logger: logger), logger: logger))
+            }
             logger.notice("cloudtask-worker started", metadata: [
                 "roles": "\(roles.map(\.rawValue).sorted().joined(separator: ","))", "concurrency": "\(concurrency)",
             ])

@@ -63,6 +63,10 @@ rabbitmq_start() {
   fi
   echo "[]." > "$dir/advanced.config"
   if [ "$(id -u)" -eq 0 ]; then
+    if ! su rabbitmq -s /bin/sh -c "test -x '$(dirname "$dir")'" 2>/dev/null; then
+      echo "the rabbitmq user cannot enter $(dirname "$dir"): make it (and its parents) searchable (chmod o+x)" >&2
+      return 1
+    fi
     chown -R rabbitmq:rabbitmq "$dir"
     [ -z "$tls_dir" ] || chown -R rabbitmq:rabbitmq "$tls_dir"
   fi

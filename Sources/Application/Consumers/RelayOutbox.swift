@@ -1,3 +1,4 @@
+public import Foundation
 public import Ports
 
 /// The outbox relay's work: publishes waiting messages in batches, each batch
@@ -24,5 +25,10 @@ public struct RelayOutbox: Sendable {
             if sent < batchSize { break }
         }
         return total
+    }
+
+    /// How many messages wait and how old the oldest is (the outbox-lag metric).
+    public func backlog(now: Date) async throws -> (count: Int, oldestAgeSeconds: Double) {
+        try await outbox.backlog(now: now)
     }
 }

@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import Metrics
 public import Logging
 public import Ports
 
@@ -45,7 +46,9 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
             }
         }
         do {
+            let started = ContinuousClock.now
             try await publisher.publish(wire)
+            Timer(label: "cloudtask_queue_publish_seconds", dimensions: [("kind", "outbox")]).record(duration: ContinuousClock.now - started)
         } catch {
             throw PortError.unavailable
         }
@@ -58,7 +61,9 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         let deadline = ContinuousClock.now + reportPatience
         while true {
             do {
+                let started = ContinuousClock.now
                 try await publisher.publish([message])
+                Timer(label: "cloudtask_queue_publish_seconds", dimensions: [("kind", "report")]).record(duration: ContinuousClock.now - started)
                 return
             } catch {
                 guard ContinuousClock.now < deadline, !Task.isCancelled else { throw PortError.unavailable }
