@@ -158,6 +158,22 @@ sleep 1
 ! pgrep -f "sleep 30.5" >/dev/null || fail "a job stopped during pick-up kept running"
 pass "stop while being picked up → cancelled"
 
+# 7b. SIGTERM: the worker takes no new job, lets the running one finish within its
+#     grace period (5 s here), and exits.
+ID=$(submit '{"command":"sleep","args":["2.5"]}')
+created
+wait_status "$ID" running 20
+kill -TERM "${WORKERS[0]}"
+for _ in $(seq 1 150); do kill -0 "${WORKERS[0]}" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "${WORKERS[0]}" 2>/dev/null || fail "the worker did not exit after SIGTERM"
+WORKERS=()
+grep -q "job run finished attempt=1 job_id=$ID outcome=succeeded" "$DIR/worker-a.log" \
+  || fail "the worker did not finish its running job before exiting: $(tail -5 "$DIR/worker-a.log")"
+start_worker a --concurrency 4
+wait_status "$ID" succeeded 15
+job "$ID" | grep -q '"attempts":1' || fail "the job ran again after a graceful shutdown"
+pass "SIGTERM → the running job finished within the grace period, then the worker exited"
+
 # 8. Duplicated and stale reports are recorded once.
 ID=$(submit '{"command":"echo","args":["once"]}')
 created
@@ -244,7 +260,19 @@ sleep 1
 [ "$(series "$W/metrics" cloudtask_job_run_seconds_count)" = 2 ] || fail "the worker's run count: $(curl -s "$W/metrics" | grep job_run_seconds_count)"
 [ "$(series "$W/metrics" cloudtask_worker_jobs_in_flight)" = 0 ] || fail "jobs in flight after all finished"
 [ "$(series "$B/metrics" cloudtask_jobs_created_total)" = "$CREATED" ] || fail "cloudtask_jobs_created_total after the last jobs"
-pass "metrics: $CREATED jobs created counted by the API; the worker counted 2 runs and 2 successes, none in flight"
+# Five wrong passwords are allowed (401), the sixth login is refused by the limit (429).
+for n in 1 2 3 4 5 6; do
+  CODE=$(status -X POST "$B/api/v1/auth/login" -H 'Content-Type: application/json' -d '{"email":"e2e@example.com","password":"wrong password"}')
+  [ "$CODE" = "$([ $n -le 5 ] && echo 401 || echo 429)" ] || fail "login $n answered $CODE"
+done
+[ "$(series "$B/metrics" cloudtask_rate_limit_rejections_total 'policy="login"')" = 1 ] || fail "the rate-limit rejection was not counted"
+[ "$(series "$B/metrics" http_requests_total 'route="/api/v1/auth/login"' 'status="429"')" = 1 ] || fail "the 429 was not counted"
+for name in http_request_duration_seconds_count cloudtask_cache_requests_total cloudtask_rate_limit_fallbacks_total \
+    cloudtask_outbox_backlog cloudtask_outbox_lag_seconds cloudtask_queue_publish_seconds_count; do
+  [ -n "$(series "$B/metrics" "$name")" ] || fail "the API's /metrics lacks $name"
+done
+[ -n "$(series "$W/metrics" cloudtask_queue_publish_seconds_count 'kind="report"')" ] || fail "the worker's /metrics lacks report publish times"
+pass "metrics: $CREATED jobs created counted by the API, one 429 counted; the worker counted 2 runs and 2 successes, none in flight"
 
 # 11. A job that kills its worker every time fails worker_lost instead of looping.
 stop_workers
@@ -258,8 +286,7 @@ for round in 1 2 3 4 5 6 7 8; do
     sleep 0.1
   done
   [ "$(job_status "$ID")" = failed ] && break
-  wait "${WORKERS[0]}" 2>/dev/null || true
-  WORKERS=()
+  stop_workers  # dead already, or (having skipped the job) alive: stop it either way
 done
 stop_workers
 # The victims died before recording every report they sent: a results processor alone

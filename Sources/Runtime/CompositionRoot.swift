@@ -34,17 +34,20 @@ public enum CompositionRoot {
         let runJob = RunJob(events: eventPublisher, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
                             ids: ids, allowlist: config.allowedCommands, workerID: workerID)
         let backoff = Backoff()
+        // A service group shuts services down in reverse order, one after the other: the
+        // executor first (it stops taking jobs and lets running ones finish), the results
+        // processor last, so that the outcomes of those last runs are still recorded.
         var services: [(WorkerRole, any Service)] = [
-            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: publisher), doorbell: doorbell, logger: logger)),
-            (.executor, ExecutorService(source: dispatches, stops: stops, registry: registry, runJob: runJob, concurrency: concurrency,
-                            shutdownGrace: shutdownGrace, logger: logger)),
             (.results, ResultsProcessorService(source: events, record: RecordJobEvents(
                 jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids, random: SystemRandomSource(),
                 backoff: backoff, stopSignal: stopSignal), logger: logger)),
+            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: publisher), doorbell: doorbell, logger: logger)),
             (.scheduler, SchedulerService(lock: lock, promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
                              purge: PurgeExpired(jobs: jobs, sessions: sessions, outbox: jobs, clock: clock,
                                                  retentionDays: config.retentionDays),
                              owner: workerID, logger: logger)),
+            (.executor, ExecutorService(source: dispatches, stops: stops, registry: registry, runJob: runJob, concurrency: concurrency,
+                            shutdownGrace: shutdownGrace, logger: logger)),
         ]
         services.removeAll { !roles.contains($0.0) }
         return services.map(\.1)

@@ -24,9 +24,15 @@ public struct OutboxListenerService: Service {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
-                        try await connection.listen(on: PostgresOutboxNotifier.channel) { notifications in
-                            doorbell.outboxChanged()  // whatever was written before we listened
-                            for try await _ in notifications { doorbell.outboxChanged() }
+                        // Waiting for notifications does not end on cancellation by itself:
+                        // closing the connection ends it, and gives the connection back.
+                        try await withTaskCancellationHandler {
+                            try await connection.listen(on: PostgresOutboxNotifier.channel) { notifications in
+                                doorbell.outboxChanged()  // whatever was written before we listened
+                                for try await _ in notifications { doorbell.outboxChanged() }
+                            }
+                        } onCancel: {
+                            Task { try? await connection.close() }
                         }
                     }
                 } catch {

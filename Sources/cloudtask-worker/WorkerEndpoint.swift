@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Infrastructure
 import Logging
 import Runtime
 import ServiceLifecycle
@@ -16,16 +17,16 @@ enum WorkerEndpoint {
         let router = Router()
         router.get("/health/live") { _, _ in Self.json(["status": "ok"]) }
         router.get("/health/ready") { _, _ in
-            async let pg = timed(postgres)
-            async let rd = timed(redis)
-            async let mq = timed(rabbitmq)
+            async let pg = HealthProbe.answers(postgres)
+            async let rd = HealthProbe.answers(redis)
+            async let mq = HealthProbe.answers(rabbitmq)
             let (p, r, m) = await (pg, rd, mq)
             let checks = ["postgres": p ? "ok" : "down", "redis": r ? "ok" : "down", "rabbitmq": m ? "ok" : "down"]
             let degraded = checks.values.contains("down")
             return Self.json(["status": degraded ? "degraded" : "ok", "checks": checks], status: p ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { request, _ in
-            if let metricsToken, request.headers[.authorization] != "Bearer \(metricsToken)" {
+            if let metricsToken, !HealthProbe.bearerMatches(request.headers[.authorization], metricsToken) {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -33,20 +34,6 @@ enum WorkerEndpoint {
         }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cloudtask-worker"),
                            logger: logger)
-    }
-
-    /// A check that does not answer within 2 s counts as down.
-    static func timed(_ check: @escaping Check) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await check() }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
     }
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {

@@ -51,8 +51,13 @@ enum WorkerProcess {
             logger.notice("cloudtask-worker started", metadata: [
                 "roles": "\(roles.map(\.rawValue).sorted().joined(separator: ","))", "concurrency": "\(concurrency)",
             ])
-            let serviceGroup = ServiceGroup(configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Past the executor's grace and some slack, whatever still runs is cancelled:
+            // a shutdown never hangs on a dependency that does not answer.
+            groupConfiguration.maximumGracefulShutdownDuration = shutdownGrace + .seconds(15)
+            groupConfiguration.maximumCancellationDuration = .seconds(5)
+            let serviceGroup = ServiceGroup(configuration: groupConfiguration)
             try await serviceGroup.run()
             queue.close()
             group.cancelAll()

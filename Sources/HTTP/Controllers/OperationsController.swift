@@ -1,3 +1,4 @@
+import Infrastructure
 import Foundation
 import Hummingbird
 
@@ -50,39 +51,16 @@ struct OperationsController {
     /// Runs a check with a short timeout: a hung dependency reads as down.
     private static func run(_ check: HealthChecks.Check?) async -> Bool? {
         guard let check else { return nil }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await check() }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        return await HealthProbe.answers(check)
     }
 
     func metrics(_ request: Request, context: APIContext) async throws -> Response {
         if let metricsToken {
-            let presented = request.headers[.authorization].flatMap { header in
-                header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : nil
-            } ?? ""
-            guard Self.constantTimeEqual(presented, metricsToken) else {
+            guard HealthProbe.bearerMatches(request.headers[.authorization], metricsToken) else {
                 throw APIError.metricsUnauthorized
             }
         }
         return Responses.text(exportMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-    }
-
-    /// Compares without stopping at the first difference, so the token cannot be
-    /// guessed byte by byte from response times.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
     }
 
     func openAPI(_ request: Request, context: APIContext) async throws -> Response {
