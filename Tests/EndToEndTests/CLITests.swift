@@ -103,7 +103,9 @@ struct CLITests {
             #expect(try cli("list", "--json").stdout.contains(#""next_cursor""#))
 
             let sleeper = try Self.jobID(try cli("start", "sleep", "30"))
-            try await Task.sleep(for: .milliseconds(500))
+            for _ in 0..<100 where !(try cli("status", sleeper).stdout.contains(": running")) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             #expect(try cli("stop", sleeper).stdout == "Stop requested for job \(sleeper)\n")
             let scheduled = try Self.jobID(try cli("start", "--at", "2099-01-01T00:00:00Z", "echo", "later"))
             #expect(try cli("stop", scheduled).stdout == "Job \(scheduled) cancelled before it ran\n")
