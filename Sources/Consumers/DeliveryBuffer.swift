@@ -1,7 +1,7 @@
 import Ports
 
 /// Gathers deliveries so the results processor can apply them in batches: `take`
-/// waits for the first, lingers briefly for more, and returns up to `max`.
+/// waits for the first, lingers for more when asked to, and returns up to `max`.
 actor DeliveryBuffer<Message: Sendable> {
     private var items: [Delivery<Message>] = []
     private var finished = false
@@ -25,7 +25,7 @@ actor DeliveryBuffer<Message: Sendable> {
             await withCheckedContinuation { waiter = $0 }
         }
         if items.isEmpty { return finished ? nil : [] }
-        if items.count < max && !finished { try? await Task.sleep(for: linger) }
+        if items.count < max && !finished && linger > .zero { try? await Task.sleep(for: linger) }
         let batch = Array(items.prefix(max))
         items.removeFirst(batch.count)
         return batch

@@ -8,6 +8,10 @@ public import ServiceLifecycle
 /// Applies worker reports to the jobs, a batch per transaction, and acknowledges them
 /// only after the transaction committed. A batch that fails is handed back to the
 /// broker and retried; applying is idempotent, so a retry is harmless.
+///
+/// No lingering by default: a report is applied as soon as it arrives, and the reports
+/// that arrive while a batch is being written make the next batch, so batches grow with
+/// the load and a lone report waits for nobody.
 public struct ResultsProcessorService: Service {
     let source: any JobEventSource
     let record: RecordJobEvents
@@ -16,7 +20,7 @@ public struct ResultsProcessorService: Service {
     let logger: Logger
 
     public init(source: any JobEventSource, record: RecordJobEvents, batchSize: Int = 200,
-                linger: Duration = .milliseconds(20), logger: Logger) {
+                linger: Duration = .zero, logger: Logger) {
         self.source = source
         self.record = record
         self.batchSize = batchSize

@@ -57,7 +57,7 @@ extension APIUseCases {
             logout: Logout(sessions: a.sessions, denylist: a.denylist, minter: a.minter, clock: a.clock, settings: auth),
             changePassword: ChangePassword(users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
                                            clock: a.clock, settings: auth),
-            authenticate: AuthenticateAccessToken(verifier: a.tokens, gate: a.accessGate, sessions: a.sessions, clock: a.clock),
+            authenticate: AuthenticateAccessToken(verifier: MemoizedAccessTokenVerifier(a.tokens), gate: a.accessGate, sessions: a.sessions, clock: a.clock),
             profile: GetProfile(users: a.users, cache: a.cache),
             createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
             listJobs: ListJobs(jobs: a.jobs),

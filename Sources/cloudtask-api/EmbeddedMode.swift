@@ -53,7 +53,7 @@ enum InProcessMode {
         let queue = stores.queue
         let doorbell = stores.doorbell
         let outboxSignal: any OutboxSignal = stores.remoteOutboxSignal.map { SignalBoth(doorbell, $0) } ?? doorbell
-        let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
+        let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount)
         let tokens = JWTAccessTokens(current: stores.accessKey, previous: stores.previousAccessKeys,
                                      issuer: config.jwtIssuer, audience: config.jwtAudience)
         let useCases = APIUseCases(configuration: config, adapters: .init(

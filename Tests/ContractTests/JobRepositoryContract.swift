@@ -79,6 +79,42 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test("concurrent creates of several owners: one job per key, each stored with its one dispatch", arguments: Adapters.jobStores)
+    func concurrentCreates(adapter: Adapter<any JobRepository & Outbox>) async throws {
+        let owners = (0..<3).map { _ in UserID(UUID()) }
+        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+            // 3 owners × (10 keyed creates sharing 2 keys + 10 unkeyed), all at once.
+            let outcomes = try await withThrowingTaskGroup(of: (UserID, String?, Job, JobCreation).self) { group in
+                for owner in owners {
+                    for index in 0..<20 {
+                        group.addTask {
+                            let key: String? = index < 10 ? "key-\(index % 2)" : nil
+                            let job = JobFixtures.job(owner: owner, key: key)
+                            return (owner, key, job, try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 100))
+                        }
+                    }
+                }
+                return try await group.reduce(into: [(UserID, String?, Job, JobCreation)]()) { $0.append($1) }
+            }
+            var created: [Job] = []
+            for owner in owners {
+                for key in ["key-0", "key-1"] {
+                    let answers = outcomes.filter { $0.0 == owner && $0.1 == key }.map(\.3)
+                    let made = answers.compactMap { if case .created(let job) = $0 { job } else { nil } }
+                    #expect(made.count == 1, "one job for \(key)")
+                    #expect(answers.allSatisfy { $0 == .created(made[0]) || $0 == .existing(made[0]) })
+                }
+                let unkeyed = outcomes.filter { $0.0 == owner && $0.1 == nil }
+                #expect(unkeyed.allSatisfy { $0.3 == .created($0.2) })
+            }
+            for outcome in outcomes { if case .created(let job) = outcome.3 { created.append(job) } }
+            #expect(created.count == 3 * 12)
+            for job in created { #expect(try await store.job(id: job.id) == job) }
+            let backlog = try await store.backlog(now: JobFixtures.t0)
+            #expect(backlog.count == created.count)
+        }
+    }
+
     @Test("listing is newest first, filtered, and keyset pages never skip or repeat", arguments: Adapters.jobStores)
     func listing(adapter: Adapter<any JobRepository & Outbox>) async throws {
         let owner = self.owner

@@ -135,6 +135,9 @@ struct ProcessRunnerTests {
         #expect(output.stdout.isEmpty && output.stderr.contains("Permission denied"))
         let (_, identity) = await run("id", ["-un"])
         #expect(identity.stdout == "nobody\n")
+        // The child shares the worker's memory until exec: dropping privileges there must
+        // not reach the worker's own threads (glibc's setuid would broadcast to them).
+        #expect(getuid() == 0 && geteuid() == 0 && getgid() == 0)
     }
 
     @Test("rlimits apply: a program may not write a file past fsize")

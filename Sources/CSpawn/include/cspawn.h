@@ -26,7 +26,8 @@ typedef struct {
     ct_rlimits limits;
 } ct_spawn_request;
 
-/// Forks and execs the program in its own process group, with stdin from /dev/null,
+/// Starts the program (clone with CLONE_VM and CLONE_VFORK, then execve, as
+/// posix_spawn does) in its own process group, with stdin from /dev/null,
 /// stdout and stderr to fresh non-blocking pipes, PR_SET_PDEATHSIG(SIGKILL) so it dies
 /// with the thread that spawned it, the rlimits applied, and every other descriptor
 /// closed. Returns 0 and fills pid and the two read ends, or returns an errno value

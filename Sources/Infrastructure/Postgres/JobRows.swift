@@ -32,24 +32,100 @@ enum JobRows {
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self))
     }
 
-    static func insert(_ job: Job) -> PostgresQuery {
-        """
-        INSERT INTO jobs (\(unescaped: columns)) VALUES (
-            \(job.id.uuid), \(job.ownerID.uuid), \(job.status.rawValue), \(job.command), \(job.args), \(job.priority),
-            \(job.timeoutSeconds), \(job.maxAttempts), \(job.attempts), \(job.deliveries), \(job.workerID), \(job.runAt),
-            \(job.createdAt), \(job.updatedAt), \(job.startedAt), \(job.finishedAt), \(job.stopRequestedAt), \(job.exitCode),
-            \(job.failure?.code.rawValue), \(job.failure?.message), \(job.idempotencyKey), \(job.requestedRunAt), \(job.version))
-        """
+    /// One INSERT for all of `jobs` (23 parameters a row, in the order of `columns`).
+    static func insert(_ jobs: [Job]) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: jobs.count * 23)
+        var rows: [String] = []
+        rows.reserveCapacity(jobs.count)
+        for job in jobs {
+            let first = binds.count + 1
+            try binds.append(job.id.uuid)
+            try binds.append(job.ownerID.uuid)
+            try binds.append(job.status.rawValue)
+            try binds.append(job.command)
+            try binds.append(job.args)
+            try binds.append(job.priority)
+            try binds.append(job.timeoutSeconds)
+            try binds.append(job.maxAttempts)
+            try binds.append(job.attempts)
+            try binds.append(job.deliveries)
+            try binds.appendOptional(job.workerID)
+            try binds.append(job.runAt)
+            try binds.append(job.createdAt)
+            try binds.append(job.updatedAt)
+            try binds.appendRunColumns(job)
+            try binds.appendOptional(job.idempotencyKey)
+            try binds.appendOptional(job.requestedRunAt)
+            try binds.append(job.version)
+            rows.append("(" + (first..<binds.count + 1).map { "$\($0)" }.joined(separator: ", ") + ")")
+        }
+        return PostgresQuery(unsafeSQL: "INSERT INTO jobs (\(columns)) VALUES " + rows.joined(separator: ", "), binds: binds)
     }
 
-    /// Writes every mutable column (the state machine may have changed any of them).
-    static func update(_ job: Job) -> PostgresQuery {
-        """
-        UPDATE jobs SET status = \(job.status.rawValue), attempts = \(job.attempts), deliveries = \(job.deliveries),
-            worker_id = \(job.workerID), run_at = \(job.runAt), updated_at = \(job.updatedAt), started_at = \(job.startedAt),
-            finished_at = \(job.finishedAt), stop_requested_at = \(job.stopRequestedAt), exit_code = \(job.exitCode),
-            failure_code = \(job.failure?.code.rawValue), failure_message = \(job.failure?.message), version = \(job.version)
-        WHERE id = \(job.id.uuid)
-        """
+    /// Writes every mutable column of each job (the state machine may have changed any
+    /// of them), all in one statement.
+    static func update(_ jobs: [Job]) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: jobs.count * 14)
+        var rows: [String] = []
+        for job in jobs {
+            let first = binds.count + 1
+            try binds.append(job.id.uuid)
+            try binds.append(job.status.rawValue)
+            try binds.append(job.attempts)
+            try binds.append(job.deliveries)
+            try binds.appendOptional(job.workerID)
+            try binds.append(job.runAt)
+            try binds.append(job.updatedAt)
+            try binds.appendRunColumns(job)
+            try binds.append(job.version)
+            let types = ["uuid", "text", "int", "int", "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
+                         "timestamptz", "int", "text", "text", "int"]
+            rows.append("(" + types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ") + ")")
+        }
+        return PostgresQuery(unsafeSQL: """
+            UPDATE jobs AS j SET status = v.status, attempts = v.attempts, deliveries = v.deliveries, worker_id = v.worker_id,
+                run_at = v.run_at, updated_at = v.updated_at, started_at = v.started_at, finished_at = v.finished_at,
+                stop_requested_at = v.stop_requested_at, exit_code = v.exit_code, failure_code = v.failure_code,
+                failure_message = v.failure_message, version = v.version
+            FROM (VALUES \(rows.joined(separator: ", "))) AS v(id, status, attempts, deliveries, worker_id, run_at, updated_at,
+                started_at, finished_at, stop_requested_at, exit_code, failure_code, failure_message, version)
+            WHERE j.id = v.id
+            """, binds: binds)
+    }
+
+    /// Writes the outputs whole, inserting the rows that are missing, in one statement.
+    static func upsertOutputs(_ outputs: [JobID: JobOutput]) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: outputs.count * 4)
+        var rows: [String] = []
+        for (id, output) in outputs.sorted(by: { $0.key.uuid.uuidString < $1.key.uuid.uuidString }) {
+            let first = binds.count + 1
+            try binds.append(id.uuid)
+            try binds.append(output.stdout)
+            try binds.append(output.stderr)
+            try binds.append(output.truncated)
+            rows.append("($\(first)::uuid, $\(first + 1)::text, $\(first + 2)::text, $\(first + 3)::boolean)")
+        }
+        return PostgresQuery(unsafeSQL: """
+            INSERT INTO job_outputs (job_id, stdout, stderr, truncated) VALUES \(rows.joined(separator: ", "))
+            ON CONFLICT (job_id) DO UPDATE SET stdout = excluded.stdout, stderr = excluded.stderr, truncated = excluded.truncated
+            """, binds: binds)
+    }
+}
+
+extension PostgresBindings {
+    /// started_at, finished_at, stop_requested_at, exit_code, failure_code, failure_message:
+    /// in this order in both the insert and the update.
+    mutating func appendRunColumns(_ job: Job) throws {
+        try appendOptional(job.startedAt)
+        try appendOptional(job.finishedAt)
+        try appendOptional(job.stopRequestedAt)
+        try appendOptional(job.exitCode)
+        try appendOptional(job.failure?.code.rawValue)
+        try appendOptional(job.failure?.message)
+    }
+
+    /// A parameter that may be NULL.
+    mutating func appendOptional<Value: PostgresEncodable>(_ value: Value?) throws {
+        if let value { try append(value) } else { appendNull() }
     }
 }

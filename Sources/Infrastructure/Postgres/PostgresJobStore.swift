@@ -11,32 +11,15 @@ public struct PostgresJobStore: JobRepository, Outbox {
     let client: PostgresClient
     let logger: Logger
     let outputLimitBytes: Int
+    /// Concurrent creates share transactions (see `PostgresJobStore+create.swift`).
+    let creations: BatchingQueue<JobCreationRequest, JobCreation>
 
     public init(client: PostgresClient, outputLimitBytes: Int, logger: Logger) {
         self.client = client
         self.outputLimitBytes = outputLimitBytes
         self.logger = logger
-    }
-
-    public func create(_ job: Job, dispatch: OutboxMessage?, unfinishedLimit: Int) async throws -> JobCreation {
-        try await client.transaction(logger: logger) { connection in
-            // One owner's creates take turns: the limit and the idempotency check hold under concurrency.
-            _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(job.ownerID.description), 7))", logger: logger)
-            if let key = job.idempotencyKey,
-               let earlier = try await Self.jobs("""
-                   SELECT \(unescaped: JobRows.columns) FROM jobs WHERE owner_id = \(job.ownerID.uuid) AND idempotency_key = \(key)
-                   """, connection, logger).first {
-                return .existing(earlier)
-            }
-            let unfinished = try await connection.query("""
-                SELECT count(*) FROM jobs WHERE owner_id = \(job.ownerID.uuid) AND status IN ('scheduled', 'queued', 'running')
-                """, logger: logger).decode(Int.self).first { _ in true } ?? 0
-            if unfinished >= unfinishedLimit { return .tooManyUnfinished(limit: unfinishedLimit) }
-            _ = try await connection.query(JobRows.insert(job), logger: logger)
-            _ = try await connection.query("INSERT INTO job_outputs (job_id) VALUES (\(job.id.uuid))", logger: logger)
-            if let dispatch { try await Self.enqueue([dispatch], connection, logger) }
-            return .created(job)
-        }
+        let writer = JobCreationWriter(client: client, logger: logger)
+        self.creations = BatchingQueue(maxBatch: JobCreationWriter.maxBatch, batch: writer.create, single: writer.create)
     }
 
     public func job(id: JobID) async throws -> Job? {
@@ -116,8 +99,9 @@ public struct PostgresJobStore: JobRepository, Outbox {
         let originals = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
         var changes = JobChangeSet(jobs: originals)
         let result = try body(&changes)
-        for (id, job) in changes.jobs where originals[id] != nil && originals[id] != job {
-            _ = try await connection.query(JobRows.update(job), logger: logger)
+        let changed = changes.jobs.values.filter { originals[$0.id] != nil && originals[$0.id] != $0 }
+        if !changed.isEmpty {
+            _ = try await connection.query(try JobRows.update(changed.sorted { $0.id.uuid.uuidString < $1.id.uuid.uuidString }), logger: logger)
         }
         let touched = Set(changes.outputResets + changes.outputAppends.map(\.0)).filter { originals[$0] != nil }
         if !touched.isEmpty {
@@ -132,12 +116,7 @@ public struct PostgresJobStore: JobRepository, Outbox {
             for (id, chunk) in changes.outputAppends where touched.contains(id) {
                 outputs[id, default: JobOutput()].append(chunk, limit: outputLimitBytes)
             }
-            for (id, output) in outputs {
-                _ = try await connection.query("""
-                    INSERT INTO job_outputs (job_id, stdout, stderr, truncated) VALUES (\(id.uuid), \(output.stdout), \(output.stderr), \(output.truncated))
-                    ON CONFLICT (job_id) DO UPDATE SET stdout = excluded.stdout, stderr = excluded.stderr, truncated = excluded.truncated
-                    """, logger: logger)
-            }
+            if !outputs.isEmpty { _ = try await connection.query(try JobRows.upsertOutputs(outputs), logger: logger) }
         }
         try await Self.enqueue(changes.outbox, connection, logger)
         return result
@@ -156,13 +135,16 @@ public struct PostgresJobStore: JobRepository, Outbox {
 
     private static let encoder = JSONEncoder()
 
+    /// Appends messages to the outbox in one statement, in the given order.
     static func enqueue(_ messages: [OutboxMessage], _ connection: PostgresConnection, _ logger: Logger) async throws {
-        for message in messages {
-            let payload = String(decoding: try encoder.encode(message), as: UTF8.self)
-            _ = try await connection.query("""
-                INSERT INTO outbox (job_id, payload) VALUES (\(message.jobID.uuid), CAST(\(payload) AS jsonb))
-                """, logger: logger)
-        }
+        guard !messages.isEmpty else { return }
+        let jobIDs = messages.map(\.jobID.uuid)
+        let payloads = try messages.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        _ = try await connection.query("""
+            INSERT INTO outbox (job_id, payload)
+            SELECT job_id, CAST(payload AS jsonb) FROM unnest(\(jobIDs)::uuid[], \(payloads)::text[]) WITH ORDINALITY AS m(job_id, payload, n)
+            ORDER BY n
+            """, logger: logger)
     }
 
     public func relay(limit: Int, _ publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {

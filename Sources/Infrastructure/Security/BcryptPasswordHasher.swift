@@ -1,4 +1,7 @@
 public import Domain
+#if canImport(Glibc)
+import Glibc
+#endif
 import HummingbirdBcrypt
 import NIOPosix
 public import Ports
@@ -6,7 +9,9 @@ import Synchronization
 
 /// bcrypt through HummingbirdBcrypt, run on a small thread pool of its own: a hash at
 /// cost 12 takes a quarter of a second of CPU, and must never run on an event loop or
-/// the cooperative pool, or health checks would wait behind logins.
+/// the cooperative pool, or health checks would wait behind logins. Its threads also run
+/// at a lower scheduling priority (nice 10), so that with one thread per core logins use
+/// the idle CPU but give way to request handling at once.
 public final class BcryptPasswordHasher: PasswordHasher {
     public let cost: Int
     private let pool: NIOThreadPool
@@ -25,7 +30,10 @@ public final class BcryptPasswordHasher: PasswordHasher {
     public func hash(_ password: Password) async throws -> PasswordHash {
         let cost = UInt8(self.cost)
         let value = password.value
-        return PasswordHash(try await pool.runIfActive { Bcrypt.hash(value, cost: cost) })
+        return PasswordHash(try await pool.runIfActive {
+            Self.yieldToRequests()
+            return Bcrypt.hash(value, cost: cost)
+        })
     }
 
     public func verify(_ password: String, against hash: PasswordHash) async throws -> Bool {
@@ -33,7 +41,10 @@ public final class BcryptPasswordHasher: PasswordHasher {
         // match a shorter one, so it never matches (after the same work).
         let acceptable = password.utf8.count <= 72 && !password.containsNUL
         let encoded = hash.encoded
-        let matches = try await pool.runIfActive { Bcrypt.verify(password, hash: encoded) }
+        let matches = try await pool.runIfActive {
+            Self.yieldToRequests()
+            return Bcrypt.verify(password, hash: encoded)
+        }
         return matches && acceptable
     }
 
@@ -47,6 +58,14 @@ public final class BcryptPasswordHasher: PasswordHasher {
             decoyHash = made
         }
         _ = try await verify(password, against: decoyHash)
+    }
+
+    /// Lowers the priority of the calling pool thread (Linux: nice is per thread).
+    private static func yieldToRequests() {
+        #if os(Linux)
+        // `who` 0 is the calling thread itself on Linux, not the whole process.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
     }
 
     public func needsRehash(_ hash: PasswordHash) -> Bool {

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""The benchmark's stateful scenarios (wrk does the plain-HTTP ones). Every figure is
+printed as one JSON line on stdout; progress goes to stderr.
+
+  driver.py user   --url U --email E                   -> {"token","user_id","job_id"}
+  driver.py b3     --url U --token T --user-id ID --dsn D --jobs N [--threads K]
+  driver.py b3idle --url U --token T --user-id ID --dsn D --jobs N --interval S
+  driver.py b4     --url U --email E --seconds S [--clients 8]   (runs `poll` beside the logins)
+  driver.py poll   --url U --seconds S [--interval 0.005]   GET /health/live, p50/p99
+  driver.py drain  --dsn D                               waits until no job is unfinished
+
+Jobs are counted and timed in the implementation's own database (both give their job
+table the columns status, owner_id, created_at and finished_at).
+"""
+import argparse
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+import psycopg2
+
+PASSWORD = "benchmark password 1"
+FINAL = "('succeeded','failed','cancelled')"
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, url):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+
+    def __enter__(self):
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        return self
+
+    def __exit__(self, *exc):
+        self.conn.close()
+
+    def call(self, method, path, body=None, token=None):
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, (json.loads(data) if data and data[:1] in b"{[" else None)
+
+
+def emit(record):
+    print(json.dumps(record), flush=True)
+
+
+def cmd_user(opts):
+    with Client(opts.url) as client:
+        status, body = client.call("POST", "/api/v1/auth/register", {"email": opts.email, "password": PASSWORD})
+        if status == 409:
+            status, body = client.call("POST", "/api/v1/auth/login", {"email": opts.email, "password": PASSWORD})
+        if status not in (200, 201):
+            sys.exit(f"cannot register or log in {opts.email}: {status} {body}")
+        token = body["access_token"]
+        status, me = client.call("GET", "/api/v1/users/me", token=token) if "user" not in body else (200, body["user"])
+        status, job = client.call("POST", "/api/v1/jobs", {"command": "true"}, token=token)
+        if status != 201:
+            sys.exit(f"cannot create a job: {status} {job}")
+        emit({"token": token, "user_id": me["id"], "job_id": job["id"]})
+
+
+def final_count(cur, user_id):
+    cur.execute(f"SELECT count(*) FROM jobs WHERE owner_id = %s AND status IN {FINAL}", (user_id,))
+    return cur.fetchone()[0]
+
+
+def latencies(cur, user_id, since_count):
+    """p50/p99 of finished_at - created_at over the user's newest `since_count` jobs, in ms."""
+    cur.execute(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP (ORDER BY d), "
+        "count(*) FILTER (WHERE status <> 'succeeded') FROM ("
+        "  SELECT extract(epoch FROM finished_at - created_at) * 1000 AS d, status FROM jobs"
+        "  WHERE owner_id = %s ORDER BY created_at DESC LIMIT %s) AS recent",
+        (user_id, since_count))
+    return cur.fetchone()
+
+
+def submit(url, token, count, failures):
+    with Client(url) as client:
+        for _ in range(count):
+            status, body = client.call("POST", "/api/v1/jobs", {"command": "true"}, token=token)
+            if status != 201:
+                failures.append((status, body))
+
+
+def cmd_b3(opts):
+    db = psycopg2.connect(opts.dsn)
+    db.autocommit = True
+    cur = db.cursor()
+    before = final_count(cur, opts.user_id)
+    failures = []
+    per_thread = [opts.jobs // opts.threads + (1 if i < opts.jobs % opts.threads else 0) for i in range(opts.threads)]
+    threads = [threading.Thread(target=submit, args=(opts.url, opts.token, n, failures)) for n in per_thread]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    submitted = time.monotonic()
+    if failures:
+        sys.exit(f"{len(failures)} submissions failed, e.g. {failures[0]}")
+    target = before + opts.jobs
+    deadline = submitted + opts.timeout
+    while final_count(cur, opts.user_id) < target:
+        if time.monotonic() > deadline:
+            sys.exit(f"only {final_count(cur, opts.user_id) - before} of {opts.jobs} jobs final after {opts.timeout} s")
+        time.sleep(0.01)
+    finished = time.monotonic()
+    p50, p99, unsuccessful = latencies(cur, opts.user_id, opts.jobs)
+    emit({"bench": opts.label, "impl": opts.impl, "jobs": opts.jobs, "workers": opts.workers,
+          "jobs_per_s": round(opts.jobs / (finished - started), 1),
+          "submit_per_s": round(opts.jobs / (submitted - started), 1),
+          "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "not_succeeded": unsuccessful})
+
+
+def cmd_b3idle(opts):
+    """Jobs one at a time at a pace the system keeps up with: the latency of an idle system."""
+    db = psycopg2.connect(opts.dsn)
+    db.autocommit = True
+    cur = db.cursor()
+    before = final_count(cur, opts.user_id)
+    with Client(opts.url) as client:
+        for _ in range(opts.jobs):
+            status, body = client.call("POST", "/api/v1/jobs", {"command": "true"}, token=opts.token)
+            if status != 201:
+                sys.exit(f"submission failed: {status} {body}")
+            time.sleep(opts.interval)
+    deadline = time.monotonic() + opts.timeout
+    while final_count(cur, opts.user_id) < before + opts.jobs:
+        if time.monotonic() > deadline:
+            sys.exit("jobs did not finish")
+        time.sleep(0.05)
+    p50, p99, unsuccessful = latencies(cur, opts.user_id, opts.jobs)
+    emit({"bench": opts.label, "impl": opts.impl, "jobs": opts.jobs, "interval_ms": opts.interval * 1000,
+          "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "not_succeeded": unsuccessful})
+
+
+def cmd_b4(opts):
+    with Client(opts.url) as client:
+        status, _ = client.call("POST", "/api/v1/auth/register", {"email": opts.email, "password": PASSWORD})
+        if status not in (201, 409):
+            sys.exit(f"cannot register {opts.email}: {status}")
+    stop = threading.Event()
+    counts = [0] * opts.clients
+    errors = []
+
+    def log_in(index):
+        with Client(opts.url) as client:
+            while not stop.is_set():
+                status, body = client.call("POST", "/api/v1/auth/login", {"email": opts.email, "password": PASSWORD})
+                if status == 200:
+                    counts[index] += 1
+                else:
+                    errors.append(status)
+
+    threads = [threading.Thread(target=log_in, args=(i,)) for i in range(opts.clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)  # bcrypt saturated before the health check is measured
+    logins_before = sum(counts)
+    started = time.monotonic()
+    # The health checks come from a process of their own, so that the login threads'
+    # interpreter lock never delays a measurement.
+    health = subprocess.Popen(
+        [sys.executable, __file__, "poll", "--url", opts.url, "--seconds", str(opts.seconds)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = health.communicate()
+    logins = sum(counts) - logins_before
+    elapsed = time.monotonic() - started
+    stop.set()
+    for thread in threads:
+        thread.join()
+    line = [l for l in out.splitlines() if l.startswith("{")]
+    if not line:
+        sys.exit(f"the health poller printed no figure: {out} {err}")
+    figure = json.loads(line[-1])
+    emit({"bench": "B4", "impl": opts.impl, "clients": opts.clients,
+          "logins_per_s": round(logins / elapsed, 1), "login_errors": len(errors),
+          "health_checks": figure["checks"], "health_p50_ms": figure["p50_ms"], "health_p99_ms": figure["p99_ms"],
+          "health_max_ms": figure["max_ms"]})
+
+
+def cmd_poll(opts):
+    """GET /health/live every `interval` seconds on one keep-alive connection."""
+    samples = []
+    deadline = time.monotonic() + opts.seconds
+    with Client(opts.url) as client:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            status, _ = client.call("GET", "/health/live")
+            samples.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                sys.exit(f"/health/live answered {status}")
+            time.sleep(opts.interval)
+    samples.sort()
+    emit({"checks": len(samples), "p50_ms": round(samples[len(samples) // 2], 3),
+          "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3), "max_ms": round(samples[-1], 3)})
+
+
+def cmd_drain(opts):
+    db = psycopg2.connect(opts.dsn)
+    db.autocommit = True
+    cur = db.cursor()
+    deadline = time.monotonic() + opts.timeout
+    while True:
+        cur.execute(f"SELECT count(*) FROM jobs WHERE status NOT IN {FINAL}")
+        left = cur.fetchone()[0]
+        if left == 0:
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"{left} jobs still unfinished after {opts.timeout} s")
+        time.sleep(0.2)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    user = sub.add_parser("user")
+    user.add_argument("--url", required=True)
+    user.add_argument("--email", required=True)
+    for name in ("b3", "b3idle"):
+        p = sub.add_parser(name)
+        p.add_argument("--url", required=True)
+        p.add_argument("--token", required=True)
+        p.add_argument("--user-id", required=True)
+        p.add_argument("--dsn", required=True)
+        p.add_argument("--jobs", type=int, default=2000)
+        p.add_argument("--impl", default="?")
+        p.add_argument("--label", default=name.upper())
+        p.add_argument("--timeout", type=float, default=300)
+    sub.choices["b3"].add_argument("--threads", type=int, default=32)
+    sub.choices["b3"].add_argument("--workers", type=int, default=1)
+    sub.choices["b3idle"].add_argument("--interval", type=float, default=0.05)
+    b4 = sub.add_parser("b4")
+    b4.add_argument("--url", required=True)
+    b4.add_argument("--email", required=True)
+    b4.add_argument("--seconds", type=int, default=10)
+    b4.add_argument("--clients", type=int, default=8)
+    b4.add_argument("--impl", default="?")
+    poll = sub.add_parser("poll")
+    poll.add_argument("--url", required=True)
+    poll.add_argument("--seconds", type=int, default=10)
+    poll.add_argument("--interval", type=float, default=0.005)
+    drain = sub.add_parser("drain")
+    drain.add_argument("--dsn", required=True)
+    drain.add_argument("--timeout", type=float, default=600)
+    opts = parser.parse_args()
+    {"user": cmd_user, "b3": cmd_b3, "b3idle": cmd_b3idle, "b4": cmd_b4, "poll": cmd_poll, "drain": cmd_drain}[opts.command](opts)
+
+
+if __name__ == "__main__":
+    main()

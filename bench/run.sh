@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The benchmark: one command, figures as JSON lines (BENCHMARKS.md explains each).
+#
+#   ./bench/run.sh                 CloudTask and the Flask + Celery reference, side by side
+#   BENCH_ONLY=cloudtask ./bench/run.sh     CloudTask alone (no Python packages needed)
+#   BENCH_SECONDS=10 BENCH_JOBS=2000 BENCH_ROUNDS=1   (the defaults)
+#   BENCH_PERF_DIR=/tmp/perf ./bench/run.sh   also records perf profiles of CloudTask's
+#       B1 (the API process) and B3 (the whole machine) there (BENCHMARKS.md reads them)
+#
+# It installs what is missing (wrk, PostgreSQL, Redis, RabbitMQ, a Python virtualenv for
+# the reference), builds CloudTask in release mode, starts PostgreSQL, Redis and RabbitMQ
+# afresh in a temporary directory with their durability settings as shipped (fsync and
+# synchronous_commit on, durable queues, persistent messages, publisher confirms: the run
+# prints them), starts cloudtask-api with rate limits off plus one cloudtask-worker, and
+# the reference (gunicorn, 5 gthread workers; Celery, concurrency 4) on the same
+# servers. Each scenario runs against both, in alternating order, from separate
+# processes on loopback. Everything it started is stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+. ./scripts/lib/postgres.sh
+. ./scripts/lib/redis.sh
+. ./scripts/lib/rabbitmq.sh
+
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+JOBS=${BENCH_JOBS:-2000}
+ROUNDS=${BENCH_ROUNDS:-1}
+ONLY=${BENCH_ONLY:-}
+PG_PORT=55532 REDIS_PORT=56480 AMQP_PORT=35792
+CT_PORT=18580 PEER_PORT=18581
+CT_URL=http://127.0.0.1:$CT_PORT PEER_URL=http://127.0.0.1:$PEER_PORT
+WRK_SCRIPT=$ROOT/bench/wrk/scenario.lua
+say() { echo "== $*" >&2; }
+
+# ---- installation and build -------------------------------------------------------
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+command -v wrk >/dev/null 2>&1 || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null; }
+postgres_install; redis_install; rabbitmq_install
+VENV=$ROOT/bench/.venv
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s bench/peer/requirements.txt "$VENV/requirements.txt"; then
+  say "creating the Python virtualenv for the driver and the reference (bench/.venv)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q -r bench/peer/requirements.txt
+  cp bench/peer/requirements.txt "$VENV/requirements.txt"
+fi
+PY=$VENV/bin/python
+say "building CloudTask (release)"
+swift build -c release --product cloudtask-api >&2
+swift build -c release --product cloudtask-worker >&2
+BIN=$ROOT/.build/release
+
+# ---- servers ----------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/cloudtask-bench.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rabbitmq_stop "$WORK/rabbitmq" "$AMQP_PORT" || true
+  redis_stop "$WORK/redis" || true
+  postgres_stop "$WORK/postgres" || true
+  rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+mkdir -p "$WORK/logs"
+say "starting PostgreSQL, Redis and RabbitMQ in $WORK"
+postgres_start "$WORK/postgres" "$PG_PORT"
+redis_start "$WORK/redis" "$REDIS_PORT"
+rabbitmq_start "$WORK/rabbitmq" "$AMQP_PORT"
+PSQL="$(postgres_bin)/psql -h 127.0.0.1 -p $PG_PORT -U postgres -X -q -t -A"
+$PSQL -c "CREATE DATABASE cloudtask" -c "CREATE DATABASE peer" >/dev/null
+CT_DSN="postgres://postgres@127.0.0.1:$PG_PORT/cloudtask"
+PEER_DSN="postgres://postgres@127.0.0.1:$PG_PORT/peer"
+
+export CLOUDTASK_DATABASE_URL="$CT_DSN?sslmode=disable"
+export CLOUDTASK_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export CLOUDTASK_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+export CLOUDTASK_HTTP_PORT=$CT_PORT
+export CLOUDTASK_JWT_ACCESS_SECRET=$(openssl rand -base64 48 | tr -d '\n')
+export CLOUDTASK_JWT_REFRESH_SECRET=$(openssl rand -base64 48 | tr -d '\n')
+export CLOUDTASK_RATE_LIMIT_LOGIN=off CLOUDTASK_RATE_LIMIT_AUTH=off
+export CLOUDTASK_RATE_LIMIT_API=off CLOUDTASK_RATE_LIMIT_JOBS_CREATE=off
+# B2 creates tens of thousands of jobs for one user: the per-user cap is a quota, not a
+# cost, and is lifted for the benchmark (the reference has none).
+export CLOUDTASK_MAX_UNFINISHED_JOBS=1000000
+export CLOUDTASK_LOG_LEVEL=warning CLOUDTASK_LOG_FORMAT=text
+"$BIN/cloudtask-api" migrate >"$WORK/logs/migrate.log" 2>&1 || { cat "$WORK/logs/migrate.log" >&2; exit 1; }
+
+start() {  # LOGNAME COMMAND... — starts a process in the background; its pid in STARTED
+  local log=$1; shift
+  "$@" >>"$WORK/logs/$log.log" 2>&1 &
+  STARTED=$!
+  PIDS+=("$STARTED")
+}
+start api "$BIN/cloudtask-api"; CT_API_PID=$STARTED
+start worker1 "$BIN/cloudtask-worker" --concurrency 4 --metrics-port 19464; CT_WORKER_PIDS=("$STARTED")
+
+$PSQL -d peer -f bench/peer/schema.sql >/dev/null
+export PEER_DATABASE_URL=$PEER_DSN PEER_BROKER_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT//"
+export PEER_JWT_SECRET=$CLOUDTASK_JWT_ACCESS_SECRET PEER_BCRYPT_COST=12
+PEER_WORKER_PIDS=()
+if [ "$ONLY" != cloudtask ]; then
+  start peer-api "$VENV/bin/gunicorn" --chdir bench/peer -k gthread -w 5 --threads 4 \
+    -b 127.0.0.1:$PEER_PORT --log-level warning app:app; PEER_API_PID=$STARTED
+  start peer-worker1 "$VENV/bin/celery" --workdir bench/peer -A tasks worker -c 4 -n peer1@%h --loglevel=warning
+  PEER_WORKER_PIDS+=("$STARTED")
+fi
+
+wait_ready() {  # URL PATH
+  for _ in $(seq 1 240); do curl -fsS "$1$2" >/dev/null 2>&1 && return 0; sleep 0.25; done
+  echo "$1 did not answer; logs in $WORK/logs" >&2; tail -20 "$WORK"/logs/*.log >&2; exit 1
+}
+wait_ready "$CT_URL" /health/ready
+[ "$ONLY" = cloudtask ] || wait_ready "$PEER_URL" /health/live
+sleep 2  # let the workers connect
+
+# ---- what is measured -------------------------------------------------------------
+IMPLS=(cloudtask peer); [ "$ONLY" = cloudtask ] && IMPLS=(cloudtask)
+url_of() { [ "$1" = cloudtask ] && echo "$CT_URL" || echo "$PEER_URL"; }
+dsn_of() { [ "$1" = cloudtask ] && echo "$CT_DSN" || echo "$PEER_DSN"; }
+declare -A TOKEN USER_ID JOB_ID
+for impl in "${IMPLS[@]}"; do
+  user=$($PY bench/driver.py user --url "$(url_of "$impl")" --email "bench-$impl@example.com")
+  TOKEN[$impl]=$($PY -c 'import json,sys;print(json.load(sys.stdin)["token"])' <<<"$user")
+  USER_ID[$impl]=$($PY -c 'import json,sys;print(json.load(sys.stdin)["user_id"])' <<<"$user")
+  JOB_ID[$impl]=$($PY -c 'import json,sys;print(json.load(sys.stdin)["job_id"])' <<<"$user")
+done
+
+drain() { for impl in "${IMPLS[@]}"; do $PY bench/driver.py drain --dsn "$(dsn_of "$impl")"; done; }
+order() {  # ROUND INDEX — the implementations in alternating order
+  if [ $(( ($1 + $2) % 2 )) -eq 0 ]; then printf '%s\n' "${IMPLS[@]}"; else printf '%s\n' "${IMPLS[@]}" | tac; fi
+}
+PERF_DIR=${BENCH_PERF_DIR:-}
+[ -z "$PERF_DIR" ] || mkdir -p "$PERF_DIR"
+profiled() {  # NAME IMPL COMMAND... — runs COMMAND, under a machine-wide perf record when asked
+  local name=$1 impl=$2; shift 2
+  if [ -n "$PERF_DIR" ] && [ "$impl" = cloudtask ] && [ "$round" = 1 ]; then
+    perf record -q -F 499 -g -a -o "$PERF_DIR/$name.perf" -- "$@" 2>/dev/null
+  else
+    "$@"
+  fi
+}
+wrk_run() {  # LABEL IMPL PATH METHOD BODY CONNECTIONS
+  BENCH_LABEL=$1 BENCH_IMPL=$2 BENCH_METHOD=$4 BENCH_BODY=$5 BENCH_TOKEN=${TOKEN[$2]} \
+    profiled "$1" "$2" wrk -t2 -c"$6" -d"${SECONDS_PER_RUN}s" --latency -s "$WRK_SCRIPT" "$(url_of "$2")$3" | grep '^{'
+}
+b3() {  # IMPL WORKERS
+  profiled "B3-$2" "$1" $PY bench/driver.py b3 --url "$(url_of "$1")" --token "${TOKEN[$1]}" --user-id "${USER_ID[$1]}" \
+    --dsn "$(dsn_of "$1")" --jobs "$JOBS" --impl "$1" --workers "$2"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  say "round $round: B1 GET /api/v1/jobs/{id}"
+  for impl in $(order "$round" 0); do wrk_run B1 "$impl" "/api/v1/jobs/${JOB_ID[$impl]}" GET "" 32; done
+  say "round $round: B2 POST /api/v1/jobs"
+  for impl in $(order "$round" 1); do
+    wrk_run B2 "$impl" /api/v1/jobs POST '{"command":"true"}' 32
+    drain
+  done
+  say "round $round: B3 end to end, one worker process"
+  for impl in $(order "$round" 0); do b3 "$impl" 1; drain; done
+  say "round $round: B3 idle latency"
+  for impl in $(order "$round" 1); do
+    $PY bench/driver.py b3idle --url "$(url_of "$impl")" --token "${TOKEN[$impl]}" --user-id "${USER_ID[$impl]}" \
+      --dsn "$(dsn_of "$impl")" --jobs 200 --interval 0.05 --impl "$impl"
+  done
+  say "round $round: B4 bcrypt isolation"
+  for impl in $(order "$round" 0); do
+    $PY bench/driver.py b4 --url "$(url_of "$impl")" --email "b4-$impl@example.com" \
+      --seconds "$SECONDS_PER_RUN" --impl "$impl"
+  done
+done
+
+say "B3 end to end, two worker processes"
+start worker2 "$BIN/cloudtask-worker" --concurrency 4 --metrics-port 19465; CT_WORKER_PIDS+=("$STARTED")
+if [ "$ONLY" != cloudtask ]; then
+  start peer-worker2 "$VENV/bin/celery" --workdir bench/peer -A tasks worker -c 4 -n peer2@%h --loglevel=warning
+  PEER_WORKER_PIDS+=("$STARTED")
+fi
+sleep 3
+for impl in $(order 1 1); do b3 "$impl" 2; drain; done
+
+# ---- memory and durability --------------------------------------------------------
+peak_mib() {  # PID... — the sum of the processes' (and their children's) peak resident sets
+  local total=0 pid kids
+  for pid in "$@"; do
+    kids=$(pgrep -P "$pid" || true)
+    for p in $pid $kids; do
+      total=$(( total + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0) ))
+    done
+  done
+  echo $(( total / 1024 ))
+}
+echo "{\"bench\":\"B5\",\"impl\":\"cloudtask\",\"api_peak_mib\":$(peak_mib "$CT_API_PID"),\"worker_peak_mib\":$(peak_mib "${CT_WORKER_PIDS[0]}"),\"workers_measured\":1}"
+if [ "$ONLY" != cloudtask ]; then
+  echo "{\"bench\":\"B5\",\"impl\":\"peer\",\"api_peak_mib\":$(peak_mib "$PEER_API_PID"),\"worker_peak_mib\":$(peak_mib "${PEER_WORKER_PIDS[0]}"),\"workers_measured\":1}"
+fi
+
+NODE=$(rabbitmq_node "$AMQP_PORT")
+durable_queues=$(rabbitmqctl -n "$NODE" -q list_queues name durable 2>/dev/null | awk '$2=="true"' | wc -l)
+transient_queues=$(rabbitmqctl -n "$NODE" -q list_queues name durable 2>/dev/null | awk '$2=="false" && $1 !~ /pidbox|celeryev/' | wc -l)
+confirm_channels=$(rabbitmqctl -n "$NODE" -q list_channels confirm 2>/dev/null | grep -c true || true)
+echo "{\"durability\":{\"fsync\":\"$($PSQL -c 'SHOW fsync')\",\"synchronous_commit\":\"$($PSQL -c 'SHOW synchronous_commit')\",\"wal_sync_method\":\"$($PSQL -c 'SHOW wal_sync_method')\",\"durable_queues\":$durable_queues,\"transient_work_queues\":$transient_queues,\"channels_in_confirm_mode\":$confirm_channels,\"persistent_messages\":\"delivery_mode 2 (CloudTask: camqp.c; Celery: its default)\"}}"
+echo "{\"machine\":{\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"nproc\":$(nproc),\"mem_gib\":$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo),\"cpu\":\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\"}}"
