@@ -4,6 +4,7 @@
 #   ./bench/run.sh                 CloudTask and the Flask + Celery reference, side by side
 #   BENCH_ONLY=cloudtask ./bench/run.sh     CloudTask alone (no Python packages needed)
 #   BENCH_SECONDS=10 BENCH_JOBS=2000 BENCH_ROUNDS=1   (the defaults)
+#   BENCH_SCENARIOS="B1 B3"        only these (B1 B2 B3 B3IDLE B4 B3x2; B5 and the rest always)
 #   BENCH_PERF_DIR=/tmp/perf ./bench/run.sh   also records perf profiles of CloudTask's
 #       B1 (the API process) and B3 (the whole machine) there (BENCHMARKS.md reads them)
 #
@@ -25,6 +26,7 @@ ROOT=$PWD
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 JOBS=${BENCH_JOBS:-2000}
 ROUNDS=${BENCH_ROUNDS:-1}
+CONCURRENCY=${BENCH_CONCURRENCY:-16}   # jobs at once per cloudtask-worker (Celery keeps -c 4, the reference set-up)
 ONLY=${BENCH_ONLY:-}
 PG_PORT=55532 REDIS_PORT=56480 AMQP_PORT=35792
 CT_PORT=18580 PEER_PORT=18581
@@ -94,7 +96,7 @@ start() {  # LOGNAME COMMAND... — starts a process in the background; its pid 
   PIDS+=("$STARTED")
 }
 start api "$BIN/cloudtask-api"; CT_API_PID=$STARTED
-start worker1 "$BIN/cloudtask-worker" --concurrency 4 --metrics-port 19464; CT_WORKER_PIDS=("$STARTED")
+start worker1 "$BIN/cloudtask-worker" --concurrency "$CONCURRENCY" --metrics-port 19464; CT_WORKER_PIDS=("$STARTED")
 
 $PSQL -d peer -f bench/peer/schema.sql >/dev/null
 export PEER_DATABASE_URL=$PEER_DSN PEER_BROKER_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT//"
@@ -135,7 +137,7 @@ PERF_DIR=${BENCH_PERF_DIR:-}
 [ -z "$PERF_DIR" ] || mkdir -p "$PERF_DIR"
 profiled() {  # NAME IMPL COMMAND... — runs COMMAND, under a machine-wide perf record when asked
   local name=$1 impl=$2; shift 2
-  if [ -n "$PERF_DIR" ] && [ "$impl" = cloudtask ] && [ "$round" = 1 ]; then
+  if [ -n "$PERF_DIR" ] && [ "$impl" = cloudtask ] && [ "${round:-1}" = 1 ]; then
     perf record -q -F 499 -g -a -o "$PERF_DIR/$name.perf" -- "$@" 2>/dev/null
   else
     "$@"
@@ -150,36 +152,51 @@ b3() {  # IMPL WORKERS
     --dsn "$(dsn_of "$1")" --jobs "$JOBS" --impl "$1" --workers "$2"
 }
 
+SCENARIOS=${BENCH_SCENARIOS:-B1 B2 B3 B3IDLE B4 B3x2}
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for round in $(seq 1 "$ROUNDS"); do
-  say "round $round: B1 GET /api/v1/jobs/{id}"
-  for impl in $(order "$round" 0); do wrk_run B1 "$impl" "/api/v1/jobs/${JOB_ID[$impl]}" GET "" 32; done
-  say "round $round: B2 POST /api/v1/jobs"
-  for impl in $(order "$round" 1); do
-    wrk_run B2 "$impl" /api/v1/jobs POST '{"command":"true"}' 32
-    drain
-  done
-  say "round $round: B3 end to end, one worker process"
-  for impl in $(order "$round" 0); do b3 "$impl" 1; drain; done
-  say "round $round: B3 idle latency"
-  for impl in $(order "$round" 1); do
-    $PY bench/driver.py b3idle --url "$(url_of "$impl")" --token "${TOKEN[$impl]}" --user-id "${USER_ID[$impl]}" \
-      --dsn "$(dsn_of "$impl")" --jobs 200 --interval 0.05 --impl "$impl"
-  done
-  say "round $round: B4 bcrypt isolation"
-  for impl in $(order "$round" 0); do
-    $PY bench/driver.py b4 --url "$(url_of "$impl")" --email "b4-$impl@example.com" \
-      --seconds "$SECONDS_PER_RUN" --impl "$impl"
-  done
+  if want B1; then
+    say "round $round: B1 GET /api/v1/jobs/{id}"
+    for impl in $(order "$round" 0); do wrk_run B1 "$impl" "/api/v1/jobs/${JOB_ID[$impl]}" GET "" 32; done
+  fi
+  if want B2; then
+    say "round $round: B2 POST /api/v1/jobs"
+    for impl in $(order "$round" 1); do
+      wrk_run B2 "$impl" /api/v1/jobs POST '{"command":"true"}' 32
+      drain
+    done
+  fi
+  if want B3; then
+    say "round $round: B3 end to end, one worker process"
+    for impl in $(order "$round" 0); do b3 "$impl" 1; drain; done
+  fi
+  if want B3IDLE; then
+    say "round $round: B3 latency when not saturated (a job every 50 ms)"
+    for impl in $(order "$round" 1); do
+      $PY bench/driver.py b3idle --url "$(url_of "$impl")" --token "${TOKEN[$impl]}" --user-id "${USER_ID[$impl]}" \
+        --dsn "$(dsn_of "$impl")" --jobs 200 --interval 0.05 --impl "$impl"
+    done
+  fi
+  if want B4; then
+    say "round $round: B4 bcrypt isolation"
+    for impl in $(order "$round" 0); do
+      $PY bench/driver.py b4 --url "$(url_of "$impl")" --email "b4-$impl@example.com" \
+        --seconds "$SECONDS_PER_RUN" --impl "$impl"
+    done
+  fi
 done
 
-say "B3 end to end, two worker processes"
-start worker2 "$BIN/cloudtask-worker" --concurrency 4 --metrics-port 19465; CT_WORKER_PIDS+=("$STARTED")
-if [ "$ONLY" != cloudtask ]; then
-  start peer-worker2 "$VENV/bin/celery" --workdir bench/peer -A tasks worker -c 4 -n peer2@%h --loglevel=warning
-  PEER_WORKER_PIDS+=("$STARTED")
+if want B3x2; then
+  say "B3 end to end, two worker processes"
+  start worker2 "$BIN/cloudtask-worker" --concurrency "$CONCURRENCY" --metrics-port 19465; CT_WORKER_PIDS+=("$STARTED")
+  if [ "$ONLY" != cloudtask ]; then
+    start peer-worker2 "$VENV/bin/celery" --workdir bench/peer -A tasks worker -c 4 -n peer2@%h --loglevel=warning
+    PEER_WORKER_PIDS+=("$STARTED")
+  fi
+  sleep 3
+  for impl in $(order 1 1); do b3 "$impl" 2; drain; done
 fi
-sleep 3
-for impl in $(order 1 1); do b3 "$impl" 2; drain; done
+[ -z "${BENCH_DEBUG_METRICS:-}" ] || curl -s http://127.0.0.1:19464/metrics > /tmp/worker-metrics.txt
 
 # ---- memory and durability --------------------------------------------------------
 peak_mib() {  # PID... — the sum of the processes' (and their children's) peak resident sets

@@ -151,6 +151,16 @@ int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *s
     return 0;
 }
 
+int ct_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int ct_try_wait(pid_t pid, int *status) {
     pid_t result;
     do { result = waitpid(pid, status, WNOHANG); } while (result < 0 && errno == EINTR);

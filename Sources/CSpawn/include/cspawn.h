@@ -34,6 +34,10 @@ typedef struct {
 /// (the child's, if exec failed; the parent's if fork or pipe did).
 int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd);
 
+/// A descriptor that poll(2) reports readable once the child has exited (pidfd_open,
+/// Linux 5.3 and later), or -1 where the kernel has none.
+int ct_pidfd_open(pid_t pid);
+
 /// Waits for the child without blocking: 1 and the raw status when it has exited,
 /// 0 when it runs, -1 on error.
 int ct_try_wait(pid_t pid, int *status);

@@ -26,7 +26,7 @@ struct JobController {
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let (job, created) = try await useCases.createJob(caller: caller, request: jobRequest!, idempotencyKey: key)
         if created { Counter(label: "cloudtask_jobs_created_total").increment() }
-        return try Responses.json(JobRepresentation(job: job), status: created ? .created : .ok,
+        return Responses.json(JobRepresentation(job: job), status: created ? .created : .ok,
                                   headers: [.location: "/api/v1/jobs/\(job.id)"])
     }
 
@@ -51,17 +51,17 @@ struct JobController {
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let page = try await useCases.listJobs(caller: caller, status: status, limit: limit, cursor: query["cursor"].map(String.init),
                                                allOwners: allOwners)
-        return try Responses.json(JobListRepresentation(jobs: page.jobs.map(JobRepresentation.init), nextCursor: page.nextCursor))
+        return Responses.json(JobListRepresentation(jobs: page.jobs.map(JobRepresentation.init), nextCursor: page.nextCursor))
     }
 
     func get(_ request: Request, context: APIContext) async throws -> Response {
         let job = try await useCases.getJob(caller: try context.requireCaller(), id: try Self.jobID(context))
-        return try Responses.json(JobRepresentation(job: job))
+        return Responses.json(JobRepresentation(job: job))
     }
 
     func stop(_ request: Request, context: APIContext) async throws -> Response {
         let (job, effect) = try await useCases.stopJob(caller: try context.requireCaller(), id: try Self.jobID(context))
-        return try Responses.json(JobRepresentation(job: job), status: effect == .stopRequested ? .accepted : .ok)
+        return Responses.json(JobRepresentation(job: job), status: effect == .stopRequested ? .accepted : .ok)
     }
 
     func output(_ request: Request, context: APIContext) async throws -> Response {

@@ -37,53 +37,48 @@ struct TokenRepresentation: Encodable {
     }
 }
 
-struct JobRepresentation: Encodable {
+struct JobRepresentation: JSONWritable {
     let job: Job
 
-    enum CodingKeys: String, CodingKey {
-        case id, ownerID = "owner_id", status, command, args, priority, timeoutSeconds = "timeout_seconds"
-        case maxAttempts = "max_attempts", attempts, runAt = "run_at", createdAt = "created_at", updatedAt = "updated_at"
-        case startedAt = "started_at", finishedAt = "finished_at", stopRequestedAt = "stop_requested_at"
-        case exitCode = "exit_code", error
-    }
-
-    struct Failure: Encodable {
-        let code: String
-        let message: String
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(job.id.description, forKey: .id)
-        try container.encode(job.ownerID.description, forKey: .ownerID)
-        try container.encode(job.status.rawValue, forKey: .status)
-        try container.encode(job.command, forKey: .command)
-        try container.encode(job.args, forKey: .args)
-        try container.encode(job.priority, forKey: .priority)
-        try container.encode(job.timeoutSeconds, forKey: .timeoutSeconds)
-        try container.encode(job.maxAttempts, forKey: .maxAttempts)
-        try container.encode(job.attempts, forKey: .attempts)
-        try container.encode(Timestamp.format(job.runAt), forKey: .runAt)
-        try container.encode(Timestamp.format(job.createdAt), forKey: .createdAt)
-        try container.encode(Timestamp.format(job.updatedAt), forKey: .updatedAt)
-        try container.encode(job.startedAt.map(Timestamp.format), forKey: .startedAt)
-        try container.encode(job.finishedAt.map(Timestamp.format), forKey: .finishedAt)
-        try container.encode(job.stopRequestedAt.map(Timestamp.format), forKey: .stopRequestedAt)
-        try container.encode(job.exitCode, forKey: .exitCode)
-        try container.encode(job.failure.map { Failure(code: $0.code.rawValue, message: $0.message) }, forKey: .error)
+    // Keys in sorted order, like every other response of the API.
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("args"); json.array(job.args) { json, arg in json.string(arg) }
+            json.key("attempts"); json.int(job.attempts)
+            json.key("command"); json.string(job.command)
+            json.key("created_at"); json.string(Timestamp.format(job.createdAt))
+            json.key("error")
+            json.optional(job.failure) { json, failure in
+                json.object { json in
+                    json.key("code"); json.string(failure.code.rawValue)
+                    json.key("message"); json.string(failure.message)
+                }
+            }
+            json.key("exit_code"); json.optional(job.exitCode) { json, code in json.int(code) }
+            json.key("finished_at"); json.optional(job.finishedAt) { json, date in json.string(Timestamp.format(date)) }
+            json.key("id"); json.string(job.id.description)
+            json.key("max_attempts"); json.int(job.maxAttempts)
+            json.key("owner_id"); json.string(job.ownerID.description)
+            json.key("priority"); json.int(job.priority)
+            json.key("run_at"); json.string(Timestamp.format(job.runAt))
+            json.key("started_at"); json.optional(job.startedAt) { json, date in json.string(Timestamp.format(date)) }
+            json.key("status"); json.string(job.status.rawValue)
+            json.key("stop_requested_at"); json.optional(job.stopRequestedAt) { json, date in json.string(Timestamp.format(date)) }
+            json.key("timeout_seconds"); json.int(job.timeoutSeconds)
+            json.key("updated_at"); json.string(Timestamp.format(job.updatedAt))
+        }
     }
 }
 
-struct JobListRepresentation: Encodable {
+struct JobListRepresentation: JSONWritable {
     let jobs: [JobRepresentation]
     let nextCursor: String?
 
-    enum CodingKeys: String, CodingKey { case jobs, nextCursor = "next_cursor" }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(jobs, forKey: .jobs)
-        try container.encode(nextCursor, forKey: .nextCursor)
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("jobs"); json.array(jobs) { json, job in job.write(to: &json) }
+            json.key("next_cursor"); json.optional(nextCursor) { json, cursor in json.string(cursor) }
+        }
     }
 }
 

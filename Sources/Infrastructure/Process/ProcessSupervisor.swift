@@ -67,11 +67,17 @@ final class ProcessSupervisor: Sendable {
         var status: Int32 = 0
         var exited = false
 
+        // Readable when the child exits, so the loop wakes for the exit itself; without
+        // it (old kernels) a closed pair of pipes is followed by short naps instead.
+        let exitFD = ct_pidfd_open(pid)
+        defer { if exitFD >= 0 { Glibc.close(exitFD) } }
+
         while true {
             let open = streams.filter { !$0.closed }
             if exited && open.isEmpty { break }
             var fds = open.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            if !fds.isEmpty { _ = poll(&fds, nfds_t(fds.count), 100) } else { usleep(50_000) }
+            if !exited && exitFD >= 0 { fds.append(pollfd(fd: exitFD, events: Int16(POLLIN), revents: 0)) }
+            if !fds.isEmpty { _ = poll(&fds, nfds_t(fds.count), open.isEmpty && exitFD < 0 ? 5 : 100) } else { usleep(5_000) }
             var chunk = OutputChunk()
             for index in streams.indices where !streams[index].closed {
                 let text = streams[index].drain()
