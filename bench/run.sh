@@ -196,7 +196,6 @@ if want B3x2; then
   sleep 3
   for impl in $(order 1 1); do b3 "$impl" 2; drain; done
 fi
-[ -z "${BENCH_DEBUG_METRICS:-}" ] || curl -s http://127.0.0.1:19464/metrics > /tmp/worker-metrics.txt
 
 # ---- memory and durability --------------------------------------------------------
 peak_mib() {  # PID... — the sum of the processes' (and their children's) peak resident sets

@@ -16,4 +16,12 @@ public protocol Cache: Sendable {
     func put<Value: Codable & Sendable>(_ value: Value, key: CacheKey, version: Int, ttlSeconds: Int) async
     /// Drops the entry; puts of versions below `version` are refused until the TTL passes.
     func invalidate(_ key: CacheKey, version: Int, ttlSeconds: Int) async
+    /// `invalidate` for several entries at once (one round trip where the store allows).
+    func invalidate(_ entries: [(key: CacheKey, version: Int)], ttlSeconds: Int) async
+}
+
+extension Cache {
+    public func invalidate(_ entries: [(key: CacheKey, version: Int)], ttlSeconds: Int) async {
+        for entry in entries { await invalidate(entry.key, version: entry.version, ttlSeconds: ttlSeconds) }
+    }
 }

@@ -48,6 +48,21 @@ struct CacheContract {
         }
     }
 
+    @Test("a batch of invalidations works like each one alone, the first use of the script included", arguments: Adapters.caches)
+    func batchInvalidation(adapter: Adapter<any Cache>) async throws {
+        let keys = (0..<5).map { CacheKey("thing:\(UUID())-\($0)") }
+        try await adapter.run { cache in
+            for key in keys { await cache.put(CachedThing(name: "v1", version: 1), key: key, version: 1, ttlSeconds: 60) }
+            await cache.invalidate(keys.prefix(4).map { ($0, 2) }, ttlSeconds: 60)
+            for key in keys.prefix(4) {
+                #expect(await cache.get(CachedThing.self, key: key) == nil)
+                await cache.put(CachedThing(name: "v1", version: 1), key: key, version: 1, ttlSeconds: 60)
+                #expect(await cache.get(CachedThing.self, key: key) == nil, "the marker refuses the old version")
+            }
+            #expect(await cache.get(CachedThing.self, key: keys[4])?.name == "v1", "entries not named stay")
+        }
+    }
+
     @Test("readers racing writers never leave an old state cached", arguments: Adapters.caches)
     func race(adapter: Adapter<any Cache>) async throws {
         try await adapter.run { cache in

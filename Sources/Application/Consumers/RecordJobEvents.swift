@@ -59,7 +59,7 @@ public struct RecordJobEvents: Sendable {
         // The dispatch of a job that kills its worker is still in the queue and would
         // be handed to worker after worker; the stop marker makes the next one skip it.
         for job in lost { try? await stopSignal?.mark(job, ttlSeconds: 86_400) }
-        for job in changed { await cache.invalidate(job) }
+        await cache.invalidate(Array(changed))
         return effects
     }
 }

@@ -18,4 +18,8 @@ struct JobCache: Sendable {
     func invalidate(_ job: Job) async {
         await cache.invalidate(Self.key(job.id), version: job.version, ttlSeconds: Self.ttlSeconds)
     }
+
+    func invalidate(_ jobs: [Job]) async {
+        await cache.invalidate(jobs.map { (Self.key($0.id), $0.version) }, ttlSeconds: Self.ttlSeconds)
+    }
 }

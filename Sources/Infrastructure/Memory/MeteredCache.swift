@@ -23,4 +23,8 @@ public struct MeteredCache: Cache {
     public func invalidate(_ key: CacheKey, version: Int, ttlSeconds: Int) async {
         await base.invalidate(key, version: version, ttlSeconds: ttlSeconds)
     }
+
+    public func invalidate(_ entries: [(key: CacheKey, version: Int)], ttlSeconds: Int) async {
+        await base.invalidate(entries, ttlSeconds: ttlSeconds)
+    }
 }

@@ -46,6 +46,30 @@ public final class RedisCache: Cache {
         }
     }
 
+    /// All the invalidations in one pipelined round trip (the results processor sends a
+    /// batch's worth at once).
+    public func invalidate(_ entries: [(key: CacheKey, version: Int)], ttlSeconds: Int) async {
+        guard entries.count > 1 else {
+            for entry in entries { await invalidate(entry.key, version: entry.version, ttlSeconds: ttlSeconds) }
+            return
+        }
+        let ttl = String(max(1, ttlSeconds))
+        let commands = entries.map { entry in
+            ["EVALSHA", RedisScripts.cacheWrite.sha1, "2", keys.cache(entry.key.value), keys.cacheEpoch,
+             String(entry.version), ttl, "invalidate"]
+        }
+        do {
+            let replies = try await client.pipeline(commands)
+            // A server that does not know the script yet answers NOSCRIPT: those go one by
+            // one, which loads it.
+            for (entry, reply) in zip(entries, replies) {
+                if case .error = reply { await invalidate(entry.key, version: entry.version, ttlSeconds: ttlSeconds) }
+            }
+        } catch {
+            epochBumpDue.withLock { $0 = true }
+        }
+    }
+
     /// Bumps the epoch if an invalidation was missed; false while that cannot be done.
     private func epochIsCurrent() async -> Bool {
         guard epochBumpDue.withLock({ $0 }) else { return true }
