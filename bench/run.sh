@@ -93,6 +93,7 @@ start() {  # LOGNAME COMMAND... — starts a process in the background; its pid 
   local log=$1; shift
   "$@" >>"$WORK/logs/$log.log" 2>&1 &
   STARTED=$!
+  disown "$STARTED"   # stopped by cleanup; no "Killed" notices from the shell
   PIDS+=("$STARTED")
 }
 start api "$BIN/cloudtask-api"; CT_API_PID=$STARTED
@@ -214,8 +215,11 @@ if [ "$ONLY" != cloudtask ]; then
 fi
 
 NODE=$(rabbitmq_node "$AMQP_PORT")
-durable_queues=$(rabbitmqctl -n "$NODE" -q list_queues name durable 2>/dev/null | awk '$2=="true"' | wc -l)
-transient_queues=$(rabbitmqctl -n "$NODE" -q list_queues name durable 2>/dev/null | awk '$2=="false" && $1 !~ /pidbox|celeryev/' | wc -l)
+queues=$(rabbitmqctl -n "$NODE" -q list_queues name durable 2>/dev/null || true)
+durable_queues=$(awk '$2=="true"' <<<"$queues" | wc -l)
+# Non-durable queues hold no jobs: each worker's stop-broadcast queue (exclusive), Celery's
+# pidbox and event queues.
+transient_queues=$(awk '$2=="false" {print $1}' <<<"$queues" | paste -sd, -)
 confirm_channels=$(rabbitmqctl -n "$NODE" -q list_channels confirm 2>/dev/null | grep -c true || true)
-echo "{\"durability\":{\"fsync\":\"$($PSQL -c 'SHOW fsync')\",\"synchronous_commit\":\"$($PSQL -c 'SHOW synchronous_commit')\",\"wal_sync_method\":\"$($PSQL -c 'SHOW wal_sync_method')\",\"durable_queues\":$durable_queues,\"transient_work_queues\":$transient_queues,\"channels_in_confirm_mode\":$confirm_channels,\"persistent_messages\":\"delivery_mode 2 (CloudTask: camqp.c; Celery: its default)\"}}"
+echo "{\"durability\":{\"fsync\":\"$($PSQL -c 'SHOW fsync')\",\"synchronous_commit\":\"$($PSQL -c 'SHOW synchronous_commit')\",\"wal_sync_method\":\"$($PSQL -c 'SHOW wal_sync_method')\",\"durable_queues\":$durable_queues,\"transient_queues\":\"$transient_queues\",\"channels_in_confirm_mode\":$confirm_channels,\"persistent_messages\":\"delivery_mode 2 (CloudTask: Sources/CRabbitMQ/camqp.c; Celery: its default)\"}}"
 echo "{\"machine\":{\"date\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"nproc\":$(nproc),\"mem_gib\":$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo),\"cpu\":\"$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)\"}}"
