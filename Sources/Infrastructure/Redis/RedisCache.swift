@@ -14,6 +14,7 @@ public final class RedisCache: Cache {
     private let client: RedisClient
     private let keys: RedisKeys
     private let epochBumpDue = Mutex(false)
+    private let decoded = DecodedValueMemo()
     private let logger: Logger
 
     public init(client: RedisClient, prefix: String, logger: Logger) {
@@ -26,7 +27,7 @@ public final class RedisCache: Cache {
         guard await epochIsCurrent(),
               let reply = try? await client.evaluate(RedisScripts.cacheRead, keys: [keys.cache(key.value), keys.cacheEpoch], arguments: []),
               case .bulk(let bytes) = reply else { return nil }
-        return try? JSONDecoder().decode(Value.self, from: Data(bytes))
+        return decoded.decode(Value.self, key: key.value, from: bytes)
     }
 
     public func put<Value: Codable & Sendable>(_ value: Value, key: CacheKey, version: Int, ttlSeconds: Int) async {
