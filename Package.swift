@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "Consumers",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),

@@ -45,6 +45,10 @@ struct ProcessStores {
 /// PostgreSQL, and Redis when configured, for `--single-node`; PostgreSQL, Redis and
 /// RabbitMQ with only the outbox relay for the multi-instance API).
 enum InProcessMode {
+    /// How long a SIGTERM may take: requests drain and running jobs get the executor's
+    /// grace (30 s), plus slack; then what still runs is cancelled.
+    static let shutdownLimit: Duration = .seconds(45)
+
     static func build(configuration config: CloudTaskConfiguration, stores: ProcessStores, concurrency: Int,
                       banner: String, logger: Logger) -> some ApplicationProtocol {
         let clock = SystemClock()

@@ -54,7 +54,7 @@ enum ProductionMode {
                 configuration: config, stores: stores, concurrency: 1,
                 banner: "CloudTask API: data in PostgreSQL, shared state in Redis, jobs through RabbitMQ to cloudtask-worker",
                 logger: logger)
-            try await app.runService()
+            try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
             queue.close()
             group.cancelAll()
         }

@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
                 configuration: configuration, stores: .embedded(configuration), concurrency: concurrency,
                 banner: "CloudTask embedded mode: everything is in memory, and all data is lost when this process exits",
                 logger: logger)
-            try await app.runService()
+            try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
         } else if singleNode {
             try await SingleNodeMode.run(configuration: configuration, concurrency: concurrency, logger: logger)
         } else {

@@ -55,7 +55,7 @@ enum SingleNodeMode {
                     ? "CloudTask single-node mode: data in PostgreSQL; queue, cache and limits in this process"
                     : "CloudTask single-node mode: data in PostgreSQL; cache and limits in Redis; queue in this process",
                 logger: logger)
-            try await app.runService()
+            try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
             group.cancelAll()
         }
     }
