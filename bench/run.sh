@@ -36,7 +36,17 @@ say() { echo "== $*" >&2; }
 
 # ---- installation and build -------------------------------------------------------
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-command -v wrk >/dev/null 2>&1 || { $SUDO apt-get update -qq; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null; }
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+[ -z "${BENCH_PERF_DIR:-}" ] || command -v perf >/dev/null 2>&1 || missing+=(linux-perf)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]} (Debian packages)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 postgres_install; redis_install; rabbitmq_install
 VENV=$ROOT/bench/.venv
 if [ ! -x "$VENV/bin/python" ] || ! cmp -s bench/peer/requirements.txt "$VENV/requirements.txt"; then
