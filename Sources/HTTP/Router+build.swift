@@ -2,7 +2,9 @@ public import CoreMetrics
 public import Hummingbird
 import HTTPTypes
 public import Ports
+import Application
 import Domain
+import Foundation
 import Infrastructure
 
 /// Wires routes to use cases. Composition roots and tests both call this; it chooses
@@ -53,8 +55,17 @@ public func buildRouter(
         }
         return applicable
     }
+    // GET /api/v1/jobs/{id} reads the job's cache entry: it is fetched along with the
+    // access gate's question, in the same Redis round trip.
+    let readAhead: @Sendable (Request) -> CacheKey? = { request in
+        guard request.method == .get else { return nil }
+        let path = request.uri.path
+        let prefix = "/api/v1/jobs/"
+        guard path.hasPrefix(prefix), let uuid = UUID(canonical: String(path.dropFirst(prefix.count))) else { return nil }
+        return GetJob.cacheKey(for: JobID(uuid))
+    }
     let protected = router.group("/api/v1")
-        .add(middleware: AuthenticationMiddleware(authenticate: useCases.authenticate, limits: perUser))
+        .add(middleware: AuthenticationMiddleware(authenticate: useCases.authenticate, limits: perUser, readAhead: readAhead))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
     protected.post("/auth/logout", use: auth.logout)
     protected.get("/users/me", use: auth.profile)

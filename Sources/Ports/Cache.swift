@@ -13,6 +13,9 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
 /// so that a racing `put` of an older one is refused.
 public protocol Cache: Sendable {
     func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey) async -> Value?
+    /// `get`, answered from an entry the access gate read along when it is this key's and
+    /// this adapter's own kind; otherwise a normal read.
+    func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey, readAhead: CacheReadAhead?) async -> Value?
     func put<Value: Codable & Sendable>(_ value: Value, key: CacheKey, version: Int, ttlSeconds: Int) async
     /// Drops the entry; puts of versions below `version` are refused until the TTL passes.
     func invalidate(_ key: CacheKey, version: Int, ttlSeconds: Int) async
@@ -21,6 +24,10 @@ public protocol Cache: Sendable {
 }
 
 extension Cache {
+    public func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey, readAhead: CacheReadAhead?) async -> Value? {
+        await get(type, key: key)
+    }
+
     public func invalidate(_ entries: [(key: CacheKey, version: Int)], ttlSeconds: Int) async {
         for entry in entries { await invalidate(entry.key, version: entry.version, ttlSeconds: ttlSeconds) }
     }

@@ -117,6 +117,40 @@ struct RedisAdapterTests {
         }
     }
 
+    @Test("the gate reads a cache entry along in its round trip: the value, a miss, never for a revoked token")
+    func readAhead() async throws {
+        try await RedisFixture.withPrefix { client, prefix in
+            let health = RedisDenylistHealth()
+            health.refilled(health.refillDue().ticket)  // as after the start-up refill
+            let gate = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger)
+            let cache = RedisCache(client: client, prefix: prefix, logger: RedisFixture.logger)
+            let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: SystemClock())
+            let key = CacheKey("thing:\(UUID())"), other = CacheKey("thing:\(UUID())")
+            let session = SessionID(UUID())
+            await cache.put(CachedThing(name: "v1", version: 1), key: key, version: 1, ttlSeconds: 60)
+            let policy = RateLimitPolicy(name: "api", limit: 10, windowSeconds: 60)
+
+            let answer = try await gate.check(tokenID: UUID(), session: session, limits: [RateLimitCheck(policy: policy, key: "u")],
+                                              now: Date(), readAhead: key)
+            #expect(answer.revoked == false && answer.decisions.map(\.remaining) == [9])
+            let read = try #require(answer.readAhead)
+            #expect(await cache.get(CachedThing.self, key: key, readAhead: read) == CachedThing(name: "v1", version: 1))
+            // A read-ahead of another key is not used for this one: a normal read answers.
+            #expect(await cache.get(CachedThing.self, key: other, readAhead: read) == nil)
+
+            // After an invalidation the read-ahead is a miss, like a read.
+            await cache.invalidate(key, version: 2, ttlSeconds: 60)
+            let after = try await gate.check(tokenID: UUID(), session: session, limits: [], now: Date(), readAhead: key)
+            #expect(await cache.get(CachedThing.self, key: key, readAhead: after.readAhead) == nil)
+
+            // A revoked session reads nothing along, and is not counted.
+            try await denylist.revoke(session: session, until: Date().addingTimeInterval(60))
+            let refused = try await gate.check(tokenID: UUID(), session: session, limits: [RateLimitCheck(policy: policy, key: "u")],
+                                               now: Date(), readAhead: key)
+            #expect(refused.revoked == true && refused.readAhead == nil && refused.decisions.isEmpty)
+        }
+    }
+
     @Test("while Redis is unreachable the limiter counts per process and the gate answers 'unknown'")
     func fallback() async throws {
         let client = RedisClient(url: RedisURL(host: "127.0.0.1", port: 1), logger: RedisFixture.logger)

@@ -7,6 +7,8 @@ public struct AdmittedCaller: Sendable {
     public let claims: AccessClaims
     /// One per limit asked for, in order; the caller refuses the request if any says no.
     public let decisions: [RateLimitDecision]
+    /// The cache entry read along with the gate's question, when one was asked for.
+    public let readAhead: CacheReadAhead?
 }
 
 /// Turns a presented access token into the caller's claims, or refuses it: a bad
@@ -27,14 +29,16 @@ public struct AuthenticateAccessToken: Sendable {
         self.clock = clock
     }
 
-    /// `limits` names the counts to take for this caller (known once the token is read).
+    /// `limits` names the counts to take for this caller (known once the token is read);
+    /// `readAhead`, a cache entry the request will read, fetched in the same round trip.
     public func callAsFunction(
-        _ token: String, limits: (AccessClaims) -> [RateLimitCheck] = { _ in [] }
+        _ token: String, limits: (AccessClaims) -> [RateLimitCheck] = { _ in [] }, readAhead: CacheKey? = nil
     ) async throws -> AdmittedCaller {
         let now = clock.now()
         let claims: AccessClaims
         do { claims = try verifier.verify(token, now: now) } catch { throw UseCaseError.unauthenticated }
-        let answer = try await gate.check(tokenID: claims.tokenID, session: claims.sessionID, limits: limits(claims), now: now)
+        let answer = try await gate.check(tokenID: claims.tokenID, session: claims.sessionID, limits: limits(claims), now: now,
+                                          readAhead: readAhead)
         let revoked: Bool
         if let listed = answer.revoked {
             revoked = listed
@@ -43,6 +47,6 @@ public struct AuthenticateAccessToken: Sendable {
             revoked = session?.isRevoked ?? true
         }
         if revoked { throw UseCaseError.unauthenticated }
-        return AdmittedCaller(claims: claims, decisions: answer.decisions)
+        return AdmittedCaller(claims: claims, decisions: answer.decisions, readAhead: answer.readAhead)
     }
 }

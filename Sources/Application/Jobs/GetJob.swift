@@ -11,9 +11,13 @@ public struct GetJob: Sendable {
         self.cache = JobCache(cache: cache)
     }
 
-    public func callAsFunction(caller: AccessClaims, id: JobID) async throws -> Job {
+    /// The cache entry a read of `id` looks at first: a request may have it read along
+    /// with its authentication (`AuthenticateAccessToken`'s `readAhead`).
+    public static func cacheKey(for id: JobID) -> CacheKey { JobCache.key(id) }
+
+    public func callAsFunction(caller: AccessClaims, id: JobID, readAhead: CacheReadAhead? = nil) async throws -> Job {
         let job: Job
-        if let cached = await cache.get(id) {
+        if let cached = await cache.get(id, readAhead: readAhead) {
             job = cached
         } else {
             guard let stored = try await jobs.job(id: id) else { throw UseCaseError.notFound }

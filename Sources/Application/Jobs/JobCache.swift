@@ -9,7 +9,9 @@ struct JobCache: Sendable {
 
     static func key(_ id: JobID) -> CacheKey { CacheKey("job:\(id)") }
 
-    func get(_ id: JobID) async -> Job? { await cache.get(Job.self, key: Self.key(id)) }
+    func get(_ id: JobID, readAhead: CacheReadAhead? = nil) async -> Job? {
+        await cache.get(Job.self, key: Self.key(id), readAhead: readAhead)
+    }
 
     func put(_ job: Job) async {
         await cache.put(job, key: Self.key(job.id), version: job.version, ttlSeconds: Self.ttlSeconds)

@@ -55,7 +55,8 @@ struct JobController {
     }
 
     func get(_ request: Request, context: APIContext) async throws -> Response {
-        let job = try await useCases.getJob(caller: try context.requireCaller(), id: try Self.jobID(context))
+        let job = try await useCases.getJob(caller: try context.requireCaller(), id: try Self.jobID(context),
+                                            readAhead: context.readAhead)
         return Responses.json(JobRepresentation(job: job))
     }
 

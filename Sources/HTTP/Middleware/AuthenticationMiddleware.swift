@@ -13,14 +13,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let authenticate: AuthenticateAccessToken
     /// The per-user limits of this request, keyed by the caller.
     let limits: @Sendable (Request, AccessClaims) -> [RateLimitCheck]
+    /// The cache entry this request will read, to fetch with the gate's question.
+    let readAhead: @Sendable (Request) -> CacheKey?
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], let token = Self.bearerToken(header) else {
             throw APIError.unauthenticated
         }
         var context = context
-        let admitted = try await authenticate(token) { claims in limits(request, claims) }
+        let admitted = try await authenticate(token, limits: { claims in limits(request, claims) }, readAhead: readAhead(request))
         context.caller = admitted.claims
+        context.readAhead = admitted.readAhead
         context.logger[metadataKey: "user_id"] = .string(admitted.claims.userID.description)
         try RateLimitHeaders.apply(admitted.decisions, to: context)
         return try await next(request, context)

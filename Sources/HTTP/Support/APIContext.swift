@@ -13,6 +13,8 @@ public struct APIContext: RequestContext {
     public var requestID: String = ""
     /// The authenticated caller, on protected routes.
     public var caller: AccessClaims?
+    /// A cache entry read along with the authentication (see `AuthenticationMiddleware`).
+    public var readAhead: CacheReadAhead?
     /// The client's address after trusted-proxy resolution.
     public var clientAddress: String = "unknown"
     /// Headers for the response whatever it is (set by the envelope, filled inside).

@@ -16,6 +16,12 @@ public struct MeteredCache: Cache {
         return value
     }
 
+    public func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey, readAhead: CacheReadAhead?) async -> Value? {
+        let value = await base.get(type, key: key, readAhead: readAhead)
+        (value == nil ? misses : hits).increment()
+        return value
+    }
+
     public func put<Value: Codable & Sendable>(_ value: Value, key: CacheKey, version: Int, ttlSeconds: Int) async {
         await base.put(value, key: key, version: version, ttlSeconds: ttlSeconds)
     }

@@ -30,6 +30,16 @@ public final class RedisCache: Cache {
         return decoded.decode(Value.self, key: key.value, from: bytes)
     }
 
+    /// Answered from the access gate's read-ahead when it is this key's: the same script
+    /// ran in the same round trip as the gate's. Not while an epoch bump is due (the bump
+    /// must come before any read is trusted).
+    public func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey, readAhead: CacheReadAhead?) async -> Value? {
+        guard let readAhead, readAhead.key == key, let read = readAhead.payload as? RedisCacheRead,
+              !epochBumpDue.withLock({ $0 }) else { return await get(type, key: key) }
+        guard case .bulk(let bytes) = read.reply else { return nil }
+        return decoded.decode(Value.self, key: key.value, from: bytes)
+    }
+
     public func put<Value: Codable & Sendable>(_ value: Value, key: CacheKey, version: Int, ttlSeconds: Int) async {
         guard await epochIsCurrent(), let data = try? JSONEncoder().encode(value) else { return }
         _ = try? await client.evaluate(RedisScripts.cacheWrite, keys: [keys.cache(key.value), keys.cacheEpoch], arguments: [
@@ -79,4 +89,9 @@ public final class RedisCache: Cache {
         logger.notice("cache epoch bumped: entries cached before the Redis outage are no longer trusted")
         return true
     }
+}
+
+/// The cache read script's reply, carried in a `CacheReadAhead` from the access gate.
+struct RedisCacheRead: Sendable {
+    let reply: RedisReply
 }

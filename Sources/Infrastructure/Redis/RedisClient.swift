@@ -85,6 +85,19 @@ public final class RedisClient: Sendable {
         return reply
     }
 
+    /// Several scripts in one round trip. A script the server does not know yet is sent
+    /// again with its source (which loads it). Error replies are returned, not thrown.
+    public func evaluate(_ calls: [(script: RedisScript, keys: [String], arguments: [String])]) async throws(RedisError) -> [RedisReply] {
+        let tails = calls.map { [String($0.keys.count)] + $0.keys + $0.arguments }
+        var replies = try await pipeline(zip(calls, tails).map { ["EVALSHA", $0.script.sha1] + $1 })
+        for index in replies.indices {
+            if case .error(let message) = replies[index], message.hasPrefix("NOSCRIPT") {
+                replies[index] = try await pipeline([["EVAL", calls[index].script.source] + tails[index]])[0]
+            }
+        }
+        return replies
+    }
+
     /// Whether Redis answers `PING` now (bypassing the backoff).
     public func ping() async -> Bool {
         do {

@@ -32,20 +32,30 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
 
     public func check(_ policy: RateLimitPolicy, key: String, now: Date) async throws -> RateLimitDecision {
         let checks = [RateLimitCheck(policy: policy, key: key)]
-        guard case .counted(let decisions)? = await admit(revocationKeys: [], checks, now: now) else {
+        guard case .counted(let decisions)? = await admit(revocationKeys: [], checks, now: now).0 else {
             return try await fallback.check(policy, key: key, now: now)
         }
         return decisions[0]
     }
 
     public func check(tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date) async throws -> AccessGateAnswer {
+        try await check(tokenID: tokenID, session: session, limits: limits, now: now, readAhead: nil)
+    }
+
+    /// The admit script and, when asked, the cache's read script for `readAhead`, in one
+    /// round trip. The read-ahead is the cache's raw reply, for `RedisCache` to decode.
+    public func check(tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
+                      readAhead: CacheKey?) async throws -> AccessGateAnswer {
         let revocationKeys = [keys.revokedToken(tokenID.uuidString.lowercased()), keys.revokedSession(session.description)]
-        switch await admit(revocationKeys: revocationKeys, limits, now: now) {
+        let (admission, cached) = await admit(revocationKeys: revocationKeys, limits, now: now, readAhead: readAhead)
+        switch admission {
         case .revoked?:
             return AccessGateAnswer(revoked: true, decisions: [])
         case .counted(let decisions)?:
             // Not listed; but a list that missed writes is not believed until refilled.
-            return AccessGateAnswer(revoked: denylistHealth.trusted ? false : nil, decisions: decisions)
+            var read: CacheReadAhead?
+            if let readAhead, let cached { read = CacheReadAhead(key: readAhead, payload: RedisCacheRead(reply: cached)) }
+            return AccessGateAnswer(revoked: denylistHealth.trusted ? false : nil, decisions: decisions, readAhead: read)
         case nil:
             var counted: [RateLimitDecision] = []
             for check in limits { counted.append(try await fallback.check(check.policy, key: check.key, now: now)) }
@@ -58,8 +68,10 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
         case counted([RateLimitDecision])
     }
 
-    /// Runs the admit script; `nil` when Redis failed (the caller falls back).
-    private func admit(revocationKeys: [String], _ checks: [RateLimitCheck], now: Date) async -> Admission? {
+    /// Runs the admit script (and the cache read, when asked); `nil` when Redis failed
+    /// (the caller falls back). The cache's reply is nil when it was not asked for or failed.
+    private func admit(revocationKeys: [String], _ checks: [RateLimitCheck], now: Date,
+                       readAhead: CacheKey? = nil) async -> (Admission?, RedisReply?) {
         let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         var arguments = [String(revocationKeys.count), String(nowMillis)]
         for check in checks {
@@ -67,21 +79,24 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
             arguments.append(String(check.policy.limit))
         }
         let keyList = revocationKeys + checks.map { keys.rate($0.policy.name, $0.key) }
-        let reply: RedisReply
+        var calls: [(script: RedisScript, keys: [String], arguments: [String])] = [(RedisScripts.admit, keyList, arguments)]
+        if let readAhead { calls.append((RedisScripts.cacheRead, [keys.cache(readAhead.value), keys.cacheEpoch], [])) }
+        let replies: [RedisReply]
         do {
-            reply = try await client.evaluate(RedisScripts.admit, keys: keyList, arguments: arguments)
+            replies = try await client.evaluate(calls)
         } catch {
             enterFallback(error)
-            return nil
+            return (nil, nil)
         }
-        guard let values = reply.elements?.compactMap(\.integer) else { enterFallback(RedisError.reply("shape")); return nil }
+        let cached: RedisReply? = replies.count > 1 && replies[1].isNotError ? replies[1] : nil
+        guard let values = replies[0].elements?.compactMap(\.integer) else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
         leaveFallback()
-        if values == [-1] { return .revoked }
-        guard values.count == checks.count * 3 else { enterFallback(RedisError.reply("shape")); return nil }
-        return .counted(checks.indices.map { index in
+        if values == [-1] { return (.revoked, nil) }
+        guard values.count == checks.count * 3 else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
+        return (.counted(checks.indices.map { index in
             GCRA.decision(policy: checks[index].policy, allowed: values[index * 3] == 1,
                           usedMillis: values[index * 3 + 1], retryMillis: values[index * 3 + 2])
-        })
+        }), cached)
     }
 
     private func enterFallback(_ error: any Error) {

@@ -8,6 +8,11 @@ public enum RedisReply: Sendable, Equatable {
     /// An error reply (`-ERR …`, `-NOSCRIPT …`): the server answered, the connection is fine.
     case error(String)
 
+    var isNotError: Bool {
+        if case .error = self { return false }
+        return true
+    }
+
     public var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
