@@ -18,10 +18,12 @@ public struct ExecutorService: Service {
     let runJob: RunJob
     let concurrency: Int
     let shutdownGrace: Duration
+    let inFlight: RunningCount
     let logger: Logger
 
     public init(source: any JobDispatchSource, stops: any StopRequestSource, registry: StopRegistry, runJob: RunJob,
-                concurrency: Int, shutdownGrace: Duration = .seconds(30), logger: Logger) {
+                concurrency: Int, shutdownGrace: Duration = .seconds(30), running: RunningCount = RunningCount(), logger: Logger) {
+        self.inFlight = running
         self.source = source
         self.stops = stops
         self.registry = registry
@@ -38,7 +40,6 @@ public struct ExecutorService: Service {
         }
         defer { listener.cancel() }
         let deliveries = try await source.dispatches(prefetch: concurrency)
-        let inFlight = RunningCount()
         await withDiscardingTaskGroup { group in
             do {
                 for try await delivery in deliveries.cancelOnGracefulShutdown() {
@@ -82,13 +83,14 @@ public struct ExecutorService: Service {
     }
 }
 
-/// How many job runs are in progress (shared by the runs' tasks).
-final class RunningCount: Sendable {
+/// How many job runs are in progress (shared by the runs' tasks, read by the heartbeat).
+public final class RunningCount: Sendable {
     private let count = Mutex(0)
     private let gauge = Gauge(label: "cloudtask_worker_jobs_in_flight")
+    public init() {}
     func change(by delta: Int) {
         let value = count.withLock { $0 += delta; return $0 }
         gauge.record(value)
     }
-    var value: Int { count.withLock { $0 } }
+    public var value: Int { count.withLock { $0 } }
 }

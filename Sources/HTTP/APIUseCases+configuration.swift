@@ -8,7 +8,8 @@ extension APIUseCases {
     public struct Adapters: Sendable {
         public var users: any UserRepository
         public var sessions: any SessionStore
-        public var jobs: any JobRepository
+        /// The store every job write goes through (wrap it in `AnnouncingJobStore` for live views).
+        public var jobs: any JobRepository & Outbox & JobStatistics
         public var denylist: any TokenDenylist
         /// Revocation and per-user limits in one check (over `denylist` and the limiter).
         public var accessGate: any AccessGate
@@ -20,10 +21,16 @@ extension APIUseCases {
         public var outboxSignal: any OutboxSignal
         public var clock: any Clock
         public var ids: any IDGenerator
+        /// Where this process's live views subscribe.
+        public var hub: JobChangeHub
+        public var workers: any WorkerRegistry
 
-        public init(users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository, denylist: any TokenDenylist,
-                    accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal, hasher: any PasswordHasher, tokens: JWTAccessTokens,
-                    minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator) {
+        public init(users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository & Outbox & JobStatistics,
+                    denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
+                    hasher: any PasswordHasher, tokens: JWTAccessTokens, minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
+                    clock: any Clock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry) {
+            self.hub = hub
+            self.workers = workers
             self.users = users
             self.sessions = sessions
             self.jobs = jobs
@@ -64,6 +71,9 @@ extension APIUseCases {
             getJob: GetJob(jobs: a.jobs, cache: a.cache),
             stopJob: StopJob(jobs: a.jobs, stopSignal: a.stopSignal, outboxSignal: a.outboxSignal, cache: a.cache, clock: a.clock,
                              ids: a.ids, settings: jobSettings),
-            jobOutput: GetJobOutput(jobs: a.jobs, cache: a.cache))
+            jobOutput: GetJobOutput(jobs: a.jobs, cache: a.cache),
+            followJob: FollowJob(jobs: a.jobs, hub: a.hub, clock: a.clock),
+            watchJobs: WatchJobs(hub: a.hub, clock: a.clock),
+            overview: GetOverview(statistics: a.jobs, outbox: a.jobs, workers: a.workers, clock: a.clock))
     }
 }

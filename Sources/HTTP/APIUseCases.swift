@@ -14,10 +14,14 @@ public struct APIUseCases: Sendable {
     public let getJob: GetJob
     public let stopJob: StopJob
     public let jobOutput: GetJobOutput
+    public let followJob: FollowJob
+    public let watchJobs: WatchJobs
+    public let overview: GetOverview
 
     public init(register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
                 authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
-                getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput) {
+                getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
+                overview: GetOverview) {
         self.register = register
         self.login = login
         self.refresh = refresh
@@ -30,5 +34,8 @@ public struct APIUseCases: Sendable {
         self.getJob = getJob
         self.stopJob = stopJob
         self.jobOutput = jobOutput
+        self.followJob = followJob
+        self.watchJobs = watchJobs
+        self.overview = overview
     }
 }

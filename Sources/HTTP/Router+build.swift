@@ -29,6 +29,10 @@ public func buildRouter(
     ops.get("/health/ready", use: operations.ready)
     ops.get("/metrics", use: operations.metrics)
     ops.get("/openapi.json", use: operations.openAPI)
+    let dashboard = DashboardController()
+    ops.get("/dashboard", use: dashboard.page)
+    ops.get("/dashboard/app.js", use: dashboard.script)
+    ops.get("/dashboard/style.css", use: dashboard.styles)
 
     let auth = AuthController(useCases: useCases)
     let limits = settings.rateLimits
@@ -77,6 +81,11 @@ public func buildRouter(
     protected.get("/jobs/:id", use: jobs.get)
     protected.post("/jobs/:id/stop", use: jobs.stop)
     protected.get("/jobs/:id/output", use: jobs.output)
+
+    let live = LiveController(useCases: useCases)
+    protected.get("/jobs/:id/events", use: live.jobEvents)
+    protected.get("/events", use: live.watch)
+    protected.get("/admin/overview", use: AdminController(useCases: useCases).overview)
     return router
 }
 
@@ -87,5 +96,7 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.post, "/api/v1/auth/login"), (.post, "/api/v1/auth/register"), (.post, "/api/v1/auth/refresh"),
     (.post, "/api/v1/auth/logout"), (.get, "/api/v1/users/me"), (.post, "/api/v1/users/me/password"),
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
-    (.get, "/api/v1/jobs/:id/output"),
+    (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
+    (.get, "/api/v1/admin/overview"),
+    (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/style.css"),
 ]

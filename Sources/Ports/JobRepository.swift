@@ -62,6 +62,17 @@ public struct JobChangeSet: Sendable {
     }
 }
 
+/// A job and its stored output, read together.
+public struct JobSnapshot: Hashable, Sendable {
+    public let job: Job
+    public let output: JobOutput
+
+    public init(job: Job, output: JobOutput) {
+        self.job = job
+        self.output = output
+    }
+}
+
 /// Stores jobs and their output. Every change runs through `update`, inside one
 /// transaction with the rows locked, so concurrent consumers cannot regress a status.
 public protocol JobRepository: Sendable {
@@ -76,6 +87,9 @@ public protocol JobRepository: Sendable {
     /// At most `query.limit` jobs, newest first.
     func list(_ query: JobQuery) async throws -> [Job]
     func output(of id: JobID) async throws -> JobOutput?
+    /// The job and its output as one consistent reading (both from the same commit):
+    /// what a live view compares with what its client has seen.
+    func snapshot(of id: JobID) async throws -> JobSnapshot?
     /// Loads and locks the given jobs (absent ones are left out), runs `body` on them,
     /// and writes every change it made, all in one transaction; rolls back if it throws.
     func update<Result: Sendable>(

@@ -21,7 +21,7 @@ public enum CompositionRoot {
         stops: any StopRequestSource, publisher: any OutboxPublisher, eventPublisher: any JobEventPublisher,
         doorbell: RelayDoorbell, clock: any Clock, ids: any IDGenerator, workerID: String, concurrency: Int,
         roles: Set<WorkerRole> = Set(WorkerRole.allCases), outboxSignal: (any OutboxSignal)? = nil,
-        shutdownGrace: Duration = .seconds(30), logger: Logger
+        shutdownGrace: Duration = .seconds(30), workers: (any WorkerRegistry)? = nil, logger: Logger
     ) -> [any Service] {
         // Who writes to the outbox rings this; the relay waits on `doorbell`. They differ
         // when the relay runs in another process (then a NOTIFY carries the ring).
@@ -34,6 +34,7 @@ public enum CompositionRoot {
         let runJob = RunJob(events: eventPublisher, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
                             ids: ids, allowlist: config.allowedCommands, workerID: workerID)
         let backoff = Backoff()
+        let running = RunningCount()
         // A service group shuts services down in reverse order, one after the other: the
         // executor first (it stops taking jobs and lets running ones finish), the results
         // processor last, so that the outcomes of those last runs are still recorded.
@@ -47,9 +48,15 @@ public enum CompositionRoot {
                                                  retentionDays: config.retentionDays),
                              owner: workerID, logger: logger)),
             (.executor, ExecutorService(source: dispatches, stops: stops, registry: registry, runJob: runJob, concurrency: concurrency,
-                            shutdownGrace: shutdownGrace, logger: logger)),
+                            shutdownGrace: shutdownGrace, running: running, logger: logger)),
         ]
         services.removeAll { !roles.contains($0.0) }
+        // A process that only relays is not a worker (the API runs a relay).
+        if let workers, !roles.subtracting([.relay]).isEmpty {
+            services.append((.executor, WorkerHeartbeatService(
+                registry: workers, workerID: workerID, roles: roles.map(\.rawValue).sorted(), concurrency: concurrency,
+                running: running, clock: clock, logger: logger)))
+        }
         return services.map(\.1)
     }
 }

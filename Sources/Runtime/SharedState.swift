@@ -16,6 +16,11 @@ public struct SharedState {
     public var cache: any Cache
     public var stopSignal: any StopSignal
     public var lock: any DistributedLock
+    /// Job changes, published by writers and received by each API process's hub.
+    public var jobChangePublisher: any JobChangePublisher
+    public var jobChangeSource: any JobChangeSource
+    /// Worker heartbeats, for the admin overview.
+    public var workers: any WorkerRegistry
     /// Whether Redis answers, for readiness; `nil` when there is no Redis.
     public var redisHealth: (@Sendable () async -> Bool)?
     /// Background work the adapters need (the denylist refill).
@@ -24,10 +29,12 @@ public struct SharedState {
     public static func inMemory(clock: any Clock) -> SharedState {
         let denylist = InMemoryTokenDenylist(clock: clock)
         let limiter = InMemoryRateLimiter()
+        let bus = InMemoryJobChangeBus()
         return SharedState(
             denylist: denylist, rateLimiter: limiter, accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter),
             cache: MeteredCache(InMemoryCache(clock: clock)), stopSignal: InMemoryStopSignal(clock: clock),
-            lock: InMemoryDistributedLock(clock: clock), redisHealth: nil)
+            lock: InMemoryDistributedLock(clock: clock), jobChangePublisher: bus, jobChangeSource: bus,
+            workers: InMemoryWorkerRegistry(), redisHealth: nil)
     }
 
     public static func redis(url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
@@ -37,11 +44,13 @@ public struct SharedState {
         let health = RedisDenylistHealth()
         let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock)
         let limiter = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: logger)
+        let feed = RedisJobChangeFeed(client: client, url: url, prefix: prefix, logger: logger)
         let refill = RefillDenylist(sessions: sessions, denylist: denylist, clock: clock, accessTokenTTLSeconds: accessTokenTTLSeconds)
         return SharedState(
             denylist: denylist, rateLimiter: limiter, accessGate: limiter,
             cache: MeteredCache(RedisCache(client: client, prefix: prefix, logger: logger)), stopSignal: RedisStopSignal(client: client, prefix: prefix),
-            lock: RedisDistributedLock(client: client, prefix: prefix), redisHealth: { await client.ping() },
+            lock: RedisDistributedLock(client: client, prefix: prefix), jobChangePublisher: feed, jobChangeSource: feed,
+            workers: RedisWorkerRegistry(client: client, prefix: prefix), redisHealth: { await client.ping() },
             services: [DenylistRefillService(refill: refill, health: health, logger: logger)])
     }
 }

@@ -15,7 +15,7 @@ import ServiceLifecycle
 struct ProcessStores {
     var users: any UserRepository
     var sessions: any SessionStore
-    var jobs: any JobRepository & Outbox
+    var jobs: any JobRepository & Outbox & JobStatistics
     var accessKey: SigningKey
     var previousAccessKeys: [SigningKey]
     var refreshPepper: SigningKey
@@ -60,11 +60,15 @@ enum InProcessMode {
         let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount)
         let tokens = JWTAccessTokens(current: stores.accessKey, previous: stores.previousAccessKeys,
                                      issuer: config.jwtIssuer, audience: config.jwtAudience)
+        // Every job write goes through one store that announces it to live views; this
+        // process's hub hears the announcements (its own and other processes').
+        let jobs = AnnouncingJobStore(stores.jobs, publisher: shared.jobChangePublisher)
+        let hub = JobChangeHub()
         let useCases = APIUseCases(configuration: config, adapters: .init(
-            users: stores.users, sessions: stores.sessions, jobs: stores.jobs, denylist: shared.denylist,
+            users: stores.users, sessions: stores.sessions, jobs: jobs, denylist: shared.denylist,
             accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher, tokens: tokens,
             minter: HMACRefreshTokenMinter(pepper: stores.refreshPepper),
-            outboxSignal: outboxSignal, clock: clock, ids: ids))
+            outboxSignal: outboxSignal, clock: clock, ids: ids, hub: hub, workers: shared.workers))
 
         let registry = ProcessMetrics.registry
         let metrics = ProcessMetrics.factory
@@ -74,15 +78,16 @@ enum InProcessMode {
 
         let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let consumers = CompositionRoot.consumers(
-            config: config, jobs: stores.jobs, sessions: stores.sessions, cache: shared.cache, stopSignal: shared.stopSignal,
+            config: config, jobs: jobs, sessions: stores.sessions, cache: shared.cache, stopSignal: shared.stopSignal,
             lock: shared.lock, dispatches: queue, events: queue, stops: queue, publisher: queue,
             eventPublisher: queue, doorbell: doorbell, clock: clock, ids: ids, workerID: workerID, concurrency: concurrency,
-            roles: stores.roles, outboxSignal: outboxSignal, logger: logger)
+            roles: stores.roles, outboxSignal: outboxSignal, workers: shared.workers, logger: logger)
+        let fanOut = JobChangeFanOutService(hub: hub, source: shared.jobChangeSource, heartbeat: .seconds(config.liveHeartbeatSeconds))
 
         return Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "cloudtask"),
-            services: stores.services + shared.services + consumers,
+            services: stores.services + shared.services + consumers + [fanOut],
             onServerRunning: { _ in
                 logger.notice("\(banner)")
                 logger.notice("listening on http://\(config.httpHost):\(config.httpPort)")

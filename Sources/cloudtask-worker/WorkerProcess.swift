@@ -35,12 +35,14 @@ enum WorkerProcess {
             let queue = RabbitMQJobQueue(settings: AMQPSettings(url: amqpURL, caFile: config.amqpCAFile), logger: logger)
             let doorbell = RelayDoorbell()
             var services = CompositionRoot.consumers(
-                config: config, jobs: PostgresJobStore(client: client, outputLimitBytes: config.outputLimitBytes, logger: logger),
+                config: config,
+                jobs: AnnouncingJobStore(PostgresJobStore(client: client, outputLimitBytes: config.outputLimitBytes, logger: logger),
+                                         publisher: shared.jobChangePublisher),
                 sessions: sessions, cache: shared.cache, stopSignal: shared.stopSignal, lock: shared.lock,
                 dispatches: queue, events: queue, stops: queue, publisher: queue, eventPublisher: queue, doorbell: doorbell,
                 clock: clock, ids: RandomIDGenerator(), workerID: workerID, concurrency: concurrency, roles: roles,
                 outboxSignal: SignalBoth(doorbell, PostgresOutboxNotifier(client: client, logger: logger)),
-                shutdownGrace: shutdownGrace, logger: logger)
+                shutdownGrace: shutdownGrace, workers: shared.workers, logger: logger)
             if roles.contains(.relay) { services.append(OutboxListenerService(client: client, doorbell: doorbell, logger: logger)) }
             if let endpoint {
                 services.append(NonFatalEndpoint(endpoint: WorkerEndpoint.application(

@@ -21,6 +21,10 @@ struct TestAPI {
     let sessions = InMemorySessionStore()
     let jobs = InMemoryJobStore(outputLimitBytes: 4096)
     let registry = PrometheusCollectorRegistry()
+    /// Live views hear of every change made through `announcingJobs`.
+    let hub = JobChangeHub()
+    let workers = InMemoryWorkerRegistry()
+    var announcingJobs: AnnouncingJobStore { AnnouncingJobStore(jobs, publisher: hub) }
 
     static var generousLimits: CloudTaskConfiguration.RateLimits {
         var limits = CloudTaskConfiguration.RateLimits()
@@ -39,10 +43,10 @@ struct TestAPI {
         config.allowedCommands = allowlist
         config.maxUnfinishedJobs = 5
         let useCases = APIUseCases(configuration: config, adapters: .init(
-            users: users, sessions: sessions, jobs: jobs, denylist: denylist,
+            users: users, sessions: sessions, jobs: announcingJobs, denylist: denylist,
             accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache, stopSignal: InMemoryStopSignal(),
             hasher: BcryptPasswordHasher(cost: 4, threads: 2), tokens: tokens, minter: minter, outboxSignal: RelayDoorbell(),
-            clock: clock, ids: ids))
+            clock: clock, ids: ids, hub: hub, workers: workers))
         let registry = self.registry
         return buildRouter(useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,
                            metricsFactory: PrometheusMetricsFactory(registry: registry),

@@ -72,6 +72,14 @@ struct JobController {
         if let stream, stream != "stdout" && stream != "stderr" {
             throw APIError.invalid(ValidationFailure(field: "stream", "must be stdout or stderr"))
         }
+        switch request.uri.queryParameters["follow"].map(String.init) {
+        case nil, "0", "false": break
+        case "1", "true":
+            return try await LiveController(useCases: useCases).followOutput(
+                caller: caller, id: id, stream: stream.flatMap(JobFeedEvent.Stream.init(rawValue:)))
+        default:
+            throw APIError.invalid(ValidationFailure(field: "follow", "must be 1 or 0"))
+        }
         let output = try await useCases.jobOutput(caller: caller, id: id)
         switch stream {
         case "stdout": return Responses.text(output.stdout)

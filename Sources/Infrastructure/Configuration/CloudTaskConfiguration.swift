@@ -30,6 +30,8 @@ public struct CloudTaskConfiguration: Sendable {
     public var jobResourceLimits = ResourceLimits()
     public var stopGraceSeconds = 5
     public var retentionDays = 30
+    /// Seconds between heartbeat comments on live event streams.
+    public var liveHeartbeatSeconds = 15
     public var logLevel = "info"
     public var logFormat = LogFormat.json
 

@@ -110,6 +110,7 @@ public struct ConfigurationLoader {
         }
         config.maxBodyBytes = int("CLOUDTASK_MAX_BODY_BYTES", in: 1024...(64 << 20)) ?? config.maxBodyBytes
         config.outputLimitBytes = int("CLOUDTASK_OUTPUT_LIMIT_BYTES", in: 1024...(64 << 20)) ?? config.outputLimitBytes
+        config.liveHeartbeatSeconds = int("CLOUDTASK_LIVE_HEARTBEAT_SECONDS", in: 1...300) ?? config.liveHeartbeatSeconds
         config.maxUnfinishedJobs = int("CLOUDTASK_MAX_UNFINISHED_JOBS", in: 1...1_000_000) ?? config.maxUnfinishedJobs
         config.jobUser = string("CLOUDTASK_JOB_USER") ?? config.jobUser
         if let limits = string("CLOUDTASK_JOB_RLIMITS") {

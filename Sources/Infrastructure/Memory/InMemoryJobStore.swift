@@ -6,7 +6,7 @@ import Synchronization
 /// Jobs, their output and the outbox in memory: one store, because a job and its
 /// outbox message are written in one transaction. Every method is atomic under a
 /// `Mutex`, mirroring the real store's transactions and row locks.
-public final class InMemoryJobStore: JobRepository, Outbox {
+public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     private struct OutboxRecord {
         let sequence: Int
         let message: OutboxMessage
@@ -71,6 +71,33 @@ public final class InMemoryJobStore: JobRepository, Outbox {
     }
 
     public func output(of id: JobID) async throws -> JobOutput? { state.withLock { $0.outputs[id] } }
+
+    public func snapshot(of id: JobID) async throws -> JobSnapshot? {
+        state.withLock { state in
+            state.jobs[id].map { JobSnapshot(job: $0, output: state.outputs[id] ?? JobOutput()) }
+        }
+    }
+
+    public func countsByStatus() async throws -> [JobStatus: Int] {
+        state.withLock { state in state.jobs.values.reduce(into: [:]) { $0[$1.status, default: 0] += 1 } }
+    }
+
+    public func finishedPerMinute(since: Date) async throws -> [FinishedPerMinute] {
+        let counts = state.withLock { state in
+            state.jobs.values.reduce(into: [MinuteAndStatus: Int]()) { counts, job in
+                guard job.status.isFinal, let finished = job.finishedAt, finished >= since else { return }
+                let minute = Date(timeIntervalSince1970: (finished.timeIntervalSince1970 / 60).rounded(.down) * 60)
+                counts[MinuteAndStatus(minute: minute, status: job.status), default: 0] += 1
+            }
+        }
+        return counts.map { FinishedPerMinute(minute: $0.key.minute, status: $0.key.status, count: $0.value) }
+            .sorted { ($0.minute, $0.status.rawValue) < ($1.minute, $1.status.rawValue) }
+    }
+
+    private struct MinuteAndStatus: Hashable {
+        let minute: Date
+        let status: JobStatus
+    }
 
     public func update<Result: Sendable>(
         _ ids: Set<JobID>, _ body: @Sendable (inout JobChangeSet) throws -> Result

@@ -7,7 +7,7 @@ public import Ports
 /// Jobs, their output and the outbox in PostgreSQL. Every change runs in one
 /// transaction with the job rows locked (`FOR UPDATE`, in id order so two batches
 /// cannot deadlock); due jobs and outbox rows are claimed with `SKIP LOCKED`.
-public struct PostgresJobStore: JobRepository, Outbox {
+public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
     let client: PostgresClient
     let logger: Logger
     let outputLimitBytes: Int

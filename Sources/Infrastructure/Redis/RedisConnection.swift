@@ -76,6 +76,42 @@ final class RedisConnection: @unchecked Sendable {
         guard status == REDIS_OK else { throw .connection(Self.errorText(context)) }
     }
 
+    // MARK: Subscriptions
+
+    /// Sends commands without reading replies: after `SUBSCRIBE`, what the server sends
+    /// arrives through `nextPush`.
+    func send(_ commands: [[String]]) throws(RedisError) {
+        for command in commands { try append(command) }
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(context, &done) == REDIS_OK else { throw .connection(Self.errorText(context)) }
+        }
+    }
+
+    /// The next reply the server pushed, waiting at most `timeoutMilliseconds` for it;
+    /// nil when none came. Waits in `poll`, not in a socket read timeout, because a
+    /// timed-out hiredis read leaves the context unusable.
+    func nextPush(timeoutMilliseconds: Int32) throws(RedisError) -> RedisReply? {
+        if let buffered = try bufferedReply() { return buffered }
+        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, timeoutMilliseconds)
+        if ready < 0 {
+            if errno == EINTR { return nil }
+            throw .connection("poll failed: \(errno)")
+        }
+        if ready == 0 { return nil }
+        guard redisBufferRead(context) == REDIS_OK else { throw .connection(Self.errorText(context)) }
+        return try bufferedReply()
+    }
+
+    private func bufferedReply() throws(RedisError) -> RedisReply? {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReplyFromReader(context, &raw) == REDIS_OK else { throw .connection(Self.errorText(context)) }
+        guard let raw else { return nil }
+        defer { freeReplyObject(raw) }
+        return Self.copy(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
     private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee
         switch value.type {

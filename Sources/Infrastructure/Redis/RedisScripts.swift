@@ -108,4 +108,7 @@ struct RedisKeys: Sendable {
     var cacheEpoch: String { prefix + "cache-epoch" }
     func stop(_ job: String) -> String { prefix + "stop:" + job }
     func lease(_ name: String) -> String { prefix + "lease:" + name }
+    var jobChanges: String { prefix + "job-changes" }
+    var workers: String { prefix + "workers" }
+    func worker(_ id: String) -> String { prefix + "worker:" + id }
 }

@@ -1,0 +1,84 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// A live view of one job: its status changes and output, from a given position, until
+/// the job is final. `callAsFunction` checks that the caller may see the job (404
+/// otherwise) before anything is streamed; `JobFollow.events()` then does the following.
+public struct FollowJob: Sendable {
+    let jobs: any JobRepository
+    let hub: JobChangeHub
+    let clock: any Clock
+
+    public init(jobs: any JobRepository, hub: JobChangeHub, clock: any Clock) {
+        self.jobs = jobs
+        self.hub = hub
+        self.clock = clock
+    }
+
+    public func callAsFunction(caller: AccessClaims, id: JobID, after position: JobFeedPosition?) async throws -> JobFollow {
+        // Subscribe before the first reading, so that no change falls between the two.
+        let signals = hub.subscribe(.job(id))
+        guard let snapshot = try await jobs.snapshot(of: id),
+              caller.role.maySee(jobOwnedBy: snapshot.job.ownerID, caller: caller.userID) else {
+            throw UseCaseError.notFound
+        }
+        return JobFollow(id: id, jobs: jobs, clock: clock, signals: signals, first: snapshot,
+                         position: position ?? .start, until: caller.expiresAt)
+    }
+}
+
+/// One follower's stream, ready to be read by one task.
+public struct JobFollow: Sendable {
+    let id: JobID
+    let jobs: any JobRepository
+    let clock: any Clock
+    let signals: AsyncStream<JobFeedSignal>
+    let first: JobSnapshot
+    let position: JobFeedPosition
+    /// The caller's access token expires then: the stream ends, and the client comes back
+    /// with a fresh token (and its last event id), so revocations and role changes apply.
+    let until: Date
+
+    /// Events from the position given, ending after the job's final status (or when the
+    /// token expires, or the job was deleted).
+    public func events() -> AsyncThrowingStream<JobFeedEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: JobFeedEvent.self, bufferingPolicy: .unbounded)
+        let task = Task { [self] in
+            do {
+                try await run { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    private func run(_ emit: (JobFeedEvent) -> Void) async throws {
+        var position = position
+        var final = false
+        func apply(_ snapshot: JobSnapshot) {
+            let (events, next) = position.events(toward: snapshot)
+            events.forEach(emit)
+            position = next
+            final = snapshot.job.status.isFinal
+        }
+        apply(first)
+        for await signal in signals {
+            if final || Task.isCancelled { return }
+            switch signal {
+            case .changed(let change):
+                guard change.outputChanged || change.job.version > position.version else { continue }
+            case .tick(let resync):
+                if clock.now() >= until { return }
+                emit(.heartbeat)
+                guard resync else { continue }
+            }
+            guard let snapshot = try await jobs.snapshot(of: id) else { return }
+            apply(snapshot)
+            if final { return }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+public import Domain
+public import Foundation
+public import Ports
+
+/// A live view of many jobs' states, for list views: the caller's jobs, or every job
+/// for an admin who asks. It carries no history: a client that reconnects reads the
+/// list again (`GET /jobs`) and watches from then on.
+public struct WatchJobs: Sendable {
+    let hub: JobChangeHub
+    let clock: any Clock
+
+    public init(hub: JobChangeHub, clock: any Clock) {
+        self.hub = hub
+        self.clock = clock
+    }
+
+    public enum Event: Hashable, Sendable {
+        case changed(Job)
+        case heartbeat
+    }
+
+    public func callAsFunction(caller: AccessClaims, allOwners: Bool) throws -> AsyncStream<Event> {
+        if allOwners && !caller.role.maySeeAllJobs { throw UseCaseError.forbidden("only admins may watch every user's jobs") }
+        let signals = hub.subscribe(allOwners ? .everyone : .owner(caller.userID))
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(256))
+        let (clock, until) = (clock, caller.expiresAt)
+        let task = Task {
+            watching: for await signal in signals {
+                switch signal {
+                case .changed(let change):
+                    if change.jobChanged { continuation.yield(.changed(change.job)) }
+                case .tick:
+                    // The token expired: end, and let the client come back with a fresh one.
+                    if clock.now() >= until { break watching }
+                    continuation.yield(.heartbeat)
+                    continue
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}

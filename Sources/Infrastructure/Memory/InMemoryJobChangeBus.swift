@@ -1,0 +1,41 @@
+public import Foundation
+public import Ports
+import Synchronization
+
+/// Job changes within one process: publishing hands them straight to whoever runs the
+/// source (the process's hub).
+public final class InMemoryJobChangeBus: JobChangePublisher, JobChangeSource {
+    private let receivers = Mutex<[Int: @Sendable (JobChange) -> Void]>([:])
+    private let nextID = Atomic<Int>(0)
+
+    public init() {}
+
+    public func publish(_ changes: [JobChange]) async {
+        let targets = receivers.withLock { Array($0.values) }
+        for change in changes { for deliver in targets { deliver(change) } }
+    }
+
+    public func run(subscribed: @escaping @Sendable () -> Void, deliver: @escaping @Sendable (JobChange) -> Void) async {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        receivers.withLock { $0[id] = deliver }
+        subscribed()
+        // Held until cancelled.
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+        _ = receivers.withLock { $0.removeValue(forKey: id) }
+    }
+}
+
+/// Worker heartbeats within one process (the embedded mode's in-process workers).
+public final class InMemoryWorkerRegistry: WorkerRegistry {
+    private let beats = Mutex<[String: WorkerHeartbeat]>([:])
+
+    public init() {}
+
+    public func beat(_ heartbeat: WorkerHeartbeat) async throws {
+        beats.withLock { $0[heartbeat.workerID] = heartbeat }
+    }
+
+    public func seen(since: Date) async throws -> [WorkerHeartbeat] {
+        beats.withLock { Array($0.values) }.filter { $0.seenAt >= since }.sorted { $0.seenAt > $1.seenAt }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+public import Logging
+public import Ports
+import Synchronization
+
+/// Job changes over Redis pub/sub: writers `PUBLISH` each committed change on one
+/// channel; each API process holds one subscription, on a thread of its own, and hands
+/// what arrives to its `JobChangeHub`.
+///
+/// Why pub/sub and not a stream: the store is the record and every event id is a
+/// position in it (`JobFeedPosition`), so a feed only has to say "look again". What
+/// pub/sub drops while a subscriber reconnects is caught up by re-reading PostgreSQL
+/// (`subscribed` asks views to), and a Redis outage delays live views without losing
+/// anything. Streams would add a second copy of history, bounded and trimmed, that
+/// could disagree with it.
+public struct RedisJobChangeFeed: JobChangePublisher, JobChangeSource {
+    let client: RedisClient
+    let url: RedisURL
+    let channel: String
+    let logger: Logger
+
+    public init(client: RedisClient, url: RedisURL, prefix: String, logger: Logger) {
+        self.client = client
+        self.url = url
+        self.channel = RedisKeys(prefix: prefix).jobChanges
+        self.logger = logger
+    }
+
+    public func publish(_ changes: [JobChange]) async {
+        let encoder = JSONEncoder()
+        let commands = changes.compactMap { change in
+            (try? encoder.encode(change)).map { ["PUBLISH", channel, String(decoding: $0, as: UTF8.self)] }
+        }
+        do {
+            _ = try await client.pipeline(commands)
+        } catch {
+            logger.debug("job changes not announced: Redis unavailable", metadata: ["count": "\(changes.count)"])
+        }
+    }
+
+    public func run(subscribed: @escaping @Sendable () -> Void, deliver: @escaping @Sendable (JobChange) -> Void) async {
+        let stop = StopFlag()
+        let loop = SubscriptionLoop(url: url, channel: channel, stop: stop, logger: logger, subscribed: subscribed, deliver: deliver)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                // A thread of its own: the loop blocks in poll(2), never on a shared pool.
+                let thread = Thread {
+                    loop.run()
+                    done.resume()
+                }
+                thread.name = "cloudtask-job-changes"
+                thread.start()
+            }
+        } onCancel: {
+            stop.set()
+        }
+    }
+}
+
+/// Set once, read by the subscription thread between waits.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// The subscription thread's work: connect, subscribe, read pushes, reconnect with
+/// backoff when the connection breaks, and check the connection with a PING when idle.
+private struct SubscriptionLoop: Sendable {
+    let url: RedisURL
+    let channel: String
+    let stop: StopFlag
+    let logger: Logger
+    let subscribed: @Sendable () -> Void
+    let deliver: @Sendable (JobChange) -> Void
+
+    /// How often `stop` is looked at, and after how much silence a PING goes out.
+    static let waitMilliseconds: Int32 = 250
+    static let idleBeforePing: Double = 10
+    static let pingAnswerWithin: Double = 5
+
+    func run() {
+        var backoff = 0.1
+        while !stop.isSet {
+            do {
+                try session(onSubscribed: { backoff = 0.1 })
+            } catch {
+                logger.warning("job change subscription lost; reconnecting", metadata: ["error": "\(error)"])
+            }
+            let until = Date().addingTimeInterval(backoff)
+            while !stop.isSet && Date() < until { usleep(50_000) }
+            backoff = min(backoff * 2, 5)
+        }
+    }
+
+    private func session(onSubscribed: () -> Void) throws(RedisError) {
+        let connection = try RedisConnection(url: url, connectTimeout: .seconds(1), commandTimeout: .seconds(5), generation: 0)
+        try connection.send([["SUBSCRIBE", channel]])
+        let decoder = JSONDecoder()
+        var lastHeard = Date()
+        var pingSentAt: Date?
+        while !stop.isSet {
+            guard let reply = try connection.nextPush(timeoutMilliseconds: Self.waitMilliseconds) else {
+                let now = Date()
+                if let sent = pingSentAt {
+                    if now.timeIntervalSince(sent) > Self.pingAnswerWithin { throw .connection("no answer to PING") }
+                } else if now.timeIntervalSince(lastHeard) > Self.idleBeforePing {
+                    try connection.send([["PING"]])
+                    pingSentAt = now
+                }
+                continue
+            }
+            lastHeard = Date()
+            pingSentAt = nil
+            guard let parts = reply.elements, let kind = parts.first?.text else { continue }
+            switch kind {
+            case "message" where parts.count == 3:
+                guard case .bulk(let payload) = parts[2], let change = try? decoder.decode(JobChange.self, from: Data(payload)) else {
+                    logger.warning("ignored a malformed job change message")
+                    continue
+                }
+                deliver(change)
+            case "subscribe":
+                onSubscribed()
+                subscribed()
+            default:
+                continue  // "pong", and anything else a subscribed connection may hear
+            }
+        }
+    }
+}
