@@ -49,6 +49,43 @@ struct APIClient {
         return try await perform(method, path, json: json, token: tokens.accessToken)
     }
 
+    /// A streamed GET with the stored access token (refreshed like `authorized`'s): the
+    /// status, then the body as it arrives.
+    func stream(_ path: String, headers: [String: String] = [:]) async throws -> (status: Int, body: AsyncThrowingStream<Data, any Error>) {
+        guard var tokens = credentials.tokens(for: server) else {
+            throw CLIError(description: "not logged in to \(server): run `cloudtask login` (or `cloudtask register`)")
+        }
+        if tokens.accessExpiresAt - Date().timeIntervalSince1970 < 30 {
+            tokens = try await refresh(presented: tokens.refreshToken)
+        }
+        var opened = try await openStream(path, headers: headers, token: tokens.accessToken)
+        if opened.status == 401 {
+            tokens = try await refresh(presented: tokens.refreshToken)
+            opened = try await openStream(path, headers: headers, token: tokens.accessToken)
+        }
+        return opened
+    }
+
+    private func openStream(_ path: String, headers: [String: String], token: String) async throws
+        -> (status: Int, body: AsyncThrowingStream<Data, any Error>) {
+        guard let url = URL(string: server + path) else { throw CLIError(description: "bad path \(path)") }
+        var request = URLRequest(url: url)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let delegate = StreamedResponse()
+        let configuration = URLSessionConfiguration.ephemeral
+        // Heartbeats arrive every 15 s; silence for longer means the stream is gone.
+        configuration.timeoutIntervalForRequest = 60
+        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        session.dataTask(with: request).resume()
+        do {
+            for try await status in delegate.status { return (status, delegate.body) }
+        } catch {
+            throw CLIError(description: "cannot reach \(server): \(error.localizedDescription)")
+        }
+        throw CLIError(description: "cannot reach \(server): no answer")
+    }
+
     /// Stores the tokens of a token response.
     @discardableResult
     func store(_ response: Response, email: String?) async throws -> CredentialStore.Tokens {

@@ -103,20 +103,64 @@ struct Output: AsyncParsableCommand {
         try await reporting {
             let client = try options.client()
             let id = try JobFormat.checked(self.id)
-            var printed = (stdout: 0, stderr: 0)
-            while true {
-                let job = follow ? try await client.authorized("GET", "/api/v1/jobs/\(id)").expect(200).object : [:]
-                let response = try await client.authorized("GET", "/api/v1/jobs/\(id)/output").expect(200)
-                if options.json && !follow { return printJSON(response) }
-                let stdout = Array((response.object["stdout"] as? String ?? "").utf8)
-                let stderr = Array((response.object["stderr"] as? String ?? "").utf8)
-                if stdout.count > printed.stdout { FileHandle.standardOutput.write(Data(stdout[printed.stdout...])) }
-                if stderr.count > printed.stderr { FileHandle.standardError.write(Data(stderr[printed.stderr...])) }
-                printed = (max(printed.stdout, stdout.count), max(printed.stderr, stderr.count))
-                guard follow, !["succeeded", "failed", "cancelled"].contains(job["status"] as? String ?? "") else { return }
-                try await Task.sleep(for: .seconds(1))
-            }
+            if follow { return try await Self.follow(id, client: client) }
+            let response = try await client.authorized("GET", "/api/v1/jobs/\(id)/output").expect(200)
+            if options.json { return printJSON(response) }
+            FileHandle.standardOutput.write(Data((response.object["stdout"] as? String ?? "").utf8))
+            FileHandle.standardError.write(Data((response.object["stderr"] as? String ?? "").utf8))
         }
+    }
+
+    /// Reads the job's live events: output as it comes, until the final status. A stream
+    /// that ends early (the access token expired, the connection dropped) is opened
+    /// again from the last event id, so nothing is printed twice or missed.
+    static func follow(_ id: String, client: APIClient) async throws {
+        var lastEventID: String?
+        var failures = 0
+        while true {
+            do {
+                let (status, body) = try await client.stream(
+                    "/api/v1/jobs/\(id)/events",
+                    headers: ["Accept": "text/event-stream"].merging(lastEventID.map { ["Last-Event-ID": $0] } ?? [:]) { $1 })
+                switch status {
+                case 200: break
+                case 404: throw CLIError(description: "no such job")
+                default: throw CLIError(description: "unexpected answer \(status) to the event stream")
+                }
+                var parser = EventStreamParser()
+                for try await chunk in body {
+                    for event in parser.feed(chunk) {
+                        if let id = event.id { lastEventID = id }
+                        if try handle(event) { return }
+                    }
+                }
+                failures = 0
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                failures += 1
+                if failures > 5 { throw CLIError(description: "lost the event stream: \(error.localizedDescription)") }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Prints one event; true once the job is final.
+    private static func handle(_ event: EventStreamParser.Event) throws -> Bool {
+        let data = Data(event.data.joined(separator: "\n").utf8)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        switch event.name {
+        case "output":
+            let text = Data((object["text"] as? String ?? "").utf8)
+            (object["stream"] as? String == "stderr" ? FileHandle.standardError : FileHandle.standardOutput).write(text)
+        case "reset":
+            FileHandle.standardError.write(Data("[cloudtask: the output starts over: attempt \(object["attempt"] as? Int ?? 0)]\n".utf8))
+        case "status":
+            return ["succeeded", "failed", "cancelled"].contains(object["status"] as? String ?? "")
+        default:
+            break
+        }
+        return false
     }
 }
 

@@ -29,7 +29,7 @@ enum Adapters {
         + PostgresFixture.adapter { PostgresUserRepository(client: $0, logger: PostgresFixture.logger) }
     static let sessionStores: [Adapter<any SessionStore>] = [.memory { InMemorySessionStore() }]
         + PostgresFixture.adapter { PostgresSessionStore(client: $0, logger: PostgresFixture.logger) }
-    static let jobStores: [Adapter<any JobRepository & Outbox>] = [.memory { InMemoryJobStore(outputLimitBytes: 64) }]
+    static let jobStores: [Adapter<any JobRepository & Outbox & JobStatistics>] = [.memory { InMemoryJobStore(outputLimitBytes: 64) }]
         + PostgresFixture.adapter { PostgresJobStore(client: $0, outputLimitBytes: 64, logger: PostgresFixture.logger) }
     static let denylists: [Adapter<any TokenDenylist>] = [.memory { InMemoryTokenDenylist() }]
         + RedisFixture.adapter { RedisFixture.gate($0, $1).denylist }
@@ -45,6 +45,10 @@ enum Adapters {
         + RedisFixture.adapter { RedisStopSignal(client: $0, prefix: $1) }
     static let locks: [Adapter<any DistributedLock>] = [.memory { InMemoryDistributedLock() }]
         + RedisFixture.adapter { RedisDistributedLock(client: $0, prefix: $1) }
+    static let jobChangeFeeds: [Adapter<any JobChangeFeedUnderTest>] = [.memory { InMemoryJobChangeBus() }]
+        + RedisFixture.adapter { RedisJobChangeFeed(client: $0, url: RedisFixture.url!, prefix: $1, logger: RedisFixture.logger) }
+    static let workerRegistries: [Adapter<any WorkerRegistry>] = [.memory { InMemoryWorkerRegistry() }]
+        + RedisFixture.adapter { RedisWorkerRegistry(client: $0, prefix: $1) }
     static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }] + RabbitMQFixture.adapter()
 }
 

@@ -28,9 +28,9 @@ struct JobRepositoryContract {
     let owner = UserID(UUID())
 
     @Test("a created job reads back exactly", arguments: Adapters.jobStores)
-    func roundTrip(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func roundTrip(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let job = JobFixtures.job(owner: owner, key: "key-1")
             #expect(try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 10) == .created(job))
             #expect(try await store.job(id: job.id) == job)
@@ -42,9 +42,9 @@ struct JobRepositoryContract {
     }
 
     @Test("an idempotency key is unique per owner", arguments: Adapters.jobStores)
-    func idempotency(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func idempotency(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let first = JobFixtures.job(owner: owner, key: "same")
             _ = try await store.create(first, dispatch: JobFixtures.dispatch(first), unfinishedLimit: 10)
             let again = JobFixtures.job(owner: owner, key: "same")
@@ -57,9 +57,9 @@ struct JobRepositoryContract {
     }
 
     @Test("the unfinished-jobs limit holds, also under concurrent creates", arguments: Adapters.jobStores)
-    func unfinishedLimit(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func unfinishedLimit(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let outcomes = try await withThrowingTaskGroup(of: JobCreation.self) { group in
                 for _ in 0..<12 {
                     group.addTask {
@@ -80,9 +80,9 @@ struct JobRepositoryContract {
     }
 
     @Test("concurrent creates of several owners: one job per key, each stored with its one dispatch", arguments: Adapters.jobStores)
-    func concurrentCreates(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func concurrentCreates(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owners = (0..<3).map { _ in UserID(UUID()) }
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             // 3 owners × (10 keyed creates sharing 2 keys + 10 unkeyed), all at once.
             let outcomes = try await withThrowingTaskGroup(of: (UserID, String?, Job, JobCreation).self) { group in
                 for owner in owners {
@@ -116,9 +116,9 @@ struct JobRepositoryContract {
     }
 
     @Test("listing is newest first, filtered, and keyset pages never skip or repeat", arguments: Adapters.jobStores)
-    func listing(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func listing(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             var made: [Job] = []
             for index in 0..<7 {
                 // Two share each timestamp, so the id breaks ties.
@@ -151,9 +151,9 @@ struct JobRepositoryContract {
     }
 
     @Test("update writes what the body changed, and nothing when it throws", arguments: Adapters.jobStores)
-    func update(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func update(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let job = JobFixtures.job(owner: owner)
             _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
             await #expect(throws: Boom.self) {
@@ -180,9 +180,9 @@ struct JobRepositoryContract {
     }
 
     @Test("output: appends in order, resets on a new delivery, dedupes by offset, caps per stream", arguments: Adapters.jobStores)
-    func output(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func output(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let job = JobFixtures.job(owner: owner)
             _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
             try await store.update([job.id]) { changes in
@@ -202,9 +202,9 @@ struct JobRepositoryContract {
     }
 
     @Test("updateDue claims only scheduled jobs whose time has come", arguments: Adapters.jobStores)
-    func due(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func due(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let soon = JobFixtures.job(owner: owner, runAt: JobFixtures.t0.addingTimeInterval(10))
             let later = JobFixtures.job(owner: owner, runAt: JobFixtures.t0.addingTimeInterval(1000))
             let queued = JobFixtures.job(owner: owner)
@@ -227,9 +227,9 @@ struct JobRepositoryContract {
     }
 
     @Test("concurrent updates of one job serialise: none is lost", arguments: Adapters.jobStores)
-    func serialised(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func serialised(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let job = JobFixtures.job(owner: owner)
             _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
             try await store.update([job.id]) { changes in
@@ -257,9 +257,9 @@ struct JobRepositoryContract {
     }
 
     @Test("purge deletes final jobs older than the cutoff, and their output", arguments: Adapters.jobStores)
-    func purge(adapter: Adapter<any JobRepository & Outbox>) async throws {
+    func purge(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let old = JobFixtures.job(owner: owner), live = JobFixtures.job(owner: owner)
             for job in [old, live] { _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10) }
             try await store.update([old.id]) { changes in _ = try changes.jobs[old.id]!.requestStop(now: JobFixtures.t0) }

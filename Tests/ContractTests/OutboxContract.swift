@@ -13,7 +13,7 @@ final class PublishedMessages: Sendable {
 
 @Suite("Contract: Outbox")
 struct OutboxContract {
-    static func fill(_ store: any JobRepository & Outbox, count: Int) async throws -> [OutboxMessage] {
+    static func fill(_ store: any JobRepository & Outbox & JobStatistics, count: Int) async throws -> [OutboxMessage] {
         let owner = UserID(UUID())
         var messages: [OutboxMessage] = []
         for _ in 0..<count {
@@ -26,8 +26,8 @@ struct OutboxContract {
     }
 
     @Test("relays oldest first, in batches, and marks them published", arguments: Adapters.jobStores)
-    func relay(adapter: Adapter<any JobRepository & Outbox>) async throws {
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+    func relay(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let messages = try await Self.fill(store, count: 5)
             let published = PublishedMessages()
             #expect(try await store.relay(limit: 3) { published.append($0) } == 3)
@@ -39,8 +39,8 @@ struct OutboxContract {
     }
 
     @Test("a failed publish leaves the messages for the next try", arguments: Adapters.jobStores)
-    func failure(adapter: Adapter<any JobRepository & Outbox>) async throws {
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+    func failure(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let messages = try await Self.fill(store, count: 2)
             await #expect(throws: Boom.self) { try await store.relay(limit: 10) { _ in throw Boom() } }
             #expect(try await store.backlog(now: Date()).count == 2)
@@ -51,8 +51,8 @@ struct OutboxContract {
     }
 
     @Test("relays running at once never publish a message twice", arguments: Adapters.jobStores)
-    func concurrentRelays(adapter: Adapter<any JobRepository & Outbox>) async throws {
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+    func concurrentRelays(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let messages = try await Self.fill(store, count: 40)
             let published = PublishedMessages()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -72,8 +72,8 @@ struct OutboxContract {
     }
 
     @Test("stop messages from an update go out too; published ones are purged after the cutoff", arguments: Adapters.jobStores)
-    func stopsAndPurge(adapter: Adapter<any JobRepository & Outbox>) async throws {
-        try await adapter.run { (store: any JobRepository & Outbox) async throws in
+    func stopsAndPurge(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
             let job = JobFixtures.job(owner: UserID(UUID()))
             _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
             let stop = OutboxMessage.stop(StopRequest(eventID: UUID(), jobID: job.id, occurredAt: JobFixtures.t0))

@@ -18,12 +18,13 @@ public struct FollowJob: Sendable {
 
     public func callAsFunction(caller: AccessClaims, id: JobID, after position: JobFeedPosition?) async throws -> JobFollow {
         // Subscribe before the first reading, so that no change falls between the two.
-        let signals = hub.subscribe(.job(id))
+        let subscription = hub.subscribe(.job(id))
         guard let snapshot = try await jobs.snapshot(of: id),
               caller.role.maySee(jobOwnedBy: snapshot.job.ownerID, caller: caller.userID) else {
+            subscription.cancel()
             throw UseCaseError.notFound
         }
-        return JobFollow(id: id, jobs: jobs, clock: clock, signals: signals, first: snapshot,
+        return JobFollow(id: id, jobs: jobs, clock: clock, subscription: subscription, first: snapshot,
                          position: position ?? .start, until: caller.expiresAt)
     }
 }
@@ -33,7 +34,7 @@ public struct JobFollow: Sendable {
     let id: JobID
     let jobs: any JobRepository
     let clock: any Clock
-    let signals: AsyncStream<JobFeedSignal>
+    let subscription: JobChangeSubscription
     let first: JobSnapshot
     let position: JobFeedPosition
     /// The caller's access token expires then: the stream ends, and the client comes back
@@ -57,6 +58,7 @@ public struct JobFollow: Sendable {
     }
 
     private func run(_ emit: (JobFeedEvent) -> Void) async throws {
+        defer { subscription.cancel() }
         var position = position
         var final = false
         func apply(_ snapshot: JobSnapshot) {
@@ -66,8 +68,9 @@ public struct JobFollow: Sendable {
             final = snapshot.job.status.isFinal
         }
         apply(first)
-        for await signal in signals {
-            if final || Task.isCancelled { return }
+        if final { return }
+        for await signal in subscription.signals {
+            if Task.isCancelled { return }
             switch signal {
             case .changed(let change):
                 guard change.outputChanged || change.job.version > position.version else { continue }

@@ -37,8 +37,9 @@ public final class JobChangeHub: Sendable {
 
     public init(buffer: Int = 256) { self.buffer = buffer }
 
-    /// Signals for `interest`, from now until the stream is dropped or the hub stops.
-    public func subscribe(_ interest: Interest) -> AsyncStream<JobFeedSignal> {
+    /// Signals for `interest`, from now until the subscription is cancelled (or its
+    /// stream dropped, or the hub stops).
+    public func subscribe(_ interest: Interest) -> JobChangeSubscription {
         let (stream, continuation) = AsyncStream.makeStream(of: JobFeedSignal.self, bufferingPolicy: .bufferingNewest(buffer))
         let id = state.withLock { state in
             let id = state.nextID
@@ -52,7 +53,7 @@ public final class JobChangeHub: Sendable {
             return id
         }
         continuation.onTermination = { [weak self] _ in self?.remove(id, interest) }
-        return stream
+        return JobChangeSubscription(signals: stream, continuation: continuation)
     }
 
     public var subscriberCount: Int { state.withLock { $0.continuations.count } }
@@ -115,6 +116,15 @@ public final class JobChangeHub: Sendable {
             }
         }
     }
+}
+
+/// One subscriber's signals. Cancel it when done: the hub forgets it at once, rather
+/// than when the last reference to its stream goes.
+public struct JobChangeSubscription: Sendable {
+    public let signals: AsyncStream<JobFeedSignal>
+    let continuation: AsyncStream<JobFeedSignal>.Continuation
+
+    public func cancel() { continuation.finish() }
 }
 
 /// Within one process the hub can take announcements directly (tests, and anything

@@ -21,11 +21,12 @@ public struct WatchJobs: Sendable {
 
     public func callAsFunction(caller: AccessClaims, allOwners: Bool) throws -> AsyncStream<Event> {
         if allOwners && !caller.role.maySeeAllJobs { throw UseCaseError.forbidden("only admins may watch every user's jobs") }
-        let signals = hub.subscribe(allOwners ? .everyone : .owner(caller.userID))
+        let subscription = hub.subscribe(allOwners ? .everyone : .owner(caller.userID))
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(256))
         let (clock, until) = (clock, caller.expiresAt)
         let task = Task {
-            watching: for await signal in signals {
+            defer { subscription.cancel() }
+            watching: for await signal in subscription.signals {
                 switch signal {
                 case .changed(let change):
                     if change.jobChanged { continuation.yield(.changed(change.job)) }
