@@ -2,8 +2,8 @@
 # Runs every test CloudTask has, from a fresh clone on a fresh Debian machine:
 # installs what is missing, builds, checks the layer rules, runs the Swift suites
 # (unit, contract, HTTP, end to end) with a throwaway PostgreSQL cluster and Redis
-# server started here (no systemd needed), the outage checks, then schemathesis
-# against the OpenAPI document.
+# server started here (no systemd needed), the outage checks, the live events and
+# the dashboard in a headless browser, then schemathesis against the OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +72,9 @@ echo "== a Redis outage under --single-node with Redis (served throughout, then 
 
 echo "== end to end: cloudtask-api and cloudtask-worker processes on PostgreSQL, Redis and RabbitMQ"
 ./scripts/e2e-workers.sh
+
+echo "== live events and the dashboard: the event streams, and the dashboard in headless Chromium (screenshots in test-artifacts/dashboard)"
+./scripts/live-check.sh
 
 echo "== the README's first command: start.sh, a job, stop.sh, start.sh again"
 ./scripts/stack-check.sh

@@ -229,7 +229,7 @@
     link.textContent = shortID(job.id);
     link.className = "mono";
     cell(row, link);
-    cell(row, [job.command, ...job.args].join(" "), "mono");
+    cell(row, [job.command, ...job.args].join(" "), "mono command");
     cell(row, badge(job.status));
     cell(row, `${job.attempts}/${job.max_attempts}`);
     cell(row, time(job.created_at));
@@ -424,7 +424,8 @@
   // Stacked bars, one per minute, drawn as SVG.
   function drawChart(container, minutes) {
     const NS = "http://www.w3.org/2000/svg";
-    const width = 600, height = 200, left = 30, bottom = 20, top = 8;
+    // The drawing's units are the container's pixels, so text keeps its size.
+    const width = Math.max(280, Math.round(container.clientWidth || 600)), height = 200, left = 30, bottom = 20, top = 8;
     const totals = minutes.map((m) => m.succeeded + m.failed + m.cancelled);
     const max = Math.max(1, ...totals);
     const svg = document.createElementNS(NS, "svg");
@@ -441,6 +442,7 @@
     };
     const plotHeight = height - bottom - top;
     const slot = (width - left) / Math.max(1, minutes.length);
+    const labelEvery = slot * 5 >= 60 ? 5 : 10;  // room for "12:34 PM" between labels
     add("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: "axis" });
     add("text", { x: 2, y: top + 8 }, String(max));
     add("text", { x: 2, y: height - bottom }, "0");
@@ -456,7 +458,7 @@
         title.textContent = `${new Date(minute.minute).toLocaleTimeString()}: ${value} ${status}`;
         rect.appendChild(title);
       }
-      if (index % 5 === 0) {
+      if (index % labelEvery === 0) {
         add("text", { x: left + index * slot, y: height - 5 },
           new Date(minute.minute).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
       }

@@ -1,0 +1,167 @@
+"""Drives the dashboard in headless Chromium (Debian's chromium and chromium-driver)
+with selenium: log in from the keyboard, a wrong password, an echo job turning
+succeeded without a reload and its output, a sleep 60 stopped to cancelled, the admin
+overview. Screenshots go to ARTIFACTS. Each check prints one line; the first failure
+raises (after a screenshot of the moment).
+
+Environment: BASE, ADMIN_EMAIL (the bootstrap admin, registered here), ARTIFACTS.
+"""
+import json
+import os
+import pathlib
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["BASE"]
+ARTIFACTS = pathlib.Path(os.environ["ARTIFACTS"])
+ARTIFACTS.mkdir(parents=True, exist_ok=True)
+PASSWORD = "correct horse"
+
+
+def ok(message):
+    print(f"browser: ok: {message}", flush=True)
+
+
+def register(email):
+    request = urllib.request.Request(f"{BASE}/api/v1/auth/register", method="POST",
+                                     data=json.dumps({"email": email, "password": PASSWORD}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request).read()
+    except urllib.error.HTTPError as error:
+        if error.code != 409:  # already registered by an earlier check
+            raise
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def main():
+    email = os.environ["ADMIN_EMAIL"]
+    register(email)
+    driver = browser()
+    wait = WebDriverWait(driver, 30)
+    text_of = lambda element_id: driver.find_element(By.ID, element_id).text
+
+    def wait_text(element_id, expected, timeout=30):
+        WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.ID, element_id).text == expected)
+
+    try:
+        driver.get(f"{BASE}/dashboard")
+        wait.until(EC.visibility_of_element_located((By.ID, "login-email")))
+
+        # A wrong password shows an error, and nothing else happens.
+        driver.find_element(By.ID, "login-email").send_keys(email)
+        driver.find_element(By.ID, "login-password").send_keys("not the password")
+        driver.find_element(By.ID, "login-submit").click()
+        wait_text("login-error", "Wrong email or password.")
+        assert driver.find_element(By.ID, "view-login").is_displayed()
+        ok("a wrong password shows an error")
+
+        # Log in from the keyboard: Tab to the password, Enter submits.
+        field = driver.find_element(By.ID, "login-password")
+        field.clear()
+        driver.find_element(By.ID, "login-email").click()
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+        wait.until(EC.visibility_of_element_located((By.ID, "view-jobs")))
+        assert email in text_of("who"), text_of("who")
+        ok("logged in from the keyboard")
+
+        # Submit echo; its row turns succeeded without a reload.
+        url_before = driver.current_url
+        driver.find_element(By.ID, "job-command").send_keys("echo")
+        driver.find_element(By.ID, "job-args").send_keys("hello from the browser")
+        driver.find_element(By.ID, "job-submit").click()
+        row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs-body tr")))
+        job_id = row.get_attribute("id").removeprefix("job-row-")
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_element(By.ID, f"job-row-{job_id}").get_attribute("data-status") == "succeeded")
+        assert driver.current_url == url_before, "the page navigated"
+        driver.save_screenshot(str(ARTIFACTS / "jobs-list.png"))
+        ok("echo turned succeeded in the list without a reload")
+
+        # Its page: the output, exit code, attempts, timings.
+        driver.find_element(By.CSS_SELECTOR, f"#job-row-{job_id} a").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "view-job")))
+        wait_text("job-status", "succeeded")
+        wait_text("job-stdout", "hello from the browser")
+        assert text_of("job-exit") == "0", text_of("job-exit")
+        assert text_of("job-attempts-used") == "1 of 1", text_of("job-attempts-used")
+        assert text_of("job-finished") not in ("", "—") and text_of("job-duration").endswith("s"), text_of("job-duration")
+        assert not driver.find_element(By.ID, "stop-button").is_enabled()
+        driver.save_screenshot(str(ARTIFACTS / "job.png"))
+        ok("the job's page shows its output, exit code 0, attempts and timings")
+
+        # sleep 60, watched live, stopped: cancelled.
+        driver.find_element(By.ID, "nav-jobs").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "view-jobs")))
+        command = driver.find_element(By.ID, "job-command")
+        command.clear()
+        command.send_keys("sleep")
+        arguments = driver.find_element(By.ID, "job-args")
+        arguments.clear()
+        arguments.send_keys("60")
+        driver.find_element(By.ID, "job-submit").click()
+        sleeper = WebDriverWait(driver, 30).until(
+            lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")
+                            if "sleep 60" in r.text), None))
+        sleeper_id = sleeper.get_attribute("id").removeprefix("job-row-")
+        driver.find_element(By.CSS_SELECTOR, f"#job-row-{sleeper_id} a").click()
+        wait_text("job-status", "running")
+        driver.find_element(By.ID, "stop-button").click()
+        wait_text("job-status", "cancelled", timeout=20)
+        assert "stopped" in text_of("job-error"), text_of("job-error")
+        ok("sleep 60 running, stop pressed, cancelled")
+
+        # The admin overview: counts, the chart, the worker.
+        driver.find_element(By.ID, "nav-overview").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "view-overview")))
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#overview-chart svg rect.succeeded")))
+        WebDriverWait(driver, 30).until(lambda d: os.environ["WORKER_ID"] in d.find_element(By.ID, "workers-body").text)
+        assert "cancelled" in text_of("status-counts")
+        driver.save_screenshot(str(ARTIFACTS / "overview.png"))
+        ok("the overview shows counts, a chart of finished jobs and the worker")
+
+        # A phone-sized window: the list still reads.
+        driver.set_window_size(390, 844)
+        driver.find_element(By.ID, "nav-jobs").click()
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs-body tr")))
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 400, f"the page is {width}px wide on a phone"
+        driver.save_screenshot(str(ARTIFACTS / "jobs-list-phone.png"))
+        ok(f"phone-sized: the page fits ({width}px)")
+
+        # Nothing the Content-Security-Policy refused, no script error.
+        # (The wrong password's 401 is logged by Chromium as a failed load: expected.)
+        problems = [entry["message"] for entry in driver.get_log("browser")
+                    if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
+                    and not ("/api/v1/auth/login" in entry["message"] and "401" in entry["message"])]
+        assert not problems, problems
+        ok("no console errors, no Content-Security-Policy violations")
+    except (AssertionError, TimeoutException):
+        driver.save_screenshot(str(ARTIFACTS / "failure.png"))
+        print("browser: the page at the failure:", driver.current_url)
+        for entry in driver.get_log("browser"):
+            print("browser console:", entry["level"], entry["message"])
+        raise
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()
