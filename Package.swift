@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             resources: [

@@ -8,6 +8,8 @@ printed as one JSON line on stdout; progress goes to stderr.
   driver.py b4     --url U --email E --seconds S [--clients 8]   (runs `poll` beside the logins)
   driver.py poll   --url U --seconds S [--interval 0.005]   GET /health/live, p50/p99
   driver.py drain  --dsn D                               waits until no job is unfinished
+  driver.py subscribers --url U --token T --pid P --redis-port R [--count 1000]
+                   B6: the API's memory and threads with that many idle /events streams
 
 Jobs are counted and timed in the implementation's own database (both give their job
 table the columns status, owner_id, created_at and finished_at).
@@ -208,6 +210,104 @@ def cmd_poll(opts):
           "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3), "max_ms": round(samples[-1], 3)})
 
 
+def proc_status(pid):
+    """VmRSS and VmHWM in MiB, and the thread count, of a process."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            fields[key] = value.split()[0] if value.split() else ""
+    return {"rss_mib": round(int(fields["VmRSS"]) / 1024, 1), "hwm_mib": round(int(fields["VmHWM"]) / 1024, 1),
+            "threads": int(fields["Threads"])}
+
+
+def redis_clients(port):
+    """Redis's connections (this redis-cli's own left out), and the subscribers of the
+    job-changes channel."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "client", "list"], capture_output=True, text=True, check=True).stdout
+    numsub = subprocess.run(["redis-cli", "-p", str(port), "pubsub", "numsub", "cloudtask:job-changes"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    return len([line for line in out.splitlines() if line.strip()]) - 1, int(numsub[-1])
+
+
+def cmd_subscribers(opts):
+    """B6: `count` idle subscribers of GET /api/v1/events, each on its own connection;
+    the API's memory, threads and Redis connections before, with them, and after; then
+    one job's status change fanned out to all of them (time until the last has it)."""
+    import asyncio
+    parts = urllib.parse.urlsplit(opts.url)
+    request = (f"GET /api/v1/events HTTP/1.1\r\nHost: {parts.hostname}\r\nAuthorization: Bearer {opts.token}\r\n"
+               "Accept: text/event-stream\r\n\r\n").encode()
+
+    async def run():
+        before = proc_status(opts.pid)
+        redis_before = redis_clients(opts.redis_port)
+        opened, heard = [], []
+        job_created = asyncio.Event()
+        created_at = [0.0]
+
+        async def subscriber():
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+            writer.write(request)
+            await writer.drain()
+            buffer = b""
+            while b"retry:" not in buffer:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    raise RuntimeError("stream closed before it opened: " + buffer[:200].decode(errors="replace"))
+                buffer += chunk
+            if not buffer.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(buffer[:200].decode(errors="replace"))
+            opened.append(writer)
+            await job_created.wait()
+            while b"event: status" not in buffer:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    return
+                buffer += chunk
+            heard.append(time.perf_counter() - created_at[0])
+
+        # Open them in waves, so the listen backlog is not the thing measured.
+        tasks = []
+        for start in range(0, opts.count, 100):
+            tasks += [asyncio.create_task(subscriber()) for _ in range(min(100, opts.count - start))]
+            await asyncio.sleep(0.05)
+        deadline = time.monotonic() + 60
+        while len(opened) < opts.count and time.monotonic() < deadline:
+            failed = [t for t in tasks if t.done() and t.exception()]
+            if failed:
+                raise failed[0].exception()
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2)  # let the process settle
+        during = proc_status(opts.pid)
+        redis_during = redis_clients(opts.redis_port)
+
+        # One change, fanned out to every subscriber.
+        created_at[0] = time.perf_counter()
+        job_created.set()
+        with Client(opts.url) as client:
+            status, _ = client.call("POST", "/api/v1/jobs", {"command": "true"}, opts.token)
+            if status != 201:
+                sys.exit(f"POST /jobs answered {status}")
+        await asyncio.wait(tasks, timeout=30)
+        for writer in opened:
+            writer.close()
+        await asyncio.sleep(3)
+        after = proc_status(opts.pid)
+        heard.sort()
+        emit({"bench": "B6", "impl": "cloudtask", "subscribers": opts.count, "connected": len(opened),
+              "rss_mib_before": before["rss_mib"], "rss_mib_with": during["rss_mib"], "rss_mib_after": after["rss_mib"],
+              "kib_per_subscriber": round((during["rss_mib"] - before["rss_mib"]) * 1024 / max(1, len(opened)), 1),
+              "threads_before": before["threads"], "threads_with": during["threads"],
+              "redis_connections_before": redis_before[0], "redis_connections_with": redis_during[0],
+              "job_change_subscriptions_with": redis_during[1],
+              "fanout_received": len(heard),
+              "fanout_p50_ms": round(heard[len(heard) // 2] * 1000, 1) if heard else None,
+              "fanout_last_ms": round(heard[-1] * 1000, 1) if heard else None})
+
+    asyncio.run(run())
+
+
 def cmd_drain(opts):
     db = psycopg2.connect(opts.dsn)
     db.autocommit = True
@@ -252,11 +352,18 @@ def main():
     poll.add_argument("--url", required=True)
     poll.add_argument("--seconds", type=int, default=10)
     poll.add_argument("--interval", type=float, default=0.005)
+    subscribers = sub.add_parser("subscribers")
+    subscribers.add_argument("--url", required=True)
+    subscribers.add_argument("--token", required=True)
+    subscribers.add_argument("--pid", type=int, required=True)
+    subscribers.add_argument("--redis-port", type=int, required=True)
+    subscribers.add_argument("--count", type=int, default=1000)
     drain = sub.add_parser("drain")
     drain.add_argument("--dsn", required=True)
     drain.add_argument("--timeout", type=float, default=600)
     opts = parser.parse_args()
-    {"user": cmd_user, "b3": cmd_b3, "b3idle": cmd_b3idle, "b4": cmd_b4, "poll": cmd_poll, "drain": cmd_drain}[opts.command](opts)
+    {"user": cmd_user, "b3": cmd_b3, "b3idle": cmd_b3idle, "b4": cmd_b4, "poll": cmd_poll, "drain": cmd_drain,
+     "subscribers": cmd_subscribers}[opts.command](opts)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 #   ./bench/run.sh                 CloudTask and the Flask + Celery reference, side by side
 #   BENCH_ONLY=cloudtask ./bench/run.sh     CloudTask alone (no Python packages needed)
 #   BENCH_SECONDS=10 BENCH_JOBS=2000 BENCH_ROUNDS=1   (the defaults)
-#   BENCH_SCENARIOS="B1 B3"        only these (B1 B2 B3 B3IDLE B4 B3x2; B5 and the rest always)
+#   BENCH_SCENARIOS="B1 B3"        only these (B1 B2 B3 B3IDLE B4 B3x2 B6; B5 and the rest always)
 #   BENCH_PERF_DIR=/tmp/perf ./bench/run.sh   also records perf profiles of CloudTask's
 #       B1 (the API process) and B3 (the whole machine) there (BENCHMARKS.md reads them)
 #
@@ -62,6 +62,8 @@ swift build -c release --product cloudtask-worker >&2
 BIN=$ROOT/.build/release
 
 # ---- servers ----------------------------------------------------------------------
+# B6 holds 1,000 connections open against the API (as LimitNOFILE does in deploy/).
+ulimit -n 65536 2>/dev/null || true
 WORK=$(mktemp -d /tmp/cloudtask-bench.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
@@ -163,7 +165,7 @@ b3() {  # IMPL WORKERS
     --dsn "$(dsn_of "$1")" --jobs "$JOBS" --impl "$1" --workers "$2"
 }
 
-SCENARIOS=${BENCH_SCENARIOS:-B1 B2 B3 B3IDLE B4 B3x2}
+SCENARIOS=${BENCH_SCENARIOS:-B1 B2 B3 B3IDLE B4 B3x2 B6}
 want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 for round in $(seq 1 "$ROUNDS"); do
   if want B1; then
@@ -206,6 +208,14 @@ if want B3x2; then
   fi
   sleep 3
   for impl in $(order 1 1); do b3 "$impl" 2; drain; done
+fi
+
+if want B6; then
+  # CloudTask only: the reference has no live events. Its figure is the API's memory
+  # and threads with 1,000 idle /events streams, and Redis's connection count.
+  say "B6 1,000 idle live-event subscribers"
+  $PY bench/driver.py subscribers --url "$CT_URL" --token "${TOKEN[cloudtask]}" --pid "$CT_API_PID" \
+    --redis-port "$REDIS_PORT" --count "${BENCH_SUBSCRIBERS:-1000}"
 fi
 
 # ---- memory and durability --------------------------------------------------------

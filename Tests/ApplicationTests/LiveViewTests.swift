@@ -200,7 +200,7 @@ struct LiveViewTests {
         try await live.report(alicesJob.id, attempt: 1, .finished(.succeeded, output: OutputChunk(stdoutOffset: 1)))
 
         var seenByAlice: [JobStatus] = []
-        for await event in alices {
+        for await event in alices.events {
             guard case .changed(let job) = event else { continue }
             #expect(job.ownerID == alice.userID)
             seenByAlice.append(job.status)
@@ -208,7 +208,7 @@ struct LiveViewTests {
         }
         #expect(seenByAlice == [.queued, .running, .succeeded])
         var seenByAdmin: [JobID] = []
-        for await event in everyone {
+        for await event in everyone.events {
             guard case .changed(let job) = event else { continue }
             seenByAdmin.append(job.id)
             if seenByAdmin.count == 4 { break }

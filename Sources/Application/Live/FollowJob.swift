@@ -41,8 +41,12 @@ public struct JobFollow: Sendable {
     /// with a fresh token (and its last event id), so revocations and role changes apply.
     let until: Date
 
+    /// Ends the stream now (the server is shutting down): `events()` finishes as if the
+    /// client's token had expired, and the client reconnects elsewhere from its last id.
+    public func stop() { subscription.cancel() }
+
     /// Events from the position given, ending after the job's final status (or when the
-    /// token expires, or the job was deleted).
+    /// token expires, or the job was deleted, or `stop()` is called).
     public func events() -> AsyncThrowingStream<JobFeedEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: JobFeedEvent.self, bufferingPolicy: .unbounded)
         let task = Task { [self] in

@@ -19,7 +19,15 @@ public struct WatchJobs: Sendable {
         case heartbeat
     }
 
-    public func callAsFunction(caller: AccessClaims, allOwners: Bool) throws -> AsyncStream<Event> {
+    /// One watcher's events, and a way to end them (at server shutdown).
+    public struct Watch: Sendable {
+        public let events: AsyncStream<Event>
+        let subscription: JobChangeSubscription
+
+        public func stop() { subscription.cancel() }
+    }
+
+    public func callAsFunction(caller: AccessClaims, allOwners: Bool) throws -> Watch {
         if allOwners && !caller.role.maySeeAllJobs { throw UseCaseError.forbidden("only admins may watch every user's jobs") }
         let subscription = hub.subscribe(allOwners ? .everyone : .owner(caller.userID))
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(256))
@@ -40,6 +48,6 @@ public struct WatchJobs: Sendable {
             continuation.finish()
         }
         continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return Watch(events: stream, subscription: subscription)
     }
 }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Ports
+import ServiceLifecycle
 
 /// Live views: one job's events, its followed output, and the status changes of many
 /// jobs. Each stream is a task reading the process's hub; no thread, no connection of
@@ -28,8 +29,13 @@ struct LiveController {
         let follow = try await useCases.followJob(caller: caller, id: id, after: after)
         let body = ResponseBody { writer in
             try await writer.write(ServerSentEvents.opening(retryMilliseconds: 2_000))
-            for try await event in follow.events() {
-                try await writer.write(Self.encode(event))
+            // A server shutting down ends its streams, or its drain would wait on them.
+            try await withGracefulShutdownHandler {
+                for try await event in follow.events() {
+                    try await writer.write(Self.encode(event))
+                }
+            } onGracefulShutdown: {
+                follow.stop()
             }
             try await writer.finish(nil)
         }
@@ -42,19 +48,28 @@ struct LiveController {
     func followOutput(caller: AccessClaims, id: JobID, stream: JobFeedEvent.Stream?) async throws -> Response {
         let follow = try await useCases.followJob(caller: caller, id: id, after: nil)
         let body = ResponseBody { writer in
-            for try await event in follow.events() {
-                switch event {
-                case .output(let which, let text, _) where stream == nil || stream == which:
-                    try await writer.write(ByteBuffer(string: text))
-                case .reset(let attempt, _):
-                    try await writer.write(ByteBuffer(string: "\n[cloudtask: the output starts over: a new run of attempt \(attempt)]\n"))
-                default:
-                    continue
-                }
+            try await withGracefulShutdownHandler {
+                try await Self.writeOutput(of: follow, stream: stream, to: &writer)
+            } onGracefulShutdown: {
+                follow.stop()
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: body)
+    }
+
+    private static func writeOutput(of follow: JobFollow, stream: JobFeedEvent.Stream?,
+                                    to writer: inout any ResponseBodyWriter) async throws {
+        for try await event in follow.events() {
+            switch event {
+            case .output(let which, let text, _) where stream == nil || stream == which:
+                try await writer.write(ByteBuffer(string: text))
+            case .reset(let attempt, _):
+                try await writer.write(ByteBuffer(string: "\n[cloudtask: the output starts over: a new run of attempt \(attempt)]\n"))
+            default:
+                continue
+            }
+        }
     }
 
     /// `GET /events[?owner=all]`: a `status` event with the job each time one of the
@@ -67,22 +82,30 @@ struct LiveController {
             guard owner == "all" else { throw APIError.invalid(ValidationFailure(field: "owner", "must be 'all' when given")) }
             allOwners = true
         }
-        let events = try useCases.watchJobs(caller: caller, allOwners: allOwners)
+        let watch = try useCases.watchJobs(caller: caller, allOwners: allOwners)
         let body = ResponseBody { writer in
             try await writer.write(ServerSentEvents.opening(retryMilliseconds: 2_000))
-            for await event in events {
-                switch event {
-                case .changed(let job):
-                    var json = JSONWriter()
-                    JobRepresentation(job: job).write(to: &json)
-                    try await writer.write(ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer))
-                case .heartbeat:
-                    try await writer.write(ServerSentEvents.heartbeat)
-                }
+            try await withGracefulShutdownHandler {
+                try await Self.writeWatch(watch, to: &writer)
+            } onGracefulShutdown: {
+                watch.stop()
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: Self.eventStreamHeaders, body: body)
+    }
+
+    private static func writeWatch(_ watch: WatchJobs.Watch, to writer: inout any ResponseBodyWriter) async throws {
+        for await event in watch.events {
+            switch event {
+            case .changed(let job):
+                var json = JSONWriter()
+                JobRepresentation(job: job).write(to: &json)
+                try await writer.write(ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer))
+            case .heartbeat:
+                try await writer.write(ServerSentEvents.heartbeat)
+            }
+        }
     }
 
     static let eventStreamHeaders: HTTPFields = [

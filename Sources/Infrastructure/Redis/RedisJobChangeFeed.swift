@@ -14,28 +14,34 @@ import Synchronization
 /// anything. Streams would add a second copy of history, bounded and trimmed, that
 /// could disagree with it.
 public struct RedisJobChangeFeed: JobChangePublisher, JobChangeSource {
-    let client: RedisClient
     let url: RedisURL
     let channel: String
     let logger: Logger
+    /// Publishing returns at once; the queue sends in the background, in order.
+    private let queue: PublishQueue<JobChange>
 
     public init(client: RedisClient, url: RedisURL, prefix: String, logger: Logger) {
-        self.client = client
+        let channel = RedisKeys(prefix: prefix).jobChanges
         self.url = url
-        self.channel = RedisKeys(prefix: prefix).jobChanges
+        self.channel = channel
         self.logger = logger
+        queue = PublishQueue(onDrop: { count in
+            logger.warning("job change announcements dropped: Redis is too slow or down", metadata: ["count": "\(count)"])
+        }, send: { changes in
+            let encoder = JSONEncoder()
+            let commands = changes.compactMap { change in
+                (try? encoder.encode(change)).map { ["PUBLISH", channel, String(decoding: $0, as: UTF8.self)] }
+            }
+            do {
+                _ = try await client.pipeline(commands)
+            } catch {
+                logger.debug("job changes not announced: Redis unavailable", metadata: ["count": "\(changes.count)"])
+            }
+        })
     }
 
     public func publish(_ changes: [JobChange]) async {
-        let encoder = JSONEncoder()
-        let commands = changes.compactMap { change in
-            (try? encoder.encode(change)).map { ["PUBLISH", channel, String(decoding: $0, as: UTF8.self)] }
-        }
-        do {
-            _ = try await client.pipeline(commands)
-        } catch {
-            logger.debug("job changes not announced: Redis unavailable", metadata: ["count": "\(changes.count)"])
-        }
+        queue.enqueue(changes)
     }
 
     public func run(subscribed: @escaping @Sendable () -> Void, deliver: @escaping @Sendable (JobChange) -> Void) async {
