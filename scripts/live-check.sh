@@ -69,6 +69,9 @@ export CLOUDTASK_STOP_GRACE_SECONDS=2 CLOUDTASK_RATE_LIMIT_API=off CLOUDTASK_RAT
 export CLOUDTASK_RATE_LIMIT_LOGIN=100/1m
 export CLOUDTASK_ALLOWED_COMMANDS=echo,sleep,true,false,sh
 export CLOUDTASK_LIVE_HEARTBEAT_SECONDS=1
+# Short-lived access tokens, so that the checks see streams end at expiry and the
+# dashboard refresh its token.
+export CLOUDTASK_ACCESS_TOKEN_TTL=20
 export CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL=admin@live.example.com
 [ "$(id -u)" -ne 0 ] || export CLOUDTASK_JOB_USER=root
 
@@ -81,6 +84,7 @@ for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$API_PORT/health/ready" >/
 
 rm -f "$ARTIFACTS"/*.png
 export BASE="http://127.0.0.1:$API_PORT" ADMIN_EMAIL=$CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL WORKER_ID=live-w1 ARTIFACTS
+export ACCESS_TOKEN_TTL=$CLOUDTASK_ACCESS_TOKEN_TTL
 # The browser registers the admin first (the bootstrap rule), the stream checks log in.
 "$VENV/bin/python" scripts/live/browser_check.py || fail "the dashboard in a browser"
 "$VENV/bin/python" scripts/live/sse_check.py || fail "the event streams"

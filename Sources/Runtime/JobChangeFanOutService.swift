@@ -7,20 +7,18 @@ public import ServiceLifecycle
 /// re-reads) in every stream.
 public struct JobChangeFanOutService: Service {
     let hub: JobChangeHub
-    let source: any JobChangeSource
+    let feed: FeedHub
     let heartbeat: Duration
 
-    public init(hub: JobChangeHub, source: any JobChangeSource, heartbeat: Duration) {
+    public init(hub: JobChangeHub, source: any JobChangeSource, jobs: any JobRepository, heartbeat: Duration) {
         self.hub = hub
-        self.source = source
+        self.feed = FeedHub(hub: hub, source: source, jobs: jobs)
         self.heartbeat = heartbeat
     }
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
-            group.addTask { [hub, source] in
-                await source.run(subscribed: { hub.resubscribed() }, deliver: { hub.deliver($0) })
-            }
+            group.addTask { [feed] in await feed() }
             group.addTask { [hub, heartbeat] in await hub.runTicks(every: heartbeat) }
             // Streams end at shutdown, so that the server's drain is not held up by them.
             try? await gracefulShutdown()

@@ -82,7 +82,7 @@ enum InProcessMode {
             lock: shared.lock, dispatches: queue, events: queue, stops: queue, publisher: queue,
             eventPublisher: queue, doorbell: doorbell, clock: clock, ids: ids, workerID: workerID, concurrency: concurrency,
             roles: stores.roles, outboxSignal: outboxSignal, workers: shared.workers, logger: logger)
-        let fanOut = JobChangeFanOutService(hub: hub, source: shared.jobChangeSource, heartbeat: .seconds(config.liveHeartbeatSeconds))
+        let fanOut = JobChangeFanOutService(hub: hub, source: shared.jobChangeSource, jobs: jobs, heartbeat: .seconds(config.liveHeartbeatSeconds))
 
         return Application(
             router: router,

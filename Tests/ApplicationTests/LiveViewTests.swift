@@ -242,6 +242,29 @@ struct LiveViewTests {
         #expect(result.workers?.map(\.workerID) == ["fresh"])
     }
 
+    @Test("changes from another process come without the job: the feeder reads it once for list views, not for followers")
+    func feeder() async throws {
+        let live = LiveHarness()
+        let alice = try await live.base.caller(role: .user)
+        let job = try await live.create(alice)
+        let bus = InMemoryJobChangeBus()
+        let feeding = Task { await FeedHub(hub: live.hub, source: bus, jobs: live.base.jobs)() }
+        let watch = try live.watch(caller: alice, allOwners: false)
+        try await Task.sleep(for: .milliseconds(50))
+        // A notice as Redis carries it: no job. The list view still gets the job, as stored.
+        await bus.publish([JobChange(jobID: job.id, ownerID: alice.userID, version: job.version, jobChanged: true,
+                                     outputChanged: false)])
+        // Someone else's job: no view here wants it.
+        await bus.publish([JobChange(jobID: JobID(UUID()), ownerID: UserID(UUID()), version: 1, jobChanged: true, outputChanged: false)])
+        var received: Job?
+        for await event in watch.events {
+            if case .changed(let changed) = event { received = changed; break }
+        }
+        #expect(received == job)
+        feeding.cancel()
+        await feeding.value
+    }
+
     @Test("a subscription ends when its stream is dropped")
     func unsubscribe() async throws {
         let hub = JobChangeHub()

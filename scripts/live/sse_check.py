@@ -48,6 +48,13 @@ def register(email):
     return body["access_token"]
 
 
+def login(email):
+    """A fresh access token (the stack runs with short-lived ones)."""
+    status, body = request("POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD})
+    check(status == 200, f"login {email}: {status} {body}")
+    return body["access_token"]
+
+
 def submit(token, command, *args):
     status, body = request("POST", "/api/v1/jobs", token, {"command": command, "args": list(args)})
     check(status == 201, f"submit: {status} {body}")
@@ -97,13 +104,11 @@ class EventStream:
 
 def main():
     run = uuid.uuid4().hex[:8]
-    alice = register(f"alice-{run}@example.com")
-    bob = register(f"bob-{run}@example.com")
-    admin_email = os.environ["ADMIN_EMAIL"]
-    status, body = request("POST", "/api/v1/auth/login", body={"email": admin_email, "password": PASSWORD})
-    admin = body["access_token"] if status == 200 else register(admin_email)
+    alice_email, bob_email = f"alice-{run}@example.com", f"bob-{run}@example.com"
+    alice = register(alice_email)
+    bob = register(bob_email)
 
-    # Alice's list view, watched for the whole run.
+    # Alice's list view, watched while her first job runs.
     watched = []
     watch = EventStream("/api/v1/events", alice)
     check(watch.status == 200, f"/events: {watch.status}")
@@ -113,7 +118,7 @@ def main():
             while (event := watch.next()) is not None:
                 watched.append(json.loads(event[2]))
         except (OSError, AttributeError, ValueError):
-            return  # closed by the main thread at the end
+            return  # closed by the main thread
     threading.Thread(target=read_watch, daemon=True).start()
 
     lines = [f"line {i}\n" for i in range(1, 9)]
@@ -161,6 +166,18 @@ def main():
     ok(f"reconnecting with Last-Event-ID mid-job: {len(seen)} events before, {len(rest)} after, output whole, nothing twice")
     ok("the stream closes after the final status")
 
+    # Alice's list view heard her job's changes, and nothing of Bob's.
+    deadline = time.time() + 5
+    while time.time() < deadline and not any(j["id"] == job and j["status"] == "succeeded" for j in watched):
+        time.sleep(0.1)
+    watch.close()
+    mine = [j["status"] for j in watched if j["id"] == job]
+    check(mine[-1:] == ["succeeded"] and "running" in mine, f"/events for alice's job: {mine}")
+    check(not any(j["id"] == bobs_job for j in watched), "bob's job appeared in alice's /events")
+    check(all(j["owner_id"] == watched[0]["owner_id"] for j in watched), "another user's job appeared in alice's /events")
+    ok(f"/events: {len(watched)} status changes of alice's own jobs ({', '.join(mine)}), none of bob's")
+
+    alice, bob = login(alice_email), login(bob_email)
     # Someone else's job, and a job that does not exist.
     status, body = request("GET", f"/api/v1/jobs/{job}/events", bob)
     check(status == 404, f"bob reading alice's events: {status}")
@@ -190,19 +207,9 @@ def main():
     check(idle.comments > 0, "no heartbeat on an idle stream")
     ok("idle streams carry heartbeat comments")
 
-    # Alice's list view heard her jobs' changes, and nothing of Bob's.
-    deadline = time.time() + 5
-    while time.time() < deadline and not any(j["id"] == job2 and j["status"] == "succeeded" for j in watched):
-        time.sleep(0.1)
-    mine = [j for j in watched if j["id"] == job]
-    check([j["status"] for j in mine][-1:] == ["succeeded"], f"/events for alice's job: {[j['status'] for j in mine]}")
-    check("running" in [j["status"] for j in mine], "the running state was announced")
-    check(all(j["owner_id"] == watched[0]["owner_id"] for j in watched), "another user's job appeared in alice's /events")
-    check(not any(j["id"] == bobs_job for j in watched), "bob's job appeared in alice's /events")
-    watch.close()
-    ok(f"/events: {len(watched)} status changes of alice's own jobs, none of bob's")
-
     # The admin overview: counts, throughput, the worker's heartbeat.
+    admin = login(os.environ["ADMIN_EMAIL"])
+    alice = login(alice_email)
     status, overview = request("GET", "/api/v1/admin/overview", admin)
     check(status == 200, f"overview: {status} {overview}")
     check(overview["jobs_by_status"]["succeeded"] >= 3, f"overview counts: {overview['jobs_by_status']}")
@@ -213,6 +220,18 @@ def main():
     status, _ = request("GET", "/api/v1/admin/overview", alice)
     check(status == 403, f"overview for a user: {status}")
     ok(f"admin overview: {overview['jobs_by_status']['succeeded']} succeeded, workers {workers}; 403 for a user")
+
+
+    # A stream ends when its access token expires (the client comes back with a fresh one).
+    ttl = int(os.environ["ACCESS_TOKEN_TTL"])
+    issued = time.time()
+    expiring = EventStream("/api/v1/events", login(bob_email), timeout=ttl + 10)
+    while expiring.next() is not None:
+        pass
+    lasted = time.time() - issued
+    expiring.close()
+    check(ttl - 1 <= lasted <= ttl + 5, f"the stream lasted {lasted:.1f} s with a {ttl} s token")
+    ok(f"a stream ends when its token expires ({lasted:.1f} s with a {ttl} s token)")
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ public struct JobFollow: Sendable {
             if Task.isCancelled { return }
             switch signal {
             case .changed(let change):
-                guard change.outputChanged || change.job.version > position.version else { continue }
+                guard change.outputChanged || change.version > position.version else { continue }
             case .tick(let resync):
                 if clock.now() >= until { return }
                 emit(.heartbeat)

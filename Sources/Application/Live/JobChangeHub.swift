@@ -58,12 +58,23 @@ public final class JobChangeHub: Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.continuations.count } }
 
+    /// Whether anyone here watches this owner's jobs as a list (and so needs the job
+    /// itself with each change, not only the notice).
+    public func watchesJobs(of owner: UserID) -> Bool {
+        state.withLock { !$0.everyone.isEmpty || $0.byOwner[owner] != nil }
+    }
+
+    /// Whether anyone here would be told of a change to this job.
+    public func wants(job: JobID, owner: UserID) -> Bool {
+        state.withLock { !$0.everyone.isEmpty || $0.byJob[job] != nil || $0.byOwner[owner] != nil }
+    }
+
     /// Hands a change to every subscriber interested in it.
     public func deliver(_ change: JobChange) {
         let targets = state.withLock { state in
             var ids = state.everyone
-            ids.formUnion(state.byJob[change.job.id] ?? [])
-            ids.formUnion(state.byOwner[change.job.ownerID] ?? [])
+            ids.formUnion(state.byJob[change.jobID] ?? [])
+            ids.formUnion(state.byOwner[change.ownerID] ?? [])
             return ids.compactMap { state.continuations[$0] }
         }
         for continuation in targets { continuation.yield(.changed(change)) }

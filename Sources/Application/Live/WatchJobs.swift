@@ -37,7 +37,8 @@ public struct WatchJobs: Sendable {
             watching: for await signal in subscription.signals {
                 switch signal {
                 case .changed(let change):
-                    if change.jobChanged { continuation.yield(.changed(change.job)) }
+                    // The hub's feeder attached the job (read once for every watcher).
+                    if change.jobChanged, let job = change.job { continuation.yield(.changed(job)) }
                 case .tick:
                     // The token expired: end, and let the client come back with a fresh one.
                     if clock.now() >= until { break watching }

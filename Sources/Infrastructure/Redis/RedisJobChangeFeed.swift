@@ -1,3 +1,4 @@
+public import Domain
 import Foundation
 public import Logging
 public import Ports
@@ -6,6 +7,10 @@ import Synchronization
 /// Job changes over Redis pub/sub: writers `PUBLISH` each committed change on one
 /// channel; each API process holds one subscription, on a thread of its own, and hands
 /// what arrives to its `JobChangeHub`.
+///
+/// Only a notice travels (`JobChangeMessage`): which job, whose, its version, what
+/// changed. A view that needs the job itself reads it from the store, once per change
+/// per process (`JobChangeFanOutService`).
 ///
 /// Why pub/sub and not a stream: the store is the record and every event id is a
 /// position in it (`JobFeedPosition`), so a feed only has to say "look again". What
@@ -28,10 +33,7 @@ public struct RedisJobChangeFeed: JobChangePublisher, JobChangeSource {
         queue = PublishQueue(onDrop: { count in
             logger.warning("job change announcements dropped: Redis is too slow or down", metadata: ["count": "\(count)"])
         }, send: { changes in
-            let encoder = JSONEncoder()
-            let commands = changes.compactMap { change in
-                (try? encoder.encode(change)).map { ["PUBLISH", channel, String(decoding: $0, as: UTF8.self)] }
-            }
+            let commands = changes.map { ["PUBLISH", channel, JobChangeMessage.encode($0)] }
             do {
                 _ = try await client.pipeline(commands)
             } catch {
@@ -44,9 +46,11 @@ public struct RedisJobChangeFeed: JobChangePublisher, JobChangeSource {
         queue.enqueue(changes)
     }
 
-    public func run(subscribed: @escaping @Sendable () -> Void, deliver: @escaping @Sendable (JobChange) -> Void) async {
+    public func run(subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
+                    deliver: @escaping @Sendable (JobChange) -> Void) async {
         let stop = StopFlag()
-        let loop = SubscriptionLoop(url: url, channel: channel, stop: stop, logger: logger, subscribed: subscribed, deliver: deliver)
+        let loop = SubscriptionLoop(url: url, channel: channel, stop: stop, logger: logger, subscribed: subscribed, wants: wants,
+                                    deliver: deliver)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 // A thread of its own: the loop blocks in poll(2), never on a shared pool.
@@ -60,6 +64,27 @@ public struct RedisJobChangeFeed: JobChangePublisher, JobChangeSource {
         } onCancel: {
             stop.set()
         }
+    }
+}
+
+/// A message on the channel: `<job id> <owner id> <version> <job changed><output changed>`,
+/// e.g. `3f… 9a… 4 10`. A notice, not the job: nothing to encode as JSON per change,
+/// and a process with no view of the job drops it after reading two ids.
+enum JobChangeMessage {
+    static func encode(_ change: JobChange) -> String {
+        "\(change.jobID) \(change.ownerID) \(change.version) \(change.jobChanged ? 1 : 0)\(change.outputChanged ? 1 : 0)"
+    }
+
+    static func decode(_ payload: [UInt8]) -> JobChange? {
+        let fields = payload.split(separator: UInt8(ascii: " "))
+        guard fields.count == 4, fields[3].count == 2,
+              let job = UUID(uuidString: String(decoding: fields[0], as: UTF8.self)),
+              let owner = UUID(uuidString: String(decoding: fields[1], as: UTF8.self)),
+              let version = Int(String(decoding: fields[2], as: UTF8.self)) else { return nil }
+        let flags = Array(fields[3])
+        guard flags.allSatisfy({ $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") }) else { return nil }
+        return JobChange(jobID: JobID(job), ownerID: UserID(owner), version: version,
+                         jobChanged: flags[0] == UInt8(ascii: "1"), outputChanged: flags[1] == UInt8(ascii: "1"))
     }
 }
 
@@ -78,6 +103,7 @@ private struct SubscriptionLoop: Sendable {
     let stop: StopFlag
     let logger: Logger
     let subscribed: @Sendable () -> Void
+    let wants: @Sendable (JobID, UserID) -> Bool
     let deliver: @Sendable (JobChange) -> Void
 
     /// How often `stop` is looked at, and after how much silence a PING goes out.
@@ -102,7 +128,6 @@ private struct SubscriptionLoop: Sendable {
     private func session(onSubscribed: () -> Void) throws(RedisError) {
         let connection = try RedisConnection(url: url, connectTimeout: .seconds(1), commandTimeout: .seconds(5), generation: 0)
         try connection.send([["SUBSCRIBE", channel]])
-        let decoder = JSONDecoder()
         var lastHeard = Date()
         var pingSentAt: Date?
         while !stop.isSet {
@@ -121,11 +146,12 @@ private struct SubscriptionLoop: Sendable {
             guard let parts = reply.elements, let kind = parts.first?.text else { continue }
             switch kind {
             case "message" where parts.count == 3:
-                guard case .bulk(let payload) = parts[2], let change = try? decoder.decode(JobChange.self, from: Data(payload)) else {
+                guard case .bulk(let payload) = parts[2], let change = JobChangeMessage.decode(payload) else {
                     logger.warning("ignored a malformed job change message")
                     continue
                 }
-                deliver(change)
+                // Most changes concern no view open here: they go no further.
+                if wants(change.jobID, change.ownerID) { deliver(change) }
             case "subscribe":
                 onSubscribed()
                 subscribed()
