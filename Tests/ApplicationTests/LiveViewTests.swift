@@ -250,16 +250,24 @@ struct LiveViewTests {
         let bus = InMemoryJobChangeBus()
         let feeding = Task { await FeedHub(hub: live.hub, source: bus, jobs: live.base.jobs)() }
         let watch = try live.watch(caller: alice, allOwners: false)
-        try await Task.sleep(for: .milliseconds(50))
         // A notice as Redis carries it: no job. The list view still gets the job, as stored.
-        await bus.publish([JobChange(jobID: job.id, ownerID: alice.userID, version: job.version, jobChanged: true,
-                                     outputChanged: false)])
-        // Someone else's job: no view here wants it.
-        await bus.publish([JobChange(jobID: JobID(UUID()), ownerID: UserID(UUID()), version: 1, jobChanged: true, outputChanged: false)])
-        var received: Job?
-        for await event in watch.events {
-            if case .changed(let changed) = event { received = changed; break }
+        // It is sent again until heard: the feeder subscribes on a task of its own.
+        let notice = JobChange(jobID: job.id, ownerID: alice.userID, version: job.version, jobChanged: true, outputChanged: false)
+        let stranger = JobChange(jobID: JobID(UUID()), ownerID: UserID(UUID()), version: 1, jobChanged: true, outputChanged: false)
+        let sending = Task {
+            while !Task.isCancelled {
+                await bus.publish([stranger, notice])  // someone else's job: no view here wants it
+                try? await Task.sleep(for: .milliseconds(50))
+            }
         }
+        let reading = Task { () -> Job? in
+            for await event in watch.events { if case .changed(let changed) = event { return changed } }
+            return nil
+        }
+        let timeout = Task { try await Task.sleep(for: .seconds(10)); watch.stop() }
+        let received = await reading.value
+        timeout.cancel()
+        sending.cancel()
         #expect(received == job)
         feeding.cancel()
         await feeding.value
@@ -280,8 +288,9 @@ struct LiveViewTests {
     }
 }
 
-/// Waits up to 5 s for `condition`.
+/// Waits up to 20 s for `condition` (a loaded machine may take its time). Returns as
+/// soon as it holds.
 func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(20)
     while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
 }

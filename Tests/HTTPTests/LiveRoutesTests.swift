@@ -169,8 +169,9 @@ struct LiveRoutesTests {
     }
 }
 
-/// Waits up to 5 s for `condition` (streams open and close on other tasks).
+/// Waits up to 20 s for `condition` (streams open and close on other tasks; a loaded
+/// machine may take its time). Returns as soon as it holds.
 func waitUntil(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(20)
     while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
 }

@@ -18,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE = os.environ["BASE"]
 ARTIFACTS = pathlib.Path(os.environ["ARTIFACTS"])
@@ -168,6 +168,15 @@ def main():
             lambda d: d.find_element(By.ID, f"job-row-{late_id}").get_attribute("data-status") == "succeeded")
         assert driver.find_element(By.ID, "view-jobs").is_displayed()
         ok(f"after the {ttl} s access token expired: refreshed, submitted, and the list still live")
+
+        # Filter by status: only the cancelled sleep is left.
+        Select(driver.find_element(By.ID, "filter-status")).select_by_visible_text("cancelled")
+        WebDriverWait(driver, 15).until(
+            lambda d: [r.get_attribute("data-status") for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")] == ["cancelled"])
+        assert "sleep 60" in driver.find_element(By.CSS_SELECTOR, "#jobs-body tr").text
+        Select(driver.find_element(By.ID, "filter-status")).select_by_visible_text("all")
+        WebDriverWait(driver, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")) == 3)
+        ok("the status filter shows only the cancelled job, then all three again")
 
         # Nothing the Content-Security-Policy refused, no script error.
         # (The wrong password's 401 is logged by Chromium as a failed load: expected.)
