@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -57,8 +57,31 @@ def main():
     wait = WebDriverWait(driver, 30)
     text_of = lambda element_id: driver.find_element(By.ID, element_id).text
 
+    def until(condition, timeout=30):
+        """Waits for `condition`; a row replaced under it (live updates re-render rows)
+        just means trying again."""
+        return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
     def wait_text(element_id, expected, timeout=30):
-        WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.ID, element_id).text == expected)
+        until(lambda d: d.find_element(By.ID, element_id).text == expected, timeout)
+
+    def open_job(job_id):
+        until(lambda d: d.find_element(By.CSS_SELECTOR, f"#job-row-{job_id} a").click() or True)
+        wait.until(EC.visibility_of_element_located((By.ID, "view-job")))
+
+    def submit(command, argument):
+        """Fills the form, submits, and returns the id of the job's row once it shows."""
+        for element_id, value in (("job-command", command), ("job-args", argument)):
+            field = driver.find_element(By.ID, element_id)
+            field.clear()
+            field.send_keys(value)
+        driver.find_element(By.ID, "job-submit").click()
+        row_id = until(lambda d: next((r.get_attribute("id") for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")
+                                       if f"{command} {argument}" in r.text), None))
+        return row_id.removeprefix("job-row-")
+
+    def wait_row_status(job_id, status):
+        until(lambda d: d.find_element(By.ID, f"job-row-{job_id}").get_attribute("data-status") == status)
 
     try:
         driver.get(f"{BASE}/dashboard")
@@ -85,20 +108,14 @@ def main():
 
         # Submit echo; its row turns succeeded without a reload.
         url_before = driver.current_url
-        driver.find_element(By.ID, "job-command").send_keys("echo")
-        driver.find_element(By.ID, "job-args").send_keys("hello from the browser")
-        driver.find_element(By.ID, "job-submit").click()
-        row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#jobs-body tr")))
-        job_id = row.get_attribute("id").removeprefix("job-row-")
-        WebDriverWait(driver, 30).until(
-            lambda d: d.find_element(By.ID, f"job-row-{job_id}").get_attribute("data-status") == "succeeded")
+        job_id = submit("echo", "hello from the browser")
+        wait_row_status(job_id, "succeeded")
         assert driver.current_url == url_before, "the page navigated"
         driver.save_screenshot(str(ARTIFACTS / "jobs-list.png"))
         ok("echo turned succeeded in the list without a reload")
 
         # Its page: the output, exit code, attempts, timings.
-        driver.find_element(By.CSS_SELECTOR, f"#job-row-{job_id} a").click()
-        wait.until(EC.visibility_of_element_located((By.ID, "view-job")))
+        open_job(job_id)
         wait_text("job-status", "succeeded")
         wait_text("job-stdout", "hello from the browser")
         assert text_of("job-exit") == "0", text_of("job-exit")
@@ -111,18 +128,8 @@ def main():
         # sleep 60, watched live, stopped: cancelled.
         driver.find_element(By.ID, "nav-jobs").click()
         wait.until(EC.visibility_of_element_located((By.ID, "view-jobs")))
-        command = driver.find_element(By.ID, "job-command")
-        command.clear()
-        command.send_keys("sleep")
-        arguments = driver.find_element(By.ID, "job-args")
-        arguments.clear()
-        arguments.send_keys("60")
-        driver.find_element(By.ID, "job-submit").click()
-        sleeper = WebDriverWait(driver, 30).until(
-            lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")
-                            if "sleep 60" in r.text), None))
-        sleeper_id = sleeper.get_attribute("id").removeprefix("job-row-")
-        driver.find_element(By.CSS_SELECTOR, f"#job-row-{sleeper_id} a").click()
+        sleeper_id = submit("sleep", "60")
+        open_job(sleeper_id)
         wait_text("job-status", "running")
         driver.find_element(By.ID, "stop-button").click()
         wait_text("job-status", "cancelled", timeout=20)
@@ -133,7 +140,7 @@ def main():
         driver.find_element(By.ID, "nav-overview").click()
         wait.until(EC.visibility_of_element_located((By.ID, "view-overview")))
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#overview-chart svg rect.succeeded")))
-        WebDriverWait(driver, 30).until(lambda d: os.environ["WORKER_ID"] in d.find_element(By.ID, "workers-body").text)
+        until(lambda d: os.environ["WORKER_ID"] in d.find_element(By.ID, "workers-body").text)
         assert "cancelled" in text_of("status-counts")
         driver.save_screenshot(str(ARTIFACTS / "overview.png"))
         ok("the overview shows counts, a chart of finished jobs and the worker")
@@ -153,29 +160,17 @@ def main():
         driver.set_window_size(1280, 900)
         ttl = int(os.environ["ACCESS_TOKEN_TTL"])
         time.sleep(max(0, logged_in_at + ttl + 3 - time.time()))
-        command = driver.find_element(By.ID, "job-command")
-        command.clear()
-        command.send_keys("echo")
-        arguments = driver.find_element(By.ID, "job-args")
-        arguments.clear()
-        arguments.send_keys("after the token expired")
-        driver.find_element(By.ID, "job-submit").click()
-        late = WebDriverWait(driver, 30).until(
-            lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")
-                            if "after the token expired" in r.text), None))
-        late_id = late.get_attribute("id").removeprefix("job-row-")
-        WebDriverWait(driver, 30).until(
-            lambda d: d.find_element(By.ID, f"job-row-{late_id}").get_attribute("data-status") == "succeeded")
+        late_id = submit("echo", "after the token expired")
+        wait_row_status(late_id, "succeeded")
         assert driver.find_element(By.ID, "view-jobs").is_displayed()
         ok(f"after the {ttl} s access token expired: refreshed, submitted, and the list still live")
 
         # Filter by status: only the cancelled sleep is left.
         Select(driver.find_element(By.ID, "filter-status")).select_by_visible_text("cancelled")
-        WebDriverWait(driver, 15).until(
-            lambda d: [r.get_attribute("data-status") for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")] == ["cancelled"])
-        assert "sleep 60" in driver.find_element(By.CSS_SELECTOR, "#jobs-body tr").text
+        until(lambda d: [(r.get_attribute("data-status"), "sleep 60" in r.text)
+                         for r in d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")] == [("cancelled", True)])
         Select(driver.find_element(By.ID, "filter-status")).select_by_visible_text("all")
-        WebDriverWait(driver, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")) == 3)
+        until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")) == 3)
         ok("the status filter shows only the cancelled job, then all three again")
 
         # Nothing the Content-Security-Policy refused, no script error.
