@@ -129,10 +129,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport", swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "ApplicationTests",
-            dependencies: ["Domain", "Ports", "Application", "Infrastructure"],
+            dependencies: ["Domain", "Ports", "Application", "Infrastructure", "Consumers", "FuzzSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -146,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "InfrastructureTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure",
+                "Domain", "Ports", "Application", "Infrastructure", "CSpawn", "FuzzSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -154,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "HTTPTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers",
+                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers", "FuzzSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

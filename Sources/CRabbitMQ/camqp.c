@@ -167,7 +167,7 @@ int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, siz
 
 int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, const char *routing_key,
                            const void *body, size_t body_len, const char *type, const char *message_id,
-                           int priority, char *error, size_t size) {
+                           int priority, const char *dead_reason, char *error, size_t size) {
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TYPE_FLAG |
@@ -177,6 +177,15 @@ int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, c
     props.type = amqp_cstring_bytes(type);
     props.message_id = amqp_cstring_bytes(message_id);
     props.priority = (uint8_t)priority;
+    amqp_table_entry_t reason;
+    if (dead_reason) {
+        reason.key = amqp_cstring_bytes("x-cloudtask-dead-reason");
+        reason.value.kind = AMQP_FIELD_KIND_UTF8;
+        reason.value.value.bytes = amqp_cstring_bytes(dead_reason);
+        props._flags |= AMQP_BASIC_HEADERS_FLAG;
+        props.headers.num_entries = 1;
+        props.headers.entries = &reason;
+    }
     amqp_bytes_t bytes = {body_len, (void *)body};
     int status = amqp_basic_publish(conn, CHANNEL, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key),
                                     1, 0, &props, bytes);
@@ -212,6 +221,9 @@ int cloudtask_amqp_wait_confirms(amqp_connection_state_t conn, uint64_t first, u
             return -1;
         }
         struct timeval wait = {left_us / 1000000, left_us % 1000000};
+        // The frames read here are decoded into the connection's buffer pool; without
+        // a release it grows with every confirmation for the life of the connection.
+        amqp_maybe_release_buffers(conn);
         amqp_frame_t frame;
         int status = amqp_simple_wait_frame_noblock(conn, &frame, &wait);
         if (status == AMQP_STATUS_TIMEOUT) continue;
@@ -270,6 +282,7 @@ int cloudtask_amqp_wait_confirms(amqp_connection_state_t conn, uint64_t first, u
         }
     }
     free(confirmed);
+    amqp_maybe_release_buffers(conn);
     if (refused) set_error(error, size, "the broker refused or returned a message");
     return refused ? 1 : 0;
 }
@@ -342,6 +355,7 @@ int cloudtask_amqp_settle(amqp_connection_state_t conn, uint64_t tag, int how, c
 }
 
 int cloudtask_amqp_service(amqp_connection_state_t conn, char *error, size_t size) {
+    amqp_maybe_release_buffers(conn);
     struct timeval none = {0, 0};
     amqp_frame_t frame;
     int status = amqp_simple_wait_frame_noblock(conn, &frame, &none);

@@ -69,9 +69,6 @@ static int child_main(void *argument) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     // Its own process group, so that a stop can signal everything it started.
     setpgid(0, 0);
-    // Dies with its worker; if the worker died before this line, go now.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a->report[1]);
-    if (getppid() != a->parent) _exit(137);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0) child_fail(a->report[1]);
     if (dup2(devnull, 0) < 0 || dup2(a->out[1], 1) < 0 || dup2(a->err[1], 2) < 0) child_fail(a->report[1]);
@@ -89,6 +86,11 @@ static int child_main(void *argument) {
         if (syscall(SYS_setresgid, request->gid, request->gid, request->gid) != 0) child_fail(a->report[1]);
         if (syscall(SYS_setresuid, request->uid, request->uid, request->uid) != 0) child_fail(a->report[1]);
     }
+    // Dies with its worker. Set after the change of identity, which clears it
+    // (prctl(2): a change of credentials resets the parent-death signal); and if the
+    // worker died before this line, go now.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a->report[1]);
+    if (getppid() != a->parent) _exit(137);
     if (chdir(request->directory) != 0) child_fail(a->report[1]);
     execve(request->path, request->argv, request->envp);
     child_fail(a->report[1]);

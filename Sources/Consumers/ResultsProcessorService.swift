@@ -1,13 +1,19 @@
 public import Application
 import Domain
+import Foundation
 import Metrics
 public import Logging
 public import Ports
 public import ServiceLifecycle
 
 /// Applies worker reports to the jobs, a batch per transaction, and acknowledges them
-/// only after the transaction committed. A batch that fails is handed back to the
-/// broker and retried; applying is idempotent, so a retry is harmless.
+/// only after the transaction committed. Applying is idempotent, so a retry is harmless.
+///
+/// Poison isolation: one report must never hold up the others. A batch that fails
+/// because the store is unavailable is handed back and retried (nothing is wrong with
+/// it). A batch that fails for any other reason is applied again one report at a time;
+/// a report that fails alone is tried `poisonAttempts` times, then dead-lettered with its
+/// reason, and its job fails `report_rejected` instead of staying `running` for ever.
 ///
 /// No lingering by default: a report is applied as soon as it arrives, and the reports
 /// that arrive while a batch is being written make the next batch, so batches grow with
@@ -17,14 +23,16 @@ public struct ResultsProcessorService: Service {
     let record: RecordJobEvents
     let batchSize: Int
     let linger: Duration
+    let poisonAttempts: Int
     let logger: Logger
 
     public init(source: any JobEventSource, record: RecordJobEvents, batchSize: Int = 200,
-                linger: Duration = .zero, logger: Logger) {
+                linger: Duration = .zero, poisonAttempts: Int = 3, logger: Logger) {
         self.source = source
         self.record = record
         self.batchSize = batchSize
         self.linger = linger
+        self.poisonAttempts = max(1, poisonAttempts)
         self.logger = logger
     }
 
@@ -68,15 +76,82 @@ public struct ResultsProcessorService: Service {
         }
     }
 
+    /// Whether trying again later may succeed: the store did not answer (or we are
+    /// shutting down). Anything else is about the reports themselves.
+    static func isTransient(_ error: any Error) -> Bool {
+        error as? PortError == .unavailable || error is CancellationError
+    }
+
     private func apply(_ batch: [Delivery<JobEvent>]) async {
         do {
             let effects = try await record(batch.map(\.message))
             for delivery in batch { try? await delivery.ack() }
             Self.count(effects)
+        } catch where Self.isTransient(error) {
+            await handBack(batch, error: error)
         } catch {
-            logger.warning("results: batch failed; handing it back", metadata: ["error": "\(error)", "size": "\(batch.count)"])
-            for delivery in batch { try? await delivery.requeue() }
-            try? await Task.sleep(for: .seconds(1))
+            logger.warning("results: a batch was refused; applying its reports one at a time",
+                           metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            await isolate(batch)
         }
+    }
+
+    private func handBack(_ batch: some Collection<Delivery<JobEvent>>, error: any Error) async {
+        logger.warning("results: the store is unavailable; handing the batch back", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+        for delivery in batch { try? await delivery.requeue() }
+        try? await Task.sleep(for: .seconds(1))
+    }
+
+    /// Applies each report alone, so that the good ones are recorded and only the bad
+    /// one is set aside.
+    private func isolate(_ batch: [Delivery<JobEvent>]) async {
+        for index in batch.indices {
+            do {
+                try await applyAlone(batch[index])
+            } catch {
+                await handBack(batch[index...], error: error)
+                return
+            }
+        }
+    }
+
+    /// Records one report, trying it `poisonAttempts` times; then dead-letters it and
+    /// fails its job. Throws only a transient error (the caller hands the rest back).
+    private func applyAlone(_ delivery: Delivery<JobEvent>) async throws {
+        var failures = 0
+        while true {
+            do {
+                Self.count(try await record([delivery.message]))
+                try? await delivery.ack()
+                return
+            } catch where Self.isTransient(error) {
+                throw error
+            } catch {
+                failures += 1
+                guard failures >= poisonAttempts else {
+                    try await Task.sleep(for: .milliseconds(100 * failures))
+                    continue
+                }
+                try await setAside(delivery, because: error)
+                return
+            }
+        }
+    }
+
+    private func setAside(_ delivery: Delivery<JobEvent>, because error: any Error) async throws {
+        let event = delivery.message
+        logger.error("results: a report cannot be recorded; it is dead-lettered and its job fails report_rejected",
+                     metadata: ["job_id": "\(event.jobID)", "event_id": "\(event.eventID)", "attempt": "\(event.attempt)",
+                                "error": "\(error)"])
+        do {
+            Self.count([try await record.failUnrecorded(event)])
+        } catch where Self.isTransient(error) {
+            throw error
+        } catch {
+            logger.error("results: the job of a dead-lettered report could not be failed either",
+                         metadata: ["job_id": "\(event.jobID)", "error": "\(error)"])
+        }
+        Counter(label: "cloudtask_reports_dead_lettered_total").increment()
+        try? await delivery.reject(reason: "the store refused this report \(poisonAttempts) times (\(error))")
     }
 }

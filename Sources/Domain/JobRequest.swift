@@ -70,6 +70,16 @@ public struct JobRequest: Hashable, Sendable, Codable {
 }
 
 extension Date {
+    /// The latest time the API reads or writes: 9999-12-31T23:59:59.999Z (four-digit
+    /// years), in milliseconds since 1970. Anything a client sends is checked against it
+    /// before it is converted to an integer.
+    public static let latestMilliseconds: Int64 = 253_402_300_799_999
+
+    /// The one rounding rule for writing a time: to the nearest millisecond. A stored
+    /// time comes back from PostgreSQL up to a microsecond off (its driver truncates
+    /// when it encodes); rounding to the nearest, never down, makes both read the same.
+    public var wholeMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
     /// The API's times carry milliseconds; storing more would make a round trip unequal.
     public static func truncatedToMilliseconds(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)

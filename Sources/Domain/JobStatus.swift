@@ -16,6 +16,10 @@ public struct JobFailure: Hashable, Sendable, Codable {
     public enum Code: String, Hashable, Sendable, Codable, CaseIterable {
         case nonzeroExit = "nonzero_exit", timeout, spawnFailed = "spawn_failed"
         case workerLost = "worker_lost", stopped
+        /// A worker's report of the run could not be recorded (the store refused it, again
+        /// and again): the report was dead-lettered and the job ended here, not `running`
+        /// for ever.
+        case reportRejected = "report_rejected"
     }
 
     public let code: Code
@@ -26,4 +30,6 @@ public struct JobFailure: Hashable, Sendable, Codable {
     }
 
     public static let stoppedByRequest = JobFailure(code: .stopped, message: "stopped on request")
+    public static let reportRejected = JobFailure(
+        code: .reportRejected, message: "a report of this job's run could not be recorded; the run's outcome is unknown")
 }

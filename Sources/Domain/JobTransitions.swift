@@ -136,6 +136,15 @@ extension Job {
         }
     }
 
+    /// A report of this job could not be recorded and was set aside: the job must not
+    /// wait for it for ever. A job that is not final fails `report_rejected` (whatever
+    /// the report said is unknown); a final job is left as it is.
+    public mutating func failUnrecordedReport(now: Date) -> EventEffect {
+        guard !status.isFinal else { return .ignored(.finalStatus) }
+        finish(.failed, exitCode: nil, failure: .reportRejected, now: now)
+        return .finished(.failed, output: OutputChunk(), resetOutputFirst: false)
+    }
+
     private mutating func conclude(
         _ outcome: RunOutcome, output: OutputChunk, resetOutputFirst: Bool, now: Date,
         retryDelay: (Int) -> Double

@@ -6,8 +6,8 @@ public struct Delivery<Message: Sendable>: Sendable {
         case ack
         /// Give it back to the broker for another consumer.
         case requeue
-        /// Dead-letter it: it can never be processed.
-        case reject
+        /// Dead-letter it, saying why: it can never be processed.
+        case reject(reason: String)
     }
 
     public let message: Message
@@ -23,7 +23,9 @@ public struct Delivery<Message: Sendable>: Sendable {
 
     public func ack() async throws { try await settle(.ack) }
     public func requeue() async throws { try await settle(.requeue) }
-    public func reject() async throws { try await settle(.reject) }
+    /// Sets it aside on the dead-letter queue with `reason` (for the operator who reads
+    /// it there), so that it never blocks the messages behind it.
+    public func reject(reason: String) async throws { try await settle(.reject(reason: reason)) }
 }
 
 /// Publishes what the outbox relay takes out of the outbox. Returns only once the

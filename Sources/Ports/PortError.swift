@@ -5,6 +5,9 @@ public enum PortError: Error, Hashable, Sendable {
     case duplicate
     /// The thing to change does not exist.
     case notFound
-    /// The backing service did not answer (down, timed out, overloaded).
+    /// The backing service did not answer (down, timed out, overloaded). Worth retrying.
     case unavailable
+    /// The backing service answered and refused the data itself (a value it cannot hold,
+    /// a broken constraint): the same request will fail the same way. Not worth retrying.
+    case rejected
 }

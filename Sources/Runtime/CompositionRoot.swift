@@ -26,9 +26,11 @@ public enum CompositionRoot {
         // Who writes to the outbox rings this; the relay waits on `doorbell`. They differ
         // when the relay runs in another process (then a NOTIFY carries the ring).
         let outboxSignal = outboxSignal ?? doorbell
-        let runner = IsolatedProcessRunner(settings: ProcessRunnerSettings(
+        var runnerSettings = ProcessRunnerSettings(
             allowlist: config.allowedCommands, outputLimitBytes: config.outputLimitBytes,
-            stopGraceSeconds: config.stopGraceSeconds, jobUser: config.jobUser, limits: config.jobResourceLimits))
+            stopGraceSeconds: config.stopGraceSeconds, jobUser: config.jobUser, limits: config.jobResourceLimits)
+        runnerSettings.allowJobsAsWorkerUser = config.allowJobsAsWorkerUser
+        let runner = IsolatedProcessRunner(settings: runnerSettings)
         // One registry: the executor records what the broadcast says, the runs consult it.
         let registry = StopRegistry()
         let runJob = RunJob(events: eventPublisher, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,

@@ -39,10 +39,14 @@ struct CloudTaskWorker: AsyncParsableCommand {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 0 to 3600") }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+        // Reports carry the id; consumers refuse ids of other shapes (docs/messages.md).
+        if let workerId, !(1...100).contains(workerId.utf8.count) || !workerId.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw ValidationError("--worker-id must be 1 to 100 visible ASCII characters")
+        }
         let config: CloudTaskConfiguration
         do {
             var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
-            config = try loader.load(mode: .worker)
+            config = try loader.load(mode: .worker, runsJobs: roles.contains(.executor))
         } catch {
             FileHandle.standardError.write(Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(78)

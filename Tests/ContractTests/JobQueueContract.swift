@@ -42,7 +42,7 @@ struct JobQueueContract {
             #expect(again.message == dispatch && again.redelivered)
             try await again.ack()
             try await queue.publish([.dispatch(poison)])
-            try await (try #require(try await iterator.next())).reject()
+            try await (try #require(try await iterator.next())).reject(reason: "a test sets it aside")
             let next = Task { try await iterator.next() }
             try await Task.sleep(for: .milliseconds(100))
             next.cancel()

@@ -1,6 +1,6 @@
 import Domain
 import Foundation
-import Infrastructure
+@testable import Infrastructure
 import Testing
 
 @Suite("Configuration")
@@ -163,5 +163,38 @@ struct ConfigurationTests {
     @Test("bad CIDRs are refused", arguments: ["10.0.0.0/33", "10.0.0/8", "::1/129", "nonsense", "1.2.3.4/-1", "1:2:3:4:5:6:7:8:9"])
     func badCIDR(text: String) {
         #expect(CIDR(text) == nil)
+    }
+
+    @Test("a rate-limit policy the limiter cannot enforce as written is refused, and the error names the bounds",
+          arguments: ["1000000/1s", "1001/1s", "60001/1m", "5/25h", "5/0s", "0/1m", "-1/1m", "5/1d", "99999999999999999999/1h"])
+    func unrepresentablePolicy(text: String) {
+        #expect(ConfigurationLoader.parsePolicy(text, name: "api") == nil)
+        do {
+            _ = try load(["CLOUDTASK_RATE_LIMIT_API": text], mode: .embedded)
+            Issue.record("\(text) was accepted")
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(error.problems[0].contains("1s to 24h") && error.problems[0].contains("at most 1000 per second"))
+        }
+    }
+
+    @Test("policies at the bounds are kept exactly", arguments: [("1000/1s", 1000, 1), ("60000/1m", 60000, 60), ("1/24h", 1, 86_400)])
+    func representablePolicy(text: String, limit: Int, window: Int) throws {
+        let policy = try #require(ConfigurationLoader.parsePolicy(text, name: "api"))
+        #expect(policy.limit == limit && policy.windowSeconds == window)
+    }
+
+    @Test("a process that runs jobs but cannot switch to the job user refuses to start, unless told it may")
+    func jobsAsWorkerUser() throws {
+        var loader = try ConfigurationLoader(environment: [:])
+        do {
+            _ = try loader.load(mode: .embedded, canSwitchUser: false)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.count == 1 && error.problems[0].hasPrefix("CLOUDTASK_JOB_USER: this process is not root"))
+        }
+        #expect(throws: Never.self) { try loader.load(mode: .embedded, runsJobs: false, canSwitchUser: false) }
+        var allowed = try ConfigurationLoader(environment: ["CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER": "true"])
+        #expect(try allowed.load(mode: .embedded, canSwitchUser: false).allowJobsAsWorkerUser)
     }
 }

@@ -1,6 +1,7 @@
+import CSpawn
 import Domain
 import Foundation
-import Infrastructure
+@testable import Infrastructure
 import Ports
 import Synchronization
 import Testing
@@ -148,5 +149,92 @@ struct ProcessRunnerTests {
             allowlist: Self.commands, outputLimitBytes: 10_000, stopGraceSeconds: 1, jobUser: "nobody", limits: limits))
         let (termination, _) = await run("sh", ["-c", "head -c 4096 /dev/zero > big"], runner: limited)
         #expect(termination != .exited(0))
+    }
+
+    /// Runs `body`, but gives up after `limit`: a test of a hang must fail, not hang.
+    func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await body() }
+            group.addTask { try? await Task.sleep(for: limit); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test("NUL bytes in output become U+FFFD (a store refuses NUL)")
+    func nul() async {
+        let (termination, output) = await run("printf", ["x\\000y\\000"])
+        #expect(termination == .exited(0))
+        #expect(output.stdout == "x\u{FFFD}y\u{FFFD}")
+    }
+
+    @Test("a program that writes without pause is still timed out, and stopped, on time")
+    func endlessWriter() async {
+        let runner = runner(outputLimit: 4096)
+        let timedOut = await within(.seconds(30)) {
+            await runner.run(ProcessSpec(command: "yes", args: [], timeoutSeconds: 1)) { _ in }
+        }
+        #expect(timedOut == .timedOut)
+        let task = Task { await runner.run(ProcessSpec(command: "yes", args: ["stop me"], timeoutSeconds: 600)) { _ in } }
+        try? await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let stopped = await within(.seconds(30)) { await task.value }
+        #expect(stopped == .stopped)
+    }
+
+    @Test("a worker that cannot switch users refuses to run programs as itself unless allowed")
+    func refusesToRunAsItself() async {
+        var settings = ProcessRunnerSettings(allowlist: Self.commands, outputLimitBytes: 1000, stopGraceSeconds: 1, jobUser: "nobody",
+                                             limits: ResourceLimits())
+        settings.canSwitchUser = false
+        let (refused, _) = await run("true", [], runner: IsolatedProcessRunner(settings: settings))
+        guard case .spawnFailed(let reason) = refused else { Issue.record("ran: \(refused)"); return }
+        #expect(reason.contains("not root"))
+        settings.allowJobsAsWorkerUser = true
+        #expect(await run("true", [], runner: IsolatedProcessRunner(settings: settings)).0 == .exited(0))
+    }
+
+    @Test("as root, a program run as the job user still dies with the thread that started it (PR_SET_PDEATHSIG after setuid)",
+          .enabled(if: geteuid() == 0, "needs root, as in CI"))
+    func diesWithItsWorker() async throws {
+        guard let nobody = IsolatedProcessRunner.account(named: "nobody") else { Issue.record("no nobody"); return }
+        let started = Mutex<pid_t>(0)
+        // A thread that spawns `sleep 60` as nobody and ends: the kernel must kill the child.
+        let thread = Thread {
+            let path = strdup("/bin/sleep"), arg0 = strdup("sleep"), arg1 = strdup("60"), directory = strdup("/")
+            var argv: [UnsafeMutablePointer<CChar>?] = [arg0, arg1, nil]
+            var envp: [UnsafeMutablePointer<CChar>?] = [nil]
+            var pid: pid_t = 0, out: Int32 = -1, err: Int32 = -1
+            argv.withUnsafeMutableBufferPointer { argvBuffer in
+                envp.withUnsafeMutableBufferPointer { envpBuffer in
+                    var request = ct_spawn_request(path: path, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
+                                                   directory: directory, change_user: 1, uid: nobody.uid, gid: nobody.gid,
+                                                   limits: ct_rlimits())
+                    if ct_spawn(&request, &pid, &out, &err) == 0 {
+                        Glibc.close(out)
+                        Glibc.close(err)
+                    }
+                }
+            }
+            started.withLock { $0 = pid }
+        }
+        thread.start()
+        var pid: pid_t = 0
+        for _ in 0..<200 where pid == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            pid = started.withLock { $0 }
+        }
+        #expect(pid > 0)
+        guard pid > 0 else { return }
+        var status: Int32 = 0
+        var reaped = false
+        for _ in 0..<100 where !reaped {
+            if ct_try_wait(pid, &status) == 1 { reaped = true } else { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        if !reaped { kill(pid, SIGKILL); _ = ct_try_wait(pid, &status) }
+        #expect(reaped, "the job outlived the thread that started it")
+        var signal: Int32 = 0
+        #expect(ct_decode_status(status, &signal) == 2 && signal == SIGKILL)
     }
 }

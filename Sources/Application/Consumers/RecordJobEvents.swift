@@ -62,4 +62,30 @@ public struct RecordJobEvents: Sendable {
         await cache.invalidate(Array(changed))
         return effects
     }
+
+    /// A report of `event`'s job could not be recorded and is being set aside: the job
+    /// fails `report_rejected` (unless it is final already, or the report is of an older
+    /// attempt), and a run that may still be going is told to stop, as for `worker_lost`.
+    @discardableResult
+    public func failUnrecorded(_ event: JobEvent) async throws -> EventEffect {
+        let now = clock.now()
+        let (effect, changed) = try await jobs.update([event.jobID]) { [ids] changes -> (EventEffect, Job?) in
+            guard var job = changes.jobs[event.jobID] else { return (.ignored(.unexpected), nil) }
+            guard event.attempt >= job.attempts else { return (.ignored(.staleAttempt), nil) }
+            let wasRunning = job.status == .running
+            let effect = job.failUnrecordedReport(now: now)
+            guard effect.changedJob else { return (effect, nil) }
+            changes.jobs[event.jobID] = job
+            if wasRunning {
+                changes.outbox.append(.stop(StopRequest(eventID: ids.next(), jobID: job.id, occurredAt: now)))
+            }
+            return (effect, job)
+        }
+        if let changed {
+            outboxSignal.outboxChanged()
+            try? await stopSignal?.mark(changed.id, ttlSeconds: 86_400)
+            await cache.invalidate([changed])
+        }
+        return effect
+    }
 }

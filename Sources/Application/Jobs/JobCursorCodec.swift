@@ -6,7 +6,7 @@ import Ports
 /// again. Clients must not build cursors; anything that does not decode is a `400`.
 enum JobCursorCodec {
     static func encode(_ cursor: JobCursor) -> String {
-        let millis = Int64((cursor.createdAt.timeIntervalSince1970 * 1000).rounded())
+        let millis = cursor.createdAt.wholeMilliseconds
         let text = "1:\(millis):\(cursor.id)"
         return Data(text.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -19,7 +19,10 @@ enum JobCursorCodec {
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
         let parts = plain.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "1", let millis = Int64(parts[1]), millis >= 0,
+        // Bounded before it becomes a Date: a time past year 9999 cannot be stored, and
+        // the database driver traps converting it (a crash any caller could cause).
+        guard parts.count == 3, parts[0] == "1", parts[1].utf8.count <= 15, let millis = Int64(parts[1]),
+              (0...Date.latestMilliseconds).contains(millis),
               let uuid = UUID(canonical: parts[2]) else { return nil }
         return JobCursor(createdAt: Date(timeIntervalSince1970: Double(millis) / 1000), id: JobID(uuid))
     }

@@ -29,9 +29,11 @@ int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, const char *pr
 int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, size_t error_size);
 
 /// Publishes one persistent JSON message (mandatory: an unroutable one comes back).
+/// A non-NULL `dead_reason` goes in the header `x-cloudtask-dead-reason` (a message set
+/// aside on the dead-letter exchange says why).
 int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, const char *routing_key,
                            const void *body, size_t body_len, const char *type, const char *message_id,
-                           int priority, char *error, size_t error_size);
+                           int priority, const char *dead_reason, char *error, size_t error_size);
 
 /// Waits until the broker confirmed delivery tags first...last. 0: all acked; 1: some
 /// were nacked or returned (not safely stored: publish again); -1: connection broken

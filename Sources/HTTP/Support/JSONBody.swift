@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
+import Infrastructure
 
 /// Strict request bodies: JSON only (415 otherwise), an object with known fields only
 /// (400 naming the unknown ones), right types (400 naming the field), no NUL anywhere.
@@ -16,6 +17,10 @@ enum JSONBody {
             if request.headers[.contentType] == nil { throw APIError.malformedBody("a JSON body is required") }
         }
         guard isJSON(request.headers[.contentType]) else { throw APIError.unsupportedMediaType }
+        // Foundation's parser is lenient (a trailing comma passes): the strict check decides.
+        if let problem = StrictJSON.check(buffer.readableBytesView) {
+            throw APIError.malformedBody("the body is not valid JSON (\(problem))")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data, options: []) else {
             throw APIError.malformedBody("the body is not valid JSON")
         }

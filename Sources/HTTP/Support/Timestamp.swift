@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// RFC 3339 times as the API writes them (UTC, milliseconds, `Z`) and reads them (any
@@ -5,7 +6,7 @@ import Foundation
 /// Sendable and drop milliseconds by default, and this runs for every job in a list.
 enum Timestamp {
     static func format(_ date: Date) -> String {
-        let totalMillis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let totalMillis = date.wholeMilliseconds
         var days = totalMillis >= 0 ? totalMillis / 86_400_000 : (totalMillis - 86_399_999) / 86_400_000
         let millisOfDay = totalMillis - days * 86_400_000
         // Civil from days (Howard Hinnant's algorithm).

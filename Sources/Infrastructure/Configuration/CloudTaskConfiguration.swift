@@ -27,6 +27,8 @@ public struct CloudTaskConfiguration: Sendable {
     public var outputLimitBytes = 1_048_576
     public var maxUnfinishedJobs = 1000
     public var jobUser = "nobody"
+    /// Whether a process that is not root may run jobs as its own user (development only).
+    public var allowJobsAsWorkerUser = false
     public var jobResourceLimits = ResourceLimits()
     public var stopGraceSeconds = 5
     public var retentionDays = 30

@@ -1,5 +1,6 @@
 public import Domain
 import Foundation
+import Glibc
 
 /// Reads `CLOUDTASK_*` settings: defaults, overridden by an optional file named in
 /// `CLOUDTASK_CONFIG_FILE` (`KEY=VALUE` lines, `#` comments), overridden by the
@@ -49,7 +50,12 @@ public struct ConfigurationLoader {
     }
 
     /// The validated configuration, or every problem found.
-    public mutating func load(mode: Mode) throws(ConfigurationError) -> CloudTaskConfiguration {
+    /// `runsJobs`: whether this process will run programs (it must then be able to
+    /// switch to the job user, or be told explicitly that it may not); `canSwitchUser`
+    /// is whether it is root (a parameter for tests).
+    public mutating func load(mode: Mode, runsJobs: Bool? = nil,
+                              canSwitchUser: Bool? = nil) throws(ConfigurationError) -> CloudTaskConfiguration {
+        let canSwitchUser = canSwitchUser ?? (geteuid() == 0)
         var config = CloudTaskConfiguration()
         problems = []
         config.httpHost = string("CLOUDTASK_HTTP_HOST") ?? config.httpHost
@@ -113,6 +119,12 @@ public struct ConfigurationLoader {
         config.liveHeartbeatSeconds = int("CLOUDTASK_LIVE_HEARTBEAT_SECONDS", in: 1...300) ?? config.liveHeartbeatSeconds
         config.maxUnfinishedJobs = int("CLOUDTASK_MAX_UNFINISHED_JOBS", in: 1...1_000_000) ?? config.maxUnfinishedJobs
         config.jobUser = string("CLOUDTASK_JOB_USER") ?? config.jobUser
+        config.allowJobsAsWorkerUser = bool("CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER") ?? false
+        if runsJobs ?? (mode != .production && mode != .database), !canSwitchUser, !config.allowJobsAsWorkerUser {
+            problems.append("CLOUDTASK_JOB_USER: this process is not root, so it cannot run jobs as \(config.jobUser), and a job run as "
+                            + "its own user could read its files (secrets included); run it as root, or set "
+                            + "CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER=true to accept that (development only)")
+        }
         if let limits = string("CLOUDTASK_JOB_RLIMITS") {
             if let parsed = ResourceLimits(parsing: limits) { config.jobResourceLimits = parsed } else {
                 problems.append("CLOUDTASK_JOB_RLIMITS: must look like cpu=3600,as=1g,nproc=64,fsize=64m,nofile=256")
@@ -137,6 +149,17 @@ public struct ConfigurationLoader {
     private func string(_ name: String) -> String? {
         guard let value = values[name], !value.isEmpty else { return nil }
         return value
+    }
+
+    private mutating func bool(_ name: String) -> Bool? {
+        guard let text = string(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default:
+            problems.append("\(name): must be true or false")
+            return nil
+        }
     }
 
     private mutating func int(_ name: String, in range: ClosedRange<Int>) -> Int? {
@@ -204,14 +227,21 @@ public struct ConfigurationLoader {
         guard let text = string(name) else { return fallback }
         if text == "off" { return nil }
         if let parsed = Self.parsePolicy(text, name: policyName) { return parsed }
-        problems.append("\(name): must be N/<window> such as 5/15m, 600/1m, 10/30s, 100/1h, or off")
+        problems.append("\(name): must be N/<window> or off, with a window from 1s to 24h (s, m or h) and N from 1 to "
+                        + "the window in milliseconds (at most 1000 per second: the limiter counts whole milliseconds), "
+                        + "such as 5/15m, 600/1m, 10/30s, 100/1h")
         return fallback
     }
 
+    /// The longest window a policy may have.
+    static let maxWindowSeconds = 86_400
+
+    /// A policy the limiter can enforce exactly as written, or nil: GCRA spaces requests
+    /// `window / N` milliseconds apart, so N may not exceed the window in milliseconds.
     static func parsePolicy(_ text: String, name: String) -> RateLimitPolicy? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let limit = Int(parts[0]), limit > 0, limit <= 1_000_000,
-              let unit = parts[1].last, let amount = Int(parts[1].dropLast()), amount > 0, amount <= 100_000 else { return nil }
+        guard parts.count == 2, parts[0].utf8.count <= 9, parts[1].utf8.count <= 7, let limit = Int(parts[0]), limit > 0,
+              let unit = parts[1].last, let amount = Int(parts[1].dropLast()), amount > 0, amount <= maxWindowSeconds else { return nil }
         let seconds: Int
         switch unit {
         case "s": seconds = amount
@@ -219,6 +249,7 @@ public struct ConfigurationLoader {
         case "h": seconds = amount * 3600
         default: return nil
         }
+        guard seconds <= maxWindowSeconds, limit <= seconds * 1000 else { return nil }
         return RateLimitPolicy(name: name, limit: limit, windowSeconds: seconds)
     }
 }

@@ -34,6 +34,11 @@ public final class InMemoryJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         await broadcast.subscribe()
     }
 
+    /// Reports set aside on the dead-letter queue, with why.
+    public var deadLetteredEvents: [(event: JobEvent, reason: String)] {
+        get async { Array(zip(await eventQueue.deadLettered, await eventQueue.deadLetterReasons)) }
+    }
+
     /// Messages waiting in the dispatch queue (not yet handed to a consumer).
     public var pendingDispatches: Int { get async { await dispatchQueue.readyCount } }
 }

@@ -119,11 +119,20 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         }
     }
 
+    /// PostgreSQL's `text` refuses NUL: so does this store, with the same error, so that
+    /// what passes here passes there (the contract suite holds both to it).
+    private static func refuseWhatPostgresRefuses(_ changes: JobChangeSet) throws {
+        let texts = changes.outputAppends.flatMap { [$0.1.stdout, $0.1.stderr] }
+            + changes.jobs.values.flatMap { [$0.workerID ?? "", $0.failure?.message ?? ""] }
+        if texts.contains(where: { !OutputText.isClean($0) }) { throw PortError.rejected }
+    }
+
     private static func apply<Result>(
         ids: Set<JobID>, _ body: (inout JobChangeSet) throws -> Result, limit: Int, now: Date, to state: inout State
     ) throws -> Result {
         var changes = JobChangeSet(jobs: state.jobs.filter { ids.contains($0.key) })
         let result = try body(&changes)
+        try refuseWhatPostgresRefuses(changes)
         // Only after the body succeeded: a throw leaves everything as it was.
         for (id, job) in changes.jobs where ids.contains(id) && state.jobs[id] != nil { state.jobs[id] = job }
         for id in changes.outputResets where state.jobs[id] != nil { state.outputs[id] = JobOutput() }

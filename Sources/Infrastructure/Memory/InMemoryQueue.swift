@@ -29,6 +29,8 @@ actor InMemoryQueue<Message: Sendable> {
     private var nextSequence = 0
     private var nextConsumer = 0
     private(set) var deadLettered: [Message] = []
+    /// Why each of `deadLettered` was set aside, in the same order.
+    private(set) var deadLetterReasons: [String] = []
 
     func publish(_ message: Message, priority: Int = 0) {
         nextSequence += 1
@@ -65,7 +67,9 @@ actor InMemoryQueue<Message: Sendable> {
         guard let entry = unsettled.removeValue(forKey: sequence) else { return }
         switch settlement {
         case .ack: break
-        case .reject: deadLettered.append(entry.item.message)
+        case .reject(let reason):
+            deadLettered.append(entry.item.message)
+            deadLetterReasons.append(reason)
         case .requeue:
             var item = entry.item
             item.redelivered = true

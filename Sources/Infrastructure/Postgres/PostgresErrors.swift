@@ -20,7 +20,7 @@ enum PostgresErrors {
             if error.code == .server, let state = error.serverInfo?[.sqlState] {
                 if state == "23505" { return PortError.duplicate }  // unique_violation
                 logger.error("postgres error", metadata: ["sqlstate": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
-                return PortError.unavailable
+                return refusesData(sqlState: state) ? PortError.rejected : PortError.unavailable
             }
             logger.warning("postgres unavailable", metadata: ["code": "\(error.code)"])
             return PortError.unavailable
@@ -31,6 +31,14 @@ enum PostgresErrors {
             }
             return error
         }
+    }
+
+    /// SQLSTATE classes that say the statement's data is at fault, not the server: 21
+    /// cardinality, 22 data exception (a NUL in text, a value out of range), 23 integrity
+    /// constraint, 42 syntax or access rule, 54 program limit. Retrying those cannot
+    /// succeed; everything else (connections, resources, serialization, shutdown) may.
+    static func refusesData(sqlState: String) -> Bool {
+        ["21", "22", "23", "42", "54"].contains(String(sqlState.prefix(2)))
     }
 
     /// Errors that come from the driver or its pool (the pool's error type is not

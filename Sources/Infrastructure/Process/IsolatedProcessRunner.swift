@@ -24,13 +24,15 @@ public struct IsolatedProcessRunner: ProcessRunner {
             return .spawnFailed("command '\(spec.command)' was not found on this worker")
         }
         let identity: (uid: uid_t, gid: gid_t)?
-        if geteuid() == 0 {
+        if settings.canSwitchUser {
             guard let account = Self.account(named: settings.jobUser) else {
                 return .spawnFailed("the job user '\(settings.jobUser)' does not exist on this worker")
             }
             identity = account
+        } else if settings.allowJobsAsWorkerUser {
+            identity = nil  // the operator accepted that programs run as this process's user
         } else {
-            identity = nil  // already unprivileged: nothing to drop to
+            return .spawnFailed("this worker is not root, so it cannot run programs as the job user; it refuses to run them as its own")
         }
         guard let directory = makeWorkDirectory(owner: identity) else {
             return .spawnFailed("could not create a working directory")

@@ -1,4 +1,5 @@
 public import Domain
+import Glibc
 
 /// How the worker runs programs, from configuration.
 public struct ProcessRunnerSettings: Sendable {
@@ -14,6 +15,12 @@ public struct ProcessRunnerSettings: Sendable {
     public var searchPath: [String] = ["/usr/local/bin", "/usr/bin", "/bin"]
     /// Where each run's empty working directory is made.
     public var workRoot: String = "/tmp"
+    /// Whether this process may run programs as its own user when it is not root. Off by
+    /// default: such a program could read everything the worker can (its configuration
+    /// and secrets among them), so a worker that cannot switch to `jobUser` refuses.
+    public var allowJobsAsWorkerUser = false
+    /// Whether the process can switch to `jobUser` (it is root); a setting for tests.
+    public var canSwitchUser = geteuid() == 0
 
     public init(allowlist: CommandAllowlist, outputLimitBytes: Int, stopGraceSeconds: Int, jobUser: String, limits: ResourceLimits) {
         self.allowlist = allowlist

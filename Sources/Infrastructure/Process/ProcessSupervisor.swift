@@ -66,6 +66,7 @@ final class ProcessSupervisor: Sendable {
         var streams = [PipeReader(fd: stdoutFD, limit: outputLimit), PipeReader(fd: stderrFD, limit: outputLimit)]
         var status: Int32 = 0
         var exited = false
+        var truncationReported = false
 
         // Readable when the child exits, so the loop wakes for the exit itself; without
         // it (old kernels) a closed pair of pipes is followed by short naps instead.
@@ -83,7 +84,11 @@ final class ProcessSupervisor: Sendable {
                 let text = streams[index].drain()
                 if index == 0 { chunk.stdout = text } else { chunk.stderr = text }
             }
-            chunk.truncated = streams.contains { $0.truncated }
+            // Truncation is news once: a program writing past its cap without pause must
+            // not fill the event stream with empty chunks.
+            let truncatedNow = streams.contains { $0.truncated }
+            chunk.truncated = truncatedNow && !truncationReported
+            truncationReported = truncatedNow
             if !chunk.stdout.isEmpty || !chunk.stderr.isEmpty || chunk.truncated { events.yield(.output(chunk)) }
 
             if !exited, ct_try_wait(pid, &status) == 1 {
@@ -141,17 +146,24 @@ struct PipeReader {
 
     var truncated: Bool { capped.truncated }
 
-    /// Reads everything available now; returns the admitted text.
+    /// At most this many reads per call: a program that writes without pause must not
+    /// keep the supervisor here, past its timeout and past a stop.
+    static let readsPerDrain = 16
+
+    /// Reads what is available now, up to `readsPerDrain` buffers; returns the admitted text.
     mutating func drain() -> String {
         var text = ""
-        while !closed {
+        var reads = 0
+        while !closed && reads < Self.readsPerDrain {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
-                text += capped.admit(decoder.decode(buffer[..<count]))
+                reads += 1
+                // Past the cap the bytes are only drained (the program keeps running), not decoded.
+                if !capped.truncated { text += capped.admit(decoder.decode(buffer[..<count])) }
                 continue
             }
             if count == 0 {
-                text += capped.admit(decoder.finish())
+                if !capped.truncated { text += capped.admit(decoder.finish()) }
                 close()
             } else if errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK {
                 close()

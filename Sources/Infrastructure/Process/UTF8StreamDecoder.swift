@@ -1,5 +1,8 @@
+import Domain
+
 /// Decodes a byte stream as UTF-8 chunk by chunk: a character split across two reads
-/// is held back until its last byte arrives; invalid bytes become U+FFFD.
+/// is held back until its last byte arrives; invalid bytes and NUL become U+FFFD
+/// (`OutputText`), so that no byte a program prints can make a store refuse the text.
 struct UTF8StreamDecoder {
     private var pending: [UInt8] = []
 
@@ -8,13 +11,13 @@ struct UTF8StreamDecoder {
         all.append(contentsOf: bytes)
         let cut = Self.completePrefixLength(all)
         pending = Array(all[cut...])
-        return String(decoding: all[..<cut], as: UTF8.self)
+        return OutputText.decode(all[..<cut])
     }
 
     /// Whatever was held back, at end of stream (an incomplete character: U+FFFD).
     mutating func finish() -> String {
         defer { pending = [] }
-        return pending.isEmpty ? "" : String(decoding: pending, as: UTF8.self)
+        return pending.isEmpty ? "" : OutputText.decode(pending)
     }
 
     /// The length of the longest prefix that does not end inside a character.
@@ -47,6 +50,8 @@ struct CappedStream {
     init(limit: Int) { self.limit = limit }
 
     mutating func admit(_ text: String) -> String {
+        // Once cut, the stream stays cut: nothing after the cut may look contiguous.
+        guard !truncated else { return "" }
         let room = limit - emitted
         if text.utf8.count <= room {
             emitted += text.utf8.count

@@ -13,14 +13,19 @@ public struct AMQPMessage: Sendable {
     public let type: String
     public let messageID: String
     public let priority: Int
+    /// Why a message is being set aside (published to the dead-letter exchange), sent in
+    /// the header `x-cloudtask-dead-reason`; nil for every other message.
+    public let deadReason: String?
 
-    public init(exchange: String, routingKey: String, body: [UInt8], type: String, messageID: String, priority: Int = 0) {
+    public init(exchange: String, routingKey: String, body: [UInt8], type: String, messageID: String, priority: Int = 0,
+                deadReason: String? = nil) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
         self.type = type
         self.messageID = messageID
         self.priority = priority
+        self.deadReason = deadReason
     }
 }
 
@@ -141,13 +146,20 @@ public final class AMQPPublisher: Sendable {
         done.signal()
     }
 
+    private static func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let text else { return body(nil) }
+        return text.withCString { body($0) }
+    }
+
     /// Publishes every message, then waits once for all their confirmations.
     private func publish(_ messages: [AMQPMessage], on connection: AMQPConnection, firstTag: UInt64) throws(AMQPError) {
         for message in messages {
             try connection.check { error, size in
                 message.body.withUnsafeBytes { body in
-                    cloudtask_amqp_publish(connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
-                                           message.type, message.messageID, Int32(message.priority), error, size)
+                    Self.withOptionalCString(message.deadReason) { reason in
+                        cloudtask_amqp_publish(connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
+                                               message.type, message.messageID, Int32(message.priority), reason, error, size)
+                    }
                 }
             }
         }

@@ -69,8 +69,17 @@ public enum JobMessageCodec {
 
     public static func decodeDispatch(_ bytes: [UInt8]) throws(DecodingError) -> JobDispatch {
         let wire = try decode(bytes, expecting: ["job.created"])
-        guard let attempt = wire.attempt, attempt >= 1, let command = wire.command, !command.isEmpty, let args = wire.args,
-              let timeout = wire.timeoutSeconds, timeout >= 1 else { throw .malformed("job.created lacks attempt, command, args or timeout_seconds") }
+        guard let attempt = wire.attempt, let command = wire.command, let args = wire.args,
+              let timeout = wire.timeoutSeconds else { throw .malformed("job.created lacks attempt, command, args or timeout_seconds") }
+        guard WireBounds.attempts.contains(attempt) else { throw .malformed("attempt out of range") }
+        guard JobLimits.timeoutSeconds.contains(timeout) else { throw .malformed("timeout_seconds out of range") }
+        // The same rules as a submission: a program that cannot be run as written is
+        // refused here, not by a C call that would read a NUL as the end of the string.
+        do {
+            _ = try JobRequest(command: command, args: args, timeoutSeconds: timeout)
+        } catch {
+            throw .malformed("job.created has an invalid command line (\(error.issues.map(\.field).joined(separator: ", ")))")
+        }
         return JobDispatch(eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
                            priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt)
     }
@@ -82,18 +91,21 @@ public enum JobMessageCodec {
 
     public static func decodeEvent(_ bytes: [UInt8]) throws(DecodingError) -> JobEvent {
         let wire = try decode(bytes, expecting: ["job.started", "job.output", "job.finished"])
-        guard let attempt = wire.attempt, attempt >= 1, let workerID = wire.workerID else {
+        guard let attempt = wire.attempt, let workerID = wire.workerID else {
             throw .malformed("\(wire.type) lacks attempt or worker_id")
         }
+        guard WireBounds.attempts.contains(attempt) else { throw .malformed("attempt out of range") }
+        guard WireBounds.isWorkerID(workerID) else { throw .malformed("worker_id must be 1 to 128 visible characters") }
+        if let exitCode = wire.exitCode, !WireBounds.exitCodes.contains(exitCode) { throw .malformed("exit_code out of range") }
         let kind: JobEvent.Kind
         switch wire.type {
         case "job.started":
             kind = .started
         case "job.output":
             guard let output = wire.output else { throw .malformed("job.output lacks output") }
-            kind = .output(output.chunk)
+            kind = .output(try output.checkedChunk())
         default:
-            let output = wire.output?.chunk ?? OutputChunk()
+            let output = try wire.output?.checkedChunk() ?? OutputChunk()
             switch wire.outcome {
             case "succeeded":
                 kind = .finished(.succeeded, output: output)
@@ -103,7 +115,8 @@ public enum JobMessageCodec {
                 guard let failure = wire.failure, let code = JobFailure.Code(rawValue: failure.code) else {
                     throw .malformed("a failed job.finished lacks a known failure code")
                 }
-                kind = .finished(.failed(exitCode: wire.exitCode, failure: JobFailure(code: code, message: failure.message)), output: output)
+                let message = WireBounds.prefix(OutputText.clean(failure.message), bytes: WireBounds.maxFailureMessageBytes)
+                kind = .finished(.failed(exitCode: wire.exitCode, failure: JobFailure(code: code, message: message)), output: output)
             default:
                 throw .malformed("job.finished has no known outcome")
             }
@@ -168,8 +181,14 @@ public enum JobMessageCodec {
             truncated = chunk.truncated
         }
 
-        var chunk: OutputChunk {
-            OutputChunk(stdout: stdout, stderr: stderr, stdoutOffset: stdoutOffset, stderrOffset: stderrOffset, truncated: truncated)
+        /// The chunk, bounded: offsets in range, NUL replaced as the worker's own decoder
+        /// does (`OutputText`), so that no report can make the store refuse its text.
+        func checkedChunk() throws(DecodingError) -> OutputChunk {
+            guard WireBounds.offsets.contains(stdoutOffset), WireBounds.offsets.contains(stderrOffset) else {
+                throw .malformed("output offsets out of range")
+            }
+            return OutputChunk(stdout: OutputText.clean(stdout), stderr: OutputText.clean(stderr), stdoutOffset: stdoutOffset,
+                               stderrOffset: stderrOffset, truncated: truncated)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -189,6 +208,8 @@ public enum JobMessageCodec {
     }
 
     private static func decode(_ bytes: [UInt8], expecting types: Set<String>) throws(DecodingError) -> Wire {
+        guard bytes.count <= WireBounds.maxMessageBytes else { throw .malformed("larger than \(WireBounds.maxMessageBytes) bytes") }
+        if let problem = StrictJSON.check(bytes) { throw .malformed("not JSON (\(problem))") }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)

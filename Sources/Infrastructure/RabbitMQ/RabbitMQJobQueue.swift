@@ -107,6 +107,24 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         }
     }
 
+    /// Sets a message aside on the dead-letter exchange with its reason in a header
+    /// (a confirmed copy, then an ack of the original), so an operator reading
+    /// `jobs.dead` sees why. When the copy cannot be published the message is rejected
+    /// instead: the broker dead-letters it without the reason, and the log keeps it.
+    private func deadLetter(_ delivery: AMQPDelivery, from consumer: AMQPConsumer, queue: String, reason: String) async {
+        let reason = WireBounds.prefix(reason, bytes: 1024)
+        logger.warning("dead-lettered a message", metadata: ["queue": "\(queue)", "reason": "\(reason)"])
+        Counter(label: "cloudtask_messages_dead_lettered_total", dimensions: [("queue", queue)]).increment()
+        let copy = AMQPMessage(exchange: settings.namePrefix + "cloudtask.dead", routingKey: delivery.routingKey, body: delivery.body,
+                               type: String(delivery.routingKey.prefix(64)), messageID: UUID().uuidString.lowercased(), deadReason: reason)
+        do {
+            try await publisher.publish([copy])
+            consumer.settle(delivery, .ack)
+        } catch {
+            consumer.settle(delivery, .reject)
+        }
+    }
+
     private func subscribe<Message: Sendable>(
         queue: String, prefetch: Int, decode: @escaping @Sendable ([UInt8]) throws(JobMessageCodec.DecodingError) -> Message
     ) -> AsyncThrowingStream<Delivery<Message>, any Error> {
@@ -119,16 +137,14 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
                     do {
                         message = try decode(delivery.body)
                     } catch {
-                        logger.warning("dead-lettered a message that cannot be processed",
-                                       metadata: ["queue": "\(queue)", "error": "\(error)"])
-                        consumer.settle(delivery, .reject)
+                        await deadLetter(delivery, from: consumer, queue: queue, reason: "cannot be decoded: \(error)")
                         continue
                     }
-                    continuation.yield(Delivery(message: message, redelivered: delivery.redelivered) { settlement in
+                    continuation.yield(Delivery(message: message, redelivered: delivery.redelivered) { [self] settlement in
                         switch settlement {
                         case .ack: consumer.settle(delivery, .ack)
                         case .requeue: consumer.settle(delivery, .requeue)
-                        case .reject: consumer.settle(delivery, .reject)
+                        case .reject(let reason): await deadLetter(delivery, from: consumer, queue: queue, reason: reason)
                         }
                     })
                 }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// Times on the wire: ISO 8601 in UTC to the millisecond (`2026-11-22T13:46:28.123Z`).
@@ -5,7 +6,7 @@ import Foundation
 /// trip exactly (a formatter given the Double truncates, and may lose a millisecond).
 enum WireTime {
     static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let millis = date.wholeMilliseconds
         let seconds = Date(timeIntervalSince1970: TimeInterval(millis.floorDivided(by: 1000)))
         let base = seconds.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
             .timeSeparator(.colon).dateTimeSeparator(.standard))
@@ -18,14 +19,18 @@ enum WireTime {
         var base = text
         var millis: Int64 = 0
         if let dot = text.firstIndex(of: ".") {
-            let digitsEnd = text[text.index(after: dot)...].firstIndex { !$0.isNumber } ?? text.endIndex
+            // ASCII digits only: `isNumber` also admits other scripts' digits (and fractions),
+            // which Int64(_:) refuses.
+            let digitsEnd = text[text.index(after: dot)...].firstIndex { !("0"..."9").contains($0) } ?? text.endIndex
             let digits = text[text.index(after: dot)..<digitsEnd]
-            guard !digits.isEmpty else { return nil }
-            millis = Int64((digits + "000").prefix(3))!
+            guard !digits.isEmpty, digits.count <= 9, let parsed = Int64((digits + "000").prefix(3)) else { return nil }
+            millis = parsed
             base = String(text[..<dot] + text[digitsEnd...])
         }
-        guard let seconds = try? Date(base, strategy: .iso8601) else { return nil }
-        let whole = Int64(seconds.timeIntervalSince1970.rounded())
+        guard text.utf8.count <= 40, let seconds = try? Date(base, strategy: .iso8601) else { return nil }
+        let interval = seconds.timeIntervalSince1970.rounded()
+        guard interval >= 0, interval * 1000 <= Double(Date.latestMilliseconds) else { return nil }
+        let whole = Int64(interval)
         return Date(timeIntervalSince1970: TimeInterval(whole * 1000 + millis) / 1000)
     }
 }
