@@ -133,7 +133,8 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "ApplicationTests",
-            dependencies: ["Domain", "Ports", "Application", "Infrastructure", "Consumers", "FuzzSupport"],
+            dependencies: ["Domain", "Ports", "Application", "Infrastructure", "Consumers", "FuzzSupport",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

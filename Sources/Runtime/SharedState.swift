@@ -51,26 +51,32 @@ public struct SharedState {
             cache: MeteredCache(RedisCache(client: client, prefix: prefix, logger: logger)), stopSignal: RedisStopSignal(client: client, prefix: prefix),
             lock: RedisDistributedLock(client: client, prefix: prefix), jobChangePublisher: feed, jobChangeSource: feed,
             workers: RedisWorkerRegistry(client: client, prefix: prefix), redisHealth: { await client.ping() },
-            services: [DenylistRefillService(refill: refill, health: health, logger: logger)])
+            services: [DenylistRefillService(refill: refill, denylist: denylist, health: health, logger: logger)])
     }
 }
 
-/// Refills the Redis denylist from the session store whenever it may have missed
-/// revocations (at start, and after writes failed while Redis was down). Until then the
-/// gate asks the session store, so this only restores the fast path.
+/// Refills the Redis denylist from the session store whenever it may miss revocations:
+/// after this process's writes failed while Redis was down, and whenever the list is
+/// seen without its completeness marker (Redis came back empty; at start the marker has
+/// not been looked at yet). Until then the gate asks the session store, so this only
+/// restores the fast path. One process refills at a time, unless this one missed writes.
 struct DenylistRefillService: Service {
     let refill: RefillDenylist
+    let denylist: RedisTokenDenylist
     let health: RedisDenylistHealth
     let logger: Logger
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let (due, ticket) = health.refillDue()
+            let (due, ticket, takeOver) = health.refillDue()
             if due {
                 do {
-                    let count = try await refill()
-                    health.refilled(ticket)
-                    logger.info("denylist refilled from the session store", metadata: ["sessions": "\(count)"])
+                    if let count = try await denylist.refill({ try await refill() }, takeOver: takeOver) {
+                        health.refilled(ticket)
+                        logger.info("denylist refilled from the session store", metadata: ["sessions": "\(count)"])
+                    } else {
+                        health.refillInOtherHands()
+                    }
                 } catch {
                     logger.debug("denylist refill deferred: a store is unavailable")
                 }

@@ -201,6 +201,40 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test("output the store cannot hold (NUL) is refused as such, not as an outage, and changes nothing", arguments: Adapters.jobStores)
+    func refusedOutput(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            let job = JobFixtures.job(owner: owner)
+            _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+            await #expect(throws: PortError.rejected) {
+                try await store.update([job.id]) { changes in
+                    _ = try changes.jobs[job.id]?.requestStop(now: JobFixtures.t0)
+                    changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: "x\u{0}y"))
+                }
+            }
+            #expect(try await store.job(id: job.id) == job)
+            #expect(try await store.output(of: job.id) == JobOutput())
+        }
+    }
+
+    @Test("times read back as the API writes them: the same millisecond as when created", arguments: Adapters.jobStores)
+    func millisecondsRoundTrip(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            for step in 0..<200 {
+                // Times of every millisecond of a second, with what the wall clock adds below it.
+                let now = JobFixtures.t0.addingTimeInterval(Double(step) * 0.005 + 0.000_731)
+                let job = JobFixtures.job(owner: owner, runAt: now.addingTimeInterval(0.4567), at: now)
+                _ = try await store.create(job, dispatch: nil, unfinishedLimit: 1000)
+                let stored = try #require(try await store.job(id: job.id))
+                #expect(stored.createdAt.wholeMilliseconds == job.createdAt.wholeMilliseconds)
+                #expect(stored.runAt.wholeMilliseconds == job.runAt.wholeMilliseconds)
+                #expect(stored.updatedAt.wholeMilliseconds == job.updatedAt.wholeMilliseconds)
+            }
+        }
+    }
+
     @Test("updateDue claims only scheduled jobs whose time has come", arguments: Adapters.jobStores)
     func due(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner

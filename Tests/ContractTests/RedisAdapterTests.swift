@@ -89,6 +89,7 @@ struct RedisAdapterTests {
             let health = RedisDenylistHealth()
             health.refilled(health.refillDue().ticket)
             let clock = SystemClock()
+            try await RedisFixture.markComplete(client, prefix)
             let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock)
             let gate = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger)
             let sessions = InMemorySessionStore()
@@ -106,14 +107,55 @@ struct RedisAdapterTests {
             // Redis answers again but missed the write: "unknown", so the store decides.
             #expect(try await gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == nil)
 
-            let (due, ticket) = health.refillDue()
-            #expect(due)
+            let (due, ticket, takeOver) = health.refillDue()
+            #expect(due && takeOver)
             let refill = RefillDenylist(sessions: sessions, denylist: denylist, clock: clock, accessTokenTTLSeconds: 900)
-            #expect(try await refill() == 1)
+            #expect(try await denylist.refill({ try await refill() }, takeOver: takeOver) == 1)
             health.refilled(ticket)
             #expect(health.refillDue().due == false)
             #expect(try await gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == true)
             #expect(try await gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: [], now: clock.now()).revoked == false)
+        }
+    }
+
+    @Test("when Redis comes back empty, no process trusts a 'not listed' until one of them has refilled the list")
+    func denylistLostItsData() async throws {
+        try await RedisFixture.withPrefix { client, prefix in
+            let clock = SystemClock()
+            try await RedisFixture.markComplete(client, prefix)
+            // Two processes: neither missed a write (the data was lost, not a write).
+            let processes = (0..<2).map { _ in
+                let health = RedisDenylistHealth()
+                health.refilled(health.refillDue().ticket)
+                return (health: health, denylist: RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock),
+                        gate: RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger))
+            }
+            let sessions = InMemorySessionStore()
+            let session = Session(id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
+                                  expiresAt: clock.now().addingTimeInterval(3600))
+            try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString))
+            _ = try await sessions.revoke(session.id, reason: .logout, at: clock.now())
+            try await processes[0].denylist.revoke(session: session.id, until: clock.now().addingTimeInterval(900))
+            #expect(try await processes[1].gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == true)
+
+            await RedisFixture.clean(client, prefix)  // what a restart without persistence leaves
+            for process in processes {
+                #expect(try await process.gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == nil)
+                await #expect(throws: PortError.unavailable) { try await process.denylist.isRevoked(tokenID: UUID(), session: session.id) }
+                #expect(process.health.refillDue().due)
+            }
+            // One refills; the other, finding it under way, leaves it alone.
+            let refill = RefillDenylist(sessions: sessions, denylist: processes[0].denylist, clock: clock, accessTokenTTLSeconds: 900)
+            let marker = prefix + "denylist-complete"
+            _ = try await client.send("SET", marker, "filling:someone-else", "PX", "60000")
+            #expect(try await processes[1].denylist.refill({ try await refill() }, takeOver: false) == nil)
+            _ = try await client.send("DEL", marker)
+            #expect(try await processes[0].denylist.refill({ try await refill() }, takeOver: false) == 1)
+            for process in processes {
+                process.health.refilled(process.health.refillDue().ticket)
+                #expect(try await process.gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == true)
+                #expect(try await process.gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: [], now: clock.now()).revoked == false)
+            }
         }
     }
 
@@ -122,6 +164,7 @@ struct RedisAdapterTests {
         try await RedisFixture.withPrefix { client, prefix in
             let health = RedisDenylistHealth()
             health.refilled(health.refillDue().ticket)  // as after the start-up refill
+            try await RedisFixture.markComplete(client, prefix)
             let gate = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger)
             let cache = RedisCache(client: client, prefix: prefix, logger: RedisFixture.logger)
             let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: SystemClock())

@@ -32,8 +32,16 @@ enum RedisFixture {
     static func adapter<Port>(_ make: @escaping @Sendable (RedisClient, String) -> Port) -> [Adapter<Port>] {
         guard url != nil else { return [] }
         return [Adapter(name: "redis") { body in
-            try await withPrefix { client, prefix in try await body(make(client, prefix)) }
+            try await withPrefix { client, prefix in
+                try await markComplete(client, prefix)
+                try await body(make(client, prefix))
+            }
         }]
+    }
+
+    /// The denylist's completeness marker, as a refill leaves it.
+    static func markComplete(_ client: RedisClient, _ prefix: String) async throws {
+        _ = try await client.send("SET", prefix + "denylist-complete", "1")
     }
 
     /// A denylist and the gate reading it, under one prefix; the list counts as refilled.

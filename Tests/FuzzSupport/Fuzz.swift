@@ -114,3 +114,34 @@ public enum Fuzz {
         return "\"" + (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined() + "\""
     }
 }
+
+extension Fuzz {
+    /// `run` for properties that await (requests through a router).
+    @discardableResult
+    public static func runAsync(seeds: [UInt64] = Array(1...32), _ property: (inout SeededGenerator) async throws -> Void) async rethrows -> Int {
+        var tried = 0
+        for seed in seeds {
+            var generator = SeededGenerator(seed: seed)
+            try await property(&generator)
+            tried += 1
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        var source = SystemRandomNumberGenerator()
+        while Date() < deadline {
+            var generator = SeededGenerator(seed: source.next())
+            try await property(&generator)
+            tried += 1
+        }
+        return tried
+    }
+
+    /// Text for a URL query value: mutated, then percent-encoded so that it reaches the
+    /// handler as the bytes made (a request line itself stays well-formed).
+    public static func queryValue(_ seed: String, _ generator: inout SeededGenerator) -> String {
+        let bytes = mutate(Array(seed.utf8), &generator)
+        return bytes.map { byte in
+            let allowed = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
+            return allowed ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
+        }.joined()
+    }
+}

@@ -32,7 +32,7 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
 
     public func check(_ policy: RateLimitPolicy, key: String, now: Date) async throws -> RateLimitDecision {
         let checks = [RateLimitCheck(policy: policy, key: key)]
-        guard case .counted(let decisions)? = await admit(revocationKeys: [], checks, now: now).0 else {
+        guard case .counted(let decisions, _)? = await admit(revocationKeys: [], checks, now: now).0 else {
             return try await fallback.check(policy, key: key, now: now)
         }
         return decisions[0]
@@ -51,11 +51,12 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
         switch admission {
         case .revoked?:
             return AccessGateAnswer(revoked: true, decisions: [])
-        case .counted(let decisions)?:
-            // Not listed; but a list that missed writes is not believed until refilled.
+        case .counted(let decisions, let listComplete)?:
+            // Not listed; but a list that missed writes (here) or lost its data (anywhere)
+            // is not believed until refilled: the session store decides meanwhile.
             var read: CacheReadAhead?
             if let readAhead, let cached { read = CacheReadAhead(key: readAhead, payload: RedisCacheRead(reply: cached)) }
-            return AccessGateAnswer(revoked: denylistHealth.trusted ? false : nil, decisions: decisions, readAhead: read)
+            return AccessGateAnswer(revoked: denylistHealth.trusted && listComplete ? false : nil, decisions: decisions, readAhead: read)
         case nil:
             var counted: [RateLimitDecision] = []
             for check in limits { counted.append(try await fallback.check(check.policy, key: check.key, now: now)) }
@@ -65,7 +66,8 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
 
     private enum Admission {
         case revoked
-        case counted([RateLimitDecision])
+        /// `listComplete`: the denylist's marker says it holds every revocation.
+        case counted([RateLimitDecision], listComplete: Bool)
     }
 
     /// Runs the admit script (and the cache read, when asked); `nil` when Redis failed
@@ -78,7 +80,8 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
             arguments.append(String(Int64(check.policy.windowSeconds) * 1000))
             arguments.append(String(check.policy.limit))
         }
-        let keyList = revocationKeys + checks.map { keys.rate($0.policy.name, $0.key) }
+        let marker = revocationKeys.isEmpty ? [] : [keys.denylistComplete]
+        let keyList = revocationKeys + marker + checks.map { keys.rate($0.policy.name, $0.key) }
         var calls: [(script: RedisScript, keys: [String], arguments: [String])] = [(RedisScripts.admit, keyList, arguments)]
         if let readAhead { calls.append((RedisScripts.cacheRead, [keys.cache(readAhead.value), keys.cacheEpoch], [])) }
         let replies: [RedisReply]
@@ -92,11 +95,13 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
         guard let values = replies[0].elements?.compactMap(\.integer) else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
         leaveFallback()
         if values == [-1] { return (.revoked, nil) }
-        guard values.count == checks.count * 3 else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
+        guard values.count == checks.count * 3 + marker.count else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
+        let markerState = marker.isEmpty ? 2 : values[checks.count * 3]
+        if markerState == 0 { denylistHealth.recordMarkerLost() }
         return (.counted(checks.indices.map { index in
             GCRA.decision(policy: checks[index].policy, allowed: values[index * 3] == 1,
                           usedMillis: values[index * 3 + 1], retryMillis: values[index * 3 + 2])
-        }), cached)
+        }, listComplete: markerState == 2), cached)
     }
 
     private func enterFallback(_ error: any Error) {

@@ -3,18 +3,26 @@
 enum RedisScripts {
     /// The access gate and the rate limiter: is the token revoked, then one GCRA count
     /// per limit (the same arithmetic as `GCRA.evaluate`, tested by the same contract).
-    /// KEYS: the first ARGV[1] keys are denylist entries, the rest arrival times.
+    /// KEYS: the first ARGV[1] keys are denylist entries, then (when there are any) the
+    /// denylist's completeness marker, then arrival times.
     /// ARGV: that count, now (ms), then window (ms) and limit for each limit.
-    /// Returns {-1} when revoked, else {allowed, used ms, retry ms} per limit.
+    /// Returns {-1} when revoked, else {allowed, used ms, retry ms} per limit, followed
+    /// (when entries were asked about) by the marker's state: 2 complete, 1 being
+    /// refilled, 0 absent (Redis lost its data: a "not listed" means nothing).
     static let admit = RedisScript("""
         local revocations = tonumber(ARGV[1])
-        if revocations > 0 and redis.call('EXISTS', unpack(KEYS, 1, revocations)) > 0 then
-          return {-1}
+        local first = 1
+        local complete = 2
+        if revocations > 0 then
+          if redis.call('EXISTS', unpack(KEYS, 1, revocations)) > 0 then return {-1} end
+          local marker = redis.call('GET', KEYS[revocations + 1])
+          if marker == '1' then complete = 2 elseif marker then complete = 1 else complete = 0 end
+          first = revocations + 2
         end
         local now = tonumber(ARGV[2])
         local out = {}
-        for i = revocations + 1, #KEYS do
-          local j = 3 + (i - revocations - 1) * 2
+        for i = first, #KEYS do
+          local j = 3 + (i - first) * 2
           local window = tonumber(ARGV[j])
           local interval = math.max(1, math.floor(window / tonumber(ARGV[j + 1])))
           local tat = math.max(tonumber(redis.call('GET', KEYS[i]) or now), now)
@@ -26,7 +34,24 @@ enum RedisScripts {
             out[#out + 1] = 1; out[#out + 1] = newtat - now; out[#out + 1] = 0
           end
         end
+        if revocations > 0 then out[#out + 1] = complete end
         return out
+        """)
+
+    /// Is KEYS[1..n-1] (denylist entries) listed? 1 yes; 0 no and the list is complete
+    /// (marker KEYS[n] is '1'); -1 unknown (the list lost data or is being refilled).
+    static let isRevoked = RedisScript("""
+        if redis.call('EXISTS', unpack(KEYS, 1, #KEYS - 1)) > 0 then return 1 end
+        if redis.call('GET', KEYS[#KEYS]) == '1' then return 0 end
+        return -1
+        """)
+
+    /// Completes a refill: the marker KEYS[1] becomes '1' (complete) only if it still
+    /// holds this refill's token ARGV[1] (nobody emptied Redis or took over meanwhile).
+    static let completeRefill = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('SET', KEYS[1], '1')
+        return 1
         """)
 
     /// Denylist entry: KEYS[1] lives at least ARGV[1] ms from now (never shortened).
@@ -103,6 +128,10 @@ struct RedisKeys: Sendable {
 
     func revokedToken(_ id: String) -> String { prefix + "revoked:jti:" + id }
     func revokedSession(_ id: String) -> String { prefix + "revoked:sid:" + id }
+    /// '1' while the denylist holds every revocation it should; absent after Redis lost
+    /// its data (restart without persistence, failover, flush), so nobody trusts a
+    /// "not listed" until a refill from the session store has put the marker back.
+    var denylistComplete: String { prefix + "denylist-complete" }
     func rate(_ policy: String, _ key: String) -> String { prefix + "rate:" + policy + ":" + key }
     func cache(_ key: String) -> String { prefix + "cache:" + key }
     var cacheEpoch: String { prefix + "cache-epoch" }
