@@ -134,7 +134,8 @@ let package = Package(
         .testTarget(
             name: "ApplicationTests",
             dependencies: ["Domain", "Ports", "Application", "Infrastructure", "Consumers", "FuzzSupport",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -9,6 +9,8 @@
 #include <sys/time.h>
 
 #define CHANNEL 1
+/// One consumer per connection, so one fixed tag: what basic.cancel names.
+#define CONSUMER_TAG "cloudtask"
 
 static void set_error(char *error, size_t size, const char *format, ...) {
     if (!error || size == 0) return;
@@ -304,9 +306,14 @@ int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, cons
             return -1;
         }
     }
-    amqp_basic_consume(conn, CHANNEL, name, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+    amqp_basic_consume(conn, CHANNEL, name, amqp_cstring_bytes(CONSUMER_TAG), 0, 0, 0, amqp_empty_table);
     if (!queue) amqp_bytes_free(name);
     return check_reply(amqp_get_rpc_reply(conn), "basic.consume", error, size);
+}
+
+int cloudtask_amqp_cancel(amqp_connection_state_t conn, char *error, size_t size) {
+    amqp_basic_cancel(conn, CHANNEL, amqp_cstring_bytes(CONSUMER_TAG));
+    return check_reply(amqp_get_rpc_reply(conn), "basic.cancel", error, size);
 }
 
 int cloudtask_amqp_next(amqp_connection_state_t conn, int timeout_ms, amqp_envelope_t *envelope, char *error, size_t size) {

@@ -39,20 +39,32 @@ public struct ExecutorService: Service {
             for try await stop in stopStream { await registry.record(stop.jobID, at: Date()) }
         }
         defer { listener.cancel() }
-        let deliveries = try await source.dispatches(prefetch: concurrency)
+        let intake = try await source.dispatches(prefetch: concurrency)
         await withDiscardingTaskGroup { group in
-            do {
-                for try await delivery in deliveries.cancelOnGracefulShutdown() {
-                    inFlight.change(by: 1)
-                    group.addTask {
-                        let started = ContinuousClock.now
-                        await handle(delivery)
-                        Timer(label: "cloudtask_job_run_seconds").record(duration: ContinuousClock.now - started)
-                        inFlight.change(by: -1)
+            // On shutdown the intake stops (the broker sends nothing more) but the
+            // subscription stays: the jobs running here are acknowledged here when they
+            // finish, instead of being handed to another worker while they still run.
+            await withGracefulShutdownHandler {
+                do {
+                    for try await delivery in intake {
+                        if Task.isShuttingDownGracefully {
+                            // Received before the intake stopped, not started: back to the queue.
+                            try? await delivery.requeue()
+                            continue
+                        }
+                        inFlight.change(by: 1)
+                        group.addTask {
+                            let started = ContinuousClock.now
+                            await handle(delivery)
+                            Timer(label: "cloudtask_job_run_seconds").record(duration: ContinuousClock.now - started)
+                            inFlight.change(by: -1)
+                        }
                     }
+                } catch {
+                    logger.warning("executor: dispatch stream ended", metadata: ["error": "\(error)"])
                 }
-            } catch {
-                logger.warning("executor: dispatch stream ended", metadata: ["error": "\(error)"])
+            } onGracefulShutdown: {
+                intake.stopIntake()
             }
             // No more intake. Running jobs get the grace period, then are stopped.
             let deadline = ContinuousClock.now + shutdownGrace

@@ -39,10 +39,35 @@ public protocol JobEventPublisher: Sendable {
     func publish(_ event: JobEvent) async throws
 }
 
+/// A subscription that can stop taking messages without giving back those it holds.
+/// Iterate it like the stream it wraps. After `stopIntake()` the source hands out
+/// nothing new (what it had received already is still yielded, then the sequence
+/// ends), and every delivery handed out can still be settled until all are. Ending the
+/// iteration early instead (cancelling) gives back whatever is unsettled at once.
+public struct Intake<Message: Sendable>: AsyncSequence, Sendable {
+    public typealias Element = Delivery<Message>
+    private let stream: AsyncThrowingStream<Delivery<Message>, any Error>
+    private let stop: @Sendable () -> Void
+
+    public init(_ stream: AsyncThrowingStream<Delivery<Message>, any Error>, stopIntake: @escaping @Sendable () -> Void) {
+        self.stream = stream
+        self.stop = stopIntake
+    }
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<Delivery<Message>, any Error>.AsyncIterator {
+        stream.makeAsyncIterator()
+    }
+
+    /// Takes nothing more; see the type's description.
+    public func stopIntake() { stop() }
+}
+
 /// The executor's intake: dispatches, at most `prefetch` unsettled at a time, highest
-/// priority first. Messages that cannot be parsed are dead-lettered by the adapter.
+/// priority first. Messages that cannot be parsed are dead-lettered by the adapter. A
+/// worker shutting down stops the intake and settles the runs it holds: they are not
+/// handed to another worker while they still run here.
 public protocol JobDispatchSource: Sendable {
-    func dispatches(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobDispatch>, any Error>
+    func dispatches(prefetch: Int) async throws -> Intake<JobDispatch>
 }
 
 /// The results processor's intake.

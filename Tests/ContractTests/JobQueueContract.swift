@@ -66,6 +66,34 @@ struct JobQueueContract {
         }
     }
 
+    @Test("a consumer that stops its intake keeps what it holds until it settles it: nothing is handed to another meanwhile",
+          arguments: Adapters.queues)
+    func stopIntake(adapter: Adapter<any JobQueueUnderTest>) async throws {
+        try await adapter.run { queue in
+            let running = [Self.dispatch(priority: 9), Self.dispatch(priority: 8)], waiting = Self.dispatch(priority: 0)
+            try await queue.publish([.dispatch(running[0]), .dispatch(running[1]), .dispatch(waiting)])
+            let intake = try await queue.dispatches(prefetch: 2)
+            var iterator = intake.makeAsyncIterator()
+            let held = [try #require(try await iterator.next()), try #require(try await iterator.next())]
+            #expect(held.map(\.message) == running)
+            intake.stopIntake()
+            // The intake ends; whatever it still yields was not started: it goes back.
+            while let extra = try await iterator.next() { try await extra.requeue() }
+            // Another worker gets only what was not running here.
+            var other = try await queue.dispatches(prefetch: 5).makeAsyncIterator()
+            let next = try #require(try await other.next())
+            #expect(next.message == waiting)
+            try await next.ack()
+            let more = Task { try await other.next() }
+            try await Task.sleep(for: .milliseconds(500))
+            // The runs finish here, and are settled here, on the subscription that stopped.
+            for delivery in held { try await delivery.ack() }
+            try await Task.sleep(for: .milliseconds(500))
+            more.cancel()
+            #expect(try await more.value == nil, "a delivery held by the stopped consumer was handed to another one")
+        }
+    }
+
     @Test("events arrive in the order they were published", arguments: Adapters.queues)
     func eventsInOrder(adapter: Adapter<any JobQueueUnderTest>) async throws {
         try await adapter.run { queue in

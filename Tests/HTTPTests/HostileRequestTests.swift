@@ -56,14 +56,19 @@ struct HostileRequestTests {
         #expect(Timestamp.format(stored) == "2026-11-30T10:00:02.991Z")
         #expect(Timestamp.format(exact) == Timestamp.format(stored))
     }
+}
 
+/// The fuzzed requests: run apart from the other suites by the test command (they keep
+/// both cores busy for their time), bounded by `CLOUDTASK_FUZZ_SECONDS` each.
+@Suite("HTTP: fuzzed requests", .serialized)
+struct HTTPFuzzTests {
     @Test("fuzz: GET /jobs answers 200 or 400 to any cursor, limit and status")
     func listQueries() async throws {
-        try await Self.unlimited.run { api in
+        try await HostileRequestTests.unlimited.run { api in
             let user = try await api.register()
             _ = try await api.createJob(#"{"command":"echo"}"#, token: user.access)
             let page = try await api.send(.get, "/api/v1/jobs?limit=1", token: user.access).object
-            let cursor = page["next_cursor"] as? String ?? Self.base64URL("1:0:\(UUID().uuidString.lowercased())")
+            let cursor = page["next_cursor"] as? String ?? HostileRequestTests.base64URL("1:0:\(UUID().uuidString.lowercased())")
             try await Fuzz.runAsync { generator in
                 let query = "cursor=\(Fuzz.queryValue(cursor, &generator))&limit=\(Fuzz.queryValue("20", &generator))"
                     + (Bool.random(using: &generator) ? "&status=\(Fuzz.queryValue("running", &generator))" : "")
@@ -75,7 +80,7 @@ struct HostileRequestTests {
 
     @Test("fuzz: POST /jobs answers every mutation of a valid body with 201 or a 4xx")
     func createBodies() async throws {
-        try await Self.unlimited.run { api in
+        try await HostileRequestTests.unlimited.run { api in
             let user = try await api.register()
             let valid = Array(#"{"command":"echo","args":["a","b"],"priority":3,"run_at":"2030-01-01T00:00:00.000Z","timeout_seconds":60,"max_attempts":2}"#.utf8)
             try await Fuzz.runAsync { generator in
@@ -90,7 +95,7 @@ struct HostileRequestTests {
 
     @Test("fuzz: POST /auth/login and /auth/refresh answer every mutation with a 4xx")
     func authBodies() async throws {
-        try await Self.unlimited.run { api in
+        try await HostileRequestTests.unlimited.run { api in
             let user = try await api.register("fuzz@example.com")
             let login = Array(#"{"email":"fuzz@example.com","password":"correct horse"}"#.utf8)
             let refresh = Array(#"{"refresh_token":"\#(user.refresh)"}"#.utf8)

@@ -8,7 +8,7 @@ import Testing
 /// Every parser at a boundary, fed what a hostile client or publisher could send: it
 /// answers (accepts or refuses) and never traps. Each property runs the fixed seeds,
 /// then random ones for `CLOUDTASK_FUZZ_SECONDS`.
-@Suite("Boundaries under fuzzing")
+@Suite("Boundaries under fuzzing", .serialized)
 struct BoundaryFuzzTests {
     // MARK: Strict JSON
 
@@ -32,8 +32,8 @@ struct BoundaryFuzzTests {
     }
 
     @Test("fuzz: strict JSON accepts every generated document, and whatever it accepts Foundation parses")
-    func strictJSONProperty() throws {
-        try Fuzz.run { generator in
+    func strictJSONProperty() async throws {
+        try await Fuzz.run { generator in
             let document = Fuzz.json(&generator)
             #expect(StrictJSON.check(Array(document.utf8)) == nil, "refused valid JSON: \(document)")
             let mutated = Fuzz.mutate(Array(document.utf8), &generator)
@@ -56,8 +56,8 @@ struct BoundaryFuzzTests {
         occurredAt: Date()))
 
     @Test("fuzz: the wire codec decodes or refuses every mutation of a real message, and what it decodes is in bounds")
-    func codecProperty() throws {
-        try Fuzz.run { generator in
+    func codecProperty() async throws {
+        try await Fuzz.run { generator in
             let event = Fuzz.mutate(Self.finished, &generator)
             if let decoded = try? JobMessageCodec.decodeEvent(event) {
                 #expect((1...10_000).contains(decoded.attempt))
@@ -102,14 +102,14 @@ struct BoundaryFuzzTests {
     // MARK: Tokens
 
     @Test("fuzz: access-token verification refuses every mutation of a real token, and never traps")
-    func accessTokenProperty() throws {
+    func accessTokenProperty() async throws {
         let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "k", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let now = Date(timeIntervalSince1970: 1_800_000_000)  // whole seconds, as tokens carry them
         let claims = AccessClaims(userID: UserID(UUID()), role: .user, sessionID: SessionID(UUID()), tokenID: UUID(),
                                   issuedAt: now, expiresAt: now.addingTimeInterval(900))
         let token = Array(try tokens.issue(claims).utf8)
         #expect((try? tokens.verify(String(decoding: token, as: UTF8.self), now: now)) == claims)
-        try Fuzz.run { generator in
+        try await Fuzz.run { generator in
             let mutated = Fuzz.mutate(token, &generator)
             guard mutated != token else { return }
             if let accepted = try? tokens.verify(String(decoding: mutated, as: UTF8.self), now: now) {
@@ -121,11 +121,11 @@ struct BoundaryFuzzTests {
     }
 
     @Test("fuzz: refresh tokens of any other shape have no hash, or another one")
-    func refreshTokenProperty() throws {
+    func refreshTokenProperty() async throws {
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
         let (token, hash) = minter.mint()
         #expect(minter.hash(token) == hash)
-        try Fuzz.run { generator in
+        try await Fuzz.run { generator in
             let mutated = String(decoding: Fuzz.mutate(Array(token.utf8), &generator), as: UTF8.self)
             if mutated != token { #expect(minter.hash(mutated) != hash) }
         }
@@ -134,8 +134,8 @@ struct BoundaryFuzzTests {
     // MARK: Program output
 
     @Test("fuzz: any bytes, split anywhere, decode to clean text that a cap keeps within its bytes")
-    func outputDecoderProperty() throws {
-        try Fuzz.run { generator in
+    func outputDecoderProperty() async throws {
+        try await Fuzz.run { generator in
             var bytes = Fuzz.bytes(&generator, maxCount: 300)
             if Bool.random(using: &generator) { bytes = Fuzz.mutate(Array("héllo\u{0}wörld 日本".utf8), &generator) }
             var decoder = UTF8StreamDecoder()

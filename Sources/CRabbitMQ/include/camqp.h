@@ -41,6 +41,11 @@ int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, c
 int cloudtask_amqp_wait_confirms(amqp_connection_state_t conn, uint64_t first, uint64_t last, int timeout_ms,
                                  char *error, size_t error_size);
 
+/// Stops the consumer started by cloudtask_amqp_consume (basic.cancel): the broker
+/// delivers nothing more, and what was delivered can still be acknowledged on this
+/// channel. Deliveries already on their way may still arrive. 0 on success.
+int cloudtask_amqp_cancel(amqp_connection_state_t conn, char *error, size_t error_size);
+
 /// Starts consuming `queue` on channel 1 with manual acks and the given prefetch.
 /// With `queue` NULL, declares an exclusive, auto-delete queue bound to the fanout
 /// exchange `control_exchange` (one queue per worker) and consumes that. 0 on success.

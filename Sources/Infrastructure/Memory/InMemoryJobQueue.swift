@@ -22,8 +22,8 @@ public final class InMemoryJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
 
     public func publish(_ event: JobEvent) async throws { await eventQueue.publish(event) }
 
-    public func dispatches(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobDispatch>, any Error> {
-        await dispatchQueue.consume(prefetch: prefetch)
+    public func dispatches(prefetch: Int) async throws -> Intake<JobDispatch> {
+        await dispatchQueue.intake(prefetch: prefetch)
     }
 
     public func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error> {
@@ -41,6 +41,9 @@ public final class InMemoryJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
 
     /// Messages waiting in the dispatch queue (not yet handed to a consumer).
     public var pendingDispatches: Int { get async { await dispatchQueue.readyCount } }
+
+    /// Dispatches handed to a consumer and not yet settled.
+    public var unsettledDispatches: Int { get async { await dispatchQueue.unsettledCount } }
 }
 
 /// A fanout exchange: every subscriber gets every stop sent after it subscribed.

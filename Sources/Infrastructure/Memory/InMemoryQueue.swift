@@ -26,6 +26,9 @@ actor InMemoryQueue<Message: Sendable> {
     private var ready: [Item] = []
     private var unsettled: [Int: (consumer: Int, item: Item)] = [:]
     private var consumers: [Int: Consumer] = [:]
+    /// Consumers that stopped their intake: they get nothing new, and what they hold
+    /// stays theirs to settle (see `Intake`).
+    private var draining: Set<Int> = []
     private var nextSequence = 0
     private var nextConsumer = 0
     private(set) var deadLettered: [Message] = []
@@ -48,11 +51,26 @@ actor InMemoryQueue<Message: Sendable> {
         return stream
     }
 
+    /// A consumer whose intake can be stopped without giving back what it holds.
+    func intake(prefetch: Int) -> Intake<Message> {
+        let stream = consume(prefetch: prefetch)
+        let id = nextConsumer
+        return Intake(stream, stopIntake: { Task { await self.stopIntake(id) } })
+    }
+
+    private func stopIntake(_ id: Int) {
+        guard let consumer = consumers[id] else { return }
+        draining.insert(id)
+        consumer.continuation.finish()
+    }
+
     var readyCount: Int { ready.count }
     var unsettledCount: Int { unsettled.count }
 
     private func removeConsumer(_ id: Int) {
         consumers[id] = nil
+        // A drained consumer keeps settling what it holds.
+        if draining.remove(id) != nil { return }
         // Like a closed channel: whatever it had not settled goes back, redelivered.
         for (sequence, entry) in unsettled where entry.consumer == id {
             unsettled[sequence] = nil
@@ -79,7 +97,7 @@ actor InMemoryQueue<Message: Sendable> {
     }
 
     private func pump() {
-        for consumer in consumers.values.sorted(by: { $0.id < $1.id }) {
+        for consumer in consumers.values.sorted(by: { $0.id < $1.id }) where !draining.contains(consumer.id) {
             while !ready.isEmpty, unsettled.values.lazy.filter({ $0.consumer == consumer.id }).count < consumer.prefetch {
                 let next = ready.indices.min { a, b in
                     (-ready[a].priority, ready[a].sequence) < (-ready[b].priority, ready[b].sequence)

@@ -28,6 +28,11 @@ public final class AMQPConsumer: Sendable {
         var settlements: [(tag: UInt64, generation: Int, how: Settlement)] = []
         var closed = false
         var connected = false
+        /// Intake is to stop (`stopIntake`), and whether the broker was told (basic.cancel).
+        var stopRequested = false
+        var intakeStopped = false
+        /// Deliveries of the current connection handed out and not yet settled.
+        var unsettled: Set<UInt64> = []
     }
 
     private let settings: AMQPSettings
@@ -61,6 +66,15 @@ public final class AMQPConsumer: Sendable {
     /// Stops consuming; unsettled deliveries go back to the queue when the connection closes.
     public func close() {
         state.withLock { $0.closed = true }
+    }
+
+    /// Stops intake but keeps the connection: the broker delivers nothing more (what
+    /// still arrives goes straight back), `deliveries` ends, and the deliveries already
+    /// handed out can still be settled. The connection closes once the last of them is
+    /// settled (or at `close()`). A worker shutting down uses this, so the jobs it is
+    /// still running are not handed to another worker while they run here.
+    public func stopIntake() {
+        state.withLock { $0.stopRequested = true }
     }
 
     private func run() {
@@ -97,11 +111,19 @@ public final class AMQPConsumer: Sendable {
             }
             do {
                 try settlePending(on: live, generation: generation)
+                if try stopIntakeIfAsked(on: live) { break }
                 try receive(on: live, generation: generation)
             } catch {
                 logger.warning("RabbitMQ consumer lost its connection", metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
                 connection = nil
-                state.withLock { $0.connected = false; $0.settlements.removeAll() }
+                let draining = state.withLock { state in
+                    state.connected = false
+                    state.settlements.removeAll()
+                    state.unsettled.removeAll()
+                    return state.intakeStopped
+                }
+                // Draining, there is nothing to reconnect for: the broker took everything back.
+                if draining { break }
             }
         }
         if let live = connection { try? settlePending(on: live, generation: generation) }
@@ -111,10 +133,28 @@ public final class AMQPConsumer: Sendable {
     }
 
     private func settlePending(on connection: AMQPConnection, generation: Int) throws(AMQPError) {
-        let pending = state.withLock { state in defer { state.settlements.removeAll() }; return state.settlements }
+        let pending = state.withLock { state in
+            defer { state.settlements.removeAll() }
+            for settlement in state.settlements where settlement.generation == generation { state.unsettled.remove(settlement.tag) }
+            return state.settlements
+        }
         for settlement in pending where settlement.generation == generation {
             try connection.check { cloudtask_amqp_settle(connection.state, settlement.tag, settlement.how.rawValue, $0, $1) }
         }
+    }
+
+    /// Cancels the subscription when asked to, once, and ends `deliveries`. Returns true
+    /// when the drain is over (everything handed out is settled): time to close.
+    private func stopIntakeIfAsked(on connection: AMQPConnection) throws(AMQPError) -> Bool {
+        let (requested, stopped) = state.withLock { ($0.stopRequested, $0.intakeStopped) }
+        guard requested else { return false }
+        if !stopped {
+            try connection.check { cloudtask_amqp_cancel(connection.state, $0, $1) }
+            state.withLock { $0.intakeStopped = true }
+            continuation.finish()
+            logger.info("RabbitMQ consumer stopped taking messages; settling what it holds", metadata: ["queue": "\(queue ?? "control")"])
+        }
+        return state.withLock { $0.unsettled.isEmpty && $0.settlements.isEmpty }
     }
 
     private func receive(on connection: AMQPConnection, generation: Int) throws(AMQPError) {
@@ -124,6 +164,16 @@ public final class AMQPConsumer: Sendable {
         guard status >= 0 else { throw .connection(error.text) }
         guard status == 1 else { return }
         defer { amqp_destroy_envelope(&envelope) }
+        let draining = state.withLock { state in
+            if state.intakeStopped {
+                // Sent before the broker saw the cancel: straight back to the queue.
+                state.settlements.append((envelope.delivery_tag, generation, .requeue))
+            } else {
+                state.unsettled.insert(envelope.delivery_tag)
+            }
+            return state.intakeStopped
+        }
+        guard !draining else { return }
         let body = envelope.message.body
         let key = envelope.routing_key
         continuation.yield(AMQPDelivery(

@@ -72,12 +72,23 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         }
     }
 
-    public func dispatches(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobDispatch>, any Error> {
+    public func dispatches(prefetch: Int) async throws -> Intake<JobDispatch> {
         subscribe(queue: settings.namePrefix + "jobs.created", prefetch: prefetch, decode: JobMessageCodec.decodeDispatch)
     }
 
     public func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error> {
-        subscribe(queue: settings.namePrefix + "jobs.completed", prefetch: prefetch, decode: JobMessageCodec.decodeEvent)
+        let intake = subscribe(queue: settings.namePrefix + "jobs.completed", prefetch: prefetch, decode: JobMessageCodec.decodeEvent)
+        return AsyncThrowingStream { continuation in
+            let pump = Task {
+                do {
+                    for try await delivery in intake { continuation.yield(delivery) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in pump.cancel() }
+        }
     }
 
     public func stopRequests() async throws -> AsyncThrowingStream<StopRequest, any Error> {
@@ -127,10 +138,9 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
 
     private func subscribe<Message: Sendable>(
         queue: String, prefetch: Int, decode: @escaping @Sendable ([UInt8]) throws(JobMessageCodec.DecodingError) -> Message
-    ) -> AsyncThrowingStream<Delivery<Message>, any Error> {
+    ) -> Intake<Message> {
         let consumer = AMQPConsumer(settings: settings, queue: queue, prefetch: prefetch, logger: logger)
-        let logger = self.logger
-        return AsyncThrowingStream { continuation in
+        let stream = AsyncThrowingStream<Delivery<Message>, any Error> { continuation in
             let pump = Task {
                 for await delivery in consumer.deliveries {
                     let message: Message
@@ -150,10 +160,15 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
                 }
                 continuation.finish()
             }
-            continuation.onTermination = { _ in
-                consumer.close()
-                pump.cancel()
+            continuation.onTermination = { termination in
+                // Finished after `stopIntake`: the consumer closes itself once the last
+                // delivery is settled. Cancelled: close now; the broker takes back the rest.
+                if case .cancelled = termination {
+                    consumer.close()
+                    pump.cancel()
+                }
             }
         }
+        return Intake(stream, stopIntake: { consumer.stopIntake() })
     }
 }
