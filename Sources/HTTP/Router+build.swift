@@ -34,11 +34,19 @@ public func buildRouter(
     ops.get("/dashboard/app.js", use: dashboard.script)
     ops.get("/dashboard/style.css", use: dashboard.styles)
 
-    let auth = AuthController(useCases: useCases)
     let limits = settings.rateLimits
+    var auth = AuthController(useCases: useCases)
+    if let perEmail = limits.loginPerEmail {
+        auth.countLoginAttempt = { email, context in
+            // The key is the address as an account would store it: case and spaces do not make a new one.
+            let key = String(email.trimmingCharacters(in: .whitespaces).lowercased().utf8.prefix(320)) ?? ""
+            try RateLimitHeaders.apply([try await rateLimiter.check(perEmail, key: key, now: clock.now())], to: context)
+        }
+    }
     let perIP: @Sendable (RateLimitPolicy?) -> RateLimitMiddleware = { policy in
         RateLimitMiddleware(limiter: rateLimiter, clock: clock) { _, context in
-            policy.map { [RateLimitCheck(policy: $0, key: context.clientAddress)] } ?? []
+            // IPv6 clients count by their /64: one host holds a whole /64 and can rotate through it.
+            policy.map { [RateLimitCheck(policy: $0, key: IPAddressBytes.rateLimitKey(context.clientAddress))] } ?? []
         }
     }
     router.group("/api/v1/auth/login").add(middleware: perIP(limits.login))
@@ -56,6 +64,10 @@ public func buildRouter(
         if let api = limits.api { applicable.append(RateLimitCheck(policy: api, key: caller.userID.description)) }
         if request.method == .post, request.uri.path == "/api/v1/jobs", let create = limits.jobsCreate {
             applicable.append(RateLimitCheck(policy: create, key: caller.userID.description))
+        }
+        // Each change verifies the current password with bcrypt: a quarter second of CPU.
+        if request.method == .post, request.uri.path == "/api/v1/users/me/password", let change = limits.passwordChange {
+            applicable.append(RateLimitCheck(policy: change, key: caller.userID.description))
         }
         return applicable
     }

@@ -10,4 +10,7 @@ public enum PortError: Error, Hashable, Sendable {
     /// The backing service answered and refused the data itself (a value it cannot hold,
     /// a broken constraint): the same request will fail the same way. Not worth retrying.
     case rejected
+    /// This process has more of this work waiting than it will queue (password hashing):
+    /// try again shortly. Nothing is wrong with the request.
+    case busy
 }

@@ -57,7 +57,8 @@ enum InProcessMode {
         let queue = stores.queue
         let doorbell = stores.doorbell
         let outboxSignal: any OutboxSignal = stores.remoteOutboxSignal.map { SignalBoth(doorbell, $0) } ?? doorbell
-        let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount)
+        let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount,
+                                          maxQueued: config.bcryptQueue)
         let tokens = JWTAccessTokens(current: stores.accessKey, previous: stores.previousAccessKeys,
                                      issuer: config.jwtIssuer, audience: config.jwtAudience)
         // Every job write goes through one store that announces it to live views; this

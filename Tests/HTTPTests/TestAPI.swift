@@ -30,6 +30,8 @@ struct TestAPI {
         var limits = CloudTaskConfiguration.RateLimits()
         limits.login = RateLimitPolicy(name: "login", limit: 1000, windowSeconds: 900)
         limits.auth = RateLimitPolicy(name: "auth", limit: 1000, windowSeconds: 900)
+        limits.loginPerEmail = RateLimitPolicy(name: "login_email", limit: 1000, windowSeconds: 900)
+        limits.passwordChange = RateLimitPolicy(name: "password", limit: 1000, windowSeconds: 900)
         return limits
     }
 

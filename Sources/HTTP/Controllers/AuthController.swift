@@ -4,6 +4,9 @@ import Hummingbird
 /// `/auth/*` and `/users/me*`: accounts and sessions.
 struct AuthController {
     let useCases: APIUseCases
+    /// Counts a login attempt against the account it names (429 when exhausted); the
+    /// per-address limit alone lets a client with many addresses guess one password.
+    var countLoginAttempt: @Sendable (_ email: String, APIContext) async throws -> Void = { _, _ in }
 
     func register(_ request: Request, context: APIContext) async throws -> Response {
         let body = try await JSONBody.decode(RegisterRequest.self, from: request, allowed: RegisterRequest.fields)
@@ -13,6 +16,7 @@ struct AuthController {
 
     func login(_ request: Request, context: APIContext) async throws -> Response {
         let body = try await JSONBody.decode(LoginRequest.self, from: request, allowed: LoginRequest.fields)
+        try await countLoginAttempt(body.email, context)
         let tokens = try await useCases.login(email: body.email, password: body.password)
         return try Responses.json(TokenRepresentation(tokens: tokens))
     }

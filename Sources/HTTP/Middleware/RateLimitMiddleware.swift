@@ -36,6 +36,10 @@ enum RateLimitHeaders {
             return
         }
         let headers = context.extraHeaders
+        // A later check (the login's per-account count) only replaces the headers of an
+        // earlier one when it has less left, or refuses: they describe the tightest.
+        let earlier = headers.value(.rateLimitRemaining).flatMap { Int($0) }
+        if let earlier, shown.allowed, earlier <= shown.remaining { return }
         headers.set(.rateLimitLimit, String(shown.policy.limit))
         headers.set(.rateLimitRemaining, String(shown.remaining))
         headers.set(.rateLimitReset, String(shown.resetSeconds))

@@ -11,6 +11,10 @@ enum ProblemMapping {
         switch error {
         case let error as UseCaseError: return problem(for: error)
         case let error as APIError: return problem(for: error)
+        case PortError.busy:
+            return ProblemDetails(status: .serviceUnavailable, slug: "busy", title: "Busy",
+                                  detail: "too many password checks are waiting on this server; try again shortly",
+                                  headers: [.retryAfter: "2"])
         case PortError.unavailable:
             return ProblemDetails(status: .serviceUnavailable, slug: "service-unavailable", title: "Service unavailable",
                                   detail: "a service this request needs is not answering; try again shortly",

@@ -8,6 +8,8 @@ final class ResponseHeaderBag: Sendable {
 
     func set(_ name: HTTPField.Name, _ value: String) { fields.withLock { $0[name] = value } }
 
+    func value(_ name: HTTPField.Name) -> String? { fields.withLock { $0[name] } }
+
     func apply(to headers: inout HTTPFields) {
         fields.withLock { stored in
             for field in stored { headers[field.name] = field.value }

@@ -36,6 +36,23 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 
 /// Parses textual IP addresses into bytes (4 for IPv4, 16 for IPv6).
 public enum IPAddressBytes {
+    /// The key a per-address rate limit counts by: an IPv4 address as it is (also when
+    /// written IPv4-mapped), an IPv6 address by its /64 (a single host is routinely given
+    /// a whole /64, and could rotate through it to dodge a per-address limit).
+    public static func rateLimitKey(_ text: String) -> String {
+        // `::ffff:a.b.c.d`, as a dual-stack socket reports an IPv4 peer.
+        if text.lowercased().hasPrefix("::ffff:"), let v4 = parse(String(text.dropFirst(7))), v4.count == 4 {
+            return v4.map(String.init).joined(separator: ".")
+        }
+        guard let bytes = parse(text) else { return text }
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
+
     public static func parse(_ text: String) -> [UInt8]? {
         if text.contains(":") { return parseV6(text) }
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)

@@ -21,6 +21,8 @@ public struct CloudTaskConfiguration: Sendable {
     public var accessTokenTTLSeconds = 900
     public var refreshTokenTTLSeconds = 604_800
     public var bcryptCost = 12
+    /// Password hashes that may wait for a bcrypt thread, per process; past it, 503.
+    public var bcryptQueue = 32
     public var rateLimits = RateLimits()
     public var allowedCommands = CommandAllowlist.standard
     public var maxBodyBytes = 1_048_576
@@ -41,12 +43,16 @@ public struct CloudTaskConfiguration: Sendable {
 
     public enum LogFormat: String, Sendable { case json, text }
 
-    /// The four rate-limit policies; `nil` means switched off.
+    /// The rate-limit policies; `nil` means switched off.
     public struct RateLimits: Sendable {
         public var login: RateLimitPolicy? = RateLimitPolicy(name: "login", limit: 5, windowSeconds: 900)
         public var auth: RateLimitPolicy? = RateLimitPolicy(name: "auth", limit: 10, windowSeconds: 900)
         public var api: RateLimitPolicy? = RateLimitPolicy(name: "api", limit: 600, windowSeconds: 60)
         public var jobsCreate: RateLimitPolicy? = RateLimitPolicy(name: "jobs_create", limit: 120, windowSeconds: 60)
+        /// Login attempts per account (the email named), whatever address they come from.
+        public var loginPerEmail: RateLimitPolicy? = RateLimitPolicy(name: "login_email", limit: 10, windowSeconds: 900)
+        /// Password changes per user (each one is a bcrypt verification).
+        public var passwordChange: RateLimitPolicy? = RateLimitPolicy(name: "password", limit: 5, windowSeconds: 900)
         public init() {}
     }
 }

@@ -107,6 +107,10 @@ public struct ConfigurationLoader {
         config.rateLimits.auth = policy("CLOUDTASK_RATE_LIMIT_AUTH", name: "auth", default: config.rateLimits.auth)
         config.rateLimits.api = policy("CLOUDTASK_RATE_LIMIT_API", name: "api", default: config.rateLimits.api)
         config.rateLimits.jobsCreate = policy("CLOUDTASK_RATE_LIMIT_JOBS_CREATE", name: "jobs_create", default: config.rateLimits.jobsCreate)
+        config.rateLimits.loginPerEmail = policy("CLOUDTASK_RATE_LIMIT_LOGIN_EMAIL", name: "login_email",
+                                                 default: config.rateLimits.loginPerEmail)
+        config.rateLimits.passwordChange = policy("CLOUDTASK_RATE_LIMIT_PASSWORD", name: "password", default: config.rateLimits.passwordChange)
+        config.bcryptQueue = int("CLOUDTASK_BCRYPT_QUEUE", in: 0...10_000) ?? config.bcryptQueue
         if let commands = string("CLOUDTASK_ALLOWED_COMMANDS") {
             let names = commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             if names.isEmpty || names.contains(where: { $0.isEmpty || $0.contains("/") }) {

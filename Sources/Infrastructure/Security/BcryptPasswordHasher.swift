@@ -16,13 +16,29 @@ public final class BcryptPasswordHasher: PasswordHasher {
     public let cost: Int
     private let pool: NIOThreadPool
     private let decoy = Mutex<PasswordHash?>(nil)
+    /// Hashes running or waiting, and how many may: past it a request is refused at once
+    /// (`PortError.busy`) instead of waiting behind a flood of other people's logins.
+    private let admitted = Atomic<Int>(0)
+    private let maxQueued: Int
 
-    /// `threads` bounds how many hashes run at once; more requests wait their turn.
-    public init(cost: Int, threads: Int = 2) {
+    /// `threads` bounds how many hashes run at once; up to `maxQueued` more wait their turn.
+    public init(cost: Int, threads: Int = 2, maxQueued: Int = 32) {
         precondition((4...31).contains(cost), "bcrypt cost out of range")
         self.cost = cost
+        self.maxQueued = max(0, maxQueued)
         pool = NIOThreadPool(numberOfThreads: max(1, threads))
         pool.start()
+        capacity = max(1, threads) + self.maxQueued
+    }
+
+    private let capacity: Int
+
+    /// Runs `work` on the pool if there is room for it, or throws `PortError.busy`.
+    private func admit<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+        let (taken, _) = admitted.wrappingAdd(1, ordering: .relaxed)
+        defer { admitted.wrappingSubtract(1, ordering: .relaxed) }
+        guard taken < capacity else { throw PortError.busy }
+        return try await pool.runIfActive(work)
     }
 
     deinit { pool.shutdownGracefully { _ in } }
@@ -30,7 +46,7 @@ public final class BcryptPasswordHasher: PasswordHasher {
     public func hash(_ password: Password) async throws -> PasswordHash {
         let cost = UInt8(self.cost)
         let value = password.value
-        return PasswordHash(try await pool.runIfActive {
+        return PasswordHash(try await admit {
             Self.yieldToRequests()
             return Bcrypt.hash(value, cost: cost)
         })
@@ -41,7 +57,7 @@ public final class BcryptPasswordHasher: PasswordHasher {
         // match a shorter one, so it never matches (after the same work).
         let acceptable = password.utf8.count <= 72 && !password.containsNUL
         let encoded = hash.encoded
-        let matches = try await pool.runIfActive {
+        let matches = try await admit {
             Self.yieldToRequests()
             return Bcrypt.verify(password, hash: encoded)
         }
