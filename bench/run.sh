@@ -98,6 +98,8 @@ export CLOUDTASK_RATE_LIMIT_API=off CLOUDTASK_RATE_LIMIT_JOBS_CREATE=off
 # B2 creates tens of thousands of jobs for one user: the per-user cap is a quota, not a
 # cost, and is lifted for the benchmark (the reference has none).
 export CLOUDTASK_MAX_UNFINISHED_JOBS=1000000
+# B6 opens 1,000 streams of one user: lift the per-user and per-process stream caps.
+export CLOUDTASK_LIVE_STREAMS_PER_USER=10000 CLOUDTASK_LIVE_STREAMS_PER_PROCESS=100000
 export CLOUDTASK_LOG_LEVEL=warning CLOUDTASK_LOG_FORMAT=text
 "$BIN/cloudtask-api" migrate >"$WORK/logs/migrate.log" 2>&1 || { cat "$WORK/logs/migrate.log" >&2; exit 1; }
 

@@ -7,6 +7,7 @@ public struct HTTPSettings: Sendable {
     public var trustedProxies: [CIDR]
     public var metricsToken: String?
     public var rateLimits: CloudTaskConfiguration.RateLimits
+    public var liveStreams = LiveStreamLimits()
 
     public init(maxBodyBytes: Int = 1_048_576, trustedProxies: [CIDR] = [], metricsToken: String? = nil,
                 rateLimits: CloudTaskConfiguration.RateLimits = .init()) {
@@ -19,5 +20,7 @@ public struct HTTPSettings: Sendable {
     public init(_ configuration: CloudTaskConfiguration) {
         self.init(maxBodyBytes: configuration.maxBodyBytes, trustedProxies: configuration.trustedProxies,
                   metricsToken: configuration.metricsToken, rateLimits: configuration.rateLimits)
+        liveStreams = LiveStreamLimits(perUser: configuration.liveStreamsPerUser, perProcess: configuration.liveStreamsPerProcess,
+                                       writeTimeout: .seconds(configuration.liveWriteTimeoutSeconds))
     }
 }

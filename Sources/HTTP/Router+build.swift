@@ -87,14 +87,14 @@ public func buildRouter(
     protected.get("/users/me", use: auth.profile)
     protected.post("/users/me/password", use: auth.changePassword)
 
-    let jobs = JobController(useCases: useCases)
+    let live = LiveController(useCases: useCases, streams: LiveStreamCounter(limits: settings.liveStreams))
+    let jobs = JobController(useCases: useCases, live: live)
     protected.post("/jobs", use: jobs.create)
     protected.get("/jobs", use: jobs.list)
     protected.get("/jobs/:id", use: jobs.get)
     protected.post("/jobs/:id/stop", use: jobs.stop)
     protected.get("/jobs/:id/output", use: jobs.output)
 
-    let live = LiveController(useCases: useCases)
     protected.get("/jobs/:id/events", use: live.jobEvents)
     protected.get("/events", use: live.watch)
     protected.get("/admin/overview", use: AdminController(useCases: useCases).overview)

@@ -49,4 +49,23 @@ public struct AuthenticateAccessToken: Sendable {
         if revoked { throw UseCaseError.unauthenticated }
         return AdmittedCaller(claims: claims, decisions: answer.decisions, readAhead: answer.readAhead)
     }
+
+    /// Whether a caller admitted earlier may still be served: its token has not expired
+    /// and its session was not revoked since (a long-lived stream asks at each
+    /// heartbeat). When neither store can answer, no: the stream ends, and the client
+    /// comes back through the full check.
+    public func isStillValid(_ claims: AccessClaims) async -> Bool {
+        let now = clock.now()
+        guard claims.expiresAt > now else { return false }
+        guard let answer = try? await gate.check(tokenID: claims.tokenID, session: claims.sessionID, limits: [], now: now) else {
+            return false
+        }
+        if let listed = answer.revoked { return !listed }
+        do {
+            guard let session = try await sessions.session(id: claims.sessionID) else { return false }
+            return !session.isRevoked
+        } catch {
+            return false
+        }
+    }
 }

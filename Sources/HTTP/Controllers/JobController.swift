@@ -8,6 +8,7 @@ import Hummingbird
 /// `/jobs*`: submit, list, read, stop, output.
 struct JobController {
     let useCases: APIUseCases
+    let live: LiveController
 
     func create(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.requireCaller()
@@ -75,8 +76,8 @@ struct JobController {
         switch request.uri.queryParameters["follow"].map(String.init) {
         case nil, "0", "false": break
         case "1", "true":
-            return try await LiveController(useCases: useCases).followOutput(
-                caller: caller, id: id, stream: stream.flatMap(JobFeedEvent.Stream.init(rawValue:)))
+            return try await live.followOutput(
+                caller: caller, id: id, stream: stream.flatMap(JobFeedEvent.Stream.init(rawValue:)), context: context)
         default:
             throw APIError.invalid(ValidationFailure(field: "follow", "must be 1 or 0"))
         }

@@ -13,6 +13,35 @@ import ServiceLifecycle
 /// the latest) and ends there.
 struct LiveController {
     let useCases: APIUseCases
+    let streams: LiveStreamCounter
+
+    /// What every stream runs under: a slot in the counts (taken before the response,
+    /// so a refusal is a clear 429 or 503), a watch on writes that a client stopped
+    /// reading, and at each heartbeat a check that the caller's token still holds.
+    struct Session: Sendable {
+        let slot: LiveStreamSlot
+        let watch: StalledWriteWatch
+        let caller: AccessClaims
+        let authenticate: AuthenticateAccessToken
+
+        func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
+            try await watch.write(buffer, to: &writer)
+        }
+
+        /// At a heartbeat: false once the token was revoked (logout, password change).
+        func stillValid() async -> Bool { await authenticate.isStillValid(caller) }
+
+        func end() {
+            watch.stop()
+            slot.close()
+        }
+    }
+
+    func session(for caller: AccessClaims, context: APIContext) throws -> Session {
+        Session(slot: try streams.open(for: caller.userID),
+                watch: StalledWriteWatch(limit: streams.limits.writeTimeout) { [channel = context.channel] in channel?.close(promise: nil) },
+                caller: caller, authenticate: useCases.authenticate)
+    }
 
     /// `GET /jobs/{id}/events`: status, output and reset events, each with an id that
     /// `Last-Event-ID` resumes from; ends after the final status.
@@ -26,17 +55,21 @@ struct LiveController {
             }
             after = position
         }
+        let session = try session(for: caller, context: context)
         let follow = try await useCases.followJob(caller: caller, id: id, after: after)
         let body = ResponseBody { writer in
-            try await writer.write(ServerSentEvents.opening(retryMilliseconds: 2_000))
+            defer { session.end() }
+            try await session.write(ServerSentEvents.opening(retryMilliseconds: 2_000), to: &writer)
             // A server shutting down ends its streams, or its drain would wait on them.
             try await withGracefulShutdownHandler {
                 for try await event in follow.events() {
-                    try await writer.write(Self.encode(event))
+                    if case .heartbeat = event, await !session.stillValid() { break }
+                    try await session.write(Self.encode(event), to: &writer)
                 }
             } onGracefulShutdown: {
                 follow.stop()
             }
+            follow.stop()
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: Self.eventStreamHeaders, body: body)
@@ -45,27 +78,32 @@ struct LiveController {
     /// `GET /jobs/{id}/output?follow=1`: the output as plain text until the job is final.
     /// A new run (a retry, or a redelivery after a worker was lost) is marked with a line
     /// of its own, since plain text cannot take back what was sent.
-    func followOutput(caller: AccessClaims, id: JobID, stream: JobFeedEvent.Stream?) async throws -> Response {
+    func followOutput(caller: AccessClaims, id: JobID, stream: JobFeedEvent.Stream?, context: APIContext) async throws -> Response {
+        let session = try session(for: caller, context: context)
         let follow = try await useCases.followJob(caller: caller, id: id, after: nil)
         let body = ResponseBody { writer in
+            defer { session.end() }
             try await withGracefulShutdownHandler {
-                try await Self.writeOutput(of: follow, stream: stream, to: &writer)
+                try await Self.writeOutput(of: follow, stream: stream, session: session, to: &writer)
             } onGracefulShutdown: {
                 follow.stop()
             }
+            follow.stop()
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: body)
     }
 
-    private static func writeOutput(of follow: JobFollow, stream: JobFeedEvent.Stream?,
+    private static func writeOutput(of follow: JobFollow, stream: JobFeedEvent.Stream?, session: Session,
                                     to writer: inout any ResponseBodyWriter) async throws {
         for try await event in follow.events() {
             switch event {
             case .output(let which, let text, _) where stream == nil || stream == which:
-                try await writer.write(ByteBuffer(string: text))
+                try await session.write(ByteBuffer(string: text), to: &writer)
             case .reset(let attempt, _):
-                try await writer.write(ByteBuffer(string: "\n[cloudtask: the output starts over: a new run of attempt \(attempt)]\n"))
+                try await session.write(ByteBuffer(string: "\n[cloudtask: the output starts over: a new run of attempt \(attempt)]\n"), to: &writer)
+            case .heartbeat:
+                if await !session.stillValid() { return }
             default:
                 continue
             }
@@ -82,28 +120,32 @@ struct LiveController {
             guard owner == "all" else { throw APIError.invalid(ValidationFailure(field: "owner", "must be 'all' when given")) }
             allOwners = true
         }
+        let session = try session(for: caller, context: context)
         let watch = try useCases.watchJobs(caller: caller, allOwners: allOwners)
         let body = ResponseBody { writer in
-            try await writer.write(ServerSentEvents.opening(retryMilliseconds: 2_000))
+            defer { session.end() }
+            try await session.write(ServerSentEvents.opening(retryMilliseconds: 2_000), to: &writer)
             try await withGracefulShutdownHandler {
-                try await Self.writeWatch(watch, to: &writer)
+                try await Self.writeWatch(watch, session: session, to: &writer)
             } onGracefulShutdown: {
                 watch.stop()
             }
+            watch.stop()
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: Self.eventStreamHeaders, body: body)
     }
 
-    private static func writeWatch(_ watch: WatchJobs.Watch, to writer: inout any ResponseBodyWriter) async throws {
+    private static func writeWatch(_ watch: WatchJobs.Watch, session: Session, to writer: inout any ResponseBodyWriter) async throws {
         for await event in watch.events {
             switch event {
             case .changed(let job):
                 var json = JSONWriter()
                 JobRepresentation(job: job).write(to: &json)
-                try await writer.write(ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer))
+                try await session.write(ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer), to: &writer)
             case .heartbeat:
-                try await writer.write(ServerSentEvents.heartbeat)
+                if await !session.stillValid() { return }
+                try await session.write(ServerSentEvents.heartbeat, to: &writer)
             }
         }
     }

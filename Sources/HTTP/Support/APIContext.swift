@@ -9,6 +9,8 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer's address as the socket reports it (nil when there is no socket, in tests).
     public let peerAddress: String?
+    /// The connection, for a live stream whose client stopped reading (it is closed).
+    let channel: (any Channel)?
     /// `X-Request-ID`: echoed when the client sent a valid one, made up otherwise.
     public var requestID: String = ""
     /// The authenticated caller, on protected routes.
@@ -23,6 +25,7 @@ public struct APIContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peerAddress = source.channel.remoteAddress?.ipAddress
+        channel = source.channel
     }
 
     /// Hummingbird's own limit is not relied on: `BodyLimitMiddleware` enforces the

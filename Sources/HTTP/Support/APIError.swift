@@ -14,6 +14,8 @@ enum APIError: Error, Sendable {
     case unsupportedMediaType
     case payloadTooLarge(limit: Int)
     case rateLimited(retryAfter: Int)
+    /// The caller (429) or this process (503) has as many live streams open as allowed.
+    case tooManyStreams(perUser: Bool)
     case metricsUnauthorized
     /// The path exists, with these methods only.
     case methodNotAllowed([String])

@@ -74,6 +74,14 @@ enum ProblemMapping {
             return ProblemDetails(status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
                                   detail: "rate limit reached; retry in \(retryAfter) seconds",
                                   headers: [.retryAfter: String(retryAfter)])
+        case .tooManyStreams(perUser: true):
+            return ProblemDetails(status: .tooManyRequests, slug: "too-many-streams", title: "Too many streams",
+                                  detail: "this account has as many live streams open as it may; close one first",
+                                  headers: [.retryAfter: "5"])
+        case .tooManyStreams(perUser: false):
+            return ProblemDetails(status: .serviceUnavailable, slug: "too-many-streams", title: "Too many streams",
+                                  detail: "this server has as many live streams open as it may; try again shortly",
+                                  headers: [.retryAfter: "5"])
         }
     }
 

@@ -36,6 +36,11 @@ public struct CloudTaskConfiguration: Sendable {
     public var retentionDays = 30
     /// Seconds between heartbeat comments on live event streams.
     public var liveHeartbeatSeconds = 15
+    /// Live streams one user may hold open at once, per API process; and all of them.
+    public var liveStreamsPerUser = 8
+    public var liveStreamsPerProcess = 2_000
+    /// How long a write to a live stream may wait for a client that reads nothing.
+    public var liveWriteTimeoutSeconds = 30
     public var logLevel = "info"
     public var logFormat = LogFormat.json
 

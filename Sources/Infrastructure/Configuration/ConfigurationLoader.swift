@@ -121,6 +121,9 @@ public struct ConfigurationLoader {
         config.maxBodyBytes = int("CLOUDTASK_MAX_BODY_BYTES", in: 1024...(64 << 20)) ?? config.maxBodyBytes
         config.outputLimitBytes = int("CLOUDTASK_OUTPUT_LIMIT_BYTES", in: 1024...(64 << 20)) ?? config.outputLimitBytes
         config.liveHeartbeatSeconds = int("CLOUDTASK_LIVE_HEARTBEAT_SECONDS", in: 1...300) ?? config.liveHeartbeatSeconds
+        config.liveStreamsPerUser = int("CLOUDTASK_LIVE_STREAMS_PER_USER", in: 1...10_000) ?? config.liveStreamsPerUser
+        config.liveStreamsPerProcess = int("CLOUDTASK_LIVE_STREAMS_PER_PROCESS", in: 1...1_000_000) ?? config.liveStreamsPerProcess
+        config.liveWriteTimeoutSeconds = int("CLOUDTASK_LIVE_WRITE_TIMEOUT_SECONDS", in: 1...3600) ?? config.liveWriteTimeoutSeconds
         config.maxUnfinishedJobs = int("CLOUDTASK_MAX_UNFINISHED_JOBS", in: 1...1_000_000) ?? config.maxUnfinishedJobs
         config.jobUser = string("CLOUDTASK_JOB_USER") ?? config.jobUser
         config.allowJobsAsWorkerUser = bool("CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER") ?? false
