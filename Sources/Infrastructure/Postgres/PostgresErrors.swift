@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import Ports
+import Synchronization
 
 /// Translates driver errors into the ports' errors, so that no SQL text or driver
 /// message travels further than this file (the log keeps the details).
@@ -49,12 +50,22 @@ enum PostgresErrors {
 }
 
 extension PostgresClient {
+    /// How long a request may wait for a pooled connection. PostgresNIO queues a request
+    /// for as long as it takes to connect; while PostgreSQL is down that is for ever, and
+    /// every request would hang. Past this, the request fails `unavailable` (a prompt 503).
+    static let leaseTimeout: Duration = .seconds(3)
+
     /// Runs `body` in a transaction with driver errors translated.
     func transaction<Result: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+        logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await withTransaction(logger: logger) { try await body($0) }
+            return try await ConnectionLease.bounded(Self.leaseTimeout) { leased in
+                try await self.withTransaction(logger: logger) { connection in
+                    leased()
+                    return try await body(connection)
+                }
+            }
         } catch {
             throw PostgresErrors.translate(error, logger: logger)
         }
@@ -62,12 +73,48 @@ extension PostgresClient {
 
     /// Runs `body` on a pooled connection with driver errors translated.
     func connection<Result: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+        logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await withConnection { try await body($0) }
+            return try await ConnectionLease.bounded(Self.leaseTimeout) { leased in
+                try await self.withConnection { connection in
+                    leased()
+                    return try await body(connection)
+                }
+            }
         } catch {
             throw PostgresErrors.translate(error, logger: logger)
+        }
+    }
+}
+
+/// A bound on the wait for a connection (not on the work done with it).
+enum ConnectionLease {
+    private final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .releasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
+    }
+
+    /// Runs `operation`, which calls `leased` once it holds a connection; throws
+    /// `PortError.unavailable` if that has not happened within `timeout` (the request
+    /// leaves the pool's queue: cancelling it there is supported).
+    static func bounded<Result: Sendable>(
+        _ timeout: Duration, _ operation: @escaping @Sendable (@escaping @Sendable () -> Void) async throws -> Result
+    ) async throws -> Result {
+        let flag = Flag()
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask { try await operation { flag.set() } }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                if !flag.isSet { throw PortError.unavailable }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let result = next { return result }
+            }
+            throw PortError.unavailable  // unreachable: the operation returns or throws
         }
     }
 }

@@ -74,23 +74,28 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         _ ids: Set<JobID>, _ body: @Sendable (inout JobChangeSet) throws -> Result
     ) async throws -> Result {
         let sorted = ids.map(\.uuid).sorted { $0.uuidString < $1.uuidString }
-        return try await client.transaction(logger: logger) { connection in
-            let jobs = try await Self.jobs("""
-                SELECT \(unescaped: JobRows.columns) FROM jobs WHERE id = ANY(\(sorted)) ORDER BY id FOR UPDATE
-                """, connection, logger)
-            return try await apply(jobs, body, connection)
+        // The transaction runs in a child task that ends before this returns: `body` does not outlive the call.
+        return try await withoutActuallyEscaping(body) { body in
+            try await client.transaction(logger: logger) { connection in
+                let jobs = try await Self.jobs("""
+                    SELECT \(unescaped: JobRows.columns) FROM jobs WHERE id = ANY(\(sorted)) ORDER BY id FOR UPDATE
+                    """, connection, logger)
+                return try await apply(jobs, body, connection)
+            }
         }
     }
 
     public func updateDue<Result: Sendable>(
         now: Date, limit: Int, _ body: @Sendable (inout JobChangeSet) throws -> Result
     ) async throws -> Result {
-        try await client.transaction(logger: logger) { connection in
-            let jobs = try await Self.jobs("""
-                SELECT \(unescaped: JobRows.columns) FROM jobs WHERE status = 'scheduled' AND run_at <= \(now)
-                ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """, connection, logger)
-            return try await apply(jobs, body, connection)
+        try await withoutActuallyEscaping(body) { body in
+            try await client.transaction(logger: logger) { connection in
+                let jobs = try await Self.jobs("""
+                    SELECT \(unescaped: JobRows.columns) FROM jobs WHERE status = 'scheduled' AND run_at <= \(now)
+                    ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                    """, connection, logger)
+                return try await apply(jobs, body, connection)
+            }
         }
     }
 
@@ -148,6 +153,10 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
     }
 
     public func relay(limit: Int, _ publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
+        try await withoutActuallyEscaping(publish) { publish in try await relay(limit: limit, escaping: publish) }
+    }
+
+    private func relay(limit: Int, escaping publish: @escaping @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
         try await client.transaction(logger: logger) { connection in
             var ids: [Int64] = []
             var messages: [OutboxMessage] = []
