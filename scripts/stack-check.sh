@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export CLOUDTASK_DATA_DIR
 CLOUDTASK_DATA_DIR=$(mktemp -d /tmp/cloudtask-stack.XXXXXX)
 export CLOUDTASK_STACK_PG_PORT=55442 CLOUDTASK_STACK_REDIS_PORT=56390 CLOUDTASK_STACK_AMQP_PORT=35712
-export CLOUDTASK_HTTP_PORT=18479
+export CLOUDTASK_HTTP_PORT=18479 CLOUDTASK_STACK_WORKER_METRICS_PORT=19474
 B="http://127.0.0.1:$CLOUDTASK_HTTP_PORT"
 cleanup() {
   ./scripts/stop.sh >/dev/null 2>&1 || true
@@ -38,6 +38,18 @@ JOB=${STARTED##* }
 for _ in $(seq 1 100); do cli status "$JOB" | grep -q succeeded && break; sleep 0.2; done
 [ "$(cli output "$JOB")" = "Hello World" ] || fail "cloudtask output"
 
+# Running means answering: a second start leaves a healthy stack alone, and restarts
+# a stack whose API died (its pid file still there).
+./scripts/start.sh > "$CLOUDTASK_DATA_DIR/start.out" 2>&1 || fail "start.sh on a running stack"
+grep -q "already running" "$CLOUDTASK_DATA_DIR/start.out" || fail "start.sh on a running stack did not say so"
+kill -9 "$(cat "$CLOUDTASK_DATA_DIR/run/api.pid")"
+sleep 0.5
+./scripts/start.sh > "$CLOUDTASK_DATA_DIR/start.out" 2>&1 || { cat "$CLOUDTASK_DATA_DIR/start.out"; fail "start.sh after the API died"; }
+grep -q "already running" "$CLOUDTASK_DATA_DIR/start.out" && fail "start.sh said 'already running' with the API dead"
+grep -q "restarting it" "$CLOUDTASK_DATA_DIR/start.out" || fail "start.sh did not say it restarts what died"
+curl -fsS "$B/health/ready" | grep -q '"status":"ok"' || fail "not ready after start.sh restarted the API"
+cli status "$JOB" | grep -q "succeeded" || fail "the job (or the session) did not survive restarting the API"
+
 API_PID=$(cat "$CLOUDTASK_DATA_DIR/run/api.pid")
 WORKER_PID=$(cat "$CLOUDTASK_DATA_DIR/run/worker.pid")
 ./scripts/stop.sh >/dev/null || fail "stop.sh"
@@ -47,4 +59,4 @@ WORKER_PID=$(cat "$CLOUDTASK_DATA_DIR/run/worker.pid")
 
 ./scripts/start.sh > "$CLOUDTASK_DATA_DIR/start.out" 2>&1 || { cat "$CLOUDTASK_DATA_DIR/start.out"; fail "second start.sh"; }
 cli status "$JOB" | grep -q "succeeded" || fail "the job (or the session) did not survive a restart"
-echo "stack: start.sh → ready; the CLI registered, started a job and read its output; stop.sh stopped every process; a second start kept the data"
+echo "stack: start.sh → ready; the CLI registered, started a job and read its output; a start on a running stack left it alone, one after the API died restarted it; stop.sh stopped every process; a second start kept the data"

@@ -31,9 +31,16 @@ fi
 . ./scripts/lib/stack.sh
 
 stack_paths
-if stack_running; then
+# Running means answering: a pid file of a process that died (or hangs) proves nothing.
+if stack_api_up && stack_worker_up; then
   echo "CloudTask is already running: $STACK_URL (./scripts/stop.sh stops it)"
   exit 0
+fi
+if stack_running || stack_api_up || stack_worker_up; then
+  api=down; worker=down
+  stack_api_up && api=up
+  stack_worker_up && worker=up
+  echo "== part of CloudTask is not answering (api: $api, worker: $worker): restarting it"
 fi
 
 missing=()
@@ -69,7 +76,7 @@ echo "== migrating"
 echo "== starting cloudtask-api and cloudtask-worker (logs in $STACK_DIR/logs)"
 nohup .build/debug/cloudtask-api >>"$STACK_DIR/logs/api.log" 2>&1 &
 echo $! > "$STACK_DIR/run/api.pid"
-nohup .build/debug/cloudtask-worker --concurrency 4 >>"$STACK_DIR/logs/worker.log" 2>&1 &
+nohup .build/debug/cloudtask-worker --concurrency 4 --metrics-port "$STACK_WORKER_PORT" >>"$STACK_DIR/logs/worker.log" 2>&1 &
 echo $! > "$STACK_DIR/run/worker.pid"
 
 for _ in $(seq 1 120); do

@@ -19,6 +19,11 @@ common_auth = {"401": problem("Missing, malformed, expired, tampered or revoked 
                "429": problem("Per-user rate limit reached (Retry-After says when to retry)"),
                "413": problem("Body over the configured limit")}
 sec = [{"bearerAuth": []}]
+# bcrypt's queue is bounded per process: past it, a prompt 503 rather than a long wait.
+bcrypt_busy = {"503": problem("Too many password checks are waiting on this server (Retry-After says when to retry)")}
+# Live streams are bounded per user (429) and per process (503), both with Retry-After.
+stream_caps = {"429": problem("The caller has as many live streams open as allowed (or a per-user rate limit; Retry-After says when to retry)"),
+               "503": problem("This server has as many live streams open as it may (Retry-After says when to retry)")}
 job_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}, "description": "The job's id (a malformed one is 400)"}
 ts = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, milliseconds, Z"}
 nts = {"type": ["string", "null"], "format": "date-time"}
@@ -30,10 +35,11 @@ doc = {
  "paths": {
   "/api/v1/auth/register": {"post": {"operationId": "register", "tags": ["auth"], "summary": "Create an account and log in",
      "requestBody": body("RegisterRequest"),
-     "responses": {"201": ok("Account created; tokens for its first session", ref("TokenResponse")), "409": problem("Email already registered"), **common_public}}},
+     "responses": {"201": ok("Account created; tokens for its first session", ref("TokenResponse")), "409": problem("Email already registered"), **common_public, **bcrypt_busy}}},
   "/api/v1/auth/login": {"post": {"operationId": "login", "tags": ["auth"], "summary": "Log in (a new session)",
      "requestBody": body("LoginRequest"),
-     "responses": {"200": ok("Tokens for a new session", ref("TokenResponse")), "401": problem("Unknown email or wrong password (one answer for both)"), **common_public}}},
+     "responses": {"200": ok("Tokens for a new session", ref("TokenResponse")), "401": problem("Unknown email or wrong password (one answer for both)"), **common_public, **bcrypt_busy,
+                   "429": problem("Rate limit reached: per client address, or per account named (Retry-After says when to retry)")}}},
   "/api/v1/auth/refresh": {"post": {"operationId": "refresh", "tags": ["auth"], "summary": "Trade a refresh token for a new pair (single use; reuse revokes the session)",
      "requestBody": body("RefreshRequest"),
      "responses": {"200": ok("A new access token and a new refresh token", ref("TokenResponse")), "401": problem("Invalid, expired, revoked or already used refresh token"), **common_public}}},
@@ -44,7 +50,8 @@ doc = {
      "responses": {"200": ok("The account", ref("User")), **common_auth}}},
   "/api/v1/users/me/password": {"post": {"operationId": "changePassword", "tags": ["users"], "summary": "Change the password; every other session is revoked", "security": sec,
      "requestBody": body("ChangePasswordRequest"),
-     "responses": {"204": ok("Changed"), "400": problem("Invalid new password or malformed body"), "415": problem("Body is not application/json"), **{**common_auth, "401": problem("Bad token, or wrong current password")}}}},
+     "responses": {"204": ok("Changed"), "400": problem("Invalid new password or malformed body"), "415": problem("Body is not application/json"), **{**common_auth, "401": problem("Bad token, or wrong current password"),
+                        "429": problem("Per-user rate limit or password-change limit reached (Retry-After says when to retry)")}, **bcrypt_busy}}},
   "/api/v1/jobs": {
     "post": {"operationId": "createJob", "tags": ["jobs"], "summary": "Submit a job", "security": sec,
       "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7E]+$"},
@@ -80,15 +87,15 @@ doc = {
                            "content": {"application/json": {"schema": ref("Output")}, "text/plain": {"schema": {"type": "string"}}}},
                    "400": problem("Malformed id, stream or follow"), "404": problem("No such job, or someone else's"), **common_auth}}},
   "/api/v1/jobs/{id}/events": {"get": {"operationId": "followJobEvents", "tags": ["live"], "summary": "One job's live events (Server-Sent Events) until it is final", "security": sec,
-     "description": "Events: `status` (data: the Job), `output` (data: {\"stream\": \"stdout\"|\"stderr\", \"text\"}), `reset` (data: {\"attempt\"}: a new run began; discard the output so far). Every event has an id; send the last one back as Last-Event-ID to resume with nothing repeated or skipped. Heartbeat comments keep idle streams open; the stream ends after the final status, or when the access token expires (reconnect with a fresh one).",
+     "description": "Events: `status` (data: the Job), `output` (data: {\"stream\": \"stdout\"|\"stderr\", \"text\"}), `reset` (data: {\"attempt\"}: a new run began; discard the output so far). Every event has an id; send the last one back as Last-Event-ID to resume with nothing repeated or skipped. Heartbeat comments keep idle streams open; the stream ends after the final status, when the access token expires or its session is revoked (checked at each heartbeat; reconnect with a fresh token), or when the client reads nothing for a while (its connection is closed).",
      "parameters": [job_id, {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+){4}$"}, "description": "the id of the last event received"}],
      "responses": {"200": ok("The event stream", {"type": "string"}, ctype="text/event-stream"),
-                   "400": problem("Malformed id or Last-Event-ID"), "404": problem("No such job, or someone else's"), **common_auth}}},
+                   "400": problem("Malformed id or Last-Event-ID"), "404": problem("No such job, or someone else's"), **common_auth, **stream_caps}}},
   "/api/v1/events": {"get": {"operationId": "watchJobs", "tags": ["live"], "summary": "Status changes of the caller's jobs (admins: everyone's with owner=all), as Server-Sent Events", "security": sec,
      "description": "Each `status` event carries a Job. No history: after reconnecting, read the list again. The stream ends when the access token expires.",
      "parameters": [{"name": "owner", "in": "query", "required": False, "schema": {"type": "string", "enum": ["all"]}, "description": "admins only"}],
      "responses": {"200": ok("The event stream", {"type": "string"}, ctype="text/event-stream"),
-                   "400": problem("owner other than all"), "403": problem("owner=all for a non-admin"), **common_auth}}},
+                   "400": problem("owner other than all"), "403": problem("owner=all for a non-admin"), **common_auth, **stream_caps}}},
   "/api/v1/admin/overview": {"get": {"operationId": "getOverview", "tags": ["admin"], "summary": "Jobs by status, jobs finished per minute, outbox lag, workers seen recently", "security": sec,
      "responses": {"200": ok("The overview", ref("Overview")), "403": problem("Admins only"), **common_auth}}},
   "/dashboard": {"get": {"operationId": "dashboard", "tags": ["dashboard"], "summary": "The web dashboard",
@@ -140,7 +147,7 @@ doc = {
                     "timeout_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 3600, "default": 300},
                     "max_attempts": {"type": ["integer", "null"], "minimum": 1, "maximum": 10, "default": 1}}},
    "JobError": {"type": "object", "additionalProperties": False, "required": ["code", "message"],
-     "properties": {"code": {"type": "string", "enum": ["nonzero_exit", "timeout", "spawn_failed", "worker_lost", "stopped"]}, "message": {"type": "string"}}},
+     "properties": {"code": {"type": "string", "enum": ["nonzero_exit", "timeout", "spawn_failed", "worker_lost", "stopped", "report_rejected"]}, "message": {"type": "string"}}},
    "Job": {"type": "object", "additionalProperties": False,
      "required": ["id", "owner_id", "status", "command", "args", "priority", "timeout_seconds", "max_attempts", "attempts", "run_at", "created_at",
                   "updated_at", "started_at", "finished_at", "stop_requested_at", "exit_code", "error"],

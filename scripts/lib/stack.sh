@@ -1,6 +1,7 @@
 # Sourced by start.sh and stop.sh: where the local stack keeps its data and listens.
 #   stack_paths                  sets STACK_DIR, ports and STACK_URL
-#   stack_running                whether the API or worker of a previous start still runs
+#   stack_running                whether the API or worker of a previous start still runs (a process)
+#   stack_api_up, stack_worker_up  whether each answers /health/live (what "running" means to start.sh)
 #   stack_prepare_directories    creates the directories (reachable by postgres and rabbitmq)
 #   stack_secrets                generates the JWT secrets once, mode 0600
 #   stack_environment            exports the CLOUDTASK_* settings the processes need
@@ -11,6 +12,7 @@ stack_paths() {
   STACK_REDIS_PORT=${CLOUDTASK_STACK_REDIS_PORT:-56380}
   STACK_AMQP_PORT=${CLOUDTASK_STACK_AMQP_PORT:-35692}
   STACK_HTTP_PORT=${CLOUDTASK_HTTP_PORT:-8080}
+  STACK_WORKER_PORT=${CLOUDTASK_STACK_WORKER_METRICS_PORT:-9464}
   STACK_URL="http://127.0.0.1:$STACK_HTTP_PORT"
 }
 
@@ -19,6 +21,10 @@ stack_alive() {  # NAME
 }
 
 stack_running() { stack_alive api || stack_alive worker; }
+
+# A process that exists but does not answer is not running: it is restarted.
+stack_api_up() { curl -fsS --max-time 3 "$STACK_URL/health/live" >/dev/null 2>&1; }
+stack_worker_up() { curl -fsS --max-time 3 "http://127.0.0.1:$STACK_WORKER_PORT/health/live" >/dev/null 2>&1; }
 
 stack_prepare_directories() {
   mkdir -p "$STACK_DIR/postgres" "$STACK_DIR/redis" "$STACK_DIR/rabbitmq" "$STACK_DIR/logs" "$STACK_DIR/run"
