@@ -77,6 +77,9 @@ echo "== a Redis outage under --single-node with Redis (served throughout, then 
 echo "== end to end: cloudtask-api and cloudtask-worker processes on PostgreSQL, Redis and RabbitMQ"
 ./scripts/e2e-workers.sh
 
+echo "== the hostile-tenant harness: hostile users for ${HOSTILE_SECONDS:=60} s beside a well-behaved one, on cloudtask-api and two cloudtask-workers"
+HOSTILE_SECONDS=$HOSTILE_SECONDS ./scripts/hostile-check.sh
+
 echo "== live events and the dashboard: the event streams, and the dashboard in headless Chromium (screenshots in test-artifacts/dashboard)"
 ./scripts/live-check.sh
 
