@@ -7,5 +7,5 @@ struct CloudTaskBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudtask-bench",
         abstract: "Print CloudTask's performance figures.",
-        subcommands: [RedisBench.self])
+        subcommands: [RedisBench.self, AMQPPublisherMemoryBench.self])
 }
