@@ -164,14 +164,24 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
                 SELECT id, payload::text FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """, logger: logger)
             let decoder = JSONDecoder()
+            var undecodable: [Int64] = []
             for try await (id, payload) in rows.decode((Int64, String).self) {
                 ids.append(id)
-                messages.append(try decoder.decode(OutboxMessage.self, from: Data(payload.utf8)))
+                if let message = try? decoder.decode(OutboxMessage.self, from: Data(payload.utf8)) {
+                    messages.append(message)
+                } else {
+                    undecodable.append(id)
+                }
             }
-            guard !messages.isEmpty else { return 0 }
-            try await publish(messages)
+            guard !ids.isEmpty else { return 0 }
+            if !undecodable.isEmpty {
+                // A row no version of this code can read must not hold up the rows behind
+                // it: it is marked published (so skipped) and stays in the table for a look.
+                logger.error("outbox: rows that cannot be decoded are skipped", metadata: ["ids": "\(undecodable)"])
+            }
+            if !messages.isEmpty { try await publish(messages) }
             _ = try await connection.query("UPDATE outbox SET published_at = now() WHERE id = ANY(\(ids))", logger: logger)
-            return messages.count
+            return ids.count
         }
     }
 
