@@ -59,15 +59,7 @@ public struct JobOutput: Hashable, Sendable, Codable {
         truncated = true
         guard room > 0 else { return base }
         // Cut on a character boundary so the stored text stays valid UTF-8.
-        var kept = Substring()
-        var used = 0
-        for character in text {
-            let size = character.utf8.count
-            if used + size > room { break }
-            used += size
-            kept.append(character)
-        }
-        return base + kept
+        return base + OutputText.prefix(text, maxBytes: room)
     }
 }
 

@@ -22,6 +22,20 @@ public enum OutputText {
         return decode(Array(text.utf8))
     }
 
+    /// The longest prefix of `text` within `maxBytes` UTF-8 bytes that ends between two
+    /// characters (a cut never leaves half a character behind).
+    public static func prefix<Text: StringProtocol>(_ text: Text, maxBytes: Int) -> Text.SubSequence {
+        guard text.utf8.count > maxBytes else { return text[...] }
+        var end = text.startIndex
+        var used = 0
+        for index in text.indices {
+            used += text[index].utf8.count
+            if used > maxBytes { break }
+            end = text.index(after: index)
+        }
+        return text[..<end]
+    }
+
     /// Whether the text can be stored as it is.
     public static func isClean(_ text: String) -> Bool { !text.utf8.contains(0) }
 }

@@ -58,15 +58,8 @@ struct CappedStream {
             return text
         }
         truncated = true
-        var kept = ""
-        var used = 0
-        for character in text {
-            let size = character.utf8.count
-            if used + size > room { break }
-            used += size
-            kept.append(character)
-        }
-        emitted += used
+        let kept = String(OutputText.prefix(text, maxBytes: max(0, room)))
+        emitted += kept.utf8.count
         return kept
     }
 }

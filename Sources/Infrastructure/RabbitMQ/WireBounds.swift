@@ -1,3 +1,5 @@
+import Domain
+
 /// What a message on the queues may hold. Every number and string that arrives from the
 /// broker (from any worker, ours or another's) is checked against these before use: a
 /// message out of bounds is dead-lettered, never trusted, never a trap.
@@ -20,15 +22,5 @@ enum WireBounds {
     }
 
     /// At most `bytes` bytes of `text`, cut on a character boundary.
-    static func prefix(_ text: String, bytes: Int) -> String {
-        guard text.utf8.count > bytes else { return text }
-        var kept = ""
-        var used = 0
-        for character in text {
-            used += character.utf8.count
-            if used > bytes { break }
-            kept.append(character)
-        }
-        return kept
-    }
+    static func prefix(_ text: String, bytes: Int) -> String { String(OutputText.prefix(text, maxBytes: bytes)) }
 }
