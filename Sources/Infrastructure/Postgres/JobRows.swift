@@ -11,15 +11,26 @@ enum JobRows {
         idempotency_key, requested_run_at, version
         """
 
+    /// A stored value this release does not know. A status is never guessed (a job read
+    /// as `failed` that is not would be wrong, and final); an unknown failure code is
+    /// read as no failure detail, since a newer release may add codes during a rollout.
+    struct UnknownValue: Error, CustomStringConvertible {
+        let column: String
+        let value: String
+        var description: String { "unknown \(column) '\(value.prefix(40))' in the jobs table" }
+    }
+
     static func decode(_ row: PostgresRow) throws -> Job {
         let cells = row.makeRandomAccess()
+        let storedStatus = try cells["status"].decode(String.self)
+        guard let status = JobStatus(rawValue: storedStatus) else { throw UnknownValue(column: "status", value: storedStatus) }
         let failureCode = try cells["failure_code"].decode(String?.self)
         let failure = try failureCode.flatMap(JobFailure.Code.init(rawValue:)).map {
             JobFailure(code: $0, message: try cells["failure_message"].decode(String?.self) ?? "")
         }
         return Job(
             restoring: JobID(try cells["id"].decode(UUID.self)), ownerID: UserID(try cells["owner_id"].decode(UUID.self)),
-            status: JobStatus(rawValue: try cells["status"].decode(String.self)) ?? .failed,
+            status: status,
             command: try cells["command"].decode(String.self), args: try cells["args"].decode([String].self),
             priority: try cells["priority"].decode(Int.self), timeoutSeconds: try cells["timeout_seconds"].decode(Int.self),
             maxAttempts: try cells["max_attempts"].decode(Int.self), attempts: try cells["attempts"].decode(Int.self),
