@@ -56,7 +56,7 @@ public struct ExecutorService: Service {
                         group.addTask {
                             let started = ContinuousClock.now
                             await handle(delivery)
-                            Timer(label: "cloudtask_job_run_seconds").record(duration: ContinuousClock.now - started)
+                            Timer(label: MetricNames.jobRunSeconds).record(duration: ContinuousClock.now - started)
                             inFlight.change(by: -1)
                         }
                     }
@@ -98,7 +98,7 @@ public struct ExecutorService: Service {
 /// How many job runs are in progress (shared by the runs' tasks, read by the heartbeat).
 public final class RunningCount: Sendable {
     private let count = Mutex(0)
-    private let gauge = Gauge(label: "cloudtask_worker_jobs_in_flight")
+    private let gauge = Gauge(label: MetricNames.workerJobsInFlight)
     public init() {}
     func change(by delta: Int) {
         let value = count.withLock { $0 += delta; return $0 }

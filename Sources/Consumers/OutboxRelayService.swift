@@ -23,8 +23,8 @@ public struct OutboxRelayService: Service {
     public func run() async throws {
         var failures = 0
         var measured = ContinuousClock.now - .seconds(60)
-        let waiting = Gauge(label: "cloudtask_outbox_backlog")
-        let lag = Gauge(label: "cloudtask_outbox_lag_seconds")
+        let waiting = Gauge(label: MetricNames.outboxBacklog)
+        let lag = Gauge(label: MetricNames.outboxLagSeconds)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 _ = try await relay()

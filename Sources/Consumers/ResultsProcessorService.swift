@@ -63,13 +63,13 @@ public struct ResultsProcessorService: Service {
         for effect in effects {
             switch effect {
             case .finished(let status, _, _):
-                Counter(label: "cloudtask_jobs_finished_total", dimensions: [("status", status.rawValue)]).increment()
+                Counter(label: MetricNames.jobsFinished, dimensions: [("status", status.rawValue)]).increment()
             case .workerLost:
-                Counter(label: "cloudtask_jobs_finished_total", dimensions: [("status", "failed")]).increment()
+                Counter(label: MetricNames.jobsFinished, dimensions: [("status", "failed")]).increment()
             case .retryScheduled:
-                Counter(label: "cloudtask_job_retries_total").increment()
+                Counter(label: MetricNames.jobRetries).increment()
             case .ignored:
-                Counter(label: "cloudtask_job_events_ignored_total").increment()
+                Counter(label: MetricNames.jobEventsIgnored).increment()
             default:
                 break
             }
@@ -151,7 +151,7 @@ public struct ResultsProcessorService: Service {
             logger.error("results: the job of a dead-lettered report could not be failed either",
                          metadata: ["job_id": "\(event.jobID)", "error": "\(error)"])
         }
-        Counter(label: "cloudtask_reports_dead_lettered_total").increment()
+        Counter(label: MetricNames.reportsDeadLettered).increment()
         try? await delivery.reject(reason: "the store refused this report \(poisonAttempts) times (\(error))")
     }
 }

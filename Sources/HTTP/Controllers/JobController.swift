@@ -26,7 +26,7 @@ struct JobController {
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let (job, created) = try await useCases.createJob(caller: caller, request: jobRequest!, idempotencyKey: key)
-        if created { Counter(label: "cloudtask_jobs_created_total").increment() }
+        if created { Counter(label: MetricNames.jobsCreated).increment() }
         return Responses.json(JobRepresentation(job: job), status: created ? .created : .ok,
                                   headers: [.location: "/api/v1/jobs/\(job.id)"])
     }

@@ -1,3 +1,4 @@
+import Application
 import CoreMetrics
 import Hummingbird
 
@@ -25,11 +26,11 @@ struct HTTPMetricsMiddleware: RouterMiddleware {
     private func record(_ request: Request, _ context: APIContext, status: Int, since started: ContinuousClock.Instant) {
         let route = context.endpointPath ?? "unmatched"
         let method = request.method.rawValue
-        Counter(label: "http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
+        Counter(label: MetricNames.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))],
                 factory: factory).increment()
         let elapsed = ContinuousClock.now - started
         let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        Timer(label: "http_request_duration_seconds", dimensions: [("method", method), ("route", route)],
+        Timer(label: MetricNames.httpRequestDuration, dimensions: [("method", method), ("route", route)],
               factory: factory).recordNanoseconds(nanoseconds)
     }
 }

@@ -1,3 +1,4 @@
+import Application
 import CoreMetrics
 import Domain
 import Foundation
@@ -46,7 +47,7 @@ enum RateLimitHeaders {
         headers.set(.rateLimitPolicy, "\"\(shown.policy.name)\";q=\(shown.policy.limit);w=\(shown.policy.windowSeconds)")
         headers.set(.rateLimit, "\"\(shown.policy.name)\";r=\(shown.remaining);t=\(shown.resetSeconds)")
         if let refused = decisions.filter({ !$0.allowed }).max(by: { ($0.retryAfterSeconds ?? 1) < ($1.retryAfterSeconds ?? 1) }) {
-            Counter(label: "cloudtask_rate_limit_rejections_total", dimensions: [("policy", refused.policy.name)]).increment()
+            Counter(label: MetricNames.rateLimitRejections, dimensions: [("policy", refused.policy.name)]).increment()
             throw APIError.rateLimited(retryAfter: refused.retryAfterSeconds ?? 1)
         }
     }

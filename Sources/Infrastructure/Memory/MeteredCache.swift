@@ -1,3 +1,4 @@
+import Application
 import Metrics
 public import Ports
 
@@ -5,8 +6,8 @@ public import Ports
 /// whichever adapter it wraps.
 public struct MeteredCache: Cache {
     let base: any Cache
-    private let hits = Counter(label: "cloudtask_cache_requests_total", dimensions: [("result", "hit")])
-    private let misses = Counter(label: "cloudtask_cache_requests_total", dimensions: [("result", "miss")])
+    private let hits = Counter(label: MetricNames.cacheRequests, dimensions: [("result", "hit")])
+    private let misses = Counter(label: MetricNames.cacheRequests, dimensions: [("result", "miss")])
 
     public init(_ base: any Cache) { self.base = base }
 

@@ -1,3 +1,4 @@
+import Application
 public import Domain
 import Foundation
 import Metrics
@@ -48,7 +49,7 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         do {
             let started = ContinuousClock.now
             try await publisher.publish(wire)
-            Timer(label: "cloudtask_queue_publish_seconds", dimensions: [("kind", "outbox")]).record(duration: ContinuousClock.now - started)
+            Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "outbox")]).record(duration: ContinuousClock.now - started)
         } catch {
             throw PortError.unavailable
         }
@@ -63,7 +64,7 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
             do {
                 let started = ContinuousClock.now
                 try await publisher.publish([message])
-                Timer(label: "cloudtask_queue_publish_seconds", dimensions: [("kind", "report")]).record(duration: ContinuousClock.now - started)
+                Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "report")]).record(duration: ContinuousClock.now - started)
                 return
             } catch {
                 guard ContinuousClock.now < deadline, !Task.isCancelled else { throw PortError.unavailable }
@@ -125,7 +126,7 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
     private func deadLetter(_ delivery: AMQPDelivery, from consumer: AMQPConsumer, queue: String, reason: String) async {
         let reason = WireBounds.prefix(reason, bytes: 1024)
         logger.warning("dead-lettered a message", metadata: ["queue": "\(queue)", "reason": "\(reason)"])
-        Counter(label: "cloudtask_messages_dead_lettered_total", dimensions: [("queue", queue)]).increment()
+        Counter(label: MetricNames.messagesDeadLettered, dimensions: [("queue", queue)]).increment()
         let copy = AMQPMessage(exchange: settings.namePrefix + "cloudtask.dead", routingKey: delivery.routingKey, body: delivery.body,
                                type: String(delivery.routingKey.prefix(64)), messageID: UUID().uuidString.lowercased(), deadReason: reason)
         do {

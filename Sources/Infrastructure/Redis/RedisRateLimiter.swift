@@ -1,3 +1,4 @@
+import Application
 public import Domain
 public import Foundation
 public import Logging
@@ -27,7 +28,7 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
         keys = RedisKeys(prefix: prefix)
         self.denylistHealth = denylistHealth
         self.logger = logger
-        fallbacks = Counter(label: "cloudtask_rate_limit_fallbacks_total")
+        fallbacks = Counter(label: MetricNames.rateLimitFallbacks)
     }
 
     public func check(_ policy: RateLimitPolicy, key: String, now: Date) async throws -> RateLimitDecision {
