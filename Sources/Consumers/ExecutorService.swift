@@ -19,11 +19,14 @@ public struct ExecutorService: Service {
     let concurrency: Int
     let shutdownGrace: Duration
     let inFlight: RunningCount
+    let clock: any Ports.Clock
     let logger: Logger
 
     public init(source: any JobDispatchSource, stops: any StopRequestSource, registry: StopRegistry, runJob: RunJob,
-                concurrency: Int, shutdownGrace: Duration = .seconds(30), running: RunningCount = RunningCount(), logger: Logger) {
+                concurrency: Int, shutdownGrace: Duration = .seconds(30), running: RunningCount = RunningCount(),
+                clock: any Ports.Clock, logger: Logger) {
         self.inFlight = running
+        self.clock = clock
         self.source = source
         self.stops = stops
         self.registry = registry
@@ -35,8 +38,8 @@ public struct ExecutorService: Service {
 
     public func run() async throws {
         let stopStream = try await stops.stopRequests()
-        let listener = Task { [registry] in
-            for try await stop in stopStream { await registry.record(stop.jobID, at: Date()) }
+        let listener = Task { [registry, clock] in
+            for try await stop in stopStream { await registry.record(stop.jobID, at: clock.now()) }
         }
         defer { listener.cancel() }
         let intake = try await source.dispatches(prefetch: concurrency)

@@ -1,7 +1,7 @@
 public import Application
 public import Logging
+public import Ports
 public import ServiceLifecycle
-import Foundation
 import Metrics
 
 /// Publishes the outbox: right after a local commit rings the doorbell, and on a short
@@ -10,12 +10,14 @@ import Metrics
 public struct OutboxRelayService: Service {
     let relay: RelayOutbox
     let doorbell: RelayDoorbell
+    let clock: any Ports.Clock
     let pollInterval: Duration
     let logger: Logger
 
-    public init(relay: RelayOutbox, doorbell: RelayDoorbell, pollInterval: Duration = .seconds(1), logger: Logger) {
+    public init(relay: RelayOutbox, doorbell: RelayDoorbell, clock: any Ports.Clock, pollInterval: Duration = .seconds(1), logger: Logger) {
         self.relay = relay
         self.doorbell = doorbell
+        self.clock = clock
         self.pollInterval = pollInterval
         self.logger = logger
     }
@@ -31,7 +33,7 @@ public struct OutboxRelayService: Service {
                 failures = 0
                 if ContinuousClock.now - measured >= .seconds(5) {
                     // What is left after a pass: messages the broker has not confirmed yet.
-                    let backlog = try await relay.backlog(now: Date())
+                    let backlog = try await relay.backlog(now: clock.now())
                     waiting.record(backlog.count)
                     lag.record(backlog.oldestAgeSeconds)
                     measured = ContinuousClock.now

@@ -44,13 +44,14 @@ public enum CompositionRoot {
             (.results, ResultsProcessorService(source: events, record: RecordJobEvents(
                 jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids, random: SystemRandomSource(),
                 backoff: backoff, stopSignal: stopSignal), logger: logger)),
-            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: publisher), doorbell: doorbell, logger: logger)),
+            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: publisher), doorbell: doorbell, clock: clock,
+                                        logger: logger)),
             (.scheduler, SchedulerService(lock: lock, promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
                              purge: PurgeExpired(jobs: jobs, sessions: sessions, outbox: jobs, clock: clock,
                                                  retentionDays: config.retentionDays),
                              owner: workerID, logger: logger)),
             (.executor, ExecutorService(source: dispatches, stops: stops, registry: registry, runJob: runJob, concurrency: concurrency,
-                            shutdownGrace: shutdownGrace, running: running, logger: logger)),
+                            shutdownGrace: shutdownGrace, running: running, clock: clock, logger: logger)),
         ]
         services.removeAll { !roles.contains($0.0) }
         // A process that only relays is not a worker (the API runs a relay).

@@ -27,7 +27,7 @@ struct WorkerShutdownTests {
                             ids: RandomIDGenerator(), allowlist: .standard, workerID: "w1")
         let logger = Logger(label: "test")
         let executor = ExecutorService(source: queue, stops: queue, registry: StopRegistry(), runJob: runJob, concurrency: 1,
-                                       shutdownGrace: .seconds(10), logger: logger)
+                                       shutdownGrace: .seconds(10), clock: SystemClock(), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [executor], logger: logger))
         let running = Task { try await group.run() }
         let deadline = ContinuousClock.now + .seconds(10)
