@@ -10,7 +10,7 @@ import Infrastructure
 /// Wires routes to use cases. Composition roots and tests both call this; it chooses
 /// no adapter itself.
 ///
-/// The middleware order gives API.md's precedence of errors: authentication (401),
+/// The middleware order gives docs/api.md's precedence of errors: authentication (401),
 /// then rate limits (429, per user, counted in the authentication's gate check), then the body limit (413), then the handler's own checks
 /// (415, 400, 403, 404, 409, 422). On the public `/auth/*` routes the per-IP limit
 /// comes first.

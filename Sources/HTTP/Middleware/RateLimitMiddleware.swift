@@ -29,7 +29,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     }
 }
 
-/// The `RateLimit*` headers of API.md, in both forms, describing the policy with the
+/// The `RateLimit*` headers of docs/api.md, in both forms, describing the policy with the
 /// least remaining; and the 429 when any decision refused.
 enum RateLimitHeaders {
     static func apply(_ decisions: [RateLimitDecision], to context: APIContext) throws {

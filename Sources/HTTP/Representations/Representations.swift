@@ -3,7 +3,7 @@ import Domain
 import Foundation
 
 // What the API writes. Each type encodes every field, `null` included, in snake_case,
-// ids lower-case and times with milliseconds (API.md's conventions).
+// ids lower-case and times with milliseconds (docs/api.md's conventions).
 
 struct UserRepresentation: Encodable {
     let profile: UserProfile

@@ -6,7 +6,7 @@ public import Ports
 import Glibc
 #endif
 
-/// Runs a job's program the way API.md promises: no shell; only allowlisted programs,
+/// Runs a job's program the way docs/api.md promises: no shell; only allowlisted programs,
 /// looked up in a fixed path; as the unprivileged job user when the worker is root; in
 /// an empty temporary directory; stdin from /dev/null; a scrubbed environment; the
 /// configured rlimits; its own process group; dying with its worker; output streamed,

@@ -5,7 +5,7 @@ import Metrics
 public import Logging
 public import Ports
 
-/// The broker's ports on RabbitMQ (the queue contract of ARCHITECTURE.md and
+/// The broker's ports on RabbitMQ (the queue contract of docs/architecture.md and
 /// docs/messages.md): one publishing connection shared by the outbox relay and the
 /// executor's reports, and one consuming connection per subscription.
 ///
