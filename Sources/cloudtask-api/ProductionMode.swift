@@ -21,16 +21,7 @@ enum ProductionMode {
               let redisURL = config.redisURL, let amqpURL = config.amqpURL else {
             throw ExitCode(78)  // the loader already reported which
         }
-        let client = try Database.client(config)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            do {
-                try await Database.waitUntilReady(client, logger: logger)
-            } catch let error as MigrationError {
-                logger.critical("\(error.description)")
-                group.cancelAll()
-                throw ExitCode(1)
-            }
+        try await Database.withReadyClient(config, logger: logger) { client in
             let sessions = PostgresSessionStore(client: client, logger: logger)
             let clock = SystemClock()
             let shared = SharedState.redis(url: redisURL, sessions: sessions, accessTokenTTLSeconds: config.accessTokenTTLSeconds,
@@ -56,7 +47,6 @@ enum ProductionMode {
                 logger: logger)
             try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
             queue.close()
-            group.cancelAll()
         }
     }
 }

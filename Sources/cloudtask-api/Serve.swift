@@ -32,10 +32,16 @@ struct Serve: AsyncParsableCommand {
                 banner: "CloudTask embedded mode: everything is in memory, and all data is lost when this process exits",
                 logger: logger)
             try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
-        } else if singleNode {
-            try await SingleNodeMode.run(configuration: configuration, concurrency: concurrency, logger: logger)
         } else {
-            try await ProductionMode.run(configuration: configuration, logger: logger)
+            do {
+                if singleNode {
+                    try await SingleNodeMode.run(configuration: configuration, concurrency: concurrency, logger: logger)
+                } else {
+                    try await ProductionMode.run(configuration: configuration, logger: logger)
+                }
+            } catch is MigrationError {
+                throw ExitCode(1)  // the schema is not this build's: already said in one line
+            }
         }
     }
 }

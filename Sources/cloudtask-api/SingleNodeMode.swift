@@ -19,16 +19,7 @@ enum SingleNodeMode {
               let pepper = config.refreshSecret.flatMap(SigningKey.init(secret:)) else {
             throw ExitCode(78)  // the loader already reported which
         }
-        let client = try Database.client(config)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            do {
-                try await Database.waitUntilReady(client, logger: logger)
-            } catch let error as MigrationError {
-                logger.critical("\(error.description)")
-                group.cancelAll()
-                throw ExitCode(1)
-            }
+        try await Database.withReadyClient(config, logger: logger) { client in
             let jobStore = PostgresJobStore(client: client, outputLimitBytes: config.outputLimitBytes, logger: logger)
             // The in-memory queue of the previous run is gone: dispatch in-flight jobs again.
             let redispatched = try await RedispatchInFlightJobs(
@@ -56,7 +47,6 @@ enum SingleNodeMode {
                     : "CloudTask single-node mode: data in PostgreSQL; cache and limits in Redis; queue in this process",
                 logger: logger)
             try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
-            group.cancelAll()
         }
     }
 }

@@ -58,9 +58,13 @@ struct CloudTaskWorker: AsyncParsableCommand {
         // worker from a duplicate report by the worker id, so a restart must not reuse it.
         let workerID = "\(workerId ?? ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         logger[metadataKey: "worker_id"] = .string(workerID)
-        try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,
-                                    shutdownGrace: .seconds(shutdownGrace),
-                                    endpoint: metricsPort == 0 ? nil : (metricsHost, metricsPort), logger: logger)
+        do {
+            try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,
+                                        shutdownGrace: .seconds(shutdownGrace),
+                                        endpoint: metricsPort == 0 ? nil : (metricsHost, metricsPort), logger: logger)
+        } catch is MigrationError {
+            throw ExitCode(1)  // the schema is not this build's: already said in one line
+        }
     }
 
     private func parseRoles(_ text: String) throws -> Set<WorkerRole> {

@@ -18,16 +18,7 @@ enum WorkerProcess {
     static func run(config: CloudTaskConfiguration, roles: Set<WorkerRole>, concurrency: Int, workerID: String,
                     shutdownGrace: Duration, endpoint: (host: String, port: Int)?, logger: Logger) async throws {
         guard let redisURL = config.redisURL, let amqpURL = config.amqpURL else { throw ExitCode(78) }
-        let client = try Database.client(config)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            do {
-                try await Database.waitUntilReady(client, logger: logger)
-            } catch let error as MigrationError {
-                logger.critical("\(error.description)")
-                group.cancelAll()
-                throw ExitCode(1)
-            }
+        try await Database.withReadyClient(config, logger: logger) { client in
             let clock = SystemClock()
             let sessions = PostgresSessionStore(client: client, logger: logger)
             let shared = SharedState.redis(url: redisURL, sessions: sessions, accessTokenTTLSeconds: config.accessTokenTTLSeconds,
@@ -62,7 +53,6 @@ enum WorkerProcess {
             let serviceGroup = ServiceGroup(configuration: groupConfiguration)
             try await serviceGroup.run()
             queue.close()
-            group.cancelAll()
         }
     }
 }
