@@ -37,4 +37,27 @@ if [ -n "$bad" ] || [ -n "$domain_bad" ]; then
   echo "$bad$domain_bad"
   exit 1
 fi
-echo "layers: Domain -> (nothing), Ports -> Domain, Application -> Domain + Ports: ok"
+# The outer layers, as the README's table states them: the background services speak
+# only to the core (no adapter, no driver, no HTTP); HTTP reaches no driver or C shim;
+# nothing but the API's executable imports HTTP.
+check_imports() {  # DIRECTORY ALLOWED-REGEX WHAT
+  local found
+  found=$(grep -rhE '^\s*(public |internal |private |fileprivate |package )?import ' "$1" \
+    | sed -E 's/^[[:space:]]*((public|internal|private|fileprivate|package) )?import //' | sort -u | grep -vE "^($2)$" || true)
+  if [ -n "$found" ]; then
+    echo "layer violation: $1 imports $(echo $found | tr '\n' ' '): $3"
+    exit 1
+  fi
+}
+check_imports Sources/Consumers 'Foundation|Synchronization|Domain|Ports|Application|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
+  "the background services use the core's ports only"
+check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|Infrastructure|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
+  "HTTP maps requests to use cases: no driver (PostgresNIO, hiredis, librabbitmq) and no C shim"
+for dir in Sources/Runtime Sources/cloudtask-worker Sources/Infrastructure Sources/Consumers; do
+  if grep -rqE '^\s*(public )?import HTTP$' "$dir"; then
+    echo "layer violation: $dir imports HTTP (only cloudtask-api composes it)"
+    exit 1
+  fi
+done
+
+echo "layers: Domain -> (nothing), Ports -> Domain, Application -> Domain + Ports; Consumers -> the core only; HTTP -> no driver; HTTP composed by cloudtask-api alone: ok"

@@ -72,7 +72,7 @@ public protocol JobDispatchSource: Sendable {
 
 /// The results processor's intake.
 public protocol JobEventSource: Sendable {
-    func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error>
+    func events(prefetch: Int) async throws -> Intake<JobEvent>
 }
 
 /// Stop requests broadcast to every worker (each worker has its own subscription).

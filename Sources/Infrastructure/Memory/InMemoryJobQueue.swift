@@ -26,8 +26,8 @@ public final class InMemoryJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         await dispatchQueue.intake(prefetch: prefetch)
     }
 
-    public func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error> {
-        await eventQueue.consume(prefetch: prefetch)
+    public func events(prefetch: Int) async throws -> Intake<JobEvent> {
+        await eventQueue.intake(prefetch: prefetch)
     }
 
     public func stopRequests() async throws -> AsyncThrowingStream<StopRequest, any Error> {

@@ -77,19 +77,8 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         subscribe(queue: settings.namePrefix + "jobs.created", prefetch: prefetch, decode: JobMessageCodec.decodeDispatch)
     }
 
-    public func events(prefetch: Int) async throws -> AsyncThrowingStream<Delivery<JobEvent>, any Error> {
-        let intake = subscribe(queue: settings.namePrefix + "jobs.completed", prefetch: prefetch, decode: JobMessageCodec.decodeEvent)
-        return AsyncThrowingStream { continuation in
-            let pump = Task {
-                do {
-                    for try await delivery in intake { continuation.yield(delivery) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in pump.cancel() }
-        }
+    public func events(prefetch: Int) async throws -> Intake<JobEvent> {
+        subscribe(queue: settings.namePrefix + "jobs.completed", prefetch: prefetch, decode: JobMessageCodec.decodeEvent)
     }
 
     public func stopRequests() async throws -> AsyncThrowingStream<StopRequest, any Error> {
