@@ -60,10 +60,14 @@ export CLOUDTASK_TEST_TLS_DIR="$MQ_DIR/tls"
 
 echo "== Swift tests (the contract suites run on the in-memory adapters, PostgreSQL, Redis and RabbitMQ)"
 SWIFT_LOG=$(mktemp)
-swift test --skip-build --skip 'FuzzTests|LoadTests' 2>&1 | tee "$SWIFT_LOG"
+# Three passes, so that what keeps both cores busy never runs beside the tests that
+# measure time (rate-limit windows, expiring markers, a stop's grace period): the unit,
+# contract and HTTP suites; then the end-to-end suites (they start servers and CLIs as
+# processes); then the fuzzers and load tests.
+swift test --skip-build --skip 'FuzzTests|LoadTests|EndToEndTests' 2>&1 | tee "$SWIFT_LOG"
+echo "== end to end: the built binaries (cloudtask-api in its one-process modes, the cloudtask CLI)"
+swift test --skip-build --filter EndToEndTests --skip LoadTests 2>&1 | tee -a "$SWIFT_LOG"
 echo "== fuzzing the boundaries (cursor, bodies, tokens, the wire codec, program output): ${CLOUDTASK_FUZZ_SECONDS:=3} s per property; load tests"
-# Apart from the rest: fuzzers and load tests keep both cores busy, and would starve
-# the timing-sensitive tests (rate-limit windows, expiring markers) if run beside them.
 export CLOUDTASK_FUZZ_SECONDS
 swift test --skip-build --filter 'FuzzTests|LoadTests' 2>&1 | tee -a "$SWIFT_LOG"
 SWIFT_TESTS=$(grep -oE 'Test run with [0-9]+ tests' "$SWIFT_LOG" | grep -oE '[0-9]+' | awk '{ total += $1 } END { print total }')

@@ -53,7 +53,7 @@ extension PostgresClient {
     /// How long a request may wait for a pooled connection. PostgresNIO queues a request
     /// for as long as it takes to connect; while PostgreSQL is down that is for ever, and
     /// every request would hang. Past this, the request fails `unavailable` (a prompt 503).
-    static let leaseTimeout: Duration = .seconds(3)
+    static let leaseTimeout: Duration = .seconds(5)
 
     /// Runs `body` in a transaction with driver errors translated.
     func transaction<Result: Sendable>(
