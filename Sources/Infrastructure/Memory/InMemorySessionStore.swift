@@ -31,15 +31,17 @@ public final class InMemorySessionStore: SessionStore {
     public func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date) async throws -> RefreshRotation {
         state.withLock { state in
             guard let record = state.tokens[presented], var session = state.sessions[record.session] else { return .unknown }
-            if session.isRevoked { return .rejected }
-            if record.spent {
-                session.revokedAt = now
-                session.revocationReason = .refreshTokenReuse
-                state.sessions[session.id] = session
-                return .reused(session)
+            switch session.verdict(tokenSpent: record.spent, tokenExpiresAt: record.expiresAt, now: now) {
+            case .reject:
+                return .rejected
+            case .revokeSession:
+                let revoked = session.revokedForReuse(at: now)
+                state.sessions[session.id] = revoked
+                return .reused(revoked)
+            case .rotate:
+                break
             }
-            if now >= record.expiresAt { return .rejected }
-            state.tokens[presented]!.spent = true
+            state.tokens[presented]?.spent = true
             state.tokens[next] = TokenRecord(session: session.id, expiresAt: expiresAt, spent: false)
             session.expiresAt = expiresAt
             state.sessions[session.id] = session

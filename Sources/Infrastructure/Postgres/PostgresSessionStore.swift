@@ -39,16 +39,18 @@ public struct PostgresSessionStore: SessionStore {
             guard let (sessionID, tokenExpiry, spent) = token else { return .unknown }
             guard var session = try await Self.session(
                 "SELECT \(unescaped: Self.columns) FROM sessions WHERE id = \(sessionID) FOR UPDATE", connection, logger) else { return .unknown }
-            if session.isRevoked { return .rejected }
-            if spent {
-                session.revokedAt = now
-                session.revocationReason = .refreshTokenReuse
+            switch session.verdict(tokenSpent: spent, tokenExpiresAt: tokenExpiry, now: now) {
+            case .reject:
+                return .rejected
+            case .revokeSession:
+                let revoked = session.revokedForReuse(at: now)
                 _ = try await connection.query("""
-                    UPDATE sessions SET revoked_at = \(now), revocation_reason = \(RevocationReason.refreshTokenReuse.rawValue) WHERE id = \(sessionID)
+                    UPDATE sessions SET revoked_at = \(revoked.revokedAt), revocation_reason = \(revoked.revocationReason?.rawValue) WHERE id = \(sessionID)
                     """, logger: logger)
-                return .reused(session)
+                return .reused(revoked)
+            case .rotate:
+                break
             }
-            if now >= tokenExpiry { return .rejected }
             _ = try await connection.query("UPDATE refresh_tokens SET spent_at = \(now) WHERE token_hash = \(presented.value)", logger: logger)
             _ = try await connection.query("""
                 INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (\(next.value), \(sessionID), \(expiresAt))
