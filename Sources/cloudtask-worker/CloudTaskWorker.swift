@@ -39,10 +39,6 @@ struct CloudTaskWorker: AsyncParsableCommand {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 0 to 3600") }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
-        // Reports carry the id; consumers refuse ids of other shapes (docs/messages.md).
-        if let workerId, !(1...100).contains(workerId.utf8.count) || !workerId.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
-            throw ValidationError("--worker-id must be 1 to 100 visible ASCII characters")
-        }
         let config: CloudTaskConfiguration
         do {
             var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
@@ -57,6 +53,10 @@ struct CloudTaskWorker: AsyncParsableCommand {
         // Unique per process: the results processor tells a redelivery to a restarted
         // worker from a duplicate report by the worker id, so a restart must not reuse it.
         let workerID = "\(workerId ?? ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        // Reports carry the id; consumers refuse ids of other shapes (docs/messages.md).
+        guard WorkerIDRule.isValid(workerID) else {
+            throw ValidationError("--worker-id (with the process id appended) must be 1 to 128 visible ASCII characters")
+        }
         logger[metadataKey: "worker_id"] = .string(workerID)
         do {
             try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,

@@ -29,28 +29,7 @@ public enum Fuzz {
     /// and starve every other test for its whole run.
     @discardableResult
     public static func run(seeds: [UInt64] = Array(1...64), _ property: (inout SeededGenerator) throws -> Void) async rethrows -> Int {
-        var tried = 0
-        for seed in seeds {
-            var generator = SeededGenerator(seed: seed)
-            try property(&generator)
-            tried += 1
-            if tried % 16 == 0 { await Task.yield() }
-        }
-        let deadline = Date().addingTimeInterval(seconds)
-        var source = SystemRandomNumberGenerator()
-        while Date() < deadline {
-            let seed = source.next()
-            var generator = SeededGenerator(seed: seed)
-            do {
-                try property(&generator)
-            } catch {
-                print("fuzz: seed \(seed) failed; add it to the seeds to replay it")
-                throw error
-            }
-            tried += 1
-            if tried % 16 == 0 { await Task.yield() }
-        }
-        return tried
+        try await runAsync(seeds: seeds) { generator in try property(&generator) }
     }
 
     /// Tokens that break parsers: delimiters, escapes, huge and negative numbers, NUL,
@@ -120,7 +99,8 @@ public enum Fuzz {
 }
 
 extension Fuzz {
-    /// `run` for properties that await (requests through a router).
+    /// `run` for properties that await (requests through a router). A failing random
+    /// seed is printed, to be added to the fixed ones.
     @discardableResult
     public static func runAsync(seeds: [UInt64] = Array(1...32), _ property: (inout SeededGenerator) async throws -> Void) async rethrows -> Int {
         var tried = 0
@@ -128,13 +108,21 @@ extension Fuzz {
             var generator = SeededGenerator(seed: seed)
             try await property(&generator)
             tried += 1
+            if tried % 16 == 0 { await Task.yield() }
         }
         let deadline = Date().addingTimeInterval(seconds)
         var source = SystemRandomNumberGenerator()
         while Date() < deadline {
-            var generator = SeededGenerator(seed: source.next())
-            try await property(&generator)
+            let seed = source.next()
+            var generator = SeededGenerator(seed: seed)
+            do {
+                try await property(&generator)
+            } catch {
+                print("fuzz: seed \(seed) failed; add it to the seeds to replay it")
+                throw error
+            }
             tried += 1
+            if tried % 16 == 0 { await Task.yield() }
         }
         return tried
     }
