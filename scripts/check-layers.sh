@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Checks that the hexagon's layers hold: Domain depends on nothing, Ports only on
-# Domain, Application only on Domain and Ports; and that no source file in those
-# layers imports anything else (a driver, NIO, Hummingbird, a C shim). Package.swift
-# already makes such an import a compile error; this names the rule when someone
-# edits Package.swift to "fix" that error.
+# Checks that the layers of the README's table hold, in Package.swift and in every
+# source file: Domain depends on nothing, Ports only on Domain, Application only on
+# Domain and Ports; the background services (Consumers) on the core alone; HTTP on the
+# core and Hummingbird (no adapter, no driver, no C shim); Runtime (the composition of
+# adapters and consumers) on everything but HTTP; only the API's executable composes
+# HTTP. Package.swift already makes a forbidden import a compile error; this names the
+# rule when someone edits Package.swift to "fix" that error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 swift package dump-package | python3 -c '
 import json, sys
 package = json.load(sys.stdin)
-allowed = {"Domain": set(), "Ports": {"Domain"}, "Application": {"Domain", "Ports"}}
+core = {"Domain", "Ports", "Application"}
+allowed = {
+    "Domain": set(), "Ports": {"Domain"}, "Application": {"Domain", "Ports"},
+    "Consumers": core | {"ServiceLifecycle", "Logging", "Metrics"},
+    "HTTP": core | {"Hummingbird", "ServiceLifecycle", "Metrics"},
+    "Runtime": core | {"Infrastructure", "Consumers", "ServiceLifecycle", "UnixSignals", "Prometheus", "Metrics", "Logging",
+                       "PostgresNIO"},
+}
 failed = False
 for target in package["targets"]:
     name = target["name"]
@@ -51,8 +60,10 @@ check_imports() {  # DIRECTORY ALLOWED-REGEX WHAT
 }
 check_imports Sources/Consumers 'Foundation|Synchronization|Domain|Ports|Application|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
   "the background services use the core's ports only"
-check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|Infrastructure|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
-  "HTTP maps requests to use cases: no driver (PostgresNIO, hiredis, librabbitmq) and no C shim"
+check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
+  "HTTP maps requests to use cases on the core's ports: no adapter (Infrastructure), no driver, no C shim"
+check_imports Sources/Runtime 'Foundation|Synchronization|Domain|Ports|Application|Infrastructure|Consumers|ServiceLifecycle|UnixSignals|Prometheus|Metrics|CoreMetrics|Logging|PostgresNIO' \
+  "Runtime composes adapters and consumers; the HTTP server is the API executable's"
 for dir in Sources/Runtime Sources/cloudtask-worker Sources/Infrastructure Sources/Consumers; do
   if grep -rqE '^\s*(public )?import HTTP$' "$dir"; then
     echo "layer violation: $dir imports HTTP (only cloudtask-api composes it)"
@@ -60,4 +71,4 @@ for dir in Sources/Runtime Sources/cloudtask-worker Sources/Infrastructure Sourc
   fi
 done
 
-echo "layers: Domain -> (nothing), Ports -> Domain, Application -> Domain + Ports; Consumers -> the core only; HTTP -> no driver; HTTP composed by cloudtask-api alone: ok"
+echo "layers: Domain -> (nothing), Ports -> Domain, Application -> Domain + Ports; Consumers -> the core; HTTP -> the core + Hummingbird; Runtime -> all but HTTP; HTTP composed by cloudtask-api alone: ok"

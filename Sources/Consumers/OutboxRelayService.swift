@@ -38,11 +38,11 @@ public struct OutboxRelayService: Service {
                     lag.record(backlog.oldestAgeSeconds)
                     measured = ContinuousClock.now
                 }
-                await doorbell.wait(timeout: pollInterval)
+                try? await cancelWhenGracefulShutdown { await doorbell.wait(timeout: pollInterval) }
             } catch {
                 failures += 1
                 if failures == 1 { logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)"]) }
-                try? await Task.sleep(for: .milliseconds(min(30_000, 250 << min(failures, 7))))
+                await pause(for: .milliseconds(min(30_000, 250 << min(failures, 7))))
             }
         }
     }

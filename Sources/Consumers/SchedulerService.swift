@@ -52,7 +52,7 @@ public struct SchedulerService: Service {
             } catch {
                 logger.warning("scheduler tick failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            await pause(for: interval)
         }
         if leading { try? await lock.release(Self.leaseName, owner: owner) }
     }

@@ -38,7 +38,7 @@ public struct WorkerHeartbeatService: Service {
             } catch {
                 logger.debug("heartbeat not recorded: the registry is unavailable")
             }
-            try? await Task.sleep(for: interval)
+            await pause(for: interval)
         }
     }
 }

@@ -2,10 +2,9 @@ public import CoreMetrics
 public import Hummingbird
 import HTTPTypes
 public import Ports
-import Application
+public import Application
 import Domain
 import Foundation
-import Infrastructure
 
 /// Wires routes to use cases. Composition roots and tests both call this; it chooses
 /// no adapter itself.

@@ -12,20 +12,16 @@ public enum WorkerRole: String, CaseIterable, Sendable {
     case executor, results, scheduler, relay
 }
 
-/// Builds the consumers from whichever adapters a mode chose (the API's use cases come
-/// from `APIUseCases(configuration:adapters:)`), so modes cannot wire things apart.
+/// Builds the consumers on the adapters a process chose (`Adapters.build`); the API's
+/// use cases come from `APIUseCases(auth:jobs:adapters:)`. Modes cannot wire them apart.
 public enum CompositionRoot {
     public static func consumers(
-        config: CloudTaskConfiguration, jobs: any JobRepository & Outbox, sessions: any SessionStore, cache: any Cache,
-        stopSignal: any StopSignal, lock: any DistributedLock, dispatches: any JobDispatchSource, events: any JobEventSource,
-        stops: any StopRequestSource, publisher: any OutboxPublisher, eventPublisher: any JobEventPublisher,
-        doorbell: RelayDoorbell, clock: any Clock, ids: any IDGenerator, workerID: String, concurrency: Int,
-        roles: Set<WorkerRole> = Set(WorkerRole.allCases), outboxSignal: (any OutboxSignal)? = nil,
-        shutdownGrace: Duration = .seconds(30), workers: (any WorkerRegistry)? = nil, logger: Logger
+        config: CloudTaskConfiguration, adapters: Adapters, workerID: String, concurrency: Int,
+        roles: Set<WorkerRole> = Set(WorkerRole.allCases), shutdownGrace: Duration = .seconds(30), logger: Logger
     ) -> [any Service] {
-        // Who writes to the outbox rings this; the relay waits on `doorbell`. They differ
-        // when the relay runs in another process (then a NOTIFY carries the ring).
-        let outboxSignal = outboxSignal ?? doorbell
+        let jobs = adapters.jobs, cache = adapters.shared.cache, stopSignal = adapters.shared.stopSignal
+        let clock = adapters.clock, ids = adapters.ids, queue = adapters.queue
+        let outboxSignal = adapters.outboxSignal
         var runnerSettings = ProcessRunnerSettings(
             allowlist: config.allowedCommands, outputLimitBytes: config.outputLimitBytes,
             stopGraceSeconds: config.stopGraceSeconds, jobUser: config.jobUser, limits: config.jobResourceLimits)
@@ -33,7 +29,7 @@ public enum CompositionRoot {
         let runner = IsolatedProcessRunner(settings: runnerSettings)
         // One registry: the executor records what the broadcast says, the runs consult it.
         let registry = StopRegistry()
-        let runJob = RunJob(events: eventPublisher, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
+        let runJob = RunJob(events: queue, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
                             ids: ids, allowlist: config.allowedCommands, workerID: workerID)
         let backoff = Backoff()
         let running = RunningCount()
@@ -41,25 +37,27 @@ public enum CompositionRoot {
         // executor first (it stops taking jobs and lets running ones finish), the results
         // processor last, so that the outcomes of those last runs are still recorded.
         var services: [(WorkerRole, any Service)] = [
-            (.results, ResultsProcessorService(source: events, record: RecordJobEvents(
+            (.results, ResultsProcessorService(source: queue, record: RecordJobEvents(
                 jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids, random: SystemRandomSource(),
                 backoff: backoff, stopSignal: stopSignal), logger: logger)),
-            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: publisher), doorbell: doorbell, clock: clock,
+            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: queue), doorbell: adapters.doorbell, clock: clock,
                                         logger: logger)),
-            (.scheduler, SchedulerService(lock: lock, promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
-                             purge: PurgeExpired(jobs: jobs, sessions: sessions, outbox: jobs, clock: clock,
+            (.scheduler, SchedulerService(lock: adapters.shared.lock, promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
+                             purge: PurgeExpired(jobs: jobs, sessions: adapters.sessions, outbox: jobs, clock: clock,
                                                  retentionDays: config.retentionDays),
                              owner: workerID, logger: logger)),
-            (.executor, ExecutorService(source: dispatches, stops: stops, registry: registry, runJob: runJob, concurrency: concurrency,
+            (.executor, ExecutorService(source: queue, stops: queue, registry: registry, runJob: runJob, concurrency: concurrency,
                             shutdownGrace: shutdownGrace, running: running, clock: clock, logger: logger)),
         ]
         services.removeAll { !roles.contains($0.0) }
         // A process that only relays is not a worker (the API runs a relay).
-        if let workers, !roles.subtracting([.relay]).isEmpty {
+        if !roles.subtracting([.relay]).isEmpty {
             services.append((.executor, WorkerHeartbeatService(
-                registry: workers, workerID: workerID, roles: roles.map(\.rawValue).sorted(), concurrency: concurrency,
+                registry: adapters.shared.workers, workerID: workerID, roles: roles.map(\.rawValue).sorted(), concurrency: concurrency,
                 running: running, clock: clock, logger: logger)))
         }
+        // Outbox rows written elsewhere (retries, promotions, other instances) wake the relay too.
+        if roles.contains(.relay) { services += adapters.relayWakeups.map { (.relay, $0) } }
         return services.map(\.1)
     }
 }

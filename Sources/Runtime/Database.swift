@@ -21,33 +21,11 @@ public enum Database {
         }
     }
 
-    /// The one start-up of every process on PostgreSQL: the client's pool runs beside
-    /// `body`, which starts only once PostgreSQL answers and its schema is the one this
-    /// build needs; the pool stops when `body` returns. A schema that is behind (or
-    /// ahead) is logged in one line and thrown as `MigrationError`, for the executable
-    /// to exit with status 1 (`exitStatus(for:)`).
-    public static func withReadyClient<T: Sendable>(
-        _ config: CloudTaskConfiguration, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> T
-    ) async throws -> T {
-        let client = try client(config)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                try await waitUntilReady(client, logger: logger)
-            } catch let error as MigrationError {
-                logger.critical("\(error.description)")
-                throw error
-            }
-            return try await body(client)
-        }
-    }
-
     /// Waits until PostgreSQL answers (retrying with backoff, saying why), then checks
-    /// that its schema is the one this build needs. Nothing serves before that.
+    /// that its schema is the one this build needs: the gate of every process on
+    /// PostgreSQL (`Adapters.gate`), so nothing serves or consumes before. A schema that
+    /// is behind (or ahead) is logged in one line and thrown as `MigrationError`, for the
+    /// executable to exit with status 1.
     public static func waitUntilReady(_ client: PostgresClient, logger: Logger) async throws {
         let migrator = PostgresMigrator(client: client, logger: logger)
         var delay = Duration.milliseconds(500)
@@ -60,6 +38,7 @@ public enum Database {
                 if applied > SchemaVersion.required { throw MigrationError.unknownApplied(version: applied) }
                 return
             } catch let error as MigrationError {
+                logger.critical("\(error.description)")
                 throw error
             } catch {
                 logger.warning("PostgreSQL is not answering yet; retrying", metadata: [

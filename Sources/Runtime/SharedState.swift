@@ -23,8 +23,10 @@ public struct SharedState {
     public var workers: any WorkerRegistry
     /// Whether Redis answers, for readiness; `nil` when there is no Redis.
     public var redisHealth: (@Sendable () async -> Bool)?
+    /// The Redis client's lifecycle (it ends after the services that use it).
+    public var clients: [any Service] = []
     /// Background work the adapters need (the denylist refill).
-    public var services: [any Service] = []
+    public var background: [any Service] = []
 
     public static func inMemory(clock: any Clock) -> SharedState {
         let denylist = InMemoryTokenDenylist(clock: clock)
@@ -51,7 +53,7 @@ public struct SharedState {
             cache: MeteredCache(RedisCache(client: client, prefix: prefix, logger: logger)), stopSignal: RedisStopSignal(client: client, prefix: prefix),
             lock: RedisDistributedLock(client: client, prefix: prefix), jobChangePublisher: feed, jobChangeSource: feed,
             workers: RedisWorkerRegistry(client: client, prefix: prefix), redisHealth: { await client.ping() },
-            services: [DenylistRefillService(refill: refill, denylist: denylist, health: health, logger: logger)])
+            clients: [client], background: [DenylistRefillService(refill: refill, denylist: denylist, health: health, logger: logger)])
     }
 }
 

@@ -26,22 +26,10 @@ struct Serve: AsyncParsableCommand {
         LineLogHandler.bootstrap(level: configuration.logLevel, json: configuration.logFormat == .json)
         let logger = Logger(label: "cloudtask-api")
         ProcessMetrics.bootstrap()
-        if embedded {
-            let app = InProcessMode.build(
-                configuration: configuration, stores: .embedded(configuration), concurrency: concurrency,
-                banner: "CloudTask embedded mode: everything is in memory, and all data is lost when this process exits",
-                logger: logger)
-            try await BoundedShutdown.run(app, gracePeriod: InProcessMode.shutdownLimit, logger: logger)
-        } else {
-            do {
-                if singleNode {
-                    try await SingleNodeMode.run(configuration: configuration, concurrency: concurrency, logger: logger)
-                } else {
-                    try await ProductionMode.run(configuration: configuration, logger: logger)
-                }
-            } catch is MigrationError {
-                throw ExitCode(1)  // the schema is not this build's: already said in one line
-            }
+        do {
+            try await APIProcess.run(configuration: configuration, concurrency: concurrency, logger: logger)
+        } catch is MigrationError {
+            throw ExitCode(1)  // the schema is not this build's: already said in one line
         }
     }
 }

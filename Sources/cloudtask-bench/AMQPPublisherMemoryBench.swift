@@ -24,7 +24,6 @@ struct AMQPPublisherMemoryBench: AsyncParsableCommand {
         let prefix = "bench-\(UUID().uuidString.prefix(8).lowercased())."
         let settings = AMQPSettings(url: try AMQPURL(url), heartbeatSeconds: 30, timeout: .seconds(10), namePrefix: prefix)
         let publisher = AMQPPublisher(settings: settings, logger: Logger(label: "bench"))
-        defer { publisher.close() }
         let body = Array(String(repeating: "x", count: 200).utf8)
         func publish(_ count: Int) async throws {
             var sent = 0
@@ -48,6 +47,7 @@ struct AMQPPublisherMemoryBench: AsyncParsableCommand {
             let now = Self.residentKiB()
             print("\(block * messages / 5),\(now),\(now - start)")
         }
+        await publisher.close()
     }
 
     static func residentKiB() -> Int {

@@ -1,3 +1,4 @@
+import Application
 import Foundation
 import Hummingbird
 import Infrastructure
@@ -10,16 +11,14 @@ import ServiceLifecycle
 /// only when PostgreSQL does not answer, as for the API) and `/metrics` (Prometheus
 /// text; with `CLOUDTASK_METRICS_TOKEN` set it needs that Bearer token).
 enum WorkerEndpoint {
-    typealias Check = @Sendable () async -> Bool
-
-    static func application(host: String, port: Int, metricsToken: String?, postgres: @escaping Check, redis: @escaping Check,
-                            rabbitmq: @escaping Check, logger: Logger) -> some ApplicationProtocol {
+    static func application(host: String, port: Int, metricsToken: String?, health: HealthChecks,
+                            logger: Logger) -> some ApplicationProtocol {
         let router = Router()
         router.get("/health/live") { _, _ in Self.json(["status": "ok"]) }
         router.get("/health/ready") { _, _ in
-            async let pg = HealthProbe.answers(postgres)
-            async let rd = HealthProbe.answers(redis)
-            async let mq = HealthProbe.answers(rabbitmq)
+            async let pg = HealthProbe.answers(health.postgres)
+            async let rd = HealthProbe.answers(health.redis ?? { true })
+            async let mq = HealthProbe.answers(health.rabbitmq ?? { true })
             let (p, r, m) = await (pg, rd, mq)
             let checks = ["postgres": p ? "ok" : "down", "redis": r ? "ok" : "down", "rabbitmq": m ? "ok" : "down"]
             let degraded = checks.values.contains("down")

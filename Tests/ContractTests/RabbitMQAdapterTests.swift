@@ -13,7 +13,7 @@ struct RabbitMQAdapterTests {
         let settings = try #require(RabbitMQFixture.settings())
         let queue = RabbitMQJobQueue(settings: settings, logger: RabbitMQFixture.logger)
         let raw = AMQPPublisher(settings: settings, logger: RabbitMQFixture.logger)
-        defer { queue.close(); raw.close() }
+        defer { Task { await queue.close(); await raw.close() } }
         let garbage = Array(#"{"type":"job.created","version":1,"nonsense":true}"#.utf8)
         try await raw.publish([AMQPMessage(exchange: settings.namePrefix + "cloudtask.jobs", routingKey: "job.created",
                                            body: garbage, type: "job.created", messageID: "bad")])
@@ -36,7 +36,7 @@ struct RabbitMQAdapterTests {
     func wireFormat() async throws {
         let settings = try #require(RabbitMQFixture.settings())
         let queue = RabbitMQJobQueue(settings: settings, logger: RabbitMQFixture.logger)
-        defer { queue.close() }
+        defer { Task { await queue.close() } }
         let job = JobID(UUID())
         let event = JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: Date(timeIntervalSince1970: 1_800_000_000.25),
                              kind: .finished(.failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
@@ -69,14 +69,14 @@ struct RabbitMQAdapterTests {
         let prefix = "tls-\(UUID().uuidString.prefix(8))."
         let trusted = AMQPPublisher(settings: AMQPSettings(url: url, caFile: directory + "/ca.pem", namePrefix: prefix),
                                     logger: RabbitMQFixture.logger)
-        defer { trusted.close() }
+        defer { Task { await trusted.close() } }
         let message = AMQPMessage(exchange: prefix + "cloudtask.jobs", routingKey: "job.started", body: Array("{}".utf8),
                                   type: "job.started", messageID: "m")
         try await Self.eventually { try await trusted.publish([message]) }
 
         let wrong = AMQPPublisher(settings: AMQPSettings(url: url, caFile: directory + "/other-ca.pem", namePrefix: prefix),
                                   logger: RabbitMQFixture.logger)
-        defer { wrong.close() }
+        defer { Task { await wrong.close() } }
         try await Task.sleep(for: .seconds(1))
         #expect(wrong.isConnected == false)
         await #expect(throws: (any Error).self) { try await wrong.publish([message]) }

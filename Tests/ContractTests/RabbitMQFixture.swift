@@ -21,10 +21,10 @@ enum RabbitMQFixture {
             do {
                 try await body(queue)
             } catch {
-                queue.close()
+                await queue.close()
                 throw error
             }
-            queue.close()
+            await queue.close()
         }]
     }
 }

@@ -1,3 +1,4 @@
+import Application
 @testable import HTTP
 import Testing
 

@@ -1,3 +1,4 @@
+import Application
 import Foundation
 import FuzzSupport
 @testable import HTTP

@@ -26,8 +26,8 @@ struct TestAPI {
     let workers = InMemoryWorkerRegistry()
     var announcingJobs: AnnouncingJobStore { AnnouncingJobStore(jobs, publisher: hub) }
 
-    static var generousLimits: CloudTaskConfiguration.RateLimits {
-        var limits = CloudTaskConfiguration.RateLimits()
+    static var generousLimits: RateLimitPolicies {
+        var limits = RateLimitPolicies()
         limits.login = RateLimitPolicy(name: "login", limit: 1000, windowSeconds: 900)
         limits.auth = RateLimitPolicy(name: "auth", limit: 1000, windowSeconds: 900)
         limits.loginPerEmail = RateLimitPolicy(name: "login_email", limit: 1000, windowSeconds: 900)
@@ -40,14 +40,12 @@ struct TestAPI {
         let denylist = InMemoryTokenDenylist(), cache = InMemoryCache(), limiter = InMemoryRateLimiter()
         let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
-        var config = CloudTaskConfiguration()
-        config.bootstrapAdminEmail = try! Email("root@example.com")
-        config.allowedCommands = allowlist
-        config.maxUnfinishedJobs = 5
-        let useCases = APIUseCases(configuration: config, adapters: .init(
+        let auth = AuthSettings(accessTokenTTLSeconds: 900, refreshTokenTTLSeconds: 604_800,
+                                bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")))
+        let useCases = APIUseCases(auth: auth, jobs: JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5), adapters: .init(
             users: users, sessions: sessions, jobs: announcingJobs, denylist: denylist,
             accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache, stopSignal: InMemoryStopSignal(),
-            hasher: BcryptPasswordHasher(cost: 4, threads: 2), tokens: tokens, minter: minter, outboxSignal: RelayDoorbell(),
+            hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens), minter: minter, outboxSignal: RelayDoorbell(),
             clock: clock, ids: ids, hub: hub, workers: workers))
         let registry = self.registry
         return buildRouter(useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,

@@ -1,24 +1,6 @@
-import Infrastructure
+import Application
 import Foundation
 import Hummingbird
-
-/// The readiness checks of a deployment: PostgreSQL decides readiness; Redis and
-/// RabbitMQ only degrade it (the API serves without them).
-public struct HealthChecks: Sendable {
-    public typealias Check = @Sendable () async -> Bool
-    let postgres: Check
-    let redis: Check?
-    let rabbitmq: Check?
-
-    public init(postgres: @escaping Check, redis: Check?, rabbitmq: Check?) {
-        self.postgres = postgres
-        self.redis = redis
-        self.rabbitmq = rabbitmq
-    }
-
-    /// Everything in memory: always ready.
-    public static let embedded = HealthChecks(postgres: { true }, redis: { true }, rabbitmq: { true })
-}
 
 /// `/health/*`, `/metrics`, `/openapi.json`.
 struct OperationsController {

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Infrastructure
+import Application
 import Logging
 
 /// The outermost layer: gives every request its id and client address, turns every

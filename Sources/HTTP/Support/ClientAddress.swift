@@ -1,4 +1,4 @@
-public import Infrastructure
+public import Application
 
 /// Who the client is, for per-IP rate limits: the peer, unless the peer is a trusted
 /// proxy, in which case the first untrusted hop of `X-Forwarded-For`, read from the

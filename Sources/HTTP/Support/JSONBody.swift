@@ -1,7 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
-import Infrastructure
+import Application
 
 /// Strict request bodies: JSON only (415 otherwise), an object with known fields only
 /// (400 naming the unknown ones), right types (400 naming the field), no NUL anywhere.

@@ -1,3 +1,4 @@
+public import Application
 public import Domain
 
 /// Every setting of the service, typed and validated. Built by `ConfigurationLoader`
@@ -48,16 +49,6 @@ public struct CloudTaskConfiguration: Sendable {
 
     public enum LogFormat: String, Sendable { case json, text }
 
-    /// The rate-limit policies; `nil` means switched off.
-    public struct RateLimits: Sendable {
-        public var login: RateLimitPolicy? = RateLimitPolicy(name: "login", limit: 5, windowSeconds: 900)
-        public var auth: RateLimitPolicy? = RateLimitPolicy(name: "auth", limit: 10, windowSeconds: 900)
-        public var api: RateLimitPolicy? = RateLimitPolicy(name: "api", limit: 600, windowSeconds: 60)
-        public var jobsCreate: RateLimitPolicy? = RateLimitPolicy(name: "jobs_create", limit: 120, windowSeconds: 60)
-        /// Login attempts per account (the email named), whatever address they come from.
-        public var loginPerEmail: RateLimitPolicy? = RateLimitPolicy(name: "login_email", limit: 10, windowSeconds: 900)
-        /// Password changes per user (each one is a bcrypt verification).
-        public var passwordChange: RateLimitPolicy? = RateLimitPolicy(name: "password", limit: 5, windowSeconds: 900)
-        public init() {}
-    }
+    /// The rate-limit policies (Application decides their names and defaults).
+    public typealias RateLimits = RateLimitPolicies
 }

@@ -1,3 +1,4 @@
+import Application
 public import Domain
 import Foundation
 import Glibc

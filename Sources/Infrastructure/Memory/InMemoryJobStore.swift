@@ -1,3 +1,4 @@
+import Application
 public import Domain
 public import Foundation
 public import Ports
@@ -35,12 +36,11 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         let now = clock.now()
         return try state.withLock { state in
             if state.jobs[job.id] != nil { throw PortError.duplicate }
-            if let key = job.idempotencyKey,
-               let earlier = state.jobs.values.first(where: { $0.ownerID == job.ownerID && $0.idempotencyKey == key }) {
-                return .existing(earlier)
-            }
-            let unfinished = state.jobs.values.lazy.filter { $0.ownerID == job.ownerID && !$0.status.isFinal }.count
-            if unfinished >= unfinishedLimit { return .tooManyUnfinished(limit: unfinishedLimit) }
+            let owned = state.jobs.values.filter { $0.ownerID == job.ownerID }
+            var rules = JobCreationRules(earlier: owned.filter { $0.idempotencyKey == job.idempotencyKey },
+                                         unfinished: [job.ownerID: owned.count { !$0.status.isFinal }])
+            let outcome = rules.decide(job, unfinishedLimit: unfinishedLimit)
+            guard case .created = outcome else { return outcome }
             state.jobs[job.id] = job
             state.outputs[job.id] = JobOutput()
             if let dispatch { Self.enqueue(dispatch, now: now, in: &state) }

@@ -45,12 +45,14 @@ public final class AMQPPublisher: Sendable {
         var requests: [Request] = []
         var closed = false
         var connected = false
+        /// The thread has ended; who waits for that (`close()`).
+        var exited = false
+        var exitWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let settings: AMQPSettings
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
     private let logger: Logger
 
     public init(settings: AMQPSettings, logger: Logger) {
@@ -77,12 +79,17 @@ public final class AMQPPublisher: Sendable {
         }
     }
 
-    /// Stops the thread (pending batches fail) and closes the connection.
-    public func close() {
-        let first = state.withLock { state in defer { state.closed = true }; return !state.closed }
-        guard first else { return }
-        wake.signal()
-        done.wait()
+    /// Stops the thread (pending batches fail), closes the connection, and returns once
+    /// the thread has ended. It suspends the caller; it never blocks a thread.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = state.withLock { state in
+                state.closed = true
+                if !state.exited { state.exitWaiters.append(continuation) }
+                return state.exited
+            }
+            if exited { continuation.resume() } else { wake.signal() }
+        }
     }
 
     private func run() {
@@ -143,7 +150,12 @@ public final class AMQPPublisher: Sendable {
             }
         }
         connection = nil
-        done.signal()
+        let waiters = state.withLock { state in
+            state.exited = true
+            defer { state.exitWaiters.removeAll() }
+            return state.exitWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private static func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {

@@ -1,3 +1,4 @@
+import Application
 public import Domain
 public import Foundation
 public import Ports

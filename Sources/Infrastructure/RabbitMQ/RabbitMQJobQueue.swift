@@ -4,6 +4,7 @@ import Foundation
 import Metrics
 public import Logging
 public import Ports
+public import ServiceLifecycle
 
 /// The broker's ports on RabbitMQ (the queue contract of docs/architecture.md and
 /// docs/messages.md): one publishing connection shared by the outbox relay and the
@@ -14,7 +15,7 @@ public import Ports
 /// before it fails: the run it reports already happened, and running it again because
 /// the broker blinked would be waste. Outbox batches fail at once: they stay in the
 /// outbox and the relay tries again.
-public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDispatchSource, JobEventSource, StopRequestSource {
+public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDispatchSource, JobEventSource, StopRequestSource, Service {
     private let settings: AMQPSettings
     private let publisher: AMQPPublisher
     private let reportPatience: Duration
@@ -30,8 +31,17 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
     /// Whether the publishing connection is up (readiness).
     public var isConnected: Bool { publisher.isConnected }
 
-    /// Closes the publishing connection (consumers close when their streams end).
-    public func close() { publisher.close() }
+    /// Closes the publishing connection and ends its thread (consumers close when their
+    /// streams end). Suspends until the thread is gone; blocks none.
+    public func close() async { await publisher.close() }
+
+    /// The queue's lifecycle in a service group: it runs until the group shuts down
+    /// (put it before the services that use it: a group stops services in reverse
+    /// order), then ends the publishing thread.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
 
     private var jobsExchange: String { settings.namePrefix + "cloudtask.jobs" }
 

@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 import NIOPosix
 import Synchronization
+public import ServiceLifecycle
 
 /// A small pool of blocking hiredis connections behind an async API.
 ///
@@ -15,7 +16,7 @@ import Synchronization
 /// before it (after a Redis restart they are all dead). The client then fails fast with
 /// `.backingOff` until the next probe, 100 ms later, doubling to 5 s; the first call
 /// that succeeds resets it. So an outage costs callers nothing but a fallback.
-public final class RedisClient: Sendable {
+public final class RedisClient: Service {
     public struct Settings: Sendable {
         public var connections: Int
         public var connectTimeout: Duration
@@ -53,7 +54,16 @@ public final class RedisClient: Sendable {
         threads.start()
     }
 
+    // A client that never ran as a service still lets its threads go.
     deinit { threads.shutdownGracefully { _ in } }
+
+    /// The client's lifecycle in a service group: it runs until the group shuts down
+    /// (put it before the services that use it: a group stops services in reverse
+    /// order), then ends its threads; later commands fail as `connection`.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try? await threads.shutdownGracefully()
+    }
 
     /// Sends the commands in one round trip and returns their replies (error replies
     /// included, in order). Throws when Redis cannot be reached.

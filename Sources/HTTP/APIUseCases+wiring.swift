@@ -1,6 +1,5 @@
 public import Application
 public import Domain
-public import Infrastructure
 public import Ports
 
 extension APIUseCases {
@@ -16,7 +15,9 @@ extension APIUseCases {
         public var cache: any Cache
         public var stopSignal: any StopSignal
         public var hasher: any PasswordHasher
-        public var tokens: JWTAccessTokens
+        public var issuer: any AccessTokenIssuer
+        /// Verifies access tokens (memoize it: every request verifies one).
+        public var verifier: any AccessTokenVerifier
         public var minter: any RefreshTokenMinter
         public var outboxSignal: any OutboxSignal
         public var clock: any Clock
@@ -27,7 +28,7 @@ extension APIUseCases {
 
         public init(users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository & Outbox & JobStatistics,
                     denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
-                    hasher: any PasswordHasher, tokens: JWTAccessTokens, minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
+                    hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier, minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
                     clock: any Clock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry) {
             self.hub = hub
             self.workers = workers
@@ -39,7 +40,8 @@ extension APIUseCases {
             self.cache = cache
             self.stopSignal = stopSignal
             self.hasher = hasher
-            self.tokens = tokens
+            self.issuer = issuer
+            self.verifier = verifier
             self.minter = minter
             self.outboxSignal = outboxSignal
             self.clock = clock
@@ -47,14 +49,10 @@ extension APIUseCases {
         }
     }
 
-    /// Every use case the API needs, with the policies of `configuration`. The one
-    /// wiring shared by every mode and by the HTTP tests.
-    public init(configuration config: CloudTaskConfiguration, adapters a: Adapters) {
-        let auth = AuthSettings(
-            accessTokenTTLSeconds: config.accessTokenTTLSeconds, refreshTokenTTLSeconds: config.refreshTokenTTLSeconds,
-            bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail))
-        let jobSettings = JobSettings(allowlist: config.allowedCommands, maxUnfinishedJobs: config.maxUnfinishedJobs)
-        let tokens = SessionTokens(sessions: a.sessions, issuer: a.tokens, minter: a.minter, clock: a.clock, ids: a.ids, settings: auth)
+    /// Every use case the API needs, with the given policies. The one wiring shared by
+    /// every mode and by the HTTP tests.
+    public init(auth: AuthSettings, jobs jobSettings: JobSettings, adapters a: Adapters) {
+        let tokens = SessionTokens(sessions: a.sessions, issuer: a.issuer, minter: a.minter, clock: a.clock, ids: a.ids, settings: auth)
         self.init(
             register: RegisterUser(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
                                    bootstrapAdmin: auth.bootstrapAdmin),
@@ -64,7 +62,7 @@ extension APIUseCases {
             logout: Logout(sessions: a.sessions, denylist: a.denylist, minter: a.minter, clock: a.clock, settings: auth),
             changePassword: ChangePassword(users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
                                            clock: a.clock, settings: auth),
-            authenticate: AuthenticateAccessToken(verifier: MemoizedAccessTokenVerifier(a.tokens), gate: a.accessGate, sessions: a.sessions, clock: a.clock),
+            authenticate: AuthenticateAccessToken(verifier: a.verifier, gate: a.accessGate, sessions: a.sessions, clock: a.clock),
             profile: GetProfile(users: a.users, cache: a.cache),
             createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
             listJobs: ListJobs(jobs: a.jobs),

@@ -1,0 +1,104 @@
+import Application
+import Consumers
+import Domain
+import Foundation
+import HTTP
+import Hummingbird
+import Infrastructure
+import Logging
+import Ports
+import Runtime
+import ServiceLifecycle
+
+/// The API process of every mode: the adapters the configuration chose
+/// (`Adapters.build`), the API's use cases and router on them, and the consumers this
+/// process runs beside the API: all of them in one process (`--embedded`,
+/// `--single-node`), or only the outbox relay when RabbitMQ carries jobs to
+/// `cloudtask-worker` processes (relays are safe to run many times over, and a job
+/// accepted here is published at once).
+enum APIProcess {
+    /// How long a SIGTERM may take: requests drain and running jobs get the executor's
+    /// grace (30 s), plus slack; then what still runs is cancelled.
+    static let shutdownLimit: Duration = .seconds(45)
+
+    static func run(configuration config: CloudTaskConfiguration, concurrency: Int, logger: Logger) async throws {
+        let adapters = try Adapters.build(config, logger: logger)
+        let roles: Set<WorkerRole> = config.amqpURL == nil ? Set(WorkerRole.allCases) : [.relay]
+        let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let consumers = CompositionRoot.consumers(
+            config: config, adapters: adapters, workerID: workerID, concurrency: roles == [.relay] ? 1 : concurrency,
+            roles: roles, logger: logger)
+        let app = application(config, adapters: adapters, services: consumers, banner: banner(config), logger: logger)
+        try await ProcessGroup.run(adapters: adapters, work: [app], gracePeriod: shutdownLimit, logger: logger)
+    }
+
+    /// The HTTP application on `adapters`, running `services` beside the server.
+    static func application(_ config: CloudTaskConfiguration, adapters: Adapters, services: [any Service], banner: String,
+                            logger: Logger) -> some ApplicationProtocol {
+        let keys = SigningKeys(config)
+        let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount,
+                                          maxQueued: config.bcryptQueue)
+        let tokens = JWTAccessTokens(current: keys.access, previous: keys.previousAccess,
+                                     issuer: config.jwtIssuer, audience: config.jwtAudience)
+        let shared = adapters.shared
+        // This process's hub hears every job change (its own and other processes').
+        let hub = JobChangeHub()
+        let useCases = APIUseCases(auth: AuthSettings(config), jobs: JobSettings(config), adapters: .init(
+            users: adapters.users, sessions: adapters.sessions, jobs: adapters.jobs, denylist: shared.denylist,
+            accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher,
+            issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
+            minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,
+            clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers))
+        let registry = ProcessMetrics.registry
+        let router = buildRouter(
+            useCases: useCases, settings: HTTPSettings(config), rateLimiter: shared.rateLimiter, clock: adapters.clock,
+            health: adapters.health, metricsFactory: ProcessMetrics.factory, exportMetrics: { registry.exposition() })
+        let fanOut = JobChangeFanOutService(hub: hub, source: shared.jobChangeSource, jobs: adapters.jobs,
+                                            heartbeat: .seconds(config.liveHeartbeatSeconds))
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "cloudtask"),
+            services: services + [fanOut],
+            onServerRunning: { _ in
+                logger.notice("\(banner)")
+                logger.notice("listening on http://\(config.httpHost):\(config.httpPort)")
+            },
+            logger: logger)
+    }
+
+    static func banner(_ config: CloudTaskConfiguration) -> String {
+        switch (config.databaseURL, config.redisURL, config.amqpURL) {
+        case (nil, _, _):
+            "CloudTask embedded mode: everything is in memory, and all data is lost when this process exits"
+        case (_, _, .some):
+            "CloudTask API: data in PostgreSQL, shared state in Redis, jobs through RabbitMQ to cloudtask-worker"
+        case (_, nil, nil):
+            "CloudTask single-node mode: data in PostgreSQL; queue, cache and limits in this process"
+        case (_, .some, nil):
+            "CloudTask single-node mode: data in PostgreSQL; cache and limits in Redis; queue in this process"
+        }
+    }
+}
+
+/// The API's keys: configured, or random when the configuration has none (`--embedded`:
+/// tokens die with the process, like its data).
+struct SigningKeys {
+    let access: SigningKey
+    let previousAccess: [SigningKey]
+    let refreshPepper: SigningKey
+
+    init(_ config: CloudTaskConfiguration) {
+        access = config.accessSecret.flatMap(SigningKey.init(secret:)) ?? .random()
+        previousAccess = config.previousAccessSecrets.compactMap(SigningKey.init(secret:))
+        refreshPepper = config.refreshSecret.flatMap(SigningKey.init(secret:)) ?? .random()
+    }
+}
+
+extension HTTPSettings {
+    init(_ config: CloudTaskConfiguration) {
+        self.init(maxBodyBytes: config.maxBodyBytes, trustedProxies: config.trustedProxies, metricsToken: config.metricsToken,
+                  rateLimits: config.rateLimits)
+        liveStreams = LiveStreamLimits(perUser: config.liveStreamsPerUser, perProcess: config.liveStreamsPerProcess,
+                                       writeTimeout: .seconds(config.liveWriteTimeoutSeconds))
+    }
+}
