@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "Domain", swiftSettings: strictSettings),
         .target(name: "Ports", dependencies: ["Domain"], swiftSettings: strictSettings),
         .target(name: "Application", dependencies: ["Domain", "Ports"], swiftSettings: strictSettings),
+        // The HTTP contract's job types, shared by the API and the `cloudtask` client.
+        .target(name: "APIModels", swiftSettings: strictSettings),
         .target(name: "CSpawn"),
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "HTTP",
             dependencies: [
-                "Domain", "Ports", "Application",
+                "Domain", "Ports", "Application", "APIModels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -118,7 +120,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "cloudtask",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["APIModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -158,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "HTTPTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers", "FuzzSupport",
+                "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers", "FuzzSupport", "APIModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

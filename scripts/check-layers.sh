@@ -16,7 +16,8 @@ core = {"Domain", "Ports", "Application"}
 allowed = {
     "Domain": set(), "Ports": {"Domain"}, "Application": {"Domain", "Ports"},
     "Consumers": core | {"ServiceLifecycle", "Logging", "Metrics"},
-    "HTTP": core | {"Hummingbird", "ServiceLifecycle", "Metrics"},
+    "HTTP": core | {"APIModels", "Hummingbird", "ServiceLifecycle", "Metrics"},
+    "APIModels": set(),
     "Runtime": core | {"Infrastructure", "Consumers", "ServiceLifecycle", "UnixSignals", "Prometheus", "Metrics", "Logging",
                        "PostgresNIO"},
 }
@@ -60,8 +61,9 @@ check_imports() {  # DIRECTORY ALLOWED-REGEX WHAT
 }
 check_imports Sources/Consumers 'Foundation|Synchronization|Domain|Ports|Application|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
   "the background services use the core's ports only"
-check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
+check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|APIModels|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
   "HTTP maps requests to use cases on the core's ports: no adapter (Infrastructure), no driver, no C shim"
+check_imports Sources/APIModels 'Foundation' "the contract's types are plain Codable values, shared with the client"
 check_imports Sources/Runtime 'Foundation|Synchronization|Domain|Ports|Application|Infrastructure|Consumers|ServiceLifecycle|UnixSignals|Prometheus|Metrics|CoreMetrics|Logging|PostgresNIO' \
   "Runtime composes adapters and consumers; the HTTP server is the API executable's"
 for dir in Sources/Runtime Sources/cloudtask-worker Sources/Infrastructure Sources/Consumers; do

@@ -1,3 +1,4 @@
+import APIModels
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -25,28 +26,45 @@ struct APIClient {
     struct Response {
         let status: Int
         let body: Data
-        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
         var text: String { String(decoding: body, as: UTF8.self) }
+
+        /// The body as one of the contract's types (`APIModels`).
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            do {
+                return try JSONDecoder().decode(type, from: body)
+            } catch {
+                throw CLIError(description: "the server sent a \(T.self) this client cannot read")
+            }
+        }
     }
 
     /// An unauthenticated request (register, login, refresh).
     func send(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> Response {
-        try await perform(method, path, json: json, token: nil)
+        try await perform(method, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) }, token: nil)
     }
 
     /// A request with the stored access token; refreshes it first when it expires within
     /// 30 s, and once more if the server refuses it.
     func authorized(_ method: String, _ path: String, json: [String: Any]? = nil) async throws -> Response {
+        try await authorized(method, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) })
+    }
+
+    /// `authorized` with one of the contract's types as the body.
+    func authorized(_ method: String, _ path: String, sending value: some Encodable) async throws -> Response {
+        try await authorized(method, path, body: try JSONEncoder().encode(value))
+    }
+
+    private func authorized(_ method: String, _ path: String, body: Data?) async throws -> Response {
         guard var tokens = credentials.tokens(for: server) else {
             throw CLIError(description: "not logged in to \(server): run `cloudtask login` (or `cloudtask register`)")
         }
         if tokens.accessExpiresAt - Date().timeIntervalSince1970 < 30 {
             tokens = try await refresh(presented: tokens.refreshToken)
         }
-        let response = try await perform(method, path, json: json, token: tokens.accessToken)
+        let response = try await perform(method, path, body: body, token: tokens.accessToken)
         guard response.status == 401 else { return response }
         tokens = try await refresh(presented: tokens.refreshToken)
-        return try await perform(method, path, json: json, token: tokens.accessToken)
+        return try await perform(method, path, body: body, token: tokens.accessToken)
     }
 
     /// A streamed GET with the stored access token (refreshed like `authorized`'s): the
@@ -101,7 +119,7 @@ struct APIClient {
         let updated = try await credentials.update(server) { current in
             guard let current else { return nil }
             if current.refreshToken != presented, current.accessExpiresAt - Date().timeIntervalSince1970 > 30 { return current }
-            let response = try await perform("POST", "/api/v1/auth/refresh", json: ["refresh_token": current.refreshToken], token: nil)
+            let response = try await send("POST", "/api/v1/auth/refresh", json: ["refresh_token": current.refreshToken])
             guard response.status == 200 else { return nil }
             return try Self.tokens(from: response, email: current.email)
         }
@@ -112,24 +130,20 @@ struct APIClient {
     }
 
     private static func tokens(from response: Response, email: String?) throws -> CredentialStore.Tokens {
-        let object = response.object
-        guard let access = object["access_token"] as? String, let refresh = object["refresh_token"] as? String else {
-            throw CLIError(description: "the server sent no tokens")
-        }
-        let lifetime = (object["expires_in"] as? Double) ?? Double(object["expires_in"] as? Int ?? 60)
-        return CredentialStore.Tokens(accessToken: access, refreshToken: refresh,
-                                      accessExpiresAt: Date().timeIntervalSince1970 + lifetime, email: email)
+        let tokens = try response.decode(TokenResource.self)
+        return CredentialStore.Tokens(accessToken: tokens.accessToken, refreshToken: tokens.refreshToken,
+                                      accessExpiresAt: Date().timeIntervalSince1970 + Double(tokens.expiresIn), email: email)
     }
 
-    private func perform(_ method: String, _ path: String, json: [String: Any]?, token: String?) async throws -> Response {
+    private func perform(_ method: String, _ path: String, body: Data?, token: String?) async throws -> Response {
         guard let url = URL(string: server + path) else { throw CLIError(description: "bad path \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let json {
+        if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.httpBody = body
         }
         do {
             let (data, response) = try await session.data(for: request)
@@ -144,7 +158,8 @@ extension APIClient.Response {
     /// Throws the server's problem detail (or a plain sentence) unless the status is expected.
     func expect(_ statuses: Int...) throws -> Self {
         if statuses.contains(status) { return self }
-        let detail = (object["detail"] as? String) ?? (object["title"] as? String)
+        let problem = try? JSONDecoder().decode(ProblemResource.self, from: body)
+        let detail = problem?.detail ?? problem?.title
         switch status {
         case 401: throw CLIError(description: detail ?? "not authenticated: run `cloudtask login`")
         case 404: throw CLIError(description: "no such job")

@@ -1,3 +1,4 @@
+import APIModels
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)
@@ -80,8 +81,8 @@ struct Whoami: AsyncParsableCommand {
         try await reporting {
             let response = try await options.client().authorized("GET", "/api/v1/users/me").expect(200)
             if options.json { return printJSON(response) }
-            let user = response.object
-            print("\(user["email"] as? String ?? "?") (\(user["role"] as? String ?? "?"))")
+            let user = try response.decode(UserResource.self)
+            print("\(user.email) (\(user.role))")
         }
     }
 }

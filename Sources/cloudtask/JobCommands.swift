@@ -1,3 +1,4 @@
+import APIModels
 import ArgumentParser
 import Foundation
 #if canImport(Glibc)
@@ -12,16 +13,12 @@ struct JobOptions: ParsableArguments {
     @Option(help: "When to run it (RFC 3339, e.g. 2026-12-01T09:00:00Z).") var at: String?
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (no shell).") var command: [String] = []
 
-    func body() throws -> [String: Any] {
+    func submission() throws -> JobSubmission {
         var words = command
         if words.first == "--" { words.removeFirst() }
         guard let program = words.first else { throw CLIError(description: "name a program to run, e.g. cloudtask start echo hello") }
-        var body: [String: Any] = ["command": program, "args": Array(words.dropFirst())]
-        if let priority { body["priority"] = priority }
-        if let timeout { body["timeout_seconds"] = timeout }
-        if let maxAttempts { body["max_attempts"] = maxAttempts }
-        if let at { body["run_at"] = at }
-        return body
+        return JobSubmission(command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
+                             timeoutSeconds: timeout, maxAttempts: maxAttempts)
     }
 }
 
@@ -32,11 +29,11 @@ struct Start: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let response = try await options.client().authorized("POST", "/api/v1/jobs", json: try job.body()).expect(201, 200)
+            let response = try await options.client().authorized("POST", "/api/v1/jobs", sending: try job.submission())
+                .expect(201, 200)
             if options.json { return printJSON(response) }
-            let object = response.object
-            let id = object["id"] as? String ?? "?"
-            print(object["status"] as? String == "scheduled" ? "Job scheduled with ID \(id)" : "Job started with ID \(id)")
+            let created = try response.decode(JobResource.self)
+            print(created.status == "scheduled" ? "Job scheduled with ID \(created.id)" : "Job started with ID \(created.id)")
         }
     }
 }
@@ -51,26 +48,28 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let client = try options.client()
-            let created = try await client.authorized("POST", "/api/v1/jobs", json: try job.body()).expect(201, 200).object
-            guard let id = created["id"] as? String else { throw CLIError(description: "the server sent no job id") }
+            let id = try await client.authorized("POST", "/api/v1/jobs", sending: try job.submission()).expect(201, 200)
+                .decode(JobResource.self).id
             guard wait else { return print("Job started with ID \(id)") }
             let spinner = Spinner(label: "job \(id)")
-            var final: [String: Any] = [:]
+            var answer: APIClient.Response
             while true {
-                final = try await client.authorized("GET", "/api/v1/jobs/\(id)").expect(200).object
-                let status = final["status"] as? String ?? ""
-                if ["succeeded", "failed", "cancelled"].contains(status) { break }
+                answer = try await client.authorized("GET", "/api/v1/jobs/\(id)").expect(200)
+                let status = try answer.decode(JobResource.self).status
+                if JobFormat.finalStatuses.contains(status) { break }
                 spinner.tick(status)
                 try await Task.sleep(for: .milliseconds(250))
             }
             spinner.clear()
             let output = try await client.authorized("GET", "/api/v1/jobs/\(id)/output").expect(200)
             if options.json {
-                print(#"{"job":\#(String(decoding: try JSONSerialization.data(withJSONObject: final), as: UTF8.self)),"output":\#(output.text)}"#)
+                print(#"{"job":\#(answer.text),"output":\#(output.text)}"#)
             } else {
-                FileHandle.standardOutput.write(Data((output.object["stdout"] as? String ?? "").utf8))
-                FileHandle.standardError.write(Data((output.object["stderr"] as? String ?? "").utf8))
+                let text = try output.decode(JobOutputResource.self)
+                FileHandle.standardOutput.write(Data(text.stdout.utf8))
+                FileHandle.standardError.write(Data(text.stderr.utf8))
             }
+            let final = try answer.decode(JobResource.self)
             let code = JobFormat.exitCode(of: final)
             if code != 0 {
                 if !options.json { FileHandle.standardError.write(Data("\(JobFormat.summary(final))\n".utf8)) }
@@ -88,7 +87,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let response = try await options.client().authorized("GET", "/api/v1/jobs/\(try JobFormat.checked(id))").expect(200)
-            options.json ? printJSON(response) : print(JobFormat.summary(response.object))
+            options.json ? printJSON(response) : print(JobFormat.summary(try response.decode(JobResource.self)))
         }
     }
 }
@@ -106,8 +105,9 @@ struct Output: AsyncParsableCommand {
             if follow { return try await Self.follow(id, client: client) }
             let response = try await client.authorized("GET", "/api/v1/jobs/\(id)/output").expect(200)
             if options.json { return printJSON(response) }
-            FileHandle.standardOutput.write(Data((response.object["stdout"] as? String ?? "").utf8))
-            FileHandle.standardError.write(Data((response.object["stderr"] as? String ?? "").utf8))
+            let output = try response.decode(JobOutputResource.self)
+            FileHandle.standardOutput.write(Data(output.stdout.utf8))
+            FileHandle.standardError.write(Data(output.stderr.utf8))
         }
     }
 
@@ -148,15 +148,15 @@ struct Output: AsyncParsableCommand {
     /// Prints one event; true once the job is final.
     private static func handle(_ event: EventStreamParser.Event) throws -> Bool {
         let data = Data(event.data.joined(separator: "\n").utf8)
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        guard let payload = try? JSONDecoder().decode(LiveEventData.self, from: data) else { return false }
         switch event.name {
         case "output":
-            let text = Data((object["text"] as? String ?? "").utf8)
-            (object["stream"] as? String == "stderr" ? FileHandle.standardError : FileHandle.standardOutput).write(text)
+            let text = Data((payload.text ?? "").utf8)
+            (payload.stream == "stderr" ? FileHandle.standardError : FileHandle.standardOutput).write(text)
         case "reset":
-            FileHandle.standardError.write(Data("[cloudtask: the output starts over: attempt \(object["attempt"] as? Int ?? 0)]\n".utf8))
+            FileHandle.standardError.write(Data("[cloudtask: the output starts over: attempt \(payload.attempt ?? 0)]\n".utf8))
         case "status":
-            return ["succeeded", "failed", "cancelled"].contains(object["status"] as? String ?? "")
+            return JobFormat.finalStatuses.contains(payload.status ?? "")
         default:
             break
         }
@@ -195,7 +195,7 @@ struct List: AsyncParsableCommand {
             if allUsers { query.append("owner=all") }
             let response = try await options.client().authorized("GET", "/api/v1/jobs?" + query.joined(separator: "&")).expect(200)
             if options.json { return printJSON(response) }
-            let jobs = response.object["jobs"] as? [[String: Any]] ?? []
+            let jobs = try response.decode(JobPage.self).jobs
             if jobs.isEmpty { return print("No jobs") }
             for job in jobs { print(JobFormat.line(job)) }
         }
@@ -209,31 +209,30 @@ enum JobFormat {
         return id.lowercased()
     }
 
-    static func commandLine(_ job: [String: Any]) -> String {
-        ([job["command"] as? String ?? "?"] + (job["args"] as? [String] ?? [])).joined(separator: " ")
+    static let finalStatuses: Set<String> = ["succeeded", "failed", "cancelled"]
+
+    static func commandLine(_ job: JobResource) -> String {
+        ([job.command] + job.args).joined(separator: " ")
     }
 
-    static func summary(_ job: [String: Any]) -> String {
-        var text = "Job \(job["id"] as? String ?? "?"): \(job["status"] as? String ?? "?") — \(commandLine(job))"
-        if let code = job["exit_code"] as? Int { text += " (exit code \(code))" }
-        if let error = job["error"] as? [String: Any], let message = error["message"] as? String {
-            text += " [\(error["code"] as? String ?? "error"): \(message)]"
-        }
+    static func summary(_ job: JobResource) -> String {
+        var text = "Job \(job.id): \(job.status) — \(commandLine(job))"
+        if let code = job.exitCode { text += " (exit code \(code))" }
+        if let error = job.error { text += " [\(error.code): \(error.message)]" }
         return text
     }
 
-    static func line(_ job: [String: Any]) -> String {
-        let status = (job["status"] as? String ?? "?").padding(toLength: 10, withPad: " ", startingAt: 0)
-        return "\(job["id"] as? String ?? "?")  \(status)  \(commandLine(job))"
+    static func line(_ job: JobResource) -> String {
+        "\(job.id)  \(job.status.padding(toLength: 10, withPad: " ", startingAt: 0))  \(commandLine(job))"
     }
 
     /// The job's exit code as the command's own: its program's, 1 for a failure without
     /// one (timeout, worker lost), 130 for a stopped job.
-    static func exitCode(of job: [String: Any]) -> Int32 {
-        switch job["status"] as? String {
+    static func exitCode(of job: JobResource) -> Int32 {
+        switch job.status {
         case "succeeded": 0
         case "cancelled": 130
-        default: Int32(job["exit_code"] as? Int ?? 1)
+        default: Int32(job.exitCode ?? 1)
         }
     }
 }

@@ -1,3 +1,4 @@
+import APIModels
 import CoreMetrics
 import Application
 import Domain
@@ -13,7 +14,7 @@ struct JobController {
     func create(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.requireCaller()
         let key = try Self.idempotencyKey(request.headers[.idempotencyKey])
-        let body = try await JSONBody.decode(CreateJobRequest.self, from: request, allowed: CreateJobRequest.fields)
+        let body = try await JSONBody.decode(JobSubmission.self, from: request, allowed: JobSubmission.fieldNames)
         var problems = ValidationCollector()
         var runAt: Date?
         if let text = body.runAt {

@@ -33,36 +33,4 @@ struct ChangePasswordRequest: Decodable {
     static let fields: Set<String> = ["current_password", "new_password"]
 }
 
-struct CreateJobRequest: Decodable {
-    let command: String
-    let args: [String]?
-    let priority: Int?
-    let runAt: String?
-    let timeoutSeconds: Int?
-    let maxAttempts: Int?
-    enum CodingKeys: String, CodingKey {
-        case command, args, priority, runAt = "run_at", timeoutSeconds = "timeout_seconds", maxAttempts = "max_attempts"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        command = try container.decode(String.self, forKey: .command)
-        args = try container.decodeIfPresent([String].self, forKey: .args)
-        priority = try container.strictInteger(.priority)
-        runAt = try container.decodeIfPresent(String.self, forKey: .runAt)
-        timeoutSeconds = try container.strictInteger(.timeoutSeconds)
-        maxAttempts = try container.strictInteger(.maxAttempts)
-    }
-
-    static let fields: Set<String> = ["command", "args", "priority", "run_at", "timeout_seconds", "max_attempts"]
-}
-
-extension KeyedDecodingContainer {
-    /// An optional whole number. Foundation reports `1.5` for an `Int` without naming
-    /// the field; this names it.
-    func strictInteger(_ key: Key) throws -> Int? {
-        guard contains(key), try !decodeNil(forKey: key) else { return nil }
-        if let value = try? decode(Int.self, forKey: key) { return value }
-        throw DecodingError.typeMismatch(Int.self, DecodingError.Context(codingPath: codingPath + [key], debugDescription: "not a whole number"))
-    }
-}
+// The job submission is `APIModels.JobSubmission`, shared with the `cloudtask` client.

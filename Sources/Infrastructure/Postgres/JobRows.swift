@@ -5,11 +5,51 @@ import PostgresNIO
 /// How a job is laid out in the `jobs` table: the column list, the decoding, and the
 /// full-row update, kept together so they cannot disagree.
 enum JobRows {
-    static let columns = """
-        id, owner_id, status, command, args, priority, timeout_seconds, max_attempts, attempts, deliveries, worker_id, \
-        run_at, created_at, updated_at, started_at, finished_at, stop_requested_at, exit_code, failure_code, failure_message, \
-        idempotency_key, requested_run_at, version
-        """
+    /// One column of `jobs`: its name, its SQL type, whether a change of the job may
+    /// change it (the full-row update writes those), and how the job's value is bound.
+    /// The column list, the insert and the update are all driven by this one table.
+    struct Column: Sendable {
+        let name: String
+        let type: String
+        let mutable: Bool
+        let bind: @Sendable (Job, inout PostgresBindings) throws -> Void
+
+        init(_ name: String, _ type: String, mutable: Bool = false, _ bind: @escaping @Sendable (Job, inout PostgresBindings) throws -> Void) {
+            self.name = name
+            self.type = type
+            self.mutable = mutable
+            self.bind = bind
+        }
+    }
+
+    static let table: [Column] = [
+        Column("id", "uuid") { try $1.append($0.id.uuid) },
+        Column("owner_id", "uuid") { try $1.append($0.ownerID.uuid) },
+        Column("status", "text", mutable: true) { try $1.append($0.status.rawValue) },
+        Column("command", "text") { try $1.append($0.command) },
+        Column("args", "text[]") { try $1.append($0.args) },
+        Column("priority", "int") { try $1.append($0.priority) },
+        Column("timeout_seconds", "int") { try $1.append($0.timeoutSeconds) },
+        Column("max_attempts", "int") { try $1.append($0.maxAttempts) },
+        Column("attempts", "int", mutable: true) { try $1.append($0.attempts) },
+        Column("deliveries", "int", mutable: true) { try $1.append($0.deliveries) },
+        Column("worker_id", "text", mutable: true) { try $1.appendOptional($0.workerID) },
+        Column("run_at", "timestamptz", mutable: true) { try $1.append($0.runAt) },
+        Column("created_at", "timestamptz") { try $1.append($0.createdAt) },
+        Column("updated_at", "timestamptz", mutable: true) { try $1.append($0.updatedAt) },
+        Column("started_at", "timestamptz", mutable: true) { try $1.appendOptional($0.startedAt) },
+        Column("finished_at", "timestamptz", mutable: true) { try $1.appendOptional($0.finishedAt) },
+        Column("stop_requested_at", "timestamptz", mutable: true) { try $1.appendOptional($0.stopRequestedAt) },
+        Column("exit_code", "int", mutable: true) { try $1.appendOptional($0.exitCode) },
+        Column("failure_code", "text", mutable: true) { try $1.appendOptional($0.failure?.code.rawValue) },
+        Column("failure_message", "text", mutable: true) { try $1.appendOptional($0.failure?.message) },
+        Column("idempotency_key", "text") { try $1.appendOptional($0.idempotencyKey) },
+        Column("requested_run_at", "timestamptz") { try $1.appendOptional($0.requestedRunAt) },
+        Column("version", "int", mutable: true) { try $1.append($0.version) },
+    ]
+
+    static let columns = table.map(\.name).joined(separator: ", ")
+    private static let mutableColumns = table.filter(\.mutable)
 
     /// A stored value this release does not know. A status is never guessed (a job read
     /// as `failed` that is not would be wrong, and final); an unknown failure code is
@@ -43,65 +83,35 @@ enum JobRows {
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self))
     }
 
-    /// One INSERT for all of `jobs` (23 parameters a row, in the order of `columns`).
+    /// One INSERT for all of `jobs` (a parameter per column and job).
     static func insert(_ jobs: [Job]) throws -> PostgresQuery {
-        var binds = PostgresBindings(capacity: jobs.count * 23)
-        var rows: [String] = []
-        rows.reserveCapacity(jobs.count)
-        for job in jobs {
-            let first = binds.count + 1
-            try binds.append(job.id.uuid)
-            try binds.append(job.ownerID.uuid)
-            try binds.append(job.status.rawValue)
-            try binds.append(job.command)
-            try binds.append(job.args)
-            try binds.append(job.priority)
-            try binds.append(job.timeoutSeconds)
-            try binds.append(job.maxAttempts)
-            try binds.append(job.attempts)
-            try binds.append(job.deliveries)
-            try binds.appendOptional(job.workerID)
-            try binds.append(job.runAt)
-            try binds.append(job.createdAt)
-            try binds.append(job.updatedAt)
-            try binds.appendRunColumns(job)
-            try binds.appendOptional(job.idempotencyKey)
-            try binds.appendOptional(job.requestedRunAt)
-            try binds.append(job.version)
-            rows.append("(" + (first..<binds.count + 1).map { "$\($0)" }.joined(separator: ", ") + ")")
-        }
-        return PostgresQuery(unsafeSQL: "INSERT INTO jobs (\(columns)) VALUES " + rows.joined(separator: ", "), binds: binds)
+        try rows(of: jobs, table) { values in "INSERT INTO jobs (\(columns)) VALUES " + values }
     }
 
     /// Writes every mutable column of each job (the state machine may have changed any
     /// of them), all in one statement.
     static func update(_ jobs: [Job]) throws -> PostgresQuery {
-        var binds = PostgresBindings(capacity: jobs.count * 14)
+        let names = mutableColumns.map(\.name)
+        return try rows(of: jobs, [table[0]] + mutableColumns) { values in """
+            UPDATE jobs AS j SET \(names.map { "\($0) = v.\($0)" }.joined(separator: ", "))
+            FROM (VALUES \(values)) AS v(id, \(names.joined(separator: ", ")))
+            WHERE j.id = v.id
+            """
+        }
+    }
+
+    /// `(…), (…)` with one typed parameter per column of each job, and the statement
+    /// `sql` makes of them. PostgreSQL takes at most 65,535 parameters a statement.
+    private static func rows(of jobs: [Job], _ columns: [Column], _ sql: (String) -> String) throws -> PostgresQuery {
+        var binds = PostgresBindings(capacity: jobs.count * columns.count)
         var rows: [String] = []
+        rows.reserveCapacity(jobs.count)
         for job in jobs {
             let first = binds.count + 1
-            try binds.append(job.id.uuid)
-            try binds.append(job.status.rawValue)
-            try binds.append(job.attempts)
-            try binds.append(job.deliveries)
-            try binds.appendOptional(job.workerID)
-            try binds.append(job.runAt)
-            try binds.append(job.updatedAt)
-            try binds.appendRunColumns(job)
-            try binds.append(job.version)
-            let types = ["uuid", "text", "int", "int", "text", "timestamptz", "timestamptz", "timestamptz", "timestamptz",
-                         "timestamptz", "int", "text", "text", "int"]
-            rows.append("(" + types.enumerated().map { "$\(first + $0.offset)::\($0.element)" }.joined(separator: ", ") + ")")
+            for column in columns { try column.bind(job, &binds) }
+            rows.append("(" + columns.enumerated().map { "$\(first + $0.offset)::\($0.element.type)" }.joined(separator: ", ") + ")")
         }
-        return PostgresQuery(unsafeSQL: """
-            UPDATE jobs AS j SET status = v.status, attempts = v.attempts, deliveries = v.deliveries, worker_id = v.worker_id,
-                run_at = v.run_at, updated_at = v.updated_at, started_at = v.started_at, finished_at = v.finished_at,
-                stop_requested_at = v.stop_requested_at, exit_code = v.exit_code, failure_code = v.failure_code,
-                failure_message = v.failure_message, version = v.version
-            FROM (VALUES \(rows.joined(separator: ", "))) AS v(id, status, attempts, deliveries, worker_id, run_at, updated_at,
-                started_at, finished_at, stop_requested_at, exit_code, failure_code, failure_message, version)
-            WHERE j.id = v.id
-            """, binds: binds)
+        return PostgresQuery(unsafeSQL: sql(rows.joined(separator: ", ")), binds: binds)
     }
 
     /// Writes the outputs whole, inserting the rows that are missing, in one statement.
@@ -124,17 +134,6 @@ enum JobRows {
 }
 
 extension PostgresBindings {
-    /// started_at, finished_at, stop_requested_at, exit_code, failure_code, failure_message:
-    /// in this order in both the insert and the update.
-    mutating func appendRunColumns(_ job: Job) throws {
-        try appendOptional(job.startedAt)
-        try appendOptional(job.finishedAt)
-        try appendOptional(job.stopRequestedAt)
-        try appendOptional(job.exitCode)
-        try appendOptional(job.failure?.code.rawValue)
-        try appendOptional(job.failure?.message)
-    }
-
     /// A parameter that may be NULL.
     mutating func appendOptional<Value: PostgresEncodable>(_ value: Value?) throws {
         if let value { try append(value) } else { appendNull() }

@@ -23,8 +23,8 @@ extension PostgresJobStore {
 /// sorted order so that two batches cannot deadlock); inside, `JobCreationRules`
 /// decides each create in arrival order, seeing those accepted earlier in the batch.
 struct JobCreationWriter: Sendable {
-    /// 23 parameters per job row; PostgreSQL takes at most 65,535 per statement.
-    static let maxBatch = 256
+    /// A parameter per column of each job row; PostgreSQL takes at most 65,535 a statement.
+    static let maxBatch = min(256, 65_535 / JobRows.table.count)
     let client: PostgresClient
     let logger: Logger
 

@@ -138,18 +138,25 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
 
     // MARK: Outbox
 
-    private static let encoder = JSONEncoder()
-
-    /// Appends messages to the outbox in one statement, in the given order.
+    /// Appends messages to the outbox in one statement, in the given order. A row holds
+    /// the message's wire form (docs/messages.md), exactly what the relay publishes.
     static func enqueue(_ messages: [OutboxMessage], _ connection: PostgresConnection, _ logger: Logger) async throws {
         guard !messages.isEmpty else { return }
         let jobIDs = messages.map(\.jobID.uuid)
-        let payloads = try messages.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let payloads = messages.map { String(decoding: JobMessageCodec.encode($0), as: UTF8.self) }
         _ = try await connection.query("""
             INSERT INTO outbox (job_id, payload)
             SELECT job_id, CAST(payload AS jsonb) FROM unnest(\(jobIDs)::uuid[], \(payloads)::text[]) WITH ORDINALITY AS m(job_id, payload, n)
             ORDER BY n
             """, logger: logger)
+    }
+
+    /// A stored outbox row: the wire form, or the shape releases before the wire form
+    /// stored (Swift's synthesized Codable of `OutboxMessage`), so that an upgrade with
+    /// rows still waiting publishes them. `nil`: neither.
+    static func outboxMessage(_ payload: String) -> OutboxMessage? {
+        if let message = try? JobMessageCodec.decodeOutbox(Array(payload.utf8)) { return message }
+        return try? JSONDecoder().decode(OutboxMessage.self, from: Data(payload.utf8))
     }
 
     public func relay(limit: Int, _ publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
@@ -163,11 +170,10 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
             let rows = try await connection.query("""
                 SELECT id, payload::text FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """, logger: logger)
-            let decoder = JSONDecoder()
             var undecodable: [Int64] = []
             for try await (id, payload) in rows.decode((Int64, String).self) {
                 ids.append(id)
-                if let message = try? decoder.decode(OutboxMessage.self, from: Data(payload.utf8)) {
+                if let message = Self.outboxMessage(payload) {
                     messages.append(message)
                 } else {
                     undecodable.append(id)

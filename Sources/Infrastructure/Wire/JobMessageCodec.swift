@@ -66,7 +66,22 @@ public enum JobMessageCodec {
         }
     }
 
+    /// An outbox message in its wire form. The PostgreSQL outbox stores this form, the
+    /// one the relay publishes: one shape for a message wherever it waits.
+    public static func encode(_ message: OutboxMessage) -> [UInt8] {
+        switch message {
+        case .dispatch(let dispatch): encode(dispatch)
+        case .stop(let stop): encode(stop)
+        }
+    }
+
     // MARK: Decoding
+
+    /// An outbox message from its wire form (`job.created` or `job.stop`).
+    public static func decodeOutbox(_ bytes: [UInt8]) throws(DecodingError) -> OutboxMessage {
+        let wire = try decode(bytes, expecting: ["job.created", "job.stop"])
+        return wire.type == "job.stop" ? .stop(try decodeStop(bytes)) : .dispatch(try decodeDispatch(bytes))
+    }
 
     public static func decodeDispatch(_ bytes: [UInt8]) throws(DecodingError) -> JobDispatch {
         let wire = try decode(bytes, expecting: ["job.created"])

@@ -1,0 +1,59 @@
+/// A job as the API returns it (`GET /api/v1/jobs/{id}`, and in lists and events) and
+/// as the `cloudtask` client reads it. Times are RFC 3339 with milliseconds; every key
+/// is present, `null` when empty. The API writes it with its own fast writer
+/// (`JobRepresentation`); a test decodes that writer's output into this type, key for
+/// key, so the two cannot drift.
+public struct JobResource: Codable, Sendable, Equatable {
+    public struct Failure: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+    }
+
+    public var args: [String]
+    public var attempts: Int
+    public var command: String
+    public var createdAt: String
+    public var error: Failure?
+    public var exitCode: Int?
+    public var finishedAt: String?
+    public var id: String
+    public var maxAttempts: Int
+    public var ownerId: String
+    public var priority: Int
+    public var runAt: String
+    public var startedAt: String?
+    public var status: String
+    public var stopRequestedAt: String?
+    public var timeoutSeconds: Int
+    public var updatedAt: String
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case args, attempts, command, createdAt = "created_at", error, exitCode = "exit_code", finishedAt = "finished_at", id
+        case maxAttempts = "max_attempts", ownerId = "owner_id", priority, runAt = "run_at", startedAt = "started_at", status
+        case stopRequestedAt = "stop_requested_at", timeoutSeconds = "timeout_seconds", updatedAt = "updated_at"
+    }
+
+    /// Whether the job will change no more.
+    public var isFinal: Bool { ["succeeded", "failed", "cancelled"].contains(status) }
+}
+
+/// A page of `GET /api/v1/jobs`.
+public struct JobPage: Codable, Sendable {
+    public var jobs: [JobResource]
+    public var nextCursor: String?
+
+    public enum CodingKeys: String, CodingKey { case jobs, nextCursor = "next_cursor" }
+}
+
+/// `GET /api/v1/jobs/{id}/output`.
+public struct JobOutputResource: Codable, Sendable, Equatable {
+    public var stdout: String
+    public var stderr: String
+    public var truncated: Bool
+
+    public init(stdout: String, stderr: String, truncated: Bool) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.truncated = truncated
+    }
+}

@@ -1,0 +1,51 @@
+/// The body of `POST /api/v1/jobs`, as the API reads it and the `cloudtask` client
+/// writes it: one type, so the two cannot drift. A field added here is accepted by the
+/// API (its name is in `fieldNames`) and sent by the client; the API validates values in
+/// Domain's `JobRequest`.
+public struct JobSubmission: Codable, Sendable, Equatable {
+    public var command: String
+    public var args: [String]?
+    public var priority: Int?
+    /// RFC 3339 (e.g. `2026-12-01T09:00:00Z`).
+    public var runAt: String?
+    public var timeoutSeconds: Int?
+    public var maxAttempts: Int?
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case command, args, priority, runAt = "run_at", timeoutSeconds = "timeout_seconds", maxAttempts = "max_attempts"
+    }
+
+    /// The wire names the API accepts (any other is a 400 naming it).
+    public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
+
+    public init(command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
+                maxAttempts: Int? = nil) {
+        self.command = command
+        self.args = args
+        self.priority = priority
+        self.runAt = runAt
+        self.timeoutSeconds = timeoutSeconds
+        self.maxAttempts = maxAttempts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        command = try container.decode(String.self, forKey: .command)
+        args = try container.decodeIfPresent([String].self, forKey: .args)
+        priority = try container.strictInteger(.priority)
+        runAt = try container.decodeIfPresent(String.self, forKey: .runAt)
+        timeoutSeconds = try container.strictInteger(.timeoutSeconds)
+        maxAttempts = try container.strictInteger(.maxAttempts)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// An optional whole number. Foundation reports `1.5` for an `Int` without naming
+    /// the field; this names it.
+    public func strictInteger(_ key: Key) throws -> Int? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        if let value = try? decode(Int.self, forKey: key) { return value }
+        throw DecodingError.typeMismatch(
+            Int.self, DecodingError.Context(codingPath: codingPath + [key], debugDescription: "not a whole number"))
+    }
+}
