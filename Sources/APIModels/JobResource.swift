@@ -18,6 +18,7 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var finishedAt: String?
     public var id: String
     public var maxAttempts: Int
+    public var name: String?
     public var ownerId: String
     public var priority: Int
     public var runAt: String
@@ -29,7 +30,7 @@ public struct JobResource: Codable, Sendable, Equatable {
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case args, attempts, command, createdAt = "created_at", error, exitCode = "exit_code", finishedAt = "finished_at", id
-        case maxAttempts = "max_attempts", ownerId = "owner_id", priority, runAt = "run_at", startedAt = "started_at", status
+        case maxAttempts = "max_attempts", name, ownerId = "owner_id", priority, runAt = "run_at", startedAt = "started_at", status
         case stopRequestedAt = "stop_requested_at", timeoutSeconds = "timeout_seconds", updatedAt = "updated_at"
     }
 

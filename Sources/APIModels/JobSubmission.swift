@@ -10,22 +10,24 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var runAt: String?
     public var timeoutSeconds: Int?
     public var maxAttempts: Int?
+    public var name: String?
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case command, args, priority, runAt = "run_at", timeoutSeconds = "timeout_seconds", maxAttempts = "max_attempts"
+        case command, args, priority, runAt = "run_at", timeoutSeconds = "timeout_seconds", maxAttempts = "max_attempts", name
     }
 
     /// The wire names the API accepts (any other is a 400 naming it).
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 
     public init(command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
-                maxAttempts: Int? = nil) {
+                maxAttempts: Int? = nil, name: String? = nil) {
         self.command = command
         self.args = args
         self.priority = priority
         self.runAt = runAt
         self.timeoutSeconds = timeoutSeconds
         self.maxAttempts = maxAttempts
+        self.name = name
     }
 
     public init(from decoder: any Decoder) throws {
@@ -36,6 +38,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         runAt = try container.decodeIfPresent(String.self, forKey: .runAt)
         timeoutSeconds = try container.strictInteger(.timeoutSeconds)
         maxAttempts = try container.strictInteger(.maxAttempts)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
     }
 }
 

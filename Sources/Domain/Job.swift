@@ -31,6 +31,8 @@ public struct Job: Hashable, Sendable, Codable {
     public let requestedRunAt: Date?
     /// Bumped on every change: caches keep only the newest version.
     public internal(set) var version: Int
+    /// What the owner calls the job.
+    public let name: String?
 
     /// Three deliveries that started and never finished mean the job itself kills its
     /// workers (or is unlucky beyond reason): it fails `worker_lost` instead of a fourth run.
@@ -55,6 +57,7 @@ public struct Job: Hashable, Sendable, Codable {
         self.idempotencyKey = idempotencyKey
         self.requestedRunAt = request.runAt
         self.version = 1
+        self.name = request.name
     }
 
     /// Rebuilds a job read back from storage, exactly as it was stored.
@@ -63,7 +66,7 @@ public struct Job: Hashable, Sendable, Codable {
         priority: Int, timeoutSeconds: Int, maxAttempts: Int, attempts: Int, deliveries: Int,
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
-        idempotencyKey: String?, requestedRunAt: Date?, version: Int
+        idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?
     ) {
         self.id = id
         self.ownerID = ownerID
@@ -87,6 +90,7 @@ public struct Job: Hashable, Sendable, Codable {
         self.idempotencyKey = idempotencyKey
         self.requestedRunAt = requestedRunAt
         self.version = version
+        self.name = name
     }
 
     /// Whether `request` is the request this job was made from (same fields after
@@ -94,6 +98,6 @@ public struct Job: Hashable, Sendable, Codable {
     public func wasMade(from request: JobRequest) -> Bool {
         command == request.command && args == request.args && priority == request.priority
             && timeoutSeconds == request.timeoutSeconds && maxAttempts == request.maxAttempts
-            && requestedRunAt == request.runAt
+            && requestedRunAt == request.runAt && name == request.name
     }
 }

@@ -13,6 +13,8 @@ public enum JobLimits {
     public static let defaultTimeoutSeconds = 300
     public static let defaultMaxAttempts = 1
     public static let defaultPriority = 0
+    /// A job's name: 1 to 128 characters.
+    public static let nameCharacters = 1...128
 }
 
 /// A validated job submission, with every default applied. Two requests are "the
@@ -26,10 +28,12 @@ public struct JobRequest: Hashable, Sendable, Codable {
     public let runAt: Date?
     public let timeoutSeconds: Int
     public let maxAttempts: Int
+    /// What the owner calls the job; `nil`: no name.
+    public let name: String?
 
     public init(
         command: String, args: [String] = [], priority: Int? = nil, runAt: Date? = nil,
-        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil
+        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil
     ) throws(ValidationFailure) {
         var problems = ValidationCollector()
         if command.isEmpty || command.utf8.count > JobLimits.maxCommandBytes {
@@ -57,6 +61,13 @@ public struct JobRequest: Hashable, Sendable, Codable {
         if !JobLimits.timeoutSeconds.contains(timeout) { problems.add("timeout_seconds", "must be 1 to 3600") }
         let attempts = maxAttempts ?? JobLimits.defaultMaxAttempts
         if !JobLimits.attempts.contains(attempts) { problems.add("max_attempts", "must be 1 to 10") }
+        if let name {
+            if !JobLimits.nameCharacters.contains(name.count) {
+                problems.add("name", "must be 1 to \(JobLimits.nameCharacters.upperBound) characters")
+            } else if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                problems.add("name", "must not contain control characters")
+            }
+        }
         try problems.throwIfAny()
 
         self.command = command
@@ -66,6 +77,7 @@ public struct JobRequest: Hashable, Sendable, Codable {
         self.runAt = runAt.map(Date.truncatedToMilliseconds)
         self.timeoutSeconds = timeout
         self.maxAttempts = attempts
+        self.name = name
     }
 }
 

@@ -11,6 +11,7 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Seconds before the program is stopped (1–3600).") var timeout: Int?
     @Option(help: "Attempts in all when the program fails (1–10).") var maxAttempts: Int?
     @Option(help: "When to run it (RFC 3339, e.g. 2026-12-01T09:00:00Z).") var at: String?
+    @Option(help: "A name for the job (1–128 characters), shown in lists.") var name: String?
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (no shell).") var command: [String] = []
 
     func submission() throws -> JobSubmission {
@@ -18,7 +19,7 @@ struct JobOptions: ParsableArguments {
         if words.first == "--" { words.removeFirst() }
         guard let program = words.first else { throw CLIError(description: "name a program to run, e.g. cloudtask start echo hello") }
         return JobSubmission(command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
-                             timeoutSeconds: timeout, maxAttempts: maxAttempts)
+                             timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name)
     }
 }
 
@@ -216,14 +217,14 @@ enum JobFormat {
     }
 
     static func summary(_ job: JobResource) -> String {
-        var text = "Job \(job.id): \(job.status) — \(commandLine(job))"
+        var text = "Job \(job.id)\(job.name.map { " (\($0))" } ?? ""): \(job.status) — \(commandLine(job))"
         if let code = job.exitCode { text += " (exit code \(code))" }
         if let error = job.error { text += " [\(error.code): \(error.message)]" }
         return text
     }
 
     static func line(_ job: JobResource) -> String {
-        "\(job.id)  \(job.status.padding(toLength: 10, withPad: " ", startingAt: 0))  \(commandLine(job))"
+        "\(job.id)  \(job.status.padding(toLength: 10, withPad: " ", startingAt: 0))  \(job.name.map { "\($0): " } ?? "")\(commandLine(job))"
     }
 
     /// The job's exit code as the command's own: its program's, 1 for a failure without

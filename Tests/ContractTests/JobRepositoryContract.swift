@@ -7,7 +7,7 @@ enum JobFixtures {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func job(owner: UserID, runAt: Date? = nil, key: String? = nil, at now: Date = t0, command: String = "echo") -> Job {
-        Job(id: JobID(UUID()), ownerID: owner, request: try! JobRequest(command: command, args: ["a b", "ü"], runAt: runAt),
+        Job(id: JobID(UUID()), ownerID: owner, request: try! JobRequest(command: command, args: ["a b", "ü"], runAt: runAt, name: "fixture ü"),
             idempotencyKey: key, now: now)
     }
 

@@ -90,6 +90,8 @@ struct CLITests {
             #expect(status.stdout == "Job \(id): succeeded — echo Hello World (exit code 0)\n")
             #expect(try cli("output", id).stdout == "Hello World\n")
             #expect(try cli("output", "--json", id).stdout.contains(#""stdout":"Hello World\n""#))
+            let named = try Self.jobID(try cli("start", "--name", "greeting", "echo", "hi"))
+            #expect(try cli("status", named).stdout.hasPrefix("Job \(named) (greeting): "))
 
             let ran = try cli("run", "--wait", "sh", "-c", "echo out; echo err >&2; exit 3")
             #expect(ran.status == 3 && ran.stdout == "out\n" && ran.stderr.hasPrefix("err\n"))

@@ -1,3 +1,4 @@
+import APIModels
 import Application
 import Domain
 import Foundation
@@ -22,9 +23,8 @@ struct JobRoutesTests {
             #expect(response.headers[.location] == "/api/v1/jobs/\(id)")
             #expect(job["args"] as? [String] == args && job["status"] as? String == "queued" && job["priority"] as? Int == 9)
             #expect(job["owner_id"] as? String == tokens.userID && job["attempts"] as? Int == 0 && job["max_attempts"] as? Int == 3)
-            let keys: Set<String> = ["id", "owner_id", "status", "command", "args", "priority", "timeout_seconds", "max_attempts", "attempts",
-                                     "run_at", "created_at", "updated_at", "started_at", "finished_at", "stop_requested_at", "exit_code", "error"]
-            #expect(Set(job.keys) == keys)
+            // Every field of the contract's job type, each present (null when empty).
+            #expect(Set(job.keys) == Set(JobResource.CodingKeys.allCases.map(\.rawValue)))
             let scheduled = try await api.createJob(#"{"command":"echo","run_at":"2099-01-01T00:00:00Z"}"#, token: tokens.access)
             #expect(scheduled["status"] as? String == "scheduled")
         }
@@ -65,6 +65,28 @@ struct JobRoutesTests {
             let tooMuch = Array(repeating: String(repeating: "x", count: 4096), count: 17)
             #expect(try await api.send(.post, "/api/v1/jobs", json: body(tooMuch), token: tokens.access).status == .badRequest)
             #expect(try await api.send(.post, "/api/v1/jobs", json: body(Array(repeating: "x", count: 64)), token: tokens.access).status == .created)
+        }
+    }
+
+    @Test("POST /jobs: a name is kept and returned; one too long, empty or with a control character is a 400 naming it; it is part of an idempotent request")
+    func name() async throws {
+        try await TestAPI().run { (api: APIClient) async throws in
+            let tokens = try await api.register()
+            let named = try await api.createJob(#"{"command":"echo","name":"nightly report ü"}"#, token: tokens.access)
+            #expect(named["name"] as? String == "nightly report ü")
+            let unnamed = try await api.createJob(#"{"command":"echo"}"#, token: tokens.access)
+            #expect(unnamed.keys.contains("name") && unnamed["name"] is NSNull)
+            let longest = String(repeating: "é", count: 128)
+            #expect(try await api.createJob(#"{"command":"echo","name":"\#(longest)"}"#, token: tokens.access)["name"] as? String == longest)
+            for bad in [String(repeating: "n", count: 129), "", #"tab\there"#, #"nul\u0000"#] {
+                let response = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"echo","name":"\#(bad)"}"#, token: tokens.access)
+                #expect(response.status == .badRequest)
+                #expect(response.text.contains("name"))
+            }
+            let key: HTTPFields = [.idempotencyKey: "named-1"]
+            let first = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"echo","name":"a"}"#, token: tokens.access, headers: key)
+            let renamed = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"echo","name":"b"}"#, token: tokens.access, headers: key)
+            #expect(first.status == .created && renamed.status == .conflict)
         }
     }
 

@@ -46,7 +46,7 @@ struct SharedModelTests {
     @Test("what the client sends is what the API accepts: a submission round-trips through its wire form")
     func submission() throws {
         let sent = JobSubmission(command: "sleep", args: ["1"], priority: 3, runAt: "2030-01-01T00:00:00Z", timeoutSeconds: 60,
-                                 maxAttempts: 2)
+                                 maxAttempts: 2, name: "nightly")
         let wire = try JSONEncoder().encode(sent)
         let keys = try #require(try JSONSerialization.jsonObject(with: wire) as? [String: Any]).keys
         #expect(Set(keys) == JobSubmission.fieldNames)

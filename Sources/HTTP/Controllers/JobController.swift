@@ -23,7 +23,7 @@ struct JobController {
         }
         let jobRequest = problems.check { () throws(ValidationFailure) in
             try JobRequest(command: body.command, args: body.args ?? [], priority: body.priority, runAt: runAt,
-                           timeoutSeconds: body.timeoutSeconds, maxAttempts: body.maxAttempts)
+                           timeoutSeconds: body.timeoutSeconds, maxAttempts: body.maxAttempts, name: body.name)
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let (job, created) = try await useCases.createJob(caller: caller, request: jobRequest!, idempotencyKey: key)

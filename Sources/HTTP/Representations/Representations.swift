@@ -58,6 +58,7 @@ struct JobRepresentation: JSONWritable {
             json.key("finished_at"); json.optional(job.finishedAt) { json, date in json.string(Timestamp.format(date)) }
             json.key("id"); json.string(job.id.description)
             json.key("max_attempts"); json.int(job.maxAttempts)
+            json.key("name"); json.optional(job.name) { json, name in json.string(name) }
             json.key("owner_id"); json.string(job.ownerID.description)
             json.key("priority"); json.int(job.priority)
             json.key("run_at"); json.string(Timestamp.format(job.runAt))

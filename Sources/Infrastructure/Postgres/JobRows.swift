@@ -46,6 +46,7 @@ enum JobRows {
         Column("idempotency_key", "text") { try $1.appendOptional($0.idempotencyKey) },
         Column("requested_run_at", "timestamptz") { try $1.appendOptional($0.requestedRunAt) },
         Column("version", "int", mutable: true) { try $1.append($0.version) },
+        Column("name", "text") { try $1.appendOptional($0.name) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -80,7 +81,8 @@ enum JobRows {
             finishedAt: try cells["finished_at"].decode(Date?.self), stopRequestedAt: try cells["stop_requested_at"].decode(Date?.self),
             exitCode: try cells["exit_code"].decode(Int?.self), failure: failure,
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
-            requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self))
+            requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
+            name: try cells["name"].decode(String?.self))
     }
 
     /// One INSERT for all of `jobs` (a parameter per column and job).
