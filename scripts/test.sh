@@ -36,6 +36,9 @@ rabbitmq_install
 echo "== layer rules"
 ./scripts/check-layers.sh
 
+echo "== formatting (swift-format, the configuration in .swift-format; fix with scripts/format.sh)"
+swift format lint --strict --recursive --parallel Sources Tests Package.swift
+
 echo "== build"
 swift build --build-tests
 

@@ -7,7 +7,9 @@ public struct TokenResource: Codable, Sendable {
     public var expiresIn: Int
 
     public enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", refreshToken = "refresh_token", expiresIn = "expires_in"
+        case accessToken = "access_token"
+        case refreshToken = "refresh_token"
+        case expiresIn = "expires_in"
     }
 }
 

@@ -29,9 +29,22 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var updatedAt: String
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case args, attempts, command, createdAt = "created_at", error, exitCode = "exit_code", finishedAt = "finished_at", id
-        case maxAttempts = "max_attempts", name, ownerId = "owner_id", priority, runAt = "run_at", startedAt = "started_at", status
-        case stopRequestedAt = "stop_requested_at", timeoutSeconds = "timeout_seconds", updatedAt = "updated_at"
+        case args, attempts, command
+        case createdAt = "created_at"
+        case error
+        case exitCode = "exit_code"
+        case finishedAt = "finished_at"
+        case id
+        case maxAttempts = "max_attempts"
+        case name
+        case ownerId = "owner_id"
+        case priority
+        case runAt = "run_at"
+        case startedAt = "started_at"
+        case status
+        case stopRequestedAt = "stop_requested_at"
+        case timeoutSeconds = "timeout_seconds"
+        case updatedAt = "updated_at"
     }
 
     /// Whether the job will change no more.
@@ -43,7 +56,10 @@ public struct JobPage: Codable, Sendable {
     public var jobs: [JobResource]
     public var nextCursor: String?
 
-    public enum CodingKeys: String, CodingKey { case jobs, nextCursor = "next_cursor" }
+    public enum CodingKeys: String, CodingKey {
+        case jobs
+        case nextCursor = "next_cursor"
+    }
 }
 
 /// `GET /api/v1/jobs/{id}/output`.

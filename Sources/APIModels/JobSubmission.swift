@@ -13,14 +13,20 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var name: String?
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case command, args, priority, runAt = "run_at", timeoutSeconds = "timeout_seconds", maxAttempts = "max_attempts", name
+        case command, args, priority
+        case runAt = "run_at"
+        case timeoutSeconds = "timeout_seconds"
+        case maxAttempts = "max_attempts"
+        case name
     }
 
     /// The wire names the API accepts (any other is a 400 naming it).
     public static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 
-    public init(command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
-                maxAttempts: Int? = nil, name: String? = nil) {
+    public init(
+        command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
+        maxAttempts: Int? = nil, name: String? = nil
+    ) {
         self.command = command
         self.args = args
         self.priority = priority

@@ -1,6 +1,6 @@
 public import Domain
-public import Foundation
-public import Ports
+import Foundation
+import Ports
 
 /// The failures a use case reports, in the vocabulary of the API contract. The HTTP
 /// layer maps each to one status in one place; anything else is an internal error.

@@ -1,11 +1,11 @@
 public import Application
 import Domain
-public import Foundation
+import Foundation
 public import Logging
+import Metrics
 public import Ports
 public import ServiceLifecycle
 import Synchronization
-import Metrics
 
 /// Runs dispatched jobs, at most `concurrency` at once (the broker's prefetch), and
 /// listens to the stop broadcast. A dispatch is acknowledged only once its outcome is
@@ -22,9 +22,11 @@ public struct ExecutorService: Service {
     let clock: any Ports.Clock
     let logger: Logger
 
-    public init(source: any JobDispatchSource, stops: any StopRequestSource, registry: StopRegistry, runJob: RunJob,
-                concurrency: Int, shutdownGrace: Duration = .seconds(30), running: RunningCount = RunningCount(),
-                clock: any Ports.Clock, logger: Logger) {
+    public init(
+        source: any JobDispatchSource, stops: any StopRequestSource, registry: StopRegistry, runJob: RunJob,
+        concurrency: Int, shutdownGrace: Duration = .seconds(30), running: RunningCount = RunningCount(),
+        clock: any Ports.Clock, logger: Logger
+    ) {
         self.inFlight = running
         self.clock = clock
         self.source = source
@@ -104,7 +106,10 @@ public final class RunningCount: Sendable {
     private let gauge = Gauge(label: MetricNames.workerJobsInFlight)
     public init() {}
     func change(by delta: Int) {
-        let value = count.withLock { $0 += delta; return $0 }
+        let value = count.withLock {
+            $0 += delta
+            return $0
+        }
         gauge.record(value)
     }
     public var value: Int { count.withLock { $0 } }

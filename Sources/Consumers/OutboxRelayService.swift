@@ -1,8 +1,8 @@
 public import Application
 public import Logging
+import Metrics
 public import Ports
 public import ServiceLifecycle
-import Metrics
 
 /// Publishes the outbox: right after a local commit rings the doorbell, and on a short
 /// poll for commits made by other API instances. Failures back off and retry: the
@@ -14,7 +14,9 @@ public struct OutboxRelayService: Service {
     let pollInterval: Duration
     let logger: Logger
 
-    public init(relay: RelayOutbox, doorbell: RelayDoorbell, clock: any Ports.Clock, pollInterval: Duration = .seconds(1), logger: Logger) {
+    public init(
+        relay: RelayOutbox, doorbell: RelayDoorbell, clock: any Ports.Clock, pollInterval: Duration = .seconds(1), logger: Logger
+    ) {
         self.relay = relay
         self.doorbell = doorbell
         self.clock = clock
@@ -38,7 +40,7 @@ public struct OutboxRelayService: Service {
                     lag.record(backlog.oldestAgeSeconds)
                     measured = ContinuousClock.now
                 }
-                try? await cancelWhenGracefulShutdown { await doorbell.wait(timeout: pollInterval) }
+                await cancelWhenGracefulShutdown { await doorbell.wait(timeout: pollInterval) }
             } catch {
                 failures += 1
                 if failures == 1 { logger.warning("outbox relay failed; retrying", metadata: ["error": "\(error)"]) }

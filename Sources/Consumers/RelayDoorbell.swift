@@ -28,7 +28,12 @@ public final class RelayDoorbell: OutboxSignal {
 
     /// Returns when the bell rings (or rang since the last wait), after `timeout`, or on cancellation.
     public func wait(timeout: Duration) async {
-        if state.withLock({ state in defer { state.rung = false }; return state.rung }) { return }
+        if state.withLock({ state in
+            defer { state.rung = false }
+            return state.rung
+        }) {
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withTaskCancellationHandler {

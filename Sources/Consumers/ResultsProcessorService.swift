@@ -1,8 +1,8 @@
 public import Application
 import Domain
 import Foundation
-import Metrics
 public import Logging
+import Metrics
 public import Ports
 public import ServiceLifecycle
 
@@ -26,8 +26,10 @@ public struct ResultsProcessorService: Service {
     let poisonAttempts: Int
     let logger: Logger
 
-    public init(source: any JobEventSource, record: RecordJobEvents, batchSize: Int = 200,
-                linger: Duration = .zero, poisonAttempts: Int = 3, logger: Logger) {
+    public init(
+        source: any JobEventSource, record: RecordJobEvents, batchSize: Int = 200,
+        linger: Duration = .zero, poisonAttempts: Int = 3, logger: Logger
+    ) {
         self.source = source
         self.record = record
         self.batchSize = batchSize
@@ -87,17 +89,20 @@ public struct ResultsProcessorService: Service {
             let effects = try await record(batch.map(\.message))
             for delivery in batch { try? await delivery.ack() }
             Self.count(effects)
-        } catch where Self.isTransient(error) {
+        } catch  where Self.isTransient(error) {
             await handBack(batch, error: error)
         } catch {
-            logger.warning("results: a batch was refused; applying its reports one at a time",
-                           metadata: ["error": "\(error)", "size": "\(batch.count)"])
+            logger.warning(
+                "results: a batch was refused; applying its reports one at a time",
+                metadata: ["error": "\(error)", "size": "\(batch.count)"])
             await isolate(batch)
         }
     }
 
     private func handBack(_ batch: some Collection<Delivery<JobEvent>>, error: any Error) async {
-        logger.warning("results: the store is unavailable; handing the batch back", metadata: ["error": "\(error)", "size": "\(batch.count)"])
+        logger.warning(
+            "results: the store is unavailable; handing the batch back",
+            metadata: ["error": "\(error)", "size": "\(batch.count)"])
         for delivery in batch { try? await delivery.requeue() }
         try? await Task.sleep(for: .seconds(1))
     }
@@ -124,7 +129,7 @@ public struct ResultsProcessorService: Service {
                 Self.count(try await record([delivery.message]))
                 try? await delivery.ack()
                 return
-            } catch where Self.isTransient(error) {
+            } catch  where Self.isTransient(error) {
                 throw error
             } catch {
                 failures += 1
@@ -140,16 +145,20 @@ public struct ResultsProcessorService: Service {
 
     private func setAside(_ delivery: Delivery<JobEvent>, because error: any Error) async throws {
         let event = delivery.message
-        logger.error("results: a report cannot be recorded; it is dead-lettered and its job fails report_rejected",
-                     metadata: ["job_id": "\(event.jobID)", "event_id": "\(event.eventID)", "attempt": "\(event.attempt)",
-                                "error": "\(error)"])
+        logger.error(
+            "results: a report cannot be recorded; it is dead-lettered and its job fails report_rejected",
+            metadata: [
+                "job_id": "\(event.jobID)", "event_id": "\(event.eventID)", "attempt": "\(event.attempt)",
+                "error": "\(error)",
+            ])
         do {
             Self.count([try await record.failUnrecorded(event)])
-        } catch where Self.isTransient(error) {
+        } catch  where Self.isTransient(error) {
             throw error
         } catch {
-            logger.error("results: the job of a dead-lettered report could not be failed either",
-                         metadata: ["job_id": "\(event.jobID)", "error": "\(error)"])
+            logger.error(
+                "results: the job of a dead-lettered report could not be failed either",
+                metadata: ["job_id": "\(event.jobID)", "error": "\(error)"])
         }
         Counter(label: MetricNames.reportsDeadLettered).increment()
         try? await delivery.reject(reason: "the store refused this report \(poisonAttempts) times (\(error))")

@@ -1,5 +1,5 @@
 public import Application
-public import Foundation
+import Foundation
 public import Logging
 public import Ports
 public import ServiceLifecycle
@@ -17,8 +17,10 @@ public struct SchedulerService: Service {
     let logger: Logger
     static let leaseName = "cloudtask:scheduler"
 
-    public init(lock: any DistributedLock, promote: PromoteDueJobs, purge: PurgeExpired, owner: String,
-                interval: Duration = .seconds(1), purgeEvery: Duration = .seconds(3600), logger: Logger) {
+    public init(
+        lock: any DistributedLock, promote: PromoteDueJobs, purge: PurgeExpired, owner: String,
+        interval: Duration = .seconds(1), purgeEvery: Duration = .seconds(3600), logger: Logger
+    ) {
         self.lock = lock
         self.promote = promote
         self.purge = purge
@@ -34,7 +36,8 @@ public struct SchedulerService: Service {
         var lastPurge = ContinuousClock.now - purgeEvery
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let held = leading
+                let held =
+                    leading
                     ? try await lock.renew(Self.leaseName, owner: owner, ttlSeconds: leaseSeconds)
                     : try await lock.acquire(Self.leaseName, owner: owner, ttlSeconds: leaseSeconds)
                 if held != leading { logger.info(held ? "scheduler: leading" : "scheduler: lost the lease") }
@@ -44,9 +47,11 @@ public struct SchedulerService: Service {
                     if ContinuousClock.now - lastPurge >= purgeEvery {
                         let purged = try await purge()
                         lastPurge = ContinuousClock.now
-                        logger.info("purged old data", metadata: [
-                            "jobs": "\(purged.jobs)", "sessions": "\(purged.sessions)", "outbox": "\(purged.outboxMessages)",
-                        ])
+                        logger.info(
+                            "purged old data",
+                            metadata: [
+                                "jobs": "\(purged.jobs)", "sessions": "\(purged.sessions)", "outbox": "\(purged.outboxMessages)",
+                            ])
                     }
                 }
             } catch {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 public import Ports
 public import ServiceLifecycle
@@ -15,8 +15,10 @@ public struct WorkerHeartbeatService: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(registry: any WorkerRegistry, workerID: String, roles: [String], concurrency: Int, running: RunningCount,
-                clock: any Clock, interval: Duration = .seconds(10), logger: Logger) {
+    public init(
+        registry: any WorkerRegistry, workerID: String, roles: [String], concurrency: Int, running: RunningCount,
+        clock: any Clock, interval: Duration = .seconds(10), logger: Logger
+    ) {
         self.registry = registry
         self.workerID = workerID
         self.roles = roles
@@ -31,8 +33,9 @@ public struct WorkerHeartbeatService: Service {
         let startedAt = clock.now()
         let host = ProcessInfo.processInfo.hostName
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let beat = WorkerHeartbeat(workerID: workerID, host: host, roles: roles, concurrency: concurrency,
-                                       running: running.value, startedAt: startedAt, seenAt: clock.now())
+            let beat = WorkerHeartbeat(
+                workerID: workerID, host: host, roles: roles, concurrency: concurrency,
+                running: running.value, startedAt: startedAt, seenAt: clock.now())
             do {
                 try await registry.beat(beat)
             } catch {

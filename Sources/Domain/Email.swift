@@ -20,9 +20,11 @@ public struct Email: Hashable, Sendable, Codable, CustomStringConvertible {
         guard text.utf8.count <= 254, !text.containsNUL else { return false }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
-        let local = parts[0], domain = parts[1]
+        let local = parts[0]
+        let domain = parts[1]
         guard !local.isEmpty, local.utf8.count <= 64 else { return false }
-        guard local.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && !"()<>,;:\\\"[]".unicodeScalars.contains($0) }) else { return false }
+        guard local.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && !"()<>,;:\\\"[]".unicodeScalars.contains($0) })
+        else { return false }
         guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else { return false }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return false }

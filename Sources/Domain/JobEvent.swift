@@ -120,8 +120,10 @@ public struct JobDispatch: Hashable, Sendable, Codable {
         self.occurredAt = occurredAt
     }
 
-    public init(eventID: UUID, jobID: JobID, attempt: Int, command: String, args: [String],
-                priority: Int, timeoutSeconds: Int, occurredAt: Date) {
+    public init(
+        eventID: UUID, jobID: JobID, attempt: Int, command: String, args: [String],
+        priority: Int, timeoutSeconds: Int, occurredAt: Date
+    ) {
         self.eventID = eventID
         self.jobID = jobID
         self.attempt = attempt

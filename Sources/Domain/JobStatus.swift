@@ -14,8 +14,11 @@ public enum JobStatus: String, Sendable, Codable, CaseIterable {
 /// Why a job failed or was cancelled.
 public struct JobFailure: Hashable, Sendable, Codable {
     public enum Code: String, Hashable, Sendable, Codable, CaseIterable {
-        case nonzeroExit = "nonzero_exit", timeout, spawnFailed = "spawn_failed"
-        case workerLost = "worker_lost", stopped
+        case nonzeroExit = "nonzero_exit"
+        case timeout
+        case spawnFailed = "spawn_failed"
+        case workerLost = "worker_lost"
+        case stopped
         /// A worker's report of the run could not be recorded (the store refused it, again
         /// and again): the report was dead-lettered and the job ended here, not `running`
         /// for ever.

@@ -107,9 +107,11 @@ extension Job {
             guard isCurrentRun else { return .ignored(.unexpected) }
             if event.workerID == workerID { return .ignored(.duplicate) }
             if deliveries >= Job.maxUnfinishedDeliveries {
-                finish(.failed, exitCode: nil, failure: JobFailure(
-                    code: .workerLost,
-                    message: "the job's worker was lost \(deliveries) times before it finished"), now: now)
+                finish(
+                    .failed, exitCode: nil,
+                    failure: JobFailure(
+                        code: .workerLost,
+                        message: "the job's worker was lost \(deliveries) times before it finished"), now: now)
                 return .workerLost
             }
             deliveries += 1

@@ -39,7 +39,9 @@ public struct RateLimitDecision: Hashable, Sendable {
 public enum GCRA {
     /// Evaluates a request at `now` (milliseconds) against the stored arrival time.
     /// Returns the decision and the arrival time to store (unchanged when refused).
-    public static func evaluate(storedTAT: Int64?, nowMillis: Int64, policy: RateLimitPolicy) -> (RateLimitDecision, newTAT: Int64) {
+    public static func evaluate(storedTAT: Int64?, nowMillis: Int64, policy: RateLimitPolicy) -> (
+        RateLimitDecision, newTAT: Int64
+    ) {
         let window = Int64(policy.windowSeconds) * 1000
         let interval = max(1, window / Int64(policy.limit))
         let tat = max(storedTAT ?? nowMillis, nowMillis)
@@ -55,7 +57,9 @@ public enum GCRA {
     /// after this request (the stored arrival time minus now) and, when refused, how long
     /// until the next request would be allowed. Shared with adapters that run the
     /// arithmetic elsewhere (the Redis script), so the headers are computed one way.
-    public static func decision(policy: RateLimitPolicy, allowed: Bool, usedMillis: Int64, retryMillis: Int64) -> RateLimitDecision {
+    public static func decision(policy: RateLimitPolicy, allowed: Bool, usedMillis: Int64, retryMillis: Int64)
+        -> RateLimitDecision
+    {
         let window = Int64(policy.windowSeconds) * 1000
         let interval = max(1, window / Int64(policy.limit))
         return RateLimitDecision(

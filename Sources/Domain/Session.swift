@@ -11,8 +11,10 @@ public struct Session: Hashable, Sendable, Codable {
     public var revokedAt: Date?
     public var revocationReason: RevocationReason?
 
-    public init(id: SessionID, userID: UserID, createdAt: Date, expiresAt: Date,
-                revokedAt: Date? = nil, revocationReason: RevocationReason? = nil) {
+    public init(
+        id: SessionID, userID: UserID, createdAt: Date, expiresAt: Date,
+        revokedAt: Date? = nil, revocationReason: RevocationReason? = nil
+    ) {
         self.id = id
         self.userID = userID
         self.createdAt = createdAt
@@ -27,5 +29,7 @@ public struct Session: Hashable, Sendable, Codable {
 
 /// Why a session ended early; kept for the audit trail and operators.
 public enum RevocationReason: String, Hashable, Sendable, Codable {
-    case logout, refreshTokenReuse = "refresh_token_reuse", passwordChange = "password_change"
+    case logout
+    case refreshTokenReuse = "refresh_token_reuse"
+    case passwordChange = "password_change"
 }

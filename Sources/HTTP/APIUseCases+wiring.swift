@@ -1,5 +1,5 @@
 public import Application
-public import Domain
+import Domain
 public import Ports
 
 extension APIUseCases {
@@ -26,10 +26,13 @@ extension APIUseCases {
         public var hub: JobChangeHub
         public var workers: any WorkerRegistry
 
-        public init(users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository & Outbox & JobStatistics,
-                    denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
-                    hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier, minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
-                    clock: any Clock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry) {
+        public init(
+            users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository & Outbox & JobStatistics,
+            denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
+            hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
+            minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
+            clock: any Clock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry
+        ) {
             self.hub = hub
             self.workers = workers
             self.users = users
@@ -52,23 +55,28 @@ extension APIUseCases {
     /// Every use case the API needs, with the given policies. The one wiring shared by
     /// every mode and by the HTTP tests.
     public init(auth: AuthSettings, jobs jobSettings: JobSettings, adapters a: Adapters) {
-        let tokens = SessionTokens(sessions: a.sessions, issuer: a.issuer, minter: a.minter, clock: a.clock, ids: a.ids, settings: auth)
+        let tokens = SessionTokens(
+            sessions: a.sessions, issuer: a.issuer, minter: a.minter, clock: a.clock, ids: a.ids, settings: auth)
         self.init(
-            register: RegisterUser(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
-                                   bootstrapAdmin: auth.bootstrapAdmin),
+            register: RegisterUser(
+                users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
+                bootstrapAdmin: auth.bootstrapAdmin),
             login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock),
-            refresh: RefreshSession(sessions: a.sessions, users: a.users, denylist: a.denylist, minter: a.minter, tokens: tokens,
-                                    clock: a.clock, settings: auth),
+            refresh: RefreshSession(
+                sessions: a.sessions, users: a.users, denylist: a.denylist, minter: a.minter, tokens: tokens,
+                clock: a.clock, settings: auth),
             logout: Logout(sessions: a.sessions, denylist: a.denylist, minter: a.minter, clock: a.clock, settings: auth),
-            changePassword: ChangePassword(users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
-                                           clock: a.clock, settings: auth),
+            changePassword: ChangePassword(
+                users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
+                clock: a.clock, settings: auth),
             authenticate: AuthenticateAccessToken(verifier: a.verifier, gate: a.accessGate, sessions: a.sessions, clock: a.clock),
             profile: GetProfile(users: a.users, cache: a.cache),
             createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
             listJobs: ListJobs(jobs: a.jobs),
             getJob: GetJob(jobs: a.jobs, cache: a.cache),
-            stopJob: StopJob(jobs: a.jobs, stopSignal: a.stopSignal, outboxSignal: a.outboxSignal, cache: a.cache, clock: a.clock,
-                             ids: a.ids, settings: jobSettings),
+            stopJob: StopJob(
+                jobs: a.jobs, stopSignal: a.stopSignal, outboxSignal: a.outboxSignal, cache: a.cache, clock: a.clock,
+                ids: a.ids, settings: jobSettings),
             jobOutput: GetJobOutput(jobs: a.jobs, cache: a.cache),
             followJob: FollowJob(jobs: a.jobs, hub: a.hub, clock: a.clock),
             watchJobs: WatchJobs(hub: a.hub, clock: a.clock),

@@ -18,10 +18,12 @@ public struct APIUseCases: Sendable {
     public let watchJobs: WatchJobs
     public let overview: GetOverview
 
-    public init(register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
-                authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
-                getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
-                overview: GetOverview) {
+    public init(
+        register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
+        authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
+        getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
+        overview: GetOverview
+    ) {
         self.register = register
         self.login = login
         self.refresh = refresh

@@ -1,5 +1,5 @@
 public import Application
-public import Domain
+import Domain
 
 /// The HTTP layer's share of the configuration (the composition root fills it in).
 public struct HTTPSettings: Sendable {
@@ -9,8 +9,10 @@ public struct HTTPSettings: Sendable {
     public var rateLimits: RateLimitPolicies
     public var liveStreams = LiveStreamLimits()
 
-    public init(maxBodyBytes: Int = 1_048_576, trustedProxies: [CIDR] = [], metricsToken: String? = nil,
-                rateLimits: RateLimitPolicies = .init()) {
+    public init(
+        maxBodyBytes: Int = 1_048_576, trustedProxies: [CIDR] = [], metricsToken: String? = nil,
+        rateLimits: RateLimitPolicies = .init()
+    ) {
         self.maxBodyBytes = maxBodyBytes
         self.trustedProxies = trustedProxies
         self.metricsToken = metricsToken

@@ -1,10 +1,10 @@
-public import CoreMetrics
-public import Hummingbird
-import HTTPTypes
-public import Ports
 public import Application
+public import CoreMetrics
 import Domain
 import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Ports
 
 /// Wires routes to use cases. Composition roots and tests both call this; it chooses
 /// no adapter itself.

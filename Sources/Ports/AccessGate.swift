@@ -55,13 +55,17 @@ public protocol AccessGate: Sendable {
     /// The same, also reading one cache entry the request will need in the same round
     /// trip where the store allows (the architecture's budget: one round trip per
     /// authenticated read). Adapters that cannot answer no read-ahead.
-    func check(tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
-               readAhead: CacheKey?) async throws -> AccessGateAnswer
+    func check(
+        tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
+        readAhead: CacheKey?
+    ) async throws -> AccessGateAnswer
 }
 
 extension AccessGate {
-    public func check(tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
-                      readAhead: CacheKey?) async throws -> AccessGateAnswer {
+    public func check(
+        tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
+        readAhead: CacheKey?
+    ) async throws -> AccessGateAnswer {
         try await check(tokenID: tokenID, session: session, limits: limits, now: now)
     }
 }

@@ -15,8 +15,9 @@ public struct JobChange: Hashable, Sendable {
     public let job: Job?
 
     public init(job: Job, jobChanged: Bool, outputChanged: Bool) {
-        self.init(jobID: job.id, ownerID: job.ownerID, version: job.version, jobChanged: jobChanged,
-                  outputChanged: outputChanged, job: job)
+        self.init(
+            jobID: job.id, ownerID: job.ownerID, version: job.version, jobChanged: jobChanged,
+            outputChanged: outputChanged, job: job)
     }
 
     public init(jobID: JobID, ownerID: UserID, version: Int, jobChanged: Bool, outputChanged: Bool, job: Job? = nil) {
@@ -49,6 +50,7 @@ public protocol JobChangeSource: Sendable {
     /// subscription is (re)established: changes published while it was down were
     /// missed, and readers should re-read the store. Returns when cancelled; survives
     /// outages of its transport by reconnecting. A delivered change may lack its `job`.
-    func run(subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
-             deliver: @escaping @Sendable (JobChange) -> Void) async
+    func run(
+        subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
+        deliver: @escaping @Sendable (JobChange) -> Void) async
 }

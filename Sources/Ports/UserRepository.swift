@@ -1,5 +1,5 @@
-public import Foundation
 public import Domain
+public import Foundation
 
 /// Stores accounts.
 public protocol UserRepository: Sendable {

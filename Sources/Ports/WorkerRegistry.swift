@@ -1,4 +1,4 @@
-public import Domain
+import Domain
 public import Foundation
 
 /// What a worker process says about itself every few seconds.

@@ -55,10 +55,12 @@ public struct Adapters {
         let client = PostgresClient(configuration: try PostgresURL.configuration(databaseURL))
         let sessions = PostgresSessionStore(client: client, logger: logger)
         let store = PostgresJobStore(client: client, outputLimitBytes: config.outputLimitBytes, logger: logger)
-        let shared = config.redisURL.map {
-            SharedState.redis(url: $0, sessions: sessions, accessTokenTTLSeconds: config.accessTokenTTLSeconds, clock: clock,
-                              logger: logger)
-        } ?? .inMemory(clock: clock)
+        let shared =
+            config.redisURL.map {
+                SharedState.redis(
+                    url: $0, sessions: sessions, accessTokenTTLSeconds: config.accessTokenTTLSeconds, clock: clock,
+                    logger: logger)
+            } ?? .inMemory(clock: clock)
         let doorbell = RelayDoorbell()
         let ready: @Sendable () async throws -> Void = { try await Database.waitUntilReady(client, logger: logger) }
         var clients: [any Service] = [client]
@@ -94,8 +96,9 @@ public struct Adapters {
             users: PostgresUserRepository(client: client, logger: logger), sessions: sessions,
             jobs: AnnouncingJobStore(store, publisher: shared.jobChangePublisher), shared: shared, queue: queue,
             doorbell: doorbell, outboxSignal: outboxSignal,
-            health: HealthChecks(postgres: { await Database.ping(client, logger: logger) }, redis: shared.redisHealth,
-                                 rabbitmq: rabbitmq),
+            health: HealthChecks(
+                postgres: { await Database.ping(client, logger: logger) }, redis: shared.redisHealth,
+                rabbitmq: rabbitmq),
             clock: clock, ids: ids, clients: clients, background: shared.background, relayWakeups: relayWakeups, gate: gate)
     }
 
@@ -106,8 +109,9 @@ public struct Adapters {
         let doorbell = RelayDoorbell()
         return Adapters(
             users: InMemoryUserRepository(), sessions: InMemorySessionStore(),
-            jobs: AnnouncingJobStore(InMemoryJobStore(outputLimitBytes: config.outputLimitBytes),
-                                     publisher: shared.jobChangePublisher),
+            jobs: AnnouncingJobStore(
+                InMemoryJobStore(outputLimitBytes: config.outputLimitBytes),
+                publisher: shared.jobChangePublisher),
             shared: shared, queue: InMemoryJobQueue(), doorbell: doorbell, outboxSignal: doorbell, health: .embedded,
             clock: clock, ids: RandomIDGenerator(), clients: [], background: shared.background, relayWakeups: [],
             gate: {})

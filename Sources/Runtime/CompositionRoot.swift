@@ -1,10 +1,10 @@
 import Application
-public import Consumers
+import Consumers
 import Domain
 import Foundation
 public import Infrastructure
 public import Logging
-public import Ports
+import Ports
 public import ServiceLifecycle
 
 /// The background roles a worker process can take on.
@@ -19,8 +19,12 @@ public enum CompositionRoot {
         config: CloudTaskConfiguration, adapters: Adapters, workerID: String, concurrency: Int,
         roles: Set<WorkerRole> = Set(WorkerRole.allCases), shutdownGrace: Duration = .seconds(30), logger: Logger
     ) -> [any Service] {
-        let jobs = adapters.jobs, cache = adapters.shared.cache, stopSignal = adapters.shared.stopSignal
-        let clock = adapters.clock, ids = adapters.ids, queue = adapters.queue
+        let jobs = adapters.jobs
+        let cache = adapters.shared.cache
+        let stopSignal = adapters.shared.stopSignal
+        let clock = adapters.clock
+        let ids = adapters.ids
+        let queue = adapters.queue
         let outboxSignal = adapters.outboxSignal
         var runnerSettings = ProcessRunnerSettings(
             allowlist: config.allowedCommands, outputLimitBytes: config.outputLimitBytes,
@@ -29,32 +33,58 @@ public enum CompositionRoot {
         let runner = IsolatedProcessRunner(settings: runnerSettings)
         // One registry: the executor records what the broadcast says, the runs consult it.
         let registry = StopRegistry()
-        let runJob = RunJob(events: queue, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
-                            ids: ids, allowlist: config.allowedCommands, workerID: workerID)
+        let runJob = RunJob(
+            events: queue, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
+            ids: ids, allowlist: config.allowedCommands, workerID: workerID)
         let backoff = Backoff()
         let running = RunningCount()
         // A service group shuts services down in reverse order, one after the other: the
         // executor first (it stops taking jobs and lets running ones finish), the results
         // processor last, so that the outcomes of those last runs are still recorded.
         var services: [(WorkerRole, any Service)] = [
-            (.results, ResultsProcessorService(source: queue, record: RecordJobEvents(
-                jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids, random: SystemRandomSource(),
-                backoff: backoff, stopSignal: stopSignal), logger: logger)),
-            (.relay, OutboxRelayService(relay: RelayOutbox(outbox: jobs, publisher: queue), doorbell: adapters.doorbell, clock: clock,
-                                        logger: logger)),
-            (.scheduler, SchedulerService(lock: adapters.shared.lock, promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
-                             purge: PurgeExpired(jobs: jobs, sessions: adapters.sessions, outbox: jobs, clock: clock,
-                                                 retentionDays: config.retentionDays),
-                             owner: workerID, logger: logger)),
-            (.executor, ExecutorService(source: queue, stops: queue, registry: registry, runJob: runJob, concurrency: concurrency,
-                            shutdownGrace: shutdownGrace, running: running, clock: clock, logger: logger)),
+            (
+                .results,
+                ResultsProcessorService(
+                    source: queue,
+                    record: RecordJobEvents(
+                        jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids,
+                        random: SystemRandomSource(),
+                        backoff: backoff, stopSignal: stopSignal), logger: logger)
+            ),
+            (
+                .relay,
+                OutboxRelayService(
+                    relay: RelayOutbox(outbox: jobs, publisher: queue), doorbell: adapters.doorbell, clock: clock,
+                    logger: logger)
+            ),
+            (
+                .scheduler,
+                SchedulerService(
+                    lock: adapters.shared.lock,
+                    promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
+                    purge: PurgeExpired(
+                        jobs: jobs, sessions: adapters.sessions, outbox: jobs, clock: clock,
+                        retentionDays: config.retentionDays),
+                    owner: workerID, logger: logger)
+            ),
+            (
+                .executor,
+                ExecutorService(
+                    source: queue, stops: queue, registry: registry, runJob: runJob, concurrency: concurrency,
+                    shutdownGrace: shutdownGrace, running: running, clock: clock, logger: logger)
+            ),
         ]
         services.removeAll { !roles.contains($0.0) }
         // A process that only relays is not a worker (the API runs a relay).
         if !roles.subtracting([.relay]).isEmpty {
-            services.append((.executor, WorkerHeartbeatService(
-                registry: adapters.shared.workers, workerID: workerID, roles: roles.map(\.rawValue).sorted(), concurrency: concurrency,
-                running: running, clock: clock, logger: logger)))
+            services.append(
+                (
+                    .executor,
+                    WorkerHeartbeatService(
+                        registry: adapters.shared.workers, workerID: workerID, roles: roles.map(\.rawValue).sorted(),
+                        concurrency: concurrency,
+                        running: running, clock: clock, logger: logger)
+                ))
         }
         // Outbox rows written elsewhere (retries, promotions, other instances) wake the relay too.
         if roles.contains(.relay) { services += adapters.relayWakeups.map { (.relay, $0) } }

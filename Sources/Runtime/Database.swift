@@ -10,7 +10,8 @@ public enum Database {
     }
 
     /// Runs `body` while the client's pool runs (for one-shot commands).
-    public static func withClient<T: Sendable>(_ client: PostgresClient, _ body: @Sendable () async throws -> T) async throws -> T {
+    public static func withClient<T: Sendable>(_ client: PostgresClient, _ body: @Sendable () async throws -> T) async throws -> T
+    {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await client.run()
@@ -41,9 +42,11 @@ public enum Database {
                 logger.critical("\(error.description)")
                 throw error
             } catch {
-                logger.warning("PostgreSQL is not answering yet; retrying", metadata: [
-                    "error": "\(String(describing: error).prefix(200))", "retry_in": "\(delay)",
-                ])
+                logger.warning(
+                    "PostgreSQL is not answering yet; retrying",
+                    metadata: [
+                        "error": "\(String(describing: error).prefix(200))", "retry_in": "\(delay)",
+                    ])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(15))
             }

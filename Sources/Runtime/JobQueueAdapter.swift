@@ -1,4 +1,4 @@
-public import Infrastructure
+import Infrastructure
 public import Ports
 
 /// A broker adapter: every queue port at once (in memory, or RabbitMQ).
@@ -20,4 +20,3 @@ public struct SignalBoth: OutboxSignal {
         second.outboxChanged()
     }
 }
-

@@ -1,9 +1,9 @@
 import Consumers
 import Infrastructure
 public import Logging
+public import Ports
 public import PostgresNIO
 public import ServiceLifecycle
-public import Ports
 
 /// Rings the local relay's doorbell on every `NOTIFY cloudtask_outbox`, so a job
 /// created on any API instance is published within milliseconds. It holds one

@@ -13,8 +13,10 @@ import UnixSignals
 /// `cancellationLimit` more the group gives up on it. A dependency that does not answer
 /// can delay a shutdown, never hang it.
 public enum ProcessGroup {
-    public static func run(adapters: Adapters, work: [any Service], gracePeriod: Duration,
-                           cancellationLimit: Duration = .seconds(5), logger: Logger) async throws {
+    public static func run(
+        adapters: Adapters, work: [any Service], gracePeriod: Duration,
+        cancellationLimit: Duration = .seconds(5), logger: Logger
+    ) async throws {
         let gated = GatedServices(gate: adapters.gate, services: adapters.background + work, logger: logger)
         var configuration = ServiceGroupConfiguration(
             services: (adapters.clients + [gated]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 public import Prometheus
 
 /// The process's metrics: one registry, made swift-metrics' global factory before any

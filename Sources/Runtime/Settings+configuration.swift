@@ -6,8 +6,9 @@ public import Infrastructure
 
 extension AuthSettings {
     public init(_ config: CloudTaskConfiguration) {
-        self.init(accessTokenTTLSeconds: config.accessTokenTTLSeconds, refreshTokenTTLSeconds: config.refreshTokenTTLSeconds,
-                  bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail))
+        self.init(
+            accessTokenTTLSeconds: config.accessTokenTTLSeconds, refreshTokenTTLSeconds: config.refreshTokenTTLSeconds,
+            bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail))
     }
 }
 

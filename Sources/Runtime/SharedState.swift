@@ -1,4 +1,4 @@
-public import Application
+import Application
 import Domain
 import Foundation
 public import Infrastructure
@@ -39,21 +39,26 @@ public struct SharedState {
             workers: InMemoryWorkerRegistry(), redisHealth: nil)
     }
 
-    public static func redis(url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
-                      logger: Logger) -> SharedState {
+    public static func redis(
+        url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
+        logger: Logger
+    ) -> SharedState {
         let client = RedisClient(url: url, logger: logger)
         let prefix = "cloudtask:"
         let health = RedisDenylistHealth()
         let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock)
         let limiter = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: logger)
         let feed = RedisJobChangeFeed(client: client, url: url, prefix: prefix, logger: logger)
-        let refill = RefillDenylist(sessions: sessions, denylist: denylist, clock: clock, accessTokenTTLSeconds: accessTokenTTLSeconds)
+        let refill = RefillDenylist(
+            sessions: sessions, denylist: denylist, clock: clock, accessTokenTTLSeconds: accessTokenTTLSeconds)
         return SharedState(
             denylist: denylist, rateLimiter: limiter, accessGate: limiter,
-            cache: MeteredCache(RedisCache(client: client, prefix: prefix, logger: logger)), stopSignal: RedisStopSignal(client: client, prefix: prefix),
+            cache: MeteredCache(RedisCache(client: client, prefix: prefix, logger: logger)),
+            stopSignal: RedisStopSignal(client: client, prefix: prefix),
             lock: RedisDistributedLock(client: client, prefix: prefix), jobChangePublisher: feed, jobChangeSource: feed,
             workers: RedisWorkerRegistry(client: client, prefix: prefix), redisHealth: { await client.ping() },
-            clients: [client], background: [DenylistRefillService(refill: refill, denylist: denylist, health: health, logger: logger)])
+            clients: [client],
+            background: [DenylistRefillService(refill: refill, denylist: denylist, health: health, logger: logger)])
     }
 }
 

@@ -33,28 +33,35 @@ enum APIProcess {
     }
 
     /// The HTTP application on `adapters`, running `services` beside the server.
-    static func application(_ config: CloudTaskConfiguration, adapters: Adapters, services: [any Service], banner: String,
-                            logger: Logger) -> some ApplicationProtocol {
+    static func application(
+        _ config: CloudTaskConfiguration, adapters: Adapters, services: [any Service], banner: String,
+        logger: Logger
+    ) -> some ApplicationProtocol {
         let keys = SigningKeys(config)
-        let hasher = BcryptPasswordHasher(cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount,
-                                          maxQueued: config.bcryptQueue)
-        let tokens = JWTAccessTokens(current: keys.access, previous: keys.previousAccess,
-                                     issuer: config.jwtIssuer, audience: config.jwtAudience)
+        let hasher = BcryptPasswordHasher(
+            cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount,
+            maxQueued: config.bcryptQueue)
+        let tokens = JWTAccessTokens(
+            current: keys.access, previous: keys.previousAccess,
+            issuer: config.jwtIssuer, audience: config.jwtAudience)
         let shared = adapters.shared
         // This process's hub hears every job change (its own and other processes').
         let hub = JobChangeHub()
-        let useCases = APIUseCases(auth: AuthSettings(config), jobs: JobSettings(config), adapters: .init(
-            users: adapters.users, sessions: adapters.sessions, jobs: adapters.jobs, denylist: shared.denylist,
-            accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher,
-            issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
-            minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,
-            clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers))
+        let useCases = APIUseCases(
+            auth: AuthSettings(config), jobs: JobSettings(config),
+            adapters: .init(
+                users: adapters.users, sessions: adapters.sessions, jobs: adapters.jobs, denylist: shared.denylist,
+                accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher,
+                issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
+                minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,
+                clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers))
         let registry = ProcessMetrics.registry
         let router = buildRouter(
             useCases: useCases, settings: HTTPSettings(config), rateLimiter: shared.rateLimiter, clock: adapters.clock,
             health: adapters.health, metricsFactory: ProcessMetrics.factory, exportMetrics: { registry.exposition() })
-        let fanOut = JobChangeFanOutService(hub: hub, source: shared.jobChangeSource, jobs: adapters.jobs,
-                                            heartbeat: .seconds(config.liveHeartbeatSeconds))
+        let fanOut = JobChangeFanOutService(
+            hub: hub, source: shared.jobChangeSource, jobs: adapters.jobs,
+            heartbeat: .seconds(config.liveHeartbeatSeconds))
         return Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "cloudtask"),
@@ -96,9 +103,11 @@ struct SigningKeys {
 
 extension HTTPSettings {
     init(_ config: CloudTaskConfiguration) {
-        self.init(maxBodyBytes: config.maxBodyBytes, trustedProxies: config.trustedProxies, metricsToken: config.metricsToken,
-                  rateLimits: config.rateLimits)
-        liveStreams = LiveStreamLimits(perUser: config.liveStreamsPerUser, perProcess: config.liveStreamsPerProcess,
-                                       writeTimeout: .seconds(config.liveWriteTimeoutSeconds))
+        self.init(
+            maxBodyBytes: config.maxBodyBytes, trustedProxies: config.trustedProxies, metricsToken: config.metricsToken,
+            rateLimits: config.rateLimits)
+        liveStreams = LiveStreamLimits(
+            perUser: config.liveStreamsPerUser, perProcess: config.liveStreamsPerProcess,
+            writeTimeout: .seconds(config.liveWriteTimeoutSeconds))
     }
 }

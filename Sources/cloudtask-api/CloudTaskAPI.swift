@@ -1,5 +1,5 @@
-import Runtime
 import ArgumentParser
+import Runtime
 
 /// `cloudtask-api`: the API server and its operator commands.
 @main

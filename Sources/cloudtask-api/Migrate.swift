@@ -1,8 +1,8 @@
-import Runtime
 import ArgumentParser
 import Foundation
 import Infrastructure
 import Logging
+import Runtime
 
 /// `cloudtask-api migrate`: applies pending migrations (safe to run from several
 /// instances at once; they take turns).
@@ -26,7 +26,8 @@ struct Migrate: AsyncParsableCommand {
             let applied = try await Database.withClient(client) {
                 try await PostgresMigrator(client: client, logger: logger).migrate(files)
             }
-            logger.notice(applied.isEmpty ? "the schema is up to date" : "migrations applied", metadata: ["versions": "\(applied)"])
+            logger.notice(
+                applied.isEmpty ? "the schema is up to date" : "migrations applied", metadata: ["versions": "\(applied)"])
         } catch let error as MigrationError {
             logger.critical("\(error.description)")
             throw ExitCode(1)

@@ -1,9 +1,9 @@
-import Runtime
 import ArgumentParser
 import Foundation
 import Hummingbird
 import Infrastructure
 import Logging
+import Runtime
 
 /// Serves the API. `--embedded` runs the API and the consumers in one process on
 /// in-memory adapters: a first look with nothing installed.
@@ -13,7 +13,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run everything in this process, in memory (data is lost on exit).")
     var embedded = false
 
-    @Flag(help: "Run everything in this process on PostgreSQL (durable; one instance only: queue, cache and limits are in memory).")
+    @Flag(
+        help: "Run everything in this process on PostgreSQL (durable; one instance only: queue, cache and limits are in memory).")
     var singleNode = false
 
     @Option(help: "Jobs run at once by the embedded executor.")
@@ -41,7 +42,8 @@ func loadConfiguration(mode: ConfigurationLoader.Mode) throws -> CloudTaskConfig
         var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
         return try loader.load(mode: mode)
     } catch {
-        FileHandle.standardError.write(Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+        FileHandle.standardError.write(
+            Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
         throw ExitCode(78)  // EX_CONFIG
     }
 }

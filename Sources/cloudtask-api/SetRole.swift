@@ -1,13 +1,14 @@
-import Runtime
 import ArgumentParser
 import Domain
 import Foundation
 import Infrastructure
 import Logging
+import Runtime
 
 /// `cloudtask-api set-role EMAIL ROLE`: the only way to grant a role.
 struct SetRole: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set-role", abstract: "Set the role of an account (admin, user, viewer).")
+    static let configuration = CommandConfiguration(
+        commandName: "set-role", abstract: "Set the role of an account (admin, user, viewer).")
 
     @Argument(help: "The account's email.") var email: String
     @Argument(help: "admin, user or viewer.") var role: String

@@ -29,10 +29,12 @@ struct AMQPPublisherMemoryBench: AsyncParsableCommand {
             var sent = 0
             while sent < count {
                 let size = min(batch, count - sent)
-                try await publisher.publish((0..<size).map { _ in
-                    AMQPMessage(exchange: prefix + "cloudtask.dead", routingKey: "bench", body: body, type: "bench",
-                                messageID: UUID().uuidString.lowercased())
-                })
+                try await publisher.publish(
+                    (0..<size).map { _ in
+                        AMQPMessage(
+                            exchange: prefix + "cloudtask.dead", routingKey: "bench", body: body, type: "bench",
+                            messageID: UUID().uuidString.lowercased())
+                    })
                 sent += size
             }
         }

@@ -10,7 +10,8 @@ import Ports
 /// bare `PING` through the same client (the floor: thread hop + loopback round trip)
 /// and the in-process limiter (what the fallback costs).
 struct RedisBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "redis", abstract: "Rate-limit checks per second and their latency.")
+    static let configuration = CommandConfiguration(
+        commandName: "redis", abstract: "Rate-limit checks per second and their latency.")
 
     @Option(help: "Redis URL.")
     var url = "redis://127.0.0.1:6379/0"
@@ -41,24 +42,33 @@ struct RedisBench: AsyncParsableCommand {
         print("        then \(concurrency) concurrent callers for \(seconds) s; client pool: 4 connections on 4 threads")
         let ping: @Sendable (Int) async throws -> Void = { _ in _ = try await client.send("PING") }
         let check: @Sendable (Int) async throws -> Void = { index in
-            _ = try await gate.check(tokenID: UUID(), session: SessionID(UUID()),
-                                     limits: [RateLimitCheck(policy: policy, key: "user-\(index % 1000)")], now: Date())
+            _ = try await gate.check(
+                tokenID: UUID(), session: SessionID(UUID()),
+                limits: [RateLimitCheck(policy: policy, key: "user-\(index % 1000)")], now: Date())
         }
         let local: @Sendable (Int) async throws -> Void = { index in
             _ = try await memory.check(policy, key: "user-\(index % 1000)", now: Date())
         }
-        for (name, body) in [("redis PING (floor)", ping), ("access gate (revocation + limit)", check), ("in-process limiter", local)] {
+        for (name, body) in [
+            ("redis PING (floor)", ping), ("access gate (revocation + limit)", check), ("in-process limiter", local),
+        ] {
             let latency = try await Self.latencies(sequential, body)
             let rate = try await Self.throughput(concurrency: concurrency, seconds: seconds, body)
             let label = name.padding(toLength: 34, withPad: " ", startingAt: 0)
-            print(label + String(format: "p50 %7.1f µs  p99 %7.1f µs  max %8.1f µs  |  %9.0f calls/s with %d callers",
-                                 latency.p50, latency.p99, latency.max, rate, concurrency))
+            print(
+                label
+                    + String(
+                        format: "p50 %7.1f µs  p99 %7.1f µs  max %8.1f µs  |  %9.0f calls/s with %d callers",
+                        latency.p50, latency.p99, latency.max, rate, concurrency))
         }
-        _ = try? await client.send("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0",
-                                   "0", prefix + "*")
+        _ = try? await client.send(
+            "EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0",
+            "0", prefix + "*")
     }
 
-    static func latencies(_ count: Int, _ body: @Sendable (Int) async throws -> Void) async throws -> (p50: Double, p99: Double, max: Double) {
+    static func latencies(_ count: Int, _ body: @Sendable (Int) async throws -> Void) async throws -> (
+        p50: Double, p99: Double, max: Double
+    ) {
         for index in 0..<500 { try await body(index) }
         var samples: [Double] = []
         samples.reserveCapacity(count)
@@ -71,7 +81,9 @@ struct RedisBench: AsyncParsableCommand {
         return (samples[count / 2], samples[count * 99 / 100], samples[count - 1])
     }
 
-    static func throughput(concurrency: Int, seconds: Double, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Double {
+    static func throughput(concurrency: Int, seconds: Double, _ body: @escaping @Sendable (Int) async throws -> Void) async throws
+        -> Double
+    {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let start = ContinuousClock.now
         let total = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -44,7 +44,8 @@ struct CloudTaskWorker: AsyncParsableCommand {
             var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
             config = try loader.load(mode: .worker, runsJobs: roles.contains(.executor))
         } catch {
-            FileHandle.standardError.write(Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            FileHandle.standardError.write(
+                Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(78)
         }
         LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
@@ -59,9 +60,10 @@ struct CloudTaskWorker: AsyncParsableCommand {
         }
         logger[metadataKey: "worker_id"] = .string(workerID)
         do {
-            try await WorkerProcess.run(config: config, roles: roles, concurrency: concurrency, workerID: workerID,
-                                        shutdownGrace: .seconds(shutdownGrace),
-                                        endpoint: metricsPort == 0 ? nil : (metricsHost, metricsPort), logger: logger)
+            try await WorkerProcess.run(
+                config: config, roles: roles, concurrency: concurrency, workerID: workerID,
+                shutdownGrace: .seconds(shutdownGrace),
+                endpoint: metricsPort == 0 ? nil : (metricsHost, metricsPort), logger: logger)
         } catch is MigrationError {
             throw ExitCode(1)  // the schema is not this build's: already said in one line
         }
@@ -70,7 +72,10 @@ struct CloudTaskWorker: AsyncParsableCommand {
     private func parseRoles(_ text: String) throws -> Set<WorkerRole> {
         var roles: Set<WorkerRole> = []
         for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            if name == "all" { roles.formUnion(WorkerRole.allCases); continue }
+            if name == "all" {
+                roles.formUnion(WorkerRole.allCases)
+                continue
+            }
             guard let role = WorkerRole(rawValue: name) else {
                 throw ValidationError("unknown role '\(name)': use executor, results, scheduler, relay or all")
             }

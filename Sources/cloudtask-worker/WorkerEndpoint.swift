@@ -11,8 +11,10 @@ import ServiceLifecycle
 /// only when PostgreSQL does not answer, as for the API) and `/metrics` (Prometheus
 /// text; with `CLOUDTASK_METRICS_TOKEN` set it needs that Bearer token).
 enum WorkerEndpoint {
-    static func application(host: String, port: Int, metricsToken: String?, health: HealthChecks,
-                            logger: Logger) -> some ApplicationProtocol {
+    static func application(
+        host: String, port: Int, metricsToken: String?, health: HealthChecks,
+        logger: Logger
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/health/live") { _, _ in Self.json(["status": "ok"]) }
         router.get("/health/ready") { _, _ in
@@ -28,11 +30,13 @@ enum WorkerEndpoint {
             if let metricsToken, !HealthProbe.bearerMatches(request.headers[.authorization], metricsToken) {
                 return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
             }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: .init(string: ProcessMetrics.registry.exposition())))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: .init(string: ProcessMetrics.registry.exposition())))
         }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cloudtask-worker"),
-                           logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "cloudtask-worker"),
+            logger: logger)
     }
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
@@ -51,8 +55,9 @@ struct NonFatalEndpoint: Service {
         do {
             try await endpoint.run()
         } catch {
-            logger.warning("the worker's /health and /metrics endpoint could not start; working without it",
-                           metadata: ["error": "\(error)"])
+            logger.warning(
+                "the worker's /health and /metrics endpoint could not start; working without it",
+                metadata: ["error": "\(error)"])
             try? await gracefulShutdown()
         }
     }

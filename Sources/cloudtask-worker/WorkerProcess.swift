@@ -4,8 +4,8 @@ import Consumers
 import Foundation
 import Infrastructure
 import Logging
-import PostgresNIO
 import Ports
+import PostgresNIO
 import Runtime
 import ServiceLifecycle
 import UnixSignals
@@ -15,20 +15,26 @@ import UnixSignals
 /// on SIGTERM or SIGINT (the executor stops taking jobs, lets running ones finish within
 /// the grace period, and hands the rest back to RabbitMQ).
 enum WorkerProcess {
-    static func run(config: CloudTaskConfiguration, roles: Set<WorkerRole>, concurrency: Int, workerID: String,
-                    shutdownGrace: Duration, endpoint: (host: String, port: Int)?, logger: Logger) async throws {
+    static func run(
+        config: CloudTaskConfiguration, roles: Set<WorkerRole>, concurrency: Int, workerID: String,
+        shutdownGrace: Duration, endpoint: (host: String, port: Int)?, logger: Logger
+    ) async throws {
         let adapters = try Adapters.build(config, logger: logger)
         var services = CompositionRoot.consumers(
             config: config, adapters: adapters, workerID: workerID, concurrency: concurrency, roles: roles,
             shutdownGrace: shutdownGrace, logger: logger)
         if let endpoint {
-            services.append(NonFatalEndpoint(endpoint: WorkerEndpoint.application(
-                host: endpoint.host, port: endpoint.port, metricsToken: config.metricsToken, health: adapters.health,
-                logger: logger), logger: logger))
+            services.append(
+                NonFatalEndpoint(
+                    endpoint: WorkerEndpoint.application(
+                        host: endpoint.host, port: endpoint.port, metricsToken: config.metricsToken, health: adapters.health,
+                        logger: logger), logger: logger))
         }
-        logger.notice("cloudtask-worker started", metadata: [
-            "roles": "\(roles.map(\.rawValue).sorted().joined(separator: ","))", "concurrency": "\(concurrency)",
-        ])
+        logger.notice(
+            "cloudtask-worker started",
+            metadata: [
+                "roles": "\(roles.map(\.rawValue).sorted().joined(separator: ","))", "concurrency": "\(concurrency)",
+            ])
         // Past the executor's grace and some slack, whatever still runs is cancelled:
         // a shutdown never hangs on a dependency that does not answer.
         try await ProcessGroup.run(adapters: adapters, work: services, gracePeriod: shutdownGrace + .seconds(15), logger: logger)

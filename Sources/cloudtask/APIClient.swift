@@ -1,7 +1,8 @@
 import APIModels
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// HTTP to the CloudTask API: JSON in and out, problem details turned into `CLIError`s
@@ -69,7 +70,9 @@ struct APIClient {
 
     /// A streamed GET with the stored access token (refreshed like `authorized`'s): the
     /// status, then the body as it arrives.
-    func stream(_ path: String, headers: [String: String] = [:]) async throws -> (status: Int, body: AsyncThrowingStream<Data, any Error>) {
+    func stream(_ path: String, headers: [String: String] = [:]) async throws -> (
+        status: Int, body: AsyncThrowingStream<Data, any Error>
+    ) {
         guard var tokens = credentials.tokens(for: server) else {
             throw CLIError(description: "not logged in to \(server): run `cloudtask login` (or `cloudtask register`)")
         }
@@ -85,7 +88,8 @@ struct APIClient {
     }
 
     private func openStream(_ path: String, headers: [String: String], token: String) async throws
-        -> (status: Int, body: AsyncThrowingStream<Data, any Error>) {
+        -> (status: Int, body: AsyncThrowingStream<Data, any Error>)
+    {
         guard let url = URL(string: server + path) else { throw CLIError(description: "bad path \(path)") }
         var request = URLRequest(url: url)
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -131,8 +135,9 @@ struct APIClient {
 
     private static func tokens(from response: Response, email: String?) throws -> CredentialStore.Tokens {
         let tokens = try response.decode(TokenResource.self)
-        return CredentialStore.Tokens(accessToken: tokens.accessToken, refreshToken: tokens.refreshToken,
-                                      accessExpiresAt: Date().timeIntervalSince1970 + Double(tokens.expiresIn), email: email)
+        return CredentialStore.Tokens(
+            accessToken: tokens.accessToken, refreshToken: tokens.refreshToken,
+            accessExpiresAt: Date().timeIntervalSince1970 + Double(tokens.expiresIn), email: email)
     }
 
     private func perform(_ method: String, _ path: String, body: Data?, token: String?) async throws -> Response {

@@ -1,8 +1,9 @@
 import APIModels
 import ArgumentParser
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The password: `$CLOUDTASK_PASSWORD`, else a prompt on a terminal, else stdin's first
@@ -39,14 +40,16 @@ struct Register: AsyncParsableCommand {
 }
 
 struct Login: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Log in; the tokens are kept (mode 0600) and refreshed by themselves.")
+    static let configuration = CommandConfiguration(
+        abstract: "Log in; the tokens are kept (mode 0600) and refreshed by themselves.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "Your email address.") var email: String
 
     func run() async throws {
         try await reporting {
             let client = try options.client()
-            let response = try await client.send("POST", "/api/v1/auth/login", json: ["email": email, "password": try readPassword()])
+            let response = try await client.send(
+                "POST", "/api/v1/auth/login", json: ["email": email, "password": try readPassword()])
             if response.status == 401 { throw CLIError(description: "wrong email or password") }
             try await client.store(try response.expect(200), email: email)
             if options.json { printJSON(response) } else { print("Logged in as \(email)") }
@@ -55,7 +58,8 @@ struct Login: AsyncParsableCommand {
 }
 
 struct Logout: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "End this session (or, with --all, every session) and forget its tokens.")
+    static let configuration = CommandConfiguration(
+        abstract: "End this session (or, with --all, every session) and forget its tokens.")
     @OptionGroup var options: GlobalOptions
     @Flag(help: "End every session of the account.") var all = false
 
@@ -65,8 +69,10 @@ struct Logout: AsyncParsableCommand {
             guard let tokens = client.credentials.tokens(for: client.server) else {
                 throw CLIError(description: "not logged in to \(client.server)")
             }
-            _ = try await client.authorized("POST", "/api/v1/auth/logout", json: ["refresh_token": tokens.refreshToken, "all": all])
-                .expect(204)
+            _ = try await client.authorized(
+                "POST", "/api/v1/auth/logout", json: ["refresh_token": tokens.refreshToken, "all": all]
+            )
+            .expect(204)
             _ = try await client.credentials.update(client.server) { _ in nil }
             if !options.json { print(all ? "Logged out everywhere" : "Logged out") }
         }

@@ -9,8 +9,10 @@ struct CloudTaskCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudtask",
         abstract: "Run programs on CloudTask from a terminal.",
-        subcommands: [Register.self, Login.self, Logout.self, Whoami.self, Start.self, Run.self, Status.self,
-                      Output.self, Stop.self, List.self])
+        subcommands: [
+            Register.self, Login.self, Logout.self, Whoami.self, Start.self, Run.self, Status.self,
+            Output.self, Stop.self, List.self,
+        ])
 }
 
 /// Options every command takes.

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The tokens of each server the user logged in to, in
@@ -36,8 +37,9 @@ struct CredentialStore {
     /// Runs `body` holding the lock; what it returns replaces the server's tokens
     /// (`nil` removes them).
     func update(_ server: String, _ body: (Tokens?) async throws -> Tokens?) async throws -> Tokens? {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let lockPath = directory.appendingPathComponent("credentials.lock").path
         let descriptor = open(lockPath, O_CREAT | O_RDWR, 0o600)
         guard descriptor >= 0 else { throw CLIError(description: "cannot open \(lockPath)") }
@@ -61,7 +63,8 @@ struct CredentialStore {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(all)
         let temporary = directory.appendingPathComponent("credentials.json.\(getpid()).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600])
+        else {
             throw CLIError(description: "cannot write \(temporary.path)")
         }
         guard rename(temporary.path, file.path) == 0 else { throw CLIError(description: "cannot replace \(file.path)") }

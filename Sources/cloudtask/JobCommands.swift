@@ -1,8 +1,9 @@
 import APIModels
 import ArgumentParser
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `start` and `run` send.
@@ -17,9 +18,12 @@ struct JobOptions: ParsableArguments {
     func submission() throws -> JobSubmission {
         var words = command
         if words.first == "--" { words.removeFirst() }
-        guard let program = words.first else { throw CLIError(description: "name a program to run, e.g. cloudtask start echo hello") }
-        return JobSubmission(command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
-                             timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name)
+        guard let program = words.first else {
+            throw CLIError(description: "name a program to run, e.g. cloudtask start echo hello")
+        }
+        return JobSubmission(
+            command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
+            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name)
     }
 }
 
@@ -194,7 +198,8 @@ struct List: AsyncParsableCommand {
             var query = ["limit=\(limit)"]
             if let status { query.append("status=\(status)") }
             if allUsers { query.append("owner=all") }
-            let response = try await options.client().authorized("GET", "/api/v1/jobs?" + query.joined(separator: "&")).expect(200)
+            let response = try await options.client().authorized("GET", "/api/v1/jobs?" + query.joined(separator: "&")).expect(
+                200)
             if options.json { return printJSON(response) }
             let jobs = try response.decode(JobPage.self).jobs
             if jobs.isEmpty { return print("No jobs") }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One response read as it arrives: `URLSession.data(for:)` waits for the end, which a
@@ -18,8 +19,10 @@ final class StreamedResponse: NSObject, URLSessionDataDelegate, Sendable {
         super.init()
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
         statusContinuation.yield((response as? HTTPURLResponse)?.statusCode ?? 0)
         statusContinuation.finish()
         completionHandler(.allow)
@@ -61,11 +64,12 @@ struct EventStreamParser {
                 continue
             }
             if line.hasPrefix(":") { continue }  // a heartbeat
-            let (field, value) = line.firstIndex(of: ":").map { index -> (String, String) in
-                var value = String(line[line.index(after: index)...])
-                if value.hasPrefix(" ") { value.removeFirst() }
-                return (String(line[..<index]), value)
-            } ?? (line, "")
+            let (field, value) =
+                line.firstIndex(of: ":").map { index -> (String, String) in
+                    var value = String(line[line.index(after: index)...])
+                    if value.hasPrefix(" ") { value.removeFirst() }
+                    return (String(line[..<index]), value)
+                } ?? (line, "")
             switch field {
             case "id": current.id = value
             case "event": current.name = value

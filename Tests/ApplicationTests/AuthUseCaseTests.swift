@@ -10,11 +10,14 @@ struct AuthUseCaseTests {
     @Test("register validates every field and reports all problems at once")
     func registerValidation() async throws {
         let harness = Harness()
-        await #expect(throws: UseCaseError.invalid(ValidationFailure([
-            FieldIssue(field: "email", message: "must be a valid email address"),
-            FieldIssue(field: "password", message: "must be 8 to 72 bytes"),
-            FieldIssue(field: "username", message: "must be 3 to 32 characters of A-Z, a-z, 0-9, '_', '.', '-'"),
-        ]))) {
+        await #expect(
+            throws: UseCaseError.invalid(
+                ValidationFailure([
+                    FieldIssue(field: "email", message: "must be a valid email address"),
+                    FieldIssue(field: "password", message: "must be 8 to 72 bytes"),
+                    FieldIssue(field: "username", message: "must be 3 to 32 characters of A-Z, a-z, 0-9, '_', '.', '-'"),
+                ]))
+        ) {
             try await harness.register(email: "nope", password: "short", username: "x")
         }
     }
@@ -35,8 +38,10 @@ struct AuthUseCaseTests {
     @Test("the bootstrap email becomes admin only while no admin exists")
     func bootstrapAdmin() async throws {
         let harness = Harness(bootstrapAdmin: "root@example.com")
-        #expect(try await harness.register(email: "someone@example.com", password: "correct horse", username: nil).user.role == .user)
-        #expect(try await harness.register(email: "root@example.com", password: "correct horse", username: nil).user.role == .admin)
+        #expect(
+            try await harness.register(email: "someone@example.com", password: "correct horse", username: nil).user.role == .user)
+        #expect(
+            try await harness.register(email: "root@example.com", password: "correct horse", username: nil).user.role == .admin)
     }
 
     @Test("login: wrong password and unknown email fail alike, after the same bcrypt work")
@@ -46,12 +51,18 @@ struct AuthUseCaseTests {
         let ok = try await harness.login(email: "BO@example.com", password: "correct horse")
         #expect(ok.user.email.value == "bo@example.com")
         let before = harness.hasher.recorded.count
-        await #expect(throws: UseCaseError.unauthenticated) { try await harness.login(email: "bo@example.com", password: "wrong horse") }
-        await #expect(throws: UseCaseError.unauthenticated) { try await harness.login(email: "ghost@example.com", password: "wrong horse") }
+        await #expect(throws: UseCaseError.unauthenticated) {
+            try await harness.login(email: "bo@example.com", password: "wrong horse")
+        }
+        await #expect(throws: UseCaseError.unauthenticated) {
+            try await harness.login(email: "ghost@example.com", password: "wrong horse")
+        }
         await #expect(throws: UseCaseError.unauthenticated) { try await harness.login(email: "not an email", password: "x") }
         #expect(Array(harness.hasher.recorded[before...]) == ["verify", "decoy", "decoy"])
         // A NUL-extended or over-long password never matches.
-        await #expect(throws: UseCaseError.unauthenticated) { try await harness.login(email: "bo@example.com", password: "correct horse\u{0}x") }
+        await #expect(throws: UseCaseError.unauthenticated) {
+            try await harness.login(email: "bo@example.com", password: "correct horse\u{0}x")
+        }
     }
 
     @Test("login upgrades a hash made with another cost")
@@ -138,7 +149,9 @@ struct AuthUseCaseTests {
         try await harness.changePassword(caller: claims, currentPassword: "correct horse", newPassword: "brand new pass")
         _ = try await harness.authenticate(mine.accessToken)
         await #expect(throws: UseCaseError.unauthenticated) { try await harness.authenticate(elsewhere.accessToken) }
-        await #expect(throws: UseCaseError.unauthenticated) { try await harness.login(email: "cp@example.com", password: "correct horse") }
+        await #expect(throws: UseCaseError.unauthenticated) {
+            try await harness.login(email: "cp@example.com", password: "correct horse")
+        }
         _ = try await harness.login(email: "cp@example.com", password: "brand new pass")
     }
 

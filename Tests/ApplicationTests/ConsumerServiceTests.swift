@@ -42,13 +42,15 @@ struct ConsumerServiceTests {
         _ = try await drainOutbox(harness)
         let lock = InMemoryDistributedLock(clock: harness.clock)
         func scheduler(_ owner: String) -> SchedulerService {
-            SchedulerService(lock: lock, promote: harness.promote, purge: harness.purge(retentionDays: 30), owner: owner,
-                             interval: .milliseconds(20), logger: Self.logger)
+            SchedulerService(
+                lock: lock, promote: harness.promote, purge: harness.purge(retentionDays: 30), owner: owner,
+                interval: .milliseconds(20), logger: Self.logger)
         }
         let first = Task { try await scheduler("a").run() }
         let second = Task { try await scheduler("b").run() }
         let runAt = harness.clock.now().addingTimeInterval(10)
-        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo", runAt: runAt), idempotencyKey: nil)
+        let (job, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "echo", runAt: runAt), idempotencyKey: nil)
         try await Task.sleep(for: .milliseconds(100))
         #expect(try await harness.jobs.job(id: job.id)?.status == .scheduled)  // not due yet
         harness.clock.advance(11)
@@ -64,7 +66,8 @@ struct ConsumerServiceTests {
         let third = Task { try await scheduler("c").run() }
         defer { third.cancel() }
         let (later, _) = try await harness.createJob(
-            caller: caller, request: try JobRequest(command: "echo", runAt: harness.clock.now().addingTimeInterval(5)), idempotencyKey: nil)
+            caller: caller, request: try JobRequest(command: "echo", runAt: harness.clock.now().addingTimeInterval(5)),
+            idempotencyKey: nil)
         harness.clock.advance(6)
         #expect(try await eventually { try await harness.jobs.job(id: later.id)?.status == .queued })
     }
@@ -85,14 +88,16 @@ struct ConsumerServiceTests {
         var count: Int { published.withLock { $0.count } }
     }
 
-    @Test("the relay: a commit's doorbell sends its dispatch at once; a refused batch stays in the outbox and goes out on a retry")
+    @Test(
+        "the relay: a commit's doorbell sends its dispatch at once; a refused batch stays in the outbox and goes out on a retry")
     func relay() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
         let publisher = FlakyPublisher(failures: 1)
         let doorbell = RelayDoorbell()
-        let service = OutboxRelayService(relay: RelayOutbox(outbox: harness.jobs, publisher: publisher), doorbell: doorbell,
-                                         clock: harness.clock, pollInterval: .seconds(60), logger: Self.logger)
+        let service = OutboxRelayService(
+            relay: RelayOutbox(outbox: harness.jobs, publisher: publisher), doorbell: doorbell,
+            clock: harness.clock, pollInterval: .seconds(60), logger: Self.logger)
         _ = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo"), idempotencyKey: nil)
         let running = Task { try await service.run() }
         defer { running.cancel() }

@@ -45,30 +45,36 @@ struct ConsumerUseCaseTests {
     func lifecycle() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo", args: ["hi"]), idempotencyKey: nil)
+        let (job, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "echo", args: ["hi"]), idempotencyKey: nil)
         _ = try await harness.getJob(caller: caller, id: job.id)  // now cached as queued
         let effects = try await harness.recordEvents()([
             event(job.id, 1, .started, harness: harness),
             event(job.id, 1, .output(OutputChunk(stdout: "hi", stdoutOffset: 0)), harness: harness),
             event(job.id, 1, .output(OutputChunk(stdout: "hi", stdoutOffset: 0)), harness: harness),  // duplicate
             event(job.id, 1, .finished(.succeeded, output: OutputChunk(stdout: "\n", stdoutOffset: 2)), harness: harness),
-            event(job.id, 1, .finished(.succeeded, output: OutputChunk(stdout: "\n", stdoutOffset: 2)), harness: harness),  // duplicate
+            // A duplicate of the report above.
+            event(job.id, 1, .finished(.succeeded, output: OutputChunk(stdout: "\n", stdoutOffset: 2)), harness: harness),
         ])
         #expect(effects.last == .ignored(.finalStatus))
         let done = try await harness.getJob(caller: caller, id: job.id)
         #expect(done.status == .succeeded && done.exitCode == 0)
-        #expect(try await harness.getOutput(caller: caller, id: job.id) == JobOutput(stdout: "hi\n", stderr: "", truncated: false))
+        #expect(
+            try await harness.getOutput(caller: caller, id: job.id) == JobOutput(stdout: "hi\n", stderr: "", truncated: false))
     }
 
     @Test("a failed attempt with attempts left is retried after backoff with jitter")
     func retry() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "false", maxAttempts: 2), idempotencyKey: nil)
+        let (job, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "false", maxAttempts: 2), idempotencyKey: nil)
         let failure = JobFailure(code: .nonzeroExit, message: "exited with status 1")
         try await harness.recordEvents(jitter: 0.5)([
             event(job.id, 1, .started, harness: harness),
-            event(job.id, 1, .finished(.failed(exitCode: 1, failure: failure), output: OutputChunk(stdout: "attempt one")), harness: harness),
+            event(
+                job.id, 1, .finished(.failed(exitCode: 1, failure: failure), output: OutputChunk(stdout: "attempt one")),
+                harness: harness),
         ])
         let scheduled = try #require(try await harness.jobs.job(id: job.id))
         // Backoff base 10 s, attempt 1, jitter 0.5: 5 + 2.5 seconds.
@@ -85,9 +91,11 @@ struct ConsumerUseCaseTests {
     func workerLost() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "sleep", args: ["1"]), idempotencyKey: nil)
+        let (job, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "sleep", args: ["1"]), idempotencyKey: nil)
         _ = try await harness.jobs.relay(limit: 10) { _ in }
-        let effects = try await harness.recordEvents()((1...4).map { event(job.id, 1, .started, worker: "w\($0)", harness: harness) })
+        let effects = try await harness.recordEvents()(
+            (1...4).map { event(job.id, 1, .started, worker: "w\($0)", harness: harness) })
         #expect(effects == [.started, .restarted, .restarted, .workerLost])
         #expect(try await harness.jobs.job(id: job.id)?.failure?.code == .workerLost)
         let published = PublishedBatch()
@@ -101,7 +109,8 @@ struct ConsumerUseCaseTests {
     func relay() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true", priority: 7), idempotencyKey: nil)
+        let (job, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "true", priority: 7), idempotencyKey: nil)
         let queue = InMemoryJobQueue()
         #expect(try await RelayOutbox(outbox: harness.jobs, publisher: queue)() == 1)
         var iterator = try await queue.dispatches(prefetch: 1).makeAsyncIterator()
@@ -113,12 +122,17 @@ struct ConsumerUseCaseTests {
     func redispatch() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (queued, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
-        let (running, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "sleep", args: ["5"]), idempotencyKey: nil)
-        let (scheduled, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true", runAt: harness.clock.now().addingTimeInterval(600)), idempotencyKey: nil)
+        let (queued, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
+        let (running, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "sleep", args: ["5"]), idempotencyKey: nil)
+        let (scheduled, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "true", runAt: harness.clock.now().addingTimeInterval(600)),
+            idempotencyKey: nil)
         try await harness.recordEvents()([event(running.id, 1, .started, harness: harness)])
         _ = try await harness.jobs.relay(limit: 100) { _ in }  // the old dispatches "went" to the lost queue
-        let written = try await RedispatchInFlightJobs(jobs: harness.jobs, outboxSignal: harness.signal, clock: harness.clock, ids: harness.ids)()
+        let written = try await RedispatchInFlightJobs(
+            jobs: harness.jobs, outboxSignal: harness.signal, clock: harness.clock, ids: harness.ids)()
         #expect(written == 2)
         let published = PublishedBatch()
         _ = try await harness.jobs.relay(limit: 100) { published.add($0) }
@@ -134,7 +148,8 @@ struct ConsumerUseCaseTests {
         let (old, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
         _ = try await harness.stopJob(caller: caller, id: old.id)
         harness.clock.advance(86_400 * 2)
-        let (recent, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
+        let (recent, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil)
         _ = try await harness.stopJob(caller: caller, id: recent.id)
         _ = try await harness.jobs.relay(limit: 100) { _ in }
         harness.clock.advance(3600)
@@ -150,24 +165,33 @@ struct ConsumerUseCaseTests {
 
 @Suite("Use case: RunJob (the executor)")
 struct RunJobTests {
-    let dispatch = JobDispatch(eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["hi"],
-                               priority: 0, timeoutSeconds: 30, occurredAt: Date())
+    let dispatch = JobDispatch(
+        eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["hi"],
+        priority: 0, timeoutSeconds: 30, occurredAt: Date())
 
-    func runJob(_ runner: ScriptedRunner, events: EventLog, stops: StopRegistry = StopRegistry(),
-                stopSignal: InMemoryStopSignal = InMemoryStopSignal(), allowlist: CommandAllowlist = .standard) -> RunJob {
-        RunJob(events: events, stopSignal: stopSignal, stops: stops, runner: runner, clock: SystemClock(), ids: RandomIDGenerator(),
-               allowlist: allowlist, workerID: "w1", flushInterval: .milliseconds(20))
+    func runJob(
+        _ runner: ScriptedRunner, events: EventLog, stops: StopRegistry = StopRegistry(),
+        stopSignal: InMemoryStopSignal = InMemoryStopSignal(), allowlist: CommandAllowlist = .standard
+    ) -> RunJob {
+        RunJob(
+            events: events, stopSignal: stopSignal, stops: stops, runner: runner, clock: SystemClock(), ids: RandomIDGenerator(),
+            allowlist: allowlist, workerID: "w1", flushInterval: .milliseconds(20))
     }
 
     @Test("reports started, streams output while it runs, then the outcome with the rest")
     func success() async throws {
         let events = EventLog()
-        let runner = ScriptedRunner(output: [OutputChunk(stdout: "hel"), OutputChunk(stderr: "warn")], termination: .exited(0), runFor: .milliseconds(200))
+        let runner = ScriptedRunner(
+            output: [OutputChunk(stdout: "hel"), OutputChunk(stderr: "warn")], termination: .exited(0), runFor: .milliseconds(200)
+        )
         let disposition = try await runJob(runner, events: events)(dispatch)
         #expect(disposition == .reported(.succeeded))
         let kinds = events.all.map(\.kind)
         #expect(kinds.first == .started)
-        guard case .finished(.succeeded, _) = kinds.last else { Issue.record("no finish"); return }
+        guard case .finished(.succeeded, _) = kinds.last else {
+            Issue.record("no finish")
+            return
+        }
         var output = JobOutput()
         for case .output(let chunk) in kinds { output.append(chunk, limit: 1000) }
         if case .finished(_, let rest) = kinds.last { output.append(rest, limit: 1000) }
@@ -176,22 +200,28 @@ struct RunJobTests {
         #expect(events.all.allSatisfy { $0.attempt == 1 && $0.workerID == "w1" && $0.jobID == dispatch.jobID })
     }
 
-    @Test("exit codes, timeouts and spawn failures become the right failures", arguments: [
-        (ProcessTermination.exited(3), JobFailure.Code.nonzeroExit, 3 as Int?),
-        (.signalled(9), .nonzeroExit, nil),
-        (.timedOut, .timeout, nil),
-        (.spawnFailed("not found"), .spawnFailed, nil),
-    ])
+    @Test(
+        "exit codes, timeouts and spawn failures become the right failures",
+        arguments: [
+            (ProcessTermination.exited(3), JobFailure.Code.nonzeroExit, 3 as Int?),
+            (.signalled(9), .nonzeroExit, nil),
+            (.timedOut, .timeout, nil),
+            (.spawnFailed("not found"), .spawnFailed, nil),
+        ])
     func failures(termination: ProcessTermination, code: JobFailure.Code, exitCode: Int?) async throws {
         let events = EventLog()
         let disposition = try await runJob(ScriptedRunner(termination: termination), events: events)(dispatch)
-        guard case .reported(.failed(let reportedCode, let failure)) = disposition else { Issue.record("\(disposition)"); return }
+        guard case .reported(.failed(let reportedCode, let failure)) = disposition else {
+            Issue.record("\(disposition)")
+            return
+        }
         #expect(failure.code == code && reportedCode == exitCode)
     }
 
     @Test("a job stopped before it started is reported cancelled and never run")
     func stoppedBefore() async throws {
-        let events = EventLog(), signal = InMemoryStopSignal()
+        let events = EventLog()
+        let signal = InMemoryStopSignal()
         try await signal.mark(dispatch.jobID, ttlSeconds: 60)
         let runner = ScriptedRunner()
         #expect(try await runJob(runner, events: events, stopSignal: signal)(dispatch) == .reported(.cancelled(exitCode: nil)))
@@ -201,7 +231,8 @@ struct RunJobTests {
 
     @Test("a stop heard on the broadcast while it runs kills it and reports cancelled")
     func stoppedWhileRunning() async throws {
-        let events = EventLog(), stops = StopRegistry()
+        let events = EventLog()
+        let stops = StopRegistry()
         let runner = ScriptedRunner(runFor: .seconds(30))
         let run = Task { try await runJob(runner, events: events, stops: stops)(dispatch) }
         try await Task.sleep(for: .milliseconds(50))
@@ -211,9 +242,13 @@ struct RunJobTests {
 
     @Test("a command this worker does not allow is refused without running")
     func notAllowed() async throws {
-        let events = EventLog(), runner = ScriptedRunner()
+        let events = EventLog()
+        let runner = ScriptedRunner()
         let disposition = try await runJob(runner, events: events, allowlist: CommandAllowlist(["true"]))(dispatch)
-        guard case .reported(.failed(_, let failure)) = disposition else { Issue.record("\(disposition)"); return }
+        guard case .reported(.failed(_, let failure)) = disposition else {
+            Issue.record("\(disposition)")
+            return
+        }
         #expect(failure.code == .spawnFailed && runner.started.withLock { $0 } == 0)
     }
 

@@ -76,9 +76,11 @@ struct Harness {
         self.denylist = denylist ?? InMemoryTokenDenylist(clock: clock)
         cache = InMemoryCache(clock: clock)
         stopSignal = InMemoryStopSignal(clock: clock)
-        tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
-        auth = AuthSettings(accessTokenTTLSeconds: 900, refreshTokenTTLSeconds: 3600,
-                            bootstrapAdmin: BootstrapAdminRule(email: bootstrapAdmin.map { try! Email($0) }))
+        tokens = JWTAccessTokens(
+            current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
+        auth = AuthSettings(
+            accessTokenTTLSeconds: 900, refreshTokenTTLSeconds: 3600,
+            bootstrapAdmin: BootstrapAdminRule(email: bootstrapAdmin.map { try! Email($0) }))
         jobSettings = JobSettings(maxUnfinishedJobs: maxUnfinished, backoff: Backoff(baseSeconds: 10, capSeconds: 100))
     }
 
@@ -86,19 +88,23 @@ struct Harness {
         SessionTokens(sessions: sessions, issuer: tokens, minter: minter, clock: clock, ids: ids, settings: auth)
     }
     var register: RegisterUser {
-        RegisterUser(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids, bootstrapAdmin: auth.bootstrapAdmin)
+        RegisterUser(
+            users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids, bootstrapAdmin: auth.bootstrapAdmin)
     }
     var login: Login { Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock) }
     var refresh: RefreshSession {
-        RefreshSession(sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens, clock: clock, settings: auth)
+        RefreshSession(
+            sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens, clock: clock,
+            settings: auth)
     }
     var logout: Logout { Logout(sessions: sessions, denylist: denylist, minter: minter, clock: clock, settings: auth) }
     var changePassword: ChangePassword {
         ChangePassword(users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock, settings: auth)
     }
     var authenticate: AuthenticateAccessToken {
-        AuthenticateAccessToken(verifier: tokens, gate: SequentialAccessGate(denylist: denylist, limiter: InMemoryRateLimiter()),
-                                sessions: sessions, clock: clock)
+        AuthenticateAccessToken(
+            verifier: tokens, gate: SequentialAccessGate(denylist: denylist, limiter: InMemoryRateLimiter()),
+            sessions: sessions, clock: clock)
     }
     var profile: GetProfile { GetProfile(users: users, cache: cache) }
     var createJob: CreateJob { CreateJob(jobs: jobs, outboxSignal: signal, clock: clock, ids: ids, settings: jobSettings) }
@@ -106,11 +112,13 @@ struct Harness {
     var getJob: GetJob { GetJob(jobs: jobs, cache: cache) }
     var getOutput: GetJobOutput { GetJobOutput(jobs: jobs, cache: cache) }
     var stopJob: StopJob {
-        StopJob(jobs: jobs, stopSignal: stopSignal, outboxSignal: signal, cache: cache, clock: clock, ids: ids, settings: jobSettings)
+        StopJob(
+            jobs: jobs, stopSignal: stopSignal, outboxSignal: signal, cache: cache, clock: clock, ids: ids, settings: jobSettings)
     }
     func recordEvents(jitter: Double = 0.5) -> RecordJobEvents {
-        RecordJobEvents(jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids,
-                        random: FixedRandom(value: jitter), backoff: jobSettings.backoff, stopSignal: stopSignal)
+        RecordJobEvents(
+            jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids,
+            random: FixedRandom(value: jitter), backoff: jobSettings.backoff, stopSignal: stopSignal)
     }
     var promote: PromoteDueJobs { PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids) }
     func purge(retentionDays: Int) -> PurgeExpired {
@@ -118,7 +126,9 @@ struct Harness {
     }
 
     /// Registers an account and returns its tokens and verified claims.
-    func signUp(_ email: String = "user\(UUID().uuidString.prefix(8))@example.com", password: String = "correct horse") async throws -> (IssuedTokens, AccessClaims) {
+    func signUp(_ email: String = "user\(UUID().uuidString.prefix(8))@example.com", password: String = "correct horse")
+        async throws -> (IssuedTokens, AccessClaims)
+    {
         let issued = try await register(email: email, password: password, username: nil)
         return (issued, try await authenticate(issued.accessToken).claims)
     }

@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Infrastructure
 import Ports
+import Synchronization
 import Testing
 
 @Suite("Use cases: jobs")
@@ -11,7 +12,8 @@ struct JobUseCaseTests {
     func create() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (job, created) = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo", args: ["Hello World"]), idempotencyKey: nil)
+        let (job, created) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "echo", args: ["Hello World"]), idempotencyKey: nil)
         #expect(created && job.status == .queued && job.ownerID == caller.userID && job.args == ["Hello World"])
         #expect(try await harness.jobs.backlog(now: harness.clock.now()).count == 1)
         #expect(harness.signal.wakeUps == 1)
@@ -22,7 +24,8 @@ struct JobUseCaseTests {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
         let runAt = harness.clock.now().addingTimeInterval(60)
-        let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo", runAt: runAt), idempotencyKey: nil)
+        let (job, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "echo", runAt: runAt), idempotencyKey: nil)
         #expect(job.status == .scheduled && job.runAt == runAt)
         #expect(try await harness.jobs.backlog(now: runAt).count == 0)
         #expect(try await harness.promote() == 0)
@@ -41,9 +44,12 @@ struct JobUseCaseTests {
         }
         let user = try await harness.caller(role: .user)
         await #expect(throws: UseCaseError.unprocessable("command 'bash' is not allowed on this deployment")) {
-            try await harness.createJob(caller: user, request: try JobRequest(command: "bash", args: ["-c", "id"]), idempotencyKey: nil)
+            try await harness.createJob(
+                caller: user, request: try JobRequest(command: "bash", args: ["-c", "id"]), idempotencyKey: nil)
         }
-        for _ in 0..<2 { _ = try await harness.createJob(caller: user, request: try JobRequest(command: "true"), idempotencyKey: nil) }
+        for _ in 0..<2 {
+            _ = try await harness.createJob(caller: user, request: try JobRequest(command: "true"), idempotencyKey: nil)
+        }
         await #expect(throws: UseCaseError.unprocessable("the limit of 2 unfinished jobs per user is reached")) {
             try await harness.createJob(caller: user, request: try JobRequest(command: "true"), idempotencyKey: nil)
         }
@@ -59,7 +65,8 @@ struct JobUseCaseTests {
         let (again, createdAgain) = try await harness.createJob(caller: caller, request: spelledOut, idempotencyKey: "k-1")
         #expect(created && !createdAgain && again == first)
         await #expect(throws: UseCaseError.conflict("Idempotency-Key was already used with a different request")) {
-            try await harness.createJob(caller: caller, request: try JobRequest(command: "echo", args: ["twice"]), idempotencyKey: "k-1")
+            try await harness.createJob(
+                caller: caller, request: try JobRequest(command: "echo", args: ["twice"]), idempotencyKey: "k-1")
         }
         // 409 comes before 422: a reused key with a disallowed command is a conflict.
         await #expect(throws: UseCaseError.conflict("Idempotency-Key was already used with a different request")) {
@@ -74,7 +81,8 @@ struct JobUseCaseTests {
         let caller = try await harness.caller(role: .user)
         var made: [JobID] = []
         for _ in 0..<5 {
-            made.append(try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil).job.id)
+            made.append(
+                try await harness.createJob(caller: caller, request: try JobRequest(command: "true"), idempotencyKey: nil).job.id)
             harness.clock.advance(1)
         }
         let other = try await harness.caller(role: .user)
@@ -91,12 +99,16 @@ struct JobUseCaseTests {
         }
         let admin = try await harness.caller(role: .admin)
         #expect(try await harness.listJobs(caller: admin, status: nil, limit: 100, cursor: nil, allOwners: true).jobs.count == 6)
-        #expect(try await harness.listJobs(caller: caller, status: .succeeded, limit: nil, cursor: nil, allOwners: false).jobs.isEmpty)
+        #expect(
+            try await harness.listJobs(caller: caller, status: .succeeded, limit: nil, cursor: nil, allOwners: false).jobs.isEmpty
+        )
     }
 
-    @Test("bad limits and cursors are 400s, never clamped or ignored", arguments: [
-        (0, nil), (101, nil), (20, "garbage"), (20, ""), (20, "MTpub3RhbnVtYmVyOng"),
-    ] as [(Int, String?)])
+    @Test(
+        "bad limits and cursors are 400s, never clamped or ignored",
+        arguments: [
+            (0, nil), (101, nil), (20, "garbage"), (20, ""), (20, "MTpub3RhbnVtYmVyOng"),
+        ] as [(Int, String?)])
     func listValidation(limit: Int, cursor: String?) async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
@@ -124,15 +136,22 @@ struct JobUseCaseTests {
     func stop() async throws {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
-        let (queued, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "sleep", args: ["60"]), idempotencyKey: nil)
+        let (queued, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "sleep", args: ["60"]), idempotencyKey: nil)
         let (job, effect) = try await harness.stopJob(caller: caller, id: queued.id)
         #expect(effect == .cancelled && job.status == .cancelled)
         #expect(try await harness.stopSignal.isMarked(queued.id))
-        await #expect(throws: UseCaseError.conflict("job is not running")) { try await harness.stopJob(caller: caller, id: queued.id) }
+        await #expect(throws: UseCaseError.conflict("job is not running")) {
+            try await harness.stopJob(caller: caller, id: queued.id)
+        }
 
-        let (running, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "sleep", args: ["60"]), idempotencyKey: nil)
+        let (running, _) = try await harness.createJob(
+            caller: caller, request: try JobRequest(command: "sleep", args: ["60"]), idempotencyKey: nil)
         _ = try await harness.getJob(caller: caller, id: running.id)  // cached as queued
-        try await harness.recordEvents()([JobEvent(eventID: UUID(), jobID: running.id, attempt: 1, workerID: "w1", occurredAt: harness.clock.now(), kind: .started)])
+        try await harness.recordEvents()([
+            JobEvent(
+                eventID: UUID(), jobID: running.id, attempt: 1, workerID: "w1", occurredAt: harness.clock.now(), kind: .started)
+        ])
         let (marked, runningEffect) = try await harness.stopJob(caller: caller, id: running.id)
         #expect(runningEffect == .stopRequested && marked.status == .running && marked.stopRequestedAt != nil)
         #expect(try await harness.getJob(caller: caller, id: running.id).stopRequestedAt != nil)
@@ -143,11 +162,11 @@ struct JobUseCaseTests {
         #expect(published.stops == [queued.id, running.id])
 
         let viewer = try await harness.caller(role: .viewer)
-        await #expect(throws: UseCaseError.forbidden("viewers may not stop jobs")) { try await harness.stopJob(caller: viewer, id: running.id) }
+        await #expect(throws: UseCaseError.forbidden("viewers may not stop jobs")) {
+            try await harness.stopJob(caller: viewer, id: running.id)
+        }
     }
 }
-
-import Synchronization
 
 final class PublishedBatch: Sendable {
     private let messages = Mutex<[OutboxMessage]>([])

@@ -15,19 +15,26 @@ struct LiveHarness {
     var follow: FollowJob { FollowJob(jobs: jobs, hub: hub, clock: base.clock) }
     var watch: WatchJobs { WatchJobs(hub: hub, clock: base.clock) }
     var record: RecordJobEvents {
-        RecordJobEvents(jobs: jobs, cache: base.cache, outboxSignal: base.signal, clock: base.clock, ids: base.ids,
-                        random: FixedRandom(value: 0.5), backoff: base.jobSettings.backoff, stopSignal: base.stopSignal)
+        RecordJobEvents(
+            jobs: jobs, cache: base.cache, outboxSignal: base.signal, clock: base.clock, ids: base.ids,
+            random: FixedRandom(value: 0.5), backoff: base.jobSettings.backoff, stopSignal: base.stopSignal)
     }
 
     func create(_ caller: AccessClaims, command: String = "echo", maxAttempts: Int = 1) async throws -> Job {
-        let create = CreateJob(jobs: jobs, outboxSignal: base.signal, clock: base.clock, ids: base.ids, settings: base.jobSettings)
-        return try await create(caller: caller, request: try JobRequest(command: command, args: [], maxAttempts: maxAttempts),
-                                idempotencyKey: nil).job
+        let create = CreateJob(
+            jobs: jobs, outboxSignal: base.signal, clock: base.clock, ids: base.ids, settings: base.jobSettings)
+        return try await create(
+            caller: caller, request: try JobRequest(command: command, args: [], maxAttempts: maxAttempts),
+            idempotencyKey: nil
+        ).job
     }
 
     func report(_ job: JobID, attempt: Int, _ kind: JobEvent.Kind, worker: String = "w1") async throws {
-        try await record([JobEvent(eventID: UUID(), jobID: job, attempt: attempt, workerID: worker,
-                                   occurredAt: base.clock.now(), kind: kind)])
+        try await record([
+            JobEvent(
+                eventID: UUID(), jobID: job, attempt: attempt, workerID: worker,
+                occurredAt: base.clock.now(), kind: kind)
+        ])
     }
 
     /// Reads a follow to its end.
@@ -76,7 +83,10 @@ struct LiveViewTests {
         #expect(events.stdout == "one\ntwo\nthree\n")
         #expect(events.statuses.first == .queued)
         #expect(events.statuses.last == .succeeded)
-        guard case .status(let last, _) = events.last else { Issue.record("the last event is not a status"); return }
+        guard case .status(let last, _) = events.last else {
+            Issue.record("the last event is not a status")
+            return
+        }
         #expect(last.status == .succeeded)
         // Each event's id moves forward.
         let positions = events.compactMap(\.position)
@@ -125,8 +135,11 @@ struct LiveViewTests {
         let job = try await live.create(caller, maxAttempts: 2)
         try await live.report(job.id, attempt: 1, .started)
         try await live.report(job.id, attempt: 1, .output(OutputChunk(stdout: "first\n")))
-        try await live.report(job.id, attempt: 1, .finished(
-            .failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "exit 1")), output: OutputChunk(stdoutOffset: 6)))
+        try await live.report(
+            job.id, attempt: 1,
+            .finished(
+                .failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "exit 1")),
+                output: OutputChunk(stdoutOffset: 6)))
         // The retry is not final: read where a follower would stand, without waiting for the end.
         let afterFirst = JobFeedPosition.start.events(toward: try #require(try await live.jobs.snapshot(of: job.id))).events
         #expect(afterFirst.stdout == "first\n")
@@ -139,7 +152,10 @@ struct LiveViewTests {
         try await live.report(job.id, attempt: 2, .output(OutputChunk(stdout: "second\n")), worker: "w2")
         try await live.report(job.id, attempt: 2, .finished(.succeeded, output: OutputChunk(stdoutOffset: 7)), worker: "w2")
         let rest = try await LiveHarness.collect(try await live.follow(caller: caller, id: job.id, after: held))
-        guard case .reset(let attempt, _) = rest.first else { Issue.record("no reset first: \(rest)"); return }
+        guard case .reset(let attempt, _) = rest.first else {
+            Issue.record("no reset first: \(rest)")
+            return
+        }
         #expect(attempt == 2)
         #expect(rest.stdout == "second\n")
         #expect(rest.statuses == [.succeeded])
@@ -190,7 +206,9 @@ struct LiveViewTests {
         let admin = try await live.base.caller(role: .admin)
         let alices = try live.watch(caller: alice, allOwners: false)
         let everyone = try live.watch(caller: admin, allOwners: true)
-        #expect(throws: UseCaseError.forbidden("only admins may watch every user's jobs")) { try live.watch(caller: bob, allOwners: true) }
+        #expect(throws: UseCaseError.forbidden("only admins may watch every user's jobs")) {
+            try live.watch(caller: bob, allOwners: true)
+        }
         try await waitUntil { live.hub.subscriberCount == 2 }
         let bobsJob = try await live.create(bob)
         let alicesJob = try await live.create(alice)
@@ -227,10 +245,14 @@ struct LiveViewTests {
         _ = try await live.create(user)
         try await live.report(done.id, attempt: 1, .finished(.succeeded, output: OutputChunk()))
         let now = live.base.clock.now()
-        try await workers.beat(WorkerHeartbeat(workerID: "fresh", host: "h", roles: ["executor"], concurrency: 4, running: 1,
-                                               startedAt: now, seenAt: now.addingTimeInterval(-5)))
-        try await workers.beat(WorkerHeartbeat(workerID: "gone", host: "h", roles: ["executor"], concurrency: 4, running: 0,
-                                               startedAt: now, seenAt: now.addingTimeInterval(-120)))
+        try await workers.beat(
+            WorkerHeartbeat(
+                workerID: "fresh", host: "h", roles: ["executor"], concurrency: 4, running: 1,
+                startedAt: now, seenAt: now.addingTimeInterval(-5)))
+        try await workers.beat(
+            WorkerHeartbeat(
+                workerID: "gone", host: "h", roles: ["executor"], concurrency: 4, running: 0,
+                startedAt: now, seenAt: now.addingTimeInterval(-120)))
 
         await #expect(throws: UseCaseError.forbidden("only admins may see the overview")) { try await overview(caller: user) }
         let result = try await overview(caller: admin)
@@ -253,7 +275,8 @@ struct LiveViewTests {
         // A notice as Redis carries it: no job. The list view still gets the job, as stored.
         // It is sent again until heard: the feeder subscribes on a task of its own.
         let notice = JobChange(jobID: job.id, ownerID: alice.userID, version: job.version, jobChanged: true, outputChanged: false)
-        let stranger = JobChange(jobID: JobID(UUID()), ownerID: UserID(UUID()), version: 1, jobChanged: true, outputChanged: false)
+        let stranger = JobChange(
+            jobID: JobID(UUID()), ownerID: UserID(UUID()), version: 1, jobChanged: true, outputChanged: false)
         let sending = Task {
             while !Task.isCancelled {
                 await bus.publish([stranger, notice])  // someone else's job: no view here wants it
@@ -264,7 +287,10 @@ struct LiveViewTests {
             for await event in watch.events { if case .changed(let changed) = event { return changed } }
             return nil
         }
-        let timeout = Task { try await Task.sleep(for: .seconds(10)); watch.stop() }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(10))
+            watch.stop()
+        }
         let received = await reading.value
         timeout.cancel()
         sending.cancel()

@@ -17,9 +17,12 @@ struct PoisonIsolationTests {
     }
 
     /// Runs the processor over `queue` until `done` says so (or 20 s pass), then stops it.
-    func process(_ queue: InMemoryJobQueue, _ harness: Harness, until done: @escaping @Sendable () async throws -> Bool) async throws {
-        let service = ResultsProcessorService(source: queue, record: harness.recordEvents(), batchSize: 10,
-                                              logger: Logger(label: "test"))
+    func process(_ queue: InMemoryJobQueue, _ harness: Harness, until done: @escaping @Sendable () async throws -> Bool)
+        async throws
+    {
+        let service = ResultsProcessorService(
+            source: queue, record: harness.recordEvents(), batchSize: 10,
+            logger: Logger(label: "test"))
         let running = Task { try await service.run() }
         defer { running.cancel() }
         let deadline = ContinuousClock.now + .seconds(20)
@@ -29,14 +32,20 @@ struct PoisonIsolationTests {
     @Test("a report the store refuses is dead-lettered with its reason; its job fails report_rejected; the rest are recorded")
     func poisonReport() async throws {
         let harness = Harness()
-        let hostile = try await harness.caller(role: .user), neighbour = try await harness.caller(role: .user)
-        let (poisoned, _) = try await harness.createJob(caller: hostile, request: try JobRequest(command: "echo"), idempotencyKey: nil)
-        let (good, _) = try await harness.createJob(caller: neighbour, request: try JobRequest(command: "echo"), idempotencyKey: nil)
+        let hostile = try await harness.caller(role: .user)
+        let neighbour = try await harness.caller(role: .user)
+        let (poisoned, _) = try await harness.createJob(
+            caller: hostile, request: try JobRequest(command: "echo"), idempotencyKey: nil)
+        let (good, _) = try await harness.createJob(
+            caller: neighbour, request: try JobRequest(command: "echo"), idempotencyKey: nil)
         let queue = InMemoryJobQueue()
         // The output a worker of an older version (or another language) might send: PostgreSQL refuses NUL, and so does the memory store.
-        let poison = event(poisoned.id, .finished(.succeeded, output: OutputChunk(stdout: "x\u{0}y", stdoutOffset: 0)), harness: harness)
-        for report in [event(poisoned.id, .started, harness: harness), event(good.id, .started, harness: harness), poison,
-                       event(good.id, .finished(.succeeded, output: OutputChunk(stdout: "fine\n", stdoutOffset: 0)), harness: harness)] {
+        let poison = event(
+            poisoned.id, .finished(.succeeded, output: OutputChunk(stdout: "x\u{0}y", stdoutOffset: 0)), harness: harness)
+        for report in [
+            event(poisoned.id, .started, harness: harness), event(good.id, .started, harness: harness), poison,
+            event(good.id, .finished(.succeeded, output: OutputChunk(stdout: "fine\n", stdoutOffset: 0)), harness: harness),
+        ] {
             try await queue.publish(report)
         }
         try await process(queue, harness) {
@@ -58,9 +67,12 @@ struct PoisonIsolationTests {
         let harness = Harness()
         let caller = try await harness.caller(role: .user)
         let (job, _) = try await harness.createJob(caller: caller, request: try JobRequest(command: "echo"), idempotencyKey: nil)
-        try await harness.recordEvents()([event(job.id, .started, harness: harness),
-                                          event(job.id, .finished(.succeeded, output: OutputChunk()), harness: harness)])
-        let effect = try await harness.recordEvents().failUnrecorded(event(job.id, .output(OutputChunk(stdout: "\u{0}")), harness: harness))
+        try await harness.recordEvents()([
+            event(job.id, .started, harness: harness),
+            event(job.id, .finished(.succeeded, output: OutputChunk()), harness: harness),
+        ])
+        let effect = try await harness.recordEvents().failUnrecorded(
+            event(job.id, .output(OutputChunk(stdout: "\u{0}")), harness: harness))
         #expect(effect == .ignored(.finalStatus))
         #expect(try await harness.jobs.job(id: job.id)?.status == .succeeded)
     }

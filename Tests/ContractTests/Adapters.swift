@@ -1,5 +1,5 @@
-import Foundation
 import Application
+import Foundation
 import Infrastructure
 import Ports
 import Testing
@@ -25,29 +25,45 @@ struct Adapter<Port: Sendable>: Sendable, CustomTestStringConvertible {
 /// Every adapter of every port. Real adapters join these lists as they are built; the
 /// suites themselves never change.
 enum Adapters {
-    static let userRepositories: [Adapter<any UserRepository>] = [.memory { InMemoryUserRepository() }]
+    static let userRepositories: [Adapter<any UserRepository>] =
+        [.memory { InMemoryUserRepository() }]
         + PostgresFixture.adapter { PostgresUserRepository(client: $0, logger: PostgresFixture.logger) }
-    static let sessionStores: [Adapter<any SessionStore>] = [.memory { InMemorySessionStore() }]
+    static let sessionStores: [Adapter<any SessionStore>] =
+        [.memory { InMemorySessionStore() }]
         + PostgresFixture.adapter { PostgresSessionStore(client: $0, logger: PostgresFixture.logger) }
-    static let jobStores: [Adapter<any JobRepository & Outbox & JobStatistics>] = [.memory { InMemoryJobStore(outputLimitBytes: 64) }]
+    static let jobStores: [Adapter<any JobRepository & Outbox & JobStatistics>] =
+        [.memory { InMemoryJobStore(outputLimitBytes: 64) }]
         + PostgresFixture.adapter { PostgresJobStore(client: $0, outputLimitBytes: 64, logger: PostgresFixture.logger) }
-    static let denylists: [Adapter<any TokenDenylist>] = [.memory { InMemoryTokenDenylist() }]
+    static let denylists: [Adapter<any TokenDenylist>] =
+        [.memory { InMemoryTokenDenylist() }]
         + RedisFixture.adapter { RedisFixture.gate($0, $1).denylist }
-    static let caches: [Adapter<any Cache>] = [.memory { InMemoryCache() }]
+    static let caches: [Adapter<any Cache>] =
+        [.memory { InMemoryCache() }]
         + RedisFixture.adapter { RedisCache(client: $0, prefix: $1, logger: RedisFixture.logger) }
-    static let rateLimiters: [Adapter<any RateLimiter>] = [.memory { InMemoryRateLimiter() }]
-        + RedisFixture.adapter { RedisRateLimiter(client: $0, prefix: $1, denylistHealth: RedisDenylistHealth(), logger: RedisFixture.logger) }
-    static let gates: [Adapter<GateUnderTest>] = [.memory {
-        let denylist = InMemoryTokenDenylist()
-        return GateUnderTest(gate: SequentialAccessGate(denylist: denylist, limiter: InMemoryRateLimiter()), denylist: denylist)
-    }] + RedisFixture.adapter { RedisFixture.gate($0, $1) }
-    static let stopSignals: [Adapter<any StopSignal>] = [.memory { InMemoryStopSignal() }]
+    static let rateLimiters: [Adapter<any RateLimiter>] =
+        [.memory { InMemoryRateLimiter() }]
+        + RedisFixture.adapter {
+            RedisRateLimiter(client: $0, prefix: $1, denylistHealth: RedisDenylistHealth(), logger: RedisFixture.logger)
+        }
+    static let gates: [Adapter<GateUnderTest>] =
+        [
+            .memory {
+                let denylist = InMemoryTokenDenylist()
+                return GateUnderTest(
+                    gate: SequentialAccessGate(denylist: denylist, limiter: InMemoryRateLimiter()), denylist: denylist)
+            }
+        ] + RedisFixture.adapter { RedisFixture.gate($0, $1) }
+    static let stopSignals: [Adapter<any StopSignal>] =
+        [.memory { InMemoryStopSignal() }]
         + RedisFixture.adapter { RedisStopSignal(client: $0, prefix: $1) }
-    static let locks: [Adapter<any DistributedLock>] = [.memory { InMemoryDistributedLock() }]
+    static let locks: [Adapter<any DistributedLock>] =
+        [.memory { InMemoryDistributedLock() }]
         + RedisFixture.adapter { RedisDistributedLock(client: $0, prefix: $1) }
-    static let jobChangeFeeds: [Adapter<any JobChangeFeedUnderTest>] = [.memory { InMemoryJobChangeBus() }]
+    static let jobChangeFeeds: [Adapter<any JobChangeFeedUnderTest>] =
+        [.memory { InMemoryJobChangeBus() }]
         + RedisFixture.adapter { RedisJobChangeFeed(client: $0, url: RedisFixture.url!, prefix: $1, logger: RedisFixture.logger) }
-    static let workerRegistries: [Adapter<any WorkerRegistry>] = [.memory { InMemoryWorkerRegistry() }]
+    static let workerRegistries: [Adapter<any WorkerRegistry>] =
+        [.memory { InMemoryWorkerRegistry() }]
         + RedisFixture.adapter { RedisWorkerRegistry(client: $0, prefix: $1) }
     static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }] + RabbitMQFixture.adapter()
 }

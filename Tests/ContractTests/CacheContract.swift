@@ -71,9 +71,13 @@ struct CacheContract {
                 // A reader that loaded version `round` puts it while the writer moves the
                 // state to `round + 1` and invalidates, in whatever order they land.
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await cache.put(CachedThing(name: "old", version: round), key: key, version: round, ttlSeconds: 60) }
+                    group.addTask {
+                        await cache.put(CachedThing(name: "old", version: round), key: key, version: round, ttlSeconds: 60)
+                    }
                     group.addTask { await cache.invalidate(key, version: round + 1, ttlSeconds: 60) }
-                    group.addTask { await cache.put(CachedThing(name: "old", version: round), key: key, version: round, ttlSeconds: 60) }
+                    group.addTask {
+                        await cache.put(CachedThing(name: "old", version: round), key: key, version: round, ttlSeconds: 60)
+                    }
                 }
                 #expect(await cache.get(CachedThing.self, key: key) == nil, "round \(round)")
             }

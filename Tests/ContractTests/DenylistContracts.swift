@@ -8,8 +8,10 @@ struct TokenDenylistContract {
     @Test("revoked sessions and token ids are reported; others are not", arguments: Adapters.denylists)
     func revocation(adapter: Adapter<any TokenDenylist>) async throws {
         try await adapter.run { denylist in
-            let session = SessionID(UUID()), other = SessionID(UUID())
-            let token = UUID(), otherToken = UUID()
+            let session = SessionID(UUID())
+            let other = SessionID(UUID())
+            let token = UUID()
+            let otherToken = UUID()
             let until = Date().addingTimeInterval(600)
             #expect(try await denylist.isRevoked(tokenID: token, session: session) == false)
             try await denylist.revoke(session: session, until: until)
@@ -32,7 +34,8 @@ struct TokenDenylistContract {
     @Test("entries expire with the last token they cover, and are never shortened", arguments: Adapters.denylists)
     func expiry(adapter: Adapter<any TokenDenylist>) async throws {
         try await adapter.run { denylist in
-            let brief = SessionID(UUID()), long = SessionID(UUID())
+            let brief = SessionID(UUID())
+            let long = SessionID(UUID())
             try await denylist.revoke(session: brief, until: Date().addingTimeInterval(3))
             try await denylist.revoke(session: long, until: Date().addingTimeInterval(600))
             try await denylist.revoke(session: long, until: Date().addingTimeInterval(1))
@@ -52,7 +55,8 @@ struct AccessGateContract {
     func revocationAndCounts(adapter: Adapter<GateUnderTest>) async throws {
         let policy = self.policy
         try await adapter.run { subject in
-            let session = SessionID(UUID()), token = UUID()
+            let session = SessionID(UUID())
+            let token = UUID()
             let limits = [RateLimitCheck(policy: policy, key: "user-\(UUID())")]
             let now = Date()
             let first = try await subject.gate.check(tokenID: token, session: session, limits: limits, now: now)
@@ -62,7 +66,9 @@ struct AccessGateContract {
             let refused = try await subject.gate.check(tokenID: UUID(), session: session, limits: limits, now: now)
             #expect(refused.revoked == true && refused.decisions.isEmpty)
             try await subject.denylist.revoke(tokenID: token, until: now.addingTimeInterval(600))
-            #expect(try await subject.gate.check(tokenID: token, session: SessionID(UUID()), limits: limits, now: now).revoked == true)
+            #expect(
+                try await subject.gate.check(tokenID: token, session: SessionID(UUID()), limits: limits, now: now).revoked == true
+            )
             // The revoked attempts were not counted: one request is still left.
             let second = try await subject.gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: limits, now: now)
             #expect(second.decisions.map(\.allowed) == [true] && second.decisions.map(\.remaining) == [0])

@@ -9,14 +9,17 @@ struct JobQueueContract {
     static var now: Date { Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
 
     static func dispatch(priority: Int) -> JobDispatch {
-        JobDispatch(eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["x"],
-                    priority: priority, timeoutSeconds: 30, occurredAt: now)
+        JobDispatch(
+            eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["x"],
+            priority: priority, timeoutSeconds: 30, occurredAt: now)
     }
 
     @Test("dispatches arrive highest priority first, at most prefetch at a time", arguments: Adapters.queues)
     func priorityAndPrefetch(adapter: Adapter<any JobQueueUnderTest>) async throws {
         try await adapter.run { queue in
-            let low = Self.dispatch(priority: 0), high = Self.dispatch(priority: 9), mid = Self.dispatch(priority: 5)
+            let low = Self.dispatch(priority: 0)
+            let high = Self.dispatch(priority: 9)
+            let mid = Self.dispatch(priority: 5)
             try await queue.publish([.dispatch(low), .dispatch(high), .dispatch(mid)])
             let stream = try await queue.dispatches(prefetch: 1)
             var iterator = stream.makeAsyncIterator()
@@ -33,7 +36,8 @@ struct JobQueueContract {
     @Test("a requeued dispatch comes back marked redelivered; a rejected one never does", arguments: Adapters.queues)
     func settlement(adapter: Adapter<any JobQueueUnderTest>) async throws {
         try await adapter.run { queue in
-            let dispatch = Self.dispatch(priority: 0), poison = Self.dispatch(priority: 0)
+            let dispatch = Self.dispatch(priority: 0)
+            let poison = Self.dispatch(priority: 0)
             try await queue.publish([.dispatch(dispatch)])
             var iterator = try await queue.dispatches(prefetch: 2).makeAsyncIterator()
             let first = try #require(try await iterator.next())
@@ -66,11 +70,13 @@ struct JobQueueContract {
         }
     }
 
-    @Test("a consumer that stops its intake keeps what it holds until it settles it: nothing is handed to another meanwhile",
-          arguments: Adapters.queues)
+    @Test(
+        "a consumer that stops its intake keeps what it holds until it settles it: nothing is handed to another meanwhile",
+        arguments: Adapters.queues)
     func stopIntake(adapter: Adapter<any JobQueueUnderTest>) async throws {
         try await adapter.run { queue in
-            let running = [Self.dispatch(priority: 9), Self.dispatch(priority: 8)], waiting = Self.dispatch(priority: 0)
+            let running = [Self.dispatch(priority: 9), Self.dispatch(priority: 8)]
+            let waiting = Self.dispatch(priority: 0)
             try await queue.publish([.dispatch(running[0]), .dispatch(running[1]), .dispatch(waiting)])
             let intake = try await queue.dispatches(prefetch: 2)
             var iterator = intake.makeAsyncIterator()
@@ -98,8 +104,12 @@ struct JobQueueContract {
     func eventsInOrder(adapter: Adapter<any JobQueueUnderTest>) async throws {
         try await adapter.run { queue in
             let job = JobID(UUID())
-            let kinds: [JobEvent.Kind] = [.started, .output(OutputChunk(stdout: "a")), .finished(.succeeded, output: OutputChunk())]
-            let events = kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 1, workerID: "w", occurredAt: Self.now, kind: $0) }
+            let kinds: [JobEvent.Kind] = [
+                .started, .output(OutputChunk(stdout: "a")), .finished(.succeeded, output: OutputChunk()),
+            ]
+            let events = kinds.map {
+                JobEvent(eventID: UUID(), jobID: job, attempt: 1, workerID: "w", occurredAt: Self.now, kind: $0)
+            }
             for event in events { try await queue.publish(event) }
             var iterator = try await queue.events(prefetch: 10).makeAsyncIterator()
             var received: [JobEvent] = []

@@ -7,7 +7,9 @@ enum JobFixtures {
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func job(owner: UserID, runAt: Date? = nil, key: String? = nil, at now: Date = t0, command: String = "echo") -> Job {
-        Job(id: JobID(UUID()), ownerID: owner, request: try! JobRequest(command: command, args: ["a b", "ü"], runAt: runAt, name: "fixture ü"),
+        Job(
+            id: JobID(UUID()), ownerID: owner,
+            request: try! JobRequest(command: command, args: ["a b", "ü"], runAt: runAt, name: "fixture ü"),
             idempotencyKey: key, now: now)
     }
 
@@ -16,8 +18,9 @@ enum JobFixtures {
     }
 
     static func event(_ job: Job, _ kind: JobEvent.Kind, worker: String = "w1") -> JobEvent {
-        JobEvent(eventID: UUID(), jobID: job.id, attempt: job.status == .running ? job.attempts : job.attempts + 1,
-                 workerID: worker, occurredAt: t0, kind: kind)
+        JobEvent(
+            eventID: UUID(), jobID: job.id, attempt: job.status == .running ? job.attempts : job.attempts + 1,
+            workerID: worker, occurredAt: t0, kind: kind)
     }
 }
 
@@ -79,7 +82,8 @@ struct JobRepositoryContract {
         }
     }
 
-    @Test("concurrent creates of several owners: one job per key, each stored with its one dispatch", arguments: Adapters.jobStores)
+    @Test(
+        "concurrent creates of several owners: one job per key, each stored with its one dispatch", arguments: Adapters.jobStores)
     func concurrentCreates(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owners = (0..<3).map { _ in UserID(UUID()) }
         try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
@@ -90,7 +94,10 @@ struct JobRepositoryContract {
                         group.addTask {
                             let key: String? = index < 10 ? "key-\(index % 2)" : nil
                             let job = JobFixtures.job(owner: owner, key: key)
-                            return (owner, key, job, try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 100))
+                            return (
+                                owner, key, job,
+                                try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 100)
+                            )
                         }
                     }
                 }
@@ -137,7 +144,9 @@ struct JobRepositoryContract {
                 seen += page.map(\.id)
                 cursor = page.count == 3 ? JobCursor(createdAt: page.last!.createdAt, id: page.last!.id) : nil
                 // Jobs created while paging sort before the cursor and do not disturb it.
-                _ = try await store.create(JobFixtures.job(owner: owner, at: JobFixtures.t0.addingTimeInterval(100)), dispatch: nil, unfinishedLimit: 100)
+                _ = try await store.create(
+                    JobFixtures.job(owner: owner, at: JobFixtures.t0.addingTimeInterval(100)), dispatch: nil, unfinishedLimit: 100
+                )
             } while cursor != nil
             #expect(seen == expected)
 
@@ -194,14 +203,17 @@ struct JobRepositoryContract {
             #expect(try await store.output(of: job.id) == JobOutput(stdout: "héllo", stderr: "e1", truncated: false))
             // The adapters under test cap at 64 bytes per stream.
             try await store.update([job.id]) { changes in
-                changes.recordOutput(for: job.id, reset: false, append: OutputChunk(stdout: String(repeating: "x", count: 100), stdoutOffset: 6))
+                changes.recordOutput(
+                    for: job.id, reset: false, append: OutputChunk(stdout: String(repeating: "x", count: 100), stdoutOffset: 6))
             }
             let capped = try #require(try await store.output(of: job.id))
             #expect(capped.stdout.utf8.count == 64 && capped.truncated && capped.stderr == "e1")
         }
     }
 
-    @Test("output the store cannot hold (NUL) is refused as such, not as an outage, and changes nothing", arguments: Adapters.jobStores)
+    @Test(
+        "output the store cannot hold (NUL) is refused as such, not as an outage, and changes nothing",
+        arguments: Adapters.jobStores)
     func refusedOutput(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
         try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
@@ -275,8 +287,9 @@ struct JobRepositoryContract {
                 for worker in ["w2", "w3", "w4"] {
                     group.addTask {
                         try await store.update([job.id]) { changes in
-                            let event = JobEvent(eventID: UUID(), jobID: job.id, attempt: 1, workerID: worker,
-                                                 occurredAt: JobFixtures.t0, kind: .started)
+                            let event = JobEvent(
+                                eventID: UUID(), jobID: job.id, attempt: 1, workerID: worker,
+                                occurredAt: JobFixtures.t0, kind: .started)
                             return changes.jobs[job.id]!.apply(event, now: JobFixtures.t0) { _ in 1 }
                         }
                     }
@@ -294,7 +307,8 @@ struct JobRepositoryContract {
     func purge(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
         try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
-            let old = JobFixtures.job(owner: owner), live = JobFixtures.job(owner: owner)
+            let old = JobFixtures.job(owner: owner)
+            let live = JobFixtures.job(owner: owner)
             for job in [old, live] { _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10) }
             try await store.update([old.id]) { changes in _ = try changes.jobs[old.id]!.requestStop(now: JobFixtures.t0) }
             #expect(try await store.purgeFinished(before: JobFixtures.t0) == 0)

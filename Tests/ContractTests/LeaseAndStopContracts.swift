@@ -8,7 +8,8 @@ struct StopSignalContract {
     @Test("a marked job reads as marked; others do not; markers expire", arguments: Adapters.stopSignals)
     func markers(adapter: Adapter<any StopSignal>) async throws {
         try await adapter.run { signal in
-            let job = JobID(UUID()), brief = JobID(UUID())
+            let job = JobID(UUID())
+            let brief = JobID(UUID())
             #expect(try await signal.isMarked(job) == false)
             try await signal.mark(job, ttlSeconds: 60)
             try await signal.mark(brief, ttlSeconds: 1)
@@ -52,7 +53,9 @@ struct DistributedLockContract {
         }
     }
 
-    @Test("a lease that is not renewed expires: the other contender takes it, the old owner cannot renew", arguments: Adapters.locks)
+    @Test(
+        "a lease that is not renewed expires: the other contender takes it, the old owner cannot renew", arguments: Adapters.locks
+    )
     func expiry(adapter: Adapter<any DistributedLock>) async throws {
         try await adapter.run { lock in
             let name = "expiry-\(UUID())"

@@ -26,16 +26,20 @@ typealias JobChangeFeedUnderTest = JobChangePublisher & JobChangeSource
 struct JobChangeFeedContract {
     static func change(_ owner: UserID, version bump: Int = 0, output: Bool = false) -> JobChange {
         let job = JobFixtures.job(owner: owner)
-        return JobChange(jobID: job.id, ownerID: owner, version: job.version + bump, jobChanged: bump > 0 || !output,
-                         outputChanged: output, job: job)
+        return JobChange(
+            jobID: job.id, ownerID: owner, version: job.version + bump, jobChanged: bump > 0 || !output,
+            outputChanged: output, job: job)
     }
 
     @Test("every subscriber gets every change, in the order published, until cancelled", arguments: Adapters.jobChangeFeeds)
     func fanOut(adapter: Adapter<any JobChangeFeedUnderTest>) async throws {
         try await adapter.run { feed in
-            let first = Received(), second = Received()
+            let first = Received()
+            let second = Received()
             let runs = [first, second].map { received in
-                Task { await feed.run(subscribed: { received.subscribed() }, wants: { _, _ in true }, deliver: { received.add($0) }) }
+                Task {
+                    await feed.run(subscribed: { received.subscribed() }, wants: { _, _ in true }, deliver: { received.add($0) })
+                }
             }
             try await first.wait { $0.subscriptions == 1 }
             try await second.wait { $0.subscriptions == 1 }
@@ -69,11 +73,13 @@ extension JobChangeFeedContract {
     @Test("only the changes a subscriber wants are delivered", arguments: Adapters.jobChangeFeeds)
     func wanted(adapter: Adapter<any JobChangeFeedUnderTest>) async throws {
         try await adapter.run { feed in
-            let wanted = UserID(UUID()), other = UserID(UUID())
+            let wanted = UserID(UUID())
+            let other = UserID(UUID())
             let received = Received()
             let run = Task {
-                await feed.run(subscribed: { received.subscribed() }, wants: { _, owner in owner == wanted },
-                               deliver: { received.add($0) })
+                await feed.run(
+                    subscribed: { received.subscribed() }, wants: { _, owner in owner == wanted },
+                    deliver: { received.add($0) })
             }
             try await received.wait { $0.subscriptions == 1 }
             let changes = [Self.change(other), Self.change(wanted), Self.change(other), Self.change(wanted, output: true)]
@@ -90,8 +96,9 @@ extension JobChangeFeedContract {
 @Suite("Contract: WorkerRegistry")
 struct WorkerRegistryContract {
     static func beat(_ id: String, at seconds: Double, running: Int = 0) -> WorkerHeartbeat {
-        WorkerHeartbeat(workerID: id, host: "host-\(id)", roles: ["executor", "results"], concurrency: 4, running: running,
-                        startedAt: JobFixtures.t0, seenAt: JobFixtures.t0.addingTimeInterval(seconds))
+        WorkerHeartbeat(
+            workerID: id, host: "host-\(id)", roles: ["executor", "results"], concurrency: 4, running: running,
+            startedAt: JobFixtures.t0, seenAt: JobFixtures.t0.addingTimeInterval(seconds))
     }
 
     @Test("recent heartbeats only, newest first, the latest beat of each worker", arguments: Adapters.workerRegistries)
@@ -141,7 +148,8 @@ struct JobStatisticsContract {
             for job in jobs { _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10) }
             // Two succeed in the first minute, one fails in the next, one is cancelled then; one stays queued.
             let plan: [(Int, RunOutcome?, Double)] = [
-                (0, .succeeded, 5), (1, .succeeded, 50), (2, .failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "1")), 70),
+                (0, .succeeded, 5), (1, .succeeded, 50),
+                (2, .failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "1")), 70),
                 (3, nil, 80),
             ]
             for (index, outcome, seconds) in plan {
@@ -161,11 +169,12 @@ struct JobStatisticsContract {
             let minute = JobFixtures.t0  // t0 is a whole minute
             let next = minute.addingTimeInterval(60)
             let perMinute = try await store.finishedPerMinute(since: minute)
-            #expect(perMinute == [
-                FinishedPerMinute(minute: minute, status: .succeeded, count: 2),
-                FinishedPerMinute(minute: next, status: .cancelled, count: 1),
-                FinishedPerMinute(minute: next, status: .failed, count: 1),
-            ])
+            #expect(
+                perMinute == [
+                    FinishedPerMinute(minute: minute, status: .succeeded, count: 2),
+                    FinishedPerMinute(minute: next, status: .cancelled, count: 1),
+                    FinishedPerMinute(minute: next, status: .failed, count: 1),
+                ])
             #expect(try await store.finishedPerMinute(since: next).count == 2)
         }
     }

@@ -16,10 +16,12 @@ struct MigrationTests {
             #expect(try await migrator.migrate(all) == all.map(\.version))
             #expect(try await migrator.appliedVersion() == SchemaVersion.required)
             #expect(try await migrator.migrate(all) == [])
-            let tables = try await client.query("""
+            let tables = try await client.query(
+                """
                 SELECT count(*) FROM information_schema.tables
                 WHERE table_schema = current_schema() AND table_name IN ('users', 'sessions', 'refresh_tokens', 'jobs', 'job_outputs', 'outbox')
-                """, logger: logger).decode(Int.self).first { _ in true }
+                """, logger: logger
+            ).decode(Int.self).first { _ in true }
             #expect(tables == 6)
         }
     }
@@ -31,7 +33,9 @@ struct MigrationTests {
             let all = try PostgresFixture.migrations()
             try await migrator.migrate(all)
             let edited = all.enumerated().map { index, migration in
-                index == 0 ? Migration(version: migration.version, name: migration.name, sql: migration.sql + "\n-- edited\n") : migration
+                index == 0
+                    ? Migration(version: migration.version, name: migration.name, sql: migration.sql + "\n-- edited\n")
+                    : migration
             }
             await #expect(throws: MigrationError.changedAfterApplying(version: 1, name: all[0].name)) {
                 try await migrator.migrate(edited)
@@ -56,10 +60,13 @@ struct MigrationTests {
     func failingMigration() async throws {
         try await PostgresFixture.withSchema(migrated: false) { client in
             let migrator = PostgresMigrator(client: client, logger: logger)
-            let broken = Migration(version: 1, name: "0001_broken", sql: "CREATE TABLE half (id int);\nSELECT no_such_function();")
+            let broken = Migration(
+                version: 1, name: "0001_broken", sql: "CREATE TABLE half (id int);\nSELECT no_such_function();")
             await #expect(throws: (any Error).self) { try await migrator.migrate([broken]) }
             #expect(try await migrator.appliedVersion() == 0)
-            let half = try await client.query("SELECT to_regclass('half') IS NOT NULL", logger: logger).decode(Bool.self).first { _ in true }
+            let half = try await client.query("SELECT to_regclass('half') IS NOT NULL", logger: logger).decode(Bool.self).first {
+                _ in true
+            }
             #expect(half == false)
         }
     }
@@ -72,7 +79,8 @@ struct MigrationTests {
     @Test("with 100,000 jobs the list and due-jobs queries use their indexes")
     func plans() async throws {
         try await PostgresFixture.withSchema { client in
-            _ = try await client.query("""
+            _ = try await client.query(
+                """
                 INSERT INTO jobs (id, owner_id, status, command, args, priority, timeout_seconds, max_attempts, attempts, deliveries,
                                   run_at, created_at, updated_at, version)
                 SELECT gen_random_uuid(), ('00000000-0000-0000-0000-' || lpad((n % 1000)::text, 12, '0'))::uuid,
@@ -83,7 +91,9 @@ struct MigrationTests {
             _ = try await client.query("ANALYZE jobs", logger: logger)
             func plan(_ sql: String) async throws -> String {
                 var lines: [String] = []
-                for try await line in try await client.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: logger).decode(String.self) {
+                for try await line in try await client.query(PostgresQuery(unsafeSQL: "EXPLAIN " + sql), logger: logger).decode(
+                    String.self)
+                {
                     lines.append(line)
                 }
                 return lines.joined(separator: "\n")
@@ -91,12 +101,15 @@ struct MigrationTests {
             let owner = "'00000000-0000-0000-0000-000000000007'"
             let list = try await plan("SELECT * FROM jobs WHERE owner_id = \(owner) ORDER BY created_at DESC, id DESC LIMIT 21")
             #expect(list.contains("jobs_owner_newest"), "\(list)")
-            let page = try await plan("""
+            let page = try await plan(
+                """
                 SELECT * FROM jobs WHERE owner_id = \(owner) AND (created_at, id) < (now(), gen_random_uuid())
                 ORDER BY created_at DESC, id DESC LIMIT 21
                 """)
             #expect(page.contains("jobs_owner_newest"), "\(page)")
-            let due = try await plan("SELECT * FROM jobs WHERE status = 'scheduled' AND run_at <= now() ORDER BY run_at LIMIT 500 FOR UPDATE SKIP LOCKED")
+            let due = try await plan(
+                "SELECT * FROM jobs WHERE status = 'scheduled' AND run_at <= now() ORDER BY run_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+            )
             #expect(due.contains("jobs_due"), "\(due)")
             let all = try await plan("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT 21")
             #expect(all.contains("jobs_newest"), "\(all)")

@@ -58,10 +58,13 @@ struct OutboxContract {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        while try await store.relay(limit: 3, { batch in
-                            try await Task.sleep(for: .milliseconds(2))
-                            published.append(batch)
-                        }) > 0 {}
+                        while try await store.relay(
+                            limit: 3,
+                            { batch in
+                                try await Task.sleep(for: .milliseconds(2))
+                                published.append(batch)
+                            }) > 0
+                        {}
                     }
                 }
                 try await group.waitForAll()

@@ -1,8 +1,8 @@
 import Domain
 import Foundation
 import Infrastructure
-import PostgresNIO
 import Ports
+import PostgresNIO
 import Testing
 
 /// What only the PostgreSQL outbox can hold: a row whose payload no version of the code
@@ -10,12 +10,14 @@ import Testing
 /// relay for every job behind it.
 @Suite("PostgreSQL outbox: poison rows")
 struct OutboxPoisonTests {
-    @Test("a row that cannot be decoded is skipped (marked published), and the rows behind it go out",
-          .enabled(if: PostgresFixture.url != nil))
+    @Test(
+        "a row that cannot be decoded is skipped (marked published), and the rows behind it go out",
+        .enabled(if: PostgresFixture.url != nil))
     func undecodableRow() async throws {
         try await PostgresFixture.withSchema { client in
             let store = PostgresJobStore(client: client, outputLimitBytes: 64, logger: PostgresFixture.logger)
-            _ = try await client.query("""
+            _ = try await client.query(
+                """
                 INSERT INTO outbox (job_id, payload) VALUES (\(UUID()), '{"kind":"from-another-release"}'::jsonb)
                 """, logger: PostgresFixture.logger)
             let job = JobFixtures.job(owner: UserID(UUID()))
@@ -25,26 +27,33 @@ struct OutboxPoisonTests {
             #expect(relayed == 2)
             let messages = published.all
             #expect(messages.count == 1)
-            if case .dispatch(let dispatch)? = messages.first { #expect(dispatch.jobID == job.id) } else { Issue.record("no dispatch") }
+            if case .dispatch(let dispatch)? = messages.first {
+                #expect(dispatch.jobID == job.id)
+            } else {
+                Issue.record("no dispatch")
+            }
             #expect(try await store.relay(limit: 10) { _ in Issue.record("published again") } == 0)
         }
     }
 
-    @Test("a row holds the message's wire form; a row in the shape older releases stored is still published",
-          .enabled(if: PostgresFixture.url != nil))
+    @Test(
+        "a row holds the message's wire form; a row in the shape older releases stored is still published",
+        .enabled(if: PostgresFixture.url != nil))
     func wireFormAndLegacyRows() async throws {
         try await PostgresFixture.withSchema { client in
             let store = PostgresJobStore(client: client, outputLimitBytes: 64, logger: PostgresFixture.logger)
             let legacy = JobFixtures.job(owner: UserID(UUID()))
             let legacyMessage = JobFixtures.dispatch(legacy)
             let legacyPayload = String(decoding: try JSONEncoder().encode(legacyMessage), as: UTF8.self)
-            _ = try await client.query("""
+            _ = try await client.query(
+                """
                 INSERT INTO outbox (job_id, payload) VALUES (\(legacy.id.uuid), CAST(\(legacyPayload) AS jsonb))
                 """, logger: PostgresFixture.logger)
             let job = JobFixtures.job(owner: UserID(UUID()))
             _ = try await store.create(job, dispatch: JobFixtures.dispatch(job), unfinishedLimit: 10)
-            let rows = try await client.query("SELECT payload->>'type' FROM outbox WHERE job_id = \(job.id.uuid)",
-                                              logger: PostgresFixture.logger)
+            let rows = try await client.query(
+                "SELECT payload->>'type' FROM outbox WHERE job_id = \(job.id.uuid)",
+                logger: PostgresFixture.logger)
             var types: [String] = []
             for try await type in rows.decode(String.self) { types.append(type) }
             #expect(types == ["job.created"])

@@ -1,8 +1,8 @@
 import Foundation
 import Infrastructure
 import Logging
-import PostgresNIO
 import Ports
+import PostgresNIO
 
 /// Real PostgreSQL for the contract suites, when `CLOUDTASK_TEST_DATABASE_URL` names
 /// one (`scripts/test.sh` starts a throwaway cluster and sets it). Every test gets a
@@ -52,8 +52,10 @@ enum PostgresFixture {
 
     static func adapter<Port>(_ make: @escaping @Sendable (PostgresClient) -> Port) -> [Adapter<Port>] {
         guard url != nil else { return [] }
-        return [Adapter(name: "postgres") { body in
-            try await withSchema { client in try await body(make(client)) }
-        }]
+        return [
+            Adapter(name: "postgres") { body in
+                try await withSchema { client in try await body(make(client)) }
+            }
+        ]
     }
 }

@@ -1,8 +1,8 @@
 import Domain
 import Foundation
 import Infrastructure
-import PostgresNIO
 import Ports
+import PostgresNIO
 import Testing
 
 /// What only the PostgreSQL job store reads: rows written by another release.
@@ -15,7 +15,8 @@ struct PostgresRowTests {
             let job = JobFixtures.job(owner: UserID(UUID()))
             _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
             _ = try await client.query("ALTER TABLE jobs DROP CONSTRAINT jobs_status_check", logger: PostgresFixture.logger)
-            _ = try await client.query("UPDATE jobs SET status = 'paused' WHERE id = \(job.id.uuid)", logger: PostgresFixture.logger)
+            _ = try await client.query(
+                "UPDATE jobs SET status = 'paused' WHERE id = \(job.id.uuid)", logger: PostgresFixture.logger)
             await #expect(throws: (any Error).self) { try await store.job(id: job.id) }
         }
     }

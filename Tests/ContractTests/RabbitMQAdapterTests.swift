@@ -13,10 +13,18 @@ struct RabbitMQAdapterTests {
         let settings = try #require(RabbitMQFixture.settings())
         let queue = RabbitMQJobQueue(settings: settings, logger: RabbitMQFixture.logger)
         let raw = AMQPPublisher(settings: settings, logger: RabbitMQFixture.logger)
-        defer { Task { await queue.close(); await raw.close() } }
+        defer {
+            Task {
+                await queue.close()
+                await raw.close()
+            }
+        }
         let garbage = Array(#"{"type":"job.created","version":1,"nonsense":true}"#.utf8)
-        try await raw.publish([AMQPMessage(exchange: settings.namePrefix + "cloudtask.jobs", routingKey: "job.created",
-                                           body: garbage, type: "job.created", messageID: "bad")])
+        try await raw.publish([
+            AMQPMessage(
+                exchange: settings.namePrefix + "cloudtask.jobs", routingKey: "job.created",
+                body: garbage, type: "job.created", messageID: "bad")
+        ])
         let dispatch = JobQueueContract.dispatch(priority: 0)
         try await queue.publish([.dispatch(dispatch)])
         var deliveries = try await queue.dispatches(prefetch: 5).makeAsyncIterator()
@@ -24,7 +32,8 @@ struct RabbitMQAdapterTests {
         #expect(good.message == dispatch)
         try await good.ack()
 
-        let dead = AMQPConsumer(settings: settings, queue: settings.namePrefix + "jobs.dead", prefetch: 1, logger: RabbitMQFixture.logger)
+        let dead = AMQPConsumer(
+            settings: settings, queue: settings.namePrefix + "jobs.dead", prefetch: 1, logger: RabbitMQFixture.logger)
         defer { dead.close() }
         var letters = dead.deliveries.makeAsyncIterator()
         let letter = try #require(await letters.next())
@@ -38,11 +47,14 @@ struct RabbitMQAdapterTests {
         let queue = RabbitMQJobQueue(settings: settings, logger: RabbitMQFixture.logger)
         defer { Task { await queue.close() } }
         let job = JobID(UUID())
-        let event = JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: Date(timeIntervalSince1970: 1_800_000_000.25),
-                             kind: .finished(.failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
-                                             output: OutputChunk(stdout: "out", stdoutOffset: 4)))
+        let event = JobEvent(
+            eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: Date(timeIntervalSince1970: 1_800_000_000.25),
+            kind: .finished(
+                .failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
+                output: OutputChunk(stdout: "out", stdoutOffset: 4)))
         try await queue.publish(event)
-        let raw = AMQPConsumer(settings: settings, queue: settings.namePrefix + "jobs.completed", prefetch: 1, logger: RabbitMQFixture.logger)
+        let raw = AMQPConsumer(
+            settings: settings, queue: settings.namePrefix + "jobs.completed", prefetch: 1, logger: RabbitMQFixture.logger)
         defer { raw.close() }
         var iterator = raw.deliveries.makeAsyncIterator()
         let delivery = try #require(await iterator.next())
@@ -50,7 +62,8 @@ struct RabbitMQAdapterTests {
         #expect(delivery.routingKey == "job.finished")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any])
         #expect(json["type"] as? String == "job.finished" && json["version"] as? Int == 1)
-        #expect(json["job_id"] as? String == job.description && json["attempt"] as? Int == 2 && json["worker_id"] as? String == "w-1")
+        #expect(
+            json["job_id"] as? String == job.description && json["attempt"] as? Int == 2 && json["worker_id"] as? String == "w-1")
         #expect(json["occurred_at"] as? String == "2027-01-15T08:00:00.250Z")
         #expect(json["outcome"] as? String == "failed" && json["exit_code"] as? Int == 3)
         #expect((json["failure"] as? [String: Any])?["code"] as? String == "nonzero_exit")
@@ -59,23 +72,27 @@ struct RabbitMQAdapterTests {
         #expect(try JobMessageCodec.decodeEvent(delivery.body) == event)
     }
 
-    @Test("amqps: a server certificate signed by the configured CA is accepted; another CA is refused",
-          .enabled(if: ProcessInfo.processInfo.environment["CLOUDTASK_TEST_AMQPS_URL"] != nil))
+    @Test(
+        "amqps: a server certificate signed by the configured CA is accepted; another CA is refused",
+        .enabled(if: ProcessInfo.processInfo.environment["CLOUDTASK_TEST_AMQPS_URL"] != nil))
     func tls() async throws {
         let environment = ProcessInfo.processInfo.environment
         let url = try AMQPURL(try #require(environment["CLOUDTASK_TEST_AMQPS_URL"]))
         #expect(url.tls)
         let directory = try #require(environment["CLOUDTASK_TEST_TLS_DIR"])
         let prefix = "tls-\(UUID().uuidString.prefix(8))."
-        let trusted = AMQPPublisher(settings: AMQPSettings(url: url, caFile: directory + "/ca.pem", namePrefix: prefix),
-                                    logger: RabbitMQFixture.logger)
+        let trusted = AMQPPublisher(
+            settings: AMQPSettings(url: url, caFile: directory + "/ca.pem", namePrefix: prefix),
+            logger: RabbitMQFixture.logger)
         defer { Task { await trusted.close() } }
-        let message = AMQPMessage(exchange: prefix + "cloudtask.jobs", routingKey: "job.started", body: Array("{}".utf8),
-                                  type: "job.started", messageID: "m")
+        let message = AMQPMessage(
+            exchange: prefix + "cloudtask.jobs", routingKey: "job.started", body: Array("{}".utf8),
+            type: "job.started", messageID: "m")
         try await Self.eventually { try await trusted.publish([message]) }
 
-        let wrong = AMQPPublisher(settings: AMQPSettings(url: url, caFile: directory + "/other-ca.pem", namePrefix: prefix),
-                                  logger: RabbitMQFixture.logger)
+        let wrong = AMQPPublisher(
+            settings: AMQPSettings(url: url, caFile: directory + "/other-ca.pem", namePrefix: prefix),
+            logger: RabbitMQFixture.logger)
         defer { Task { await wrong.close() } }
         try await Task.sleep(for: .seconds(1))
         #expect(wrong.isConnected == false)

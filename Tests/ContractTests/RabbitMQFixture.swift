@@ -16,15 +16,17 @@ enum RabbitMQFixture {
 
     static func adapter() -> [Adapter<any JobQueueUnderTest>] {
         guard url != nil else { return [] }
-        return [Adapter(name: "rabbitmq") { body in
-            let queue = RabbitMQJobQueue(settings: settings()!, reportPatience: .seconds(5), logger: logger)
-            do {
-                try await body(queue)
-            } catch {
+        return [
+            Adapter(name: "rabbitmq") { body in
+                let queue = RabbitMQJobQueue(settings: settings()!, reportPatience: .seconds(5), logger: logger)
+                do {
+                    try await body(queue)
+                } catch {
+                    await queue.close()
+                    throw error
+                }
                 await queue.close()
-                throw error
             }
-            await queue.close()
-        }]
+        ]
     }
 }

@@ -33,7 +33,9 @@ struct RateLimiterContract {
         }
     }
 
-    @Test("concurrent checks: exactly the limit allowed, each seeing its own count, with exact reset times", arguments: Adapters.rateLimiters)
+    @Test(
+        "concurrent checks: exactly the limit allowed, each seeing its own count, with exact reset times",
+        arguments: Adapters.rateLimiters)
     func concurrent(adapter: Adapter<any RateLimiter>) async throws {
         try await adapter.run { limiter in
             let policy = RateLimitPolicy(name: "api", limit: 10, windowSeconds: 60)

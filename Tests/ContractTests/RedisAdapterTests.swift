@@ -12,7 +12,8 @@ import Testing
 struct RedisAdapterTests {
     /// A user with every right, its client, and the fixture client for admin commands.
     static func withUser(database: Int = 0, _ body: @Sendable (RedisClient, String, String) async throws -> Void) async throws {
-        let admin = try #require(RedisFixture.client), base = try #require(RedisFixture.url)
+        let admin = try #require(RedisFixture.client)
+        let base = try #require(RedisFixture.url)
         let user = "test-\(UUID().uuidString.prefix(8).lowercased())"
         _ = try await admin.send("ACL", "SETUSER", user, "on", ">pw-\(user)", "~*", "&*", "+@all")
         var url = base
@@ -93,8 +94,9 @@ struct RedisAdapterTests {
             let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock)
             let gate = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger)
             let sessions = InMemorySessionStore()
-            let session = Session(id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
-                                  expiresAt: clock.now().addingTimeInterval(3600))
+            let session = Session(
+                id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
+                expiresAt: clock.now().addingTimeInterval(3600))
             try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString))
             #expect(try await gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == false)
 
@@ -114,7 +116,8 @@ struct RedisAdapterTests {
             health.refilled(ticket)
             #expect(health.refillDue().due == false)
             #expect(try await gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == true)
-            #expect(try await gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: [], now: clock.now()).revoked == false)
+            #expect(
+                try await gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: [], now: clock.now()).revoked == false)
         }
     }
 
@@ -127,25 +130,35 @@ struct RedisAdapterTests {
             let processes = (0..<2).map { _ in
                 let health = RedisDenylistHealth()
                 health.refilled(health.refillDue().ticket)
-                return (health: health, denylist: RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock),
-                        gate: RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger))
+                return (
+                    health: health, denylist: RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: clock),
+                    gate: RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger)
+                )
             }
             let sessions = InMemorySessionStore()
-            let session = Session(id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
-                                  expiresAt: clock.now().addingTimeInterval(3600))
+            let session = Session(
+                id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
+                expiresAt: clock.now().addingTimeInterval(3600))
             try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString))
             _ = try await sessions.revoke(session.id, reason: .logout, at: clock.now())
             try await processes[0].denylist.revoke(session: session.id, until: clock.now().addingTimeInterval(900))
-            #expect(try await processes[1].gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == true)
+            #expect(
+                try await processes[1].gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked
+                    == true)
 
             await RedisFixture.clean(client, prefix)  // what a restart without persistence leaves
             for process in processes {
-                #expect(try await process.gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == nil)
-                await #expect(throws: PortError.unavailable) { try await process.denylist.isRevoked(tokenID: UUID(), session: session.id) }
+                #expect(
+                    try await process.gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked
+                        == nil)
+                await #expect(throws: PortError.unavailable) {
+                    try await process.denylist.isRevoked(tokenID: UUID(), session: session.id)
+                }
                 #expect(process.health.refillDue().due)
             }
             // One refills; the other, finding it under way, leaves it alone.
-            let refill = RefillDenylist(sessions: sessions, denylist: processes[0].denylist, clock: clock, accessTokenTTLSeconds: 900)
+            let refill = RefillDenylist(
+                sessions: sessions, denylist: processes[0].denylist, clock: clock, accessTokenTTLSeconds: 900)
             let marker = prefix + "denylist-complete"
             _ = try await client.send("SET", marker, "filling:someone-else", "PX", "60000")
             #expect(try await processes[1].denylist.refill({ try await refill() }, takeOver: false) == nil)
@@ -153,8 +166,12 @@ struct RedisAdapterTests {
             #expect(try await processes[0].denylist.refill({ try await refill() }, takeOver: false) == 1)
             for process in processes {
                 process.health.refilled(process.health.refillDue().ticket)
-                #expect(try await process.gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == true)
-                #expect(try await process.gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: [], now: clock.now()).revoked == false)
+                #expect(
+                    try await process.gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked
+                        == true)
+                #expect(
+                    try await process.gate.check(tokenID: UUID(), session: SessionID(UUID()), limits: [], now: clock.now())
+                        .revoked == false)
             }
         }
     }
@@ -168,13 +185,15 @@ struct RedisAdapterTests {
             let gate = RedisRateLimiter(client: client, prefix: prefix, denylistHealth: health, logger: RedisFixture.logger)
             let cache = RedisCache(client: client, prefix: prefix, logger: RedisFixture.logger)
             let denylist = RedisTokenDenylist(client: client, prefix: prefix, health: health, clock: SystemClock())
-            let key = CacheKey("thing:\(UUID())"), other = CacheKey("thing:\(UUID())")
+            let key = CacheKey("thing:\(UUID())")
+            let other = CacheKey("thing:\(UUID())")
             let session = SessionID(UUID())
             await cache.put(CachedThing(name: "v1", version: 1), key: key, version: 1, ttlSeconds: 60)
             let policy = RateLimitPolicy(name: "api", limit: 10, windowSeconds: 60)
 
-            let answer = try await gate.check(tokenID: UUID(), session: session, limits: [RateLimitCheck(policy: policy, key: "u")],
-                                              now: Date(), readAhead: key)
+            let answer = try await gate.check(
+                tokenID: UUID(), session: session, limits: [RateLimitCheck(policy: policy, key: "u")],
+                now: Date(), readAhead: key)
             #expect(answer.revoked == false && answer.decisions.map(\.remaining) == [9])
             let read = try #require(answer.readAhead)
             #expect(await cache.get(CachedThing.self, key: key, readAhead: read) == CachedThing(name: "v1", version: 1))
@@ -188,8 +207,9 @@ struct RedisAdapterTests {
 
             // A revoked session reads nothing along, and is not counted.
             try await denylist.revoke(session: session, until: Date().addingTimeInterval(60))
-            let refused = try await gate.check(tokenID: UUID(), session: session, limits: [RateLimitCheck(policy: policy, key: "u")],
-                                               now: Date(), readAhead: key)
+            let refused = try await gate.check(
+                tokenID: UUID(), session: session, limits: [RateLimitCheck(policy: policy, key: "u")],
+                now: Date(), readAhead: key)
             #expect(refused.revoked == true && refused.readAhead == nil && refused.decisions.isEmpty)
         }
     }
@@ -197,13 +217,15 @@ struct RedisAdapterTests {
     @Test("while Redis is unreachable the limiter counts per process and the gate answers 'unknown'")
     func fallback() async throws {
         let client = RedisClient(url: RedisURL(host: "127.0.0.1", port: 1), logger: RedisFixture.logger)
-        let limiter = RedisRateLimiter(client: client, prefix: "x:", denylistHealth: RedisDenylistHealth(), logger: RedisFixture.logger)
+        let limiter = RedisRateLimiter(
+            client: client, prefix: "x:", denylistHealth: RedisDenylistHealth(), logger: RedisFixture.logger)
         let policy = RateLimitPolicy(name: "login", limit: 2, windowSeconds: 60)
         let now = Date()
         let allowed = try await [0, 1, 2].asyncMap { _ in try await limiter.check(policy, key: "k", now: now).allowed }
         #expect(allowed == [true, true, false])
-        let answer = try await limiter.check(tokenID: UUID(), session: SessionID(UUID()),
-                                             limits: [RateLimitCheck(policy: policy, key: "k")], now: now)
+        let answer = try await limiter.check(
+            tokenID: UUID(), session: SessionID(UUID()),
+            limits: [RateLimitCheck(policy: policy, key: "k")], now: now)
         #expect(answer.revoked == nil && answer.decisions.map(\.allowed) == [false])
     }
 }

@@ -25,18 +25,21 @@ enum RedisFixture {
     }
 
     static func clean(_ client: RedisClient, _ prefix: String) async {
-        _ = try? await client.send("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0",
-                                   "0", prefix + "*")
+        _ = try? await client.send(
+            "EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0",
+            "0", prefix + "*")
     }
 
     static func adapter<Port>(_ make: @escaping @Sendable (RedisClient, String) -> Port) -> [Adapter<Port>] {
         guard url != nil else { return [] }
-        return [Adapter(name: "redis") { body in
-            try await withPrefix { client, prefix in
-                try await markComplete(client, prefix)
-                try await body(make(client, prefix))
+        return [
+            Adapter(name: "redis") { body in
+                try await withPrefix { client, prefix in
+                    try await markComplete(client, prefix)
+                    try await body(make(client, prefix))
+                }
             }
-        }]
+        ]
     }
 
     /// The denylist's completeness marker, as a refill leaves it.

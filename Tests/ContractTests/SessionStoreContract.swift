@@ -17,15 +17,24 @@ struct SessionStoreContract {
     func rotationAndReuse(adapter: Adapter<any SessionStore>) async throws {
         try await adapter.run { store in
             let session = Self.session()
-            let first = Self.token(), second = Self.token(), third = Self.token()
+            let first = Self.token()
+            let second = Self.token()
+            let third = Self.token()
             try await store.create(session, token: first)
             let expiry = Self.t0.addingTimeInterval(7200)
-            guard case .rotated(let rotated) = try await store.rotate(presented: first, next: second, expiresAt: expiry, now: Self.t0) else {
-                Issue.record("expected rotation"); return
+            guard
+                case .rotated(let rotated) = try await store.rotate(
+                    presented: first, next: second, expiresAt: expiry, now: Self.t0)
+            else {
+                Issue.record("expected rotation")
+                return
             }
             #expect(rotated.id == session.id && rotated.expiresAt == expiry && !rotated.isRevoked)
-            guard case .reused(let reused) = try await store.rotate(presented: first, next: third, expiresAt: expiry, now: Self.t0) else {
-                Issue.record("expected reuse"); return
+            guard
+                case .reused(let reused) = try await store.rotate(presented: first, next: third, expiresAt: expiry, now: Self.t0)
+            else {
+                Issue.record("expected reuse")
+                return
             }
             #expect(reused.id == session.id && reused.isRevoked && reused.revocationReason == .refreshTokenReuse)
             #expect(try await store.session(id: session.id)?.isRevoked == true)
@@ -41,8 +50,11 @@ struct SessionStoreContract {
             let session = Self.session(expiresIn: 60)
             let token = Self.token()
             try await store.create(session, token: token)
-            #expect(try await store.rotate(presented: Self.token(), next: Self.token(), expiresAt: Self.t0, now: Self.t0) == .unknown)
-            #expect(try await store.rotate(presented: token, next: Self.token(), expiresAt: Self.t0, now: Self.t0.addingTimeInterval(61)) == .rejected)
+            #expect(
+                try await store.rotate(presented: Self.token(), next: Self.token(), expiresAt: Self.t0, now: Self.t0) == .unknown)
+            #expect(
+                try await store.rotate(
+                    presented: token, next: Self.token(), expiresAt: Self.t0, now: Self.t0.addingTimeInterval(61)) == .rejected)
             #expect(try await store.session(id: session.id)?.isRevoked == false)
         }
     }
@@ -56,7 +68,8 @@ struct SessionStoreContract {
             let results = try await withThrowingTaskGroup(of: RefreshRotation.self) { group in
                 for _ in 0..<16 {
                     group.addTask {
-                        try await store.rotate(presented: token, next: Self.token(), expiresAt: Self.t0.addingTimeInterval(3600), now: Self.t0)
+                        try await store.rotate(
+                            presented: token, next: Self.token(), expiresAt: Self.t0.addingTimeInterval(3600), now: Self.t0)
                     }
                 }
                 return try await group.reduce(into: [RefreshRotation]()) { $0.append($1) }
@@ -95,7 +108,9 @@ struct SessionStoreContract {
     @Test("sessions revoked since a time are listed; earlier and live ones are not", arguments: Adapters.sessionStores)
     func revokedSince(adapter: Adapter<any SessionStore>) async throws {
         try await adapter.run { store in
-            let early = Self.session(), recent = Self.session(), live = Self.session()
+            let early = Self.session()
+            let recent = Self.session()
+            let live = Self.session()
             for session in [early, recent, live] { try await store.create(session, token: Self.token()) }
             _ = try await store.revoke(early.id, reason: .logout, at: Self.t0)
             _ = try await store.revoke(recent.id, reason: .refreshTokenReuse, at: Self.t0.addingTimeInterval(600))
@@ -108,7 +123,8 @@ struct SessionStoreContract {
     @Test("purge forgets sessions that ended before the cutoff", arguments: Adapters.sessionStores)
     func purge(adapter: Adapter<any SessionStore>) async throws {
         try await adapter.run { store in
-            let old = Self.session(expiresIn: 10), live = Self.session(expiresIn: 100_000)
+            let old = Self.session(expiresIn: 10)
+            let live = Self.session(expiresIn: 100_000)
             let revoked = Self.session(expiresIn: 100_000)
             for session in [old, live, revoked] { try await store.create(session, token: Self.token()) }
             _ = try await store.revoke(revoked.id, reason: .logout, at: Self.t0)

@@ -4,8 +4,9 @@ import Ports
 import Testing
 
 func makeUser(_ email: String, role: Role = .user, at now: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> User {
-    User(id: UserID(UUID()), email: try! Email(email), username: nil, role: role,
-         passwordHash: PasswordHash("$2b$04$hash"), createdAt: now, updatedAt: now)
+    User(
+        id: UserID(UUID()), email: try! Email(email), username: nil, role: role,
+        passwordHash: PasswordHash("$2b$04$hash"), createdAt: now, updatedAt: now)
 }
 
 @Suite("Contract: UserRepository")

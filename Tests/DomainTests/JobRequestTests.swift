@@ -13,8 +13,9 @@ struct JobRequestTests {
 
     @Test("spelling a default out makes the same request")
     func sameAfterDefaults() throws {
-        #expect(try JobRequest(command: "echo", args: ["a"]) ==
-                JobRequest(command: "echo", args: ["a"], priority: 0, timeoutSeconds: 300, maxAttempts: 1))
+        #expect(
+            try JobRequest(command: "echo", args: ["a"])
+                == JobRequest(command: "echo", args: ["a"], priority: 0, timeoutSeconds: 300, maxAttempts: 1))
     }
 
     @Test("every range is enforced, with every broken rule reported")

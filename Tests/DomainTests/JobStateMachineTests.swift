@@ -8,14 +8,16 @@ enum Fixture {
     static let owner = UserID(UUID())
 
     static func job(runAt: Date? = nil, maxAttempts: Int = 1, now: Date = t0) -> Job {
-        Job(id: JobID(UUID()), ownerID: owner,
+        Job(
+            id: JobID(UUID()), ownerID: owner,
             request: try! JobRequest(command: "echo", args: ["hi"], runAt: runAt, maxAttempts: maxAttempts),
             idempotencyKey: nil, now: now)
     }
 
     static func event(_ job: Job, _ kind: JobEvent.Kind, attempt: Int? = nil, worker: String = "w1", at: Date = t0) -> JobEvent {
-        JobEvent(eventID: UUID(), jobID: job.id, attempt: attempt ?? job.attempts + (job.status == .running ? 0 : 1),
-                 workerID: worker, occurredAt: at, kind: kind)
+        JobEvent(
+            eventID: UUID(), jobID: job.id, attempt: attempt ?? job.attempts + (job.status == .running ? 0 : 1),
+            workerID: worker, occurredAt: at, kind: kind)
     }
 
     static let noDelay: @Sendable (Int) -> Double = { _ in 10 }
@@ -49,7 +51,8 @@ struct JobStateMachineTests {
         #expect(job.status == .running && job.attempts == 1 && job.startedAt != nil && job.workerID == "w1")
         let chunk = OutputChunk(stdout: "hi\n")
         #expect(job.apply(Fixture.event(job, .output(chunk)), now: now, retryDelay: Fixture.noDelay) == .outputAppended(chunk))
-        let effect = job.apply(Fixture.event(job, .finished(.succeeded, output: OutputChunk())), now: now, retryDelay: Fixture.noDelay)
+        let effect = job.apply(
+            Fixture.event(job, .finished(.succeeded, output: OutputChunk())), now: now, retryDelay: Fixture.noDelay)
         #expect(effect == .finished(.succeeded, output: OutputChunk(), resetOutputFirst: false))
         #expect(job.status == .succeeded && job.exitCode == 0 && job.failure == nil && job.finishedAt == now)
     }
@@ -59,8 +62,9 @@ struct JobStateMachineTests {
         var job = Fixture.job()
         _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
         let failure = JobFailure(code: .nonzeroExit, message: "exited with status 3")
-        _ = job.apply(Fixture.event(job, .finished(.failed(exitCode: 3, failure: failure), output: OutputChunk())),
-                      now: now, retryDelay: Fixture.noDelay)
+        _ = job.apply(
+            Fixture.event(job, .finished(.failed(exitCode: 3, failure: failure), output: OutputChunk())),
+            now: now, retryDelay: Fixture.noDelay)
         #expect(job.status == .failed && job.exitCode == 3 && job.failure == failure)
     }
 
@@ -70,8 +74,13 @@ struct JobStateMachineTests {
         _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
         let timeout = JobFailure(code: .timeout, message: "ran longer than 300 seconds")
         var askedFor: Int?
-        let effect = job.apply(Fixture.event(job, .finished(.failed(exitCode: nil, failure: timeout), output: OutputChunk())),
-                               now: now, retryDelay: { askedFor = $0; return 12.5 })
+        let effect = job.apply(
+            Fixture.event(job, .finished(.failed(exitCode: nil, failure: timeout), output: OutputChunk())),
+            now: now,
+            retryDelay: {
+                askedFor = $0
+                return 12.5
+            })
         #expect(askedFor == 1)
         #expect(effect == .retryScheduled(at: now.addingTimeInterval(12.5), output: OutputChunk()))
         #expect(job.status == .scheduled && job.runAt == now.addingTimeInterval(12.5) && job.failure == timeout)
@@ -79,8 +88,9 @@ struct JobStateMachineTests {
         #expect(job.status == .queued)
         #expect(job.apply(Fixture.event(job, .started, attempt: 2), now: now, retryDelay: Fixture.noDelay) == .started)
         #expect(job.attempts == 2 && job.failure == nil)
-        let effect2 = job.apply(Fixture.event(job, .finished(.failed(exitCode: nil, failure: timeout), output: OutputChunk())),
-                                now: now, retryDelay: Fixture.noDelay)
+        let effect2 = job.apply(
+            Fixture.event(job, .finished(.failed(exitCode: nil, failure: timeout), output: OutputChunk())),
+            now: now, retryDelay: Fixture.noDelay)
         #expect(effect2 == .finished(.failed, output: OutputChunk(), resetOutputFirst: false))
     }
 
@@ -101,7 +111,9 @@ struct JobStateMachineTests {
         // Asking again keeps the first request time.
         #expect(try running.requestStop(now: now.addingTimeInterval(5)) == .stopRequested)
         #expect(running.stopRequestedAt == now)
-        _ = running.apply(Fixture.event(running, .finished(.cancelled(exitCode: nil), output: OutputChunk())), now: now, retryDelay: Fixture.noDelay)
+        _ = running.apply(
+            Fixture.event(running, .finished(.cancelled(exitCode: nil), output: OutputChunk())), now: now,
+            retryDelay: Fixture.noDelay)
         #expect(running.status == .cancelled)
     }
 
@@ -111,7 +123,9 @@ struct JobStateMachineTests {
         _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
         _ = try job.requestStop(now: now)
         let failure = JobFailure(code: .nonzeroExit, message: "killed by signal 15")
-        _ = job.apply(Fixture.event(job, .finished(.failed(exitCode: nil, failure: failure), output: OutputChunk())), now: now, retryDelay: Fixture.noDelay)
+        _ = job.apply(
+            Fixture.event(job, .finished(.failed(exitCode: nil, failure: failure), output: OutputChunk())), now: now,
+            retryDelay: Fixture.noDelay)
         #expect(job.status == .cancelled && job.failure?.code == .stopped)
     }
 
@@ -122,7 +136,8 @@ struct JobStateMachineTests {
         case .cancelled: _ = try job.requestStop(now: now)
         default:
             _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
-            let outcome: RunOutcome = final == .succeeded ? .succeeded : .failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "1"))
+            let outcome: RunOutcome =
+                final == .succeeded ? .succeeded : .failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "1"))
             _ = job.apply(Fixture.event(job, .finished(outcome, output: OutputChunk())), now: now, retryDelay: Fixture.noDelay)
         }
         #expect(job.status == final)
@@ -131,7 +146,9 @@ struct JobStateMachineTests {
         #expect(throws: JobTransitionError.alreadyFinal(final)) { try job.promote(now: now) }
         for kind: JobEvent.Kind in [.started, .output(OutputChunk(stdout: "x")), .finished(.succeeded, output: OutputChunk())] {
             for attempt in 0...3 {
-                #expect(job.apply(Fixture.event(job, kind, attempt: attempt, worker: "w9"), now: now, retryDelay: Fixture.noDelay) == .ignored(.finalStatus))
+                #expect(
+                    job.apply(Fixture.event(job, kind, attempt: attempt, worker: "w9"), now: now, retryDelay: Fixture.noDelay)
+                        == .ignored(.finalStatus))
             }
         }
         #expect(job == before)
@@ -141,12 +158,20 @@ struct JobStateMachineTests {
     func staleAttempt() throws {
         var job = Fixture.job(maxAttempts: 2)
         _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
-        _ = job.apply(Fixture.event(job, .finished(.failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "1")), output: OutputChunk())), now: now, retryDelay: Fixture.noDelay)
+        _ = job.apply(
+            Fixture.event(
+                job, .finished(.failed(exitCode: 1, failure: JobFailure(code: .nonzeroExit, message: "1")), output: OutputChunk())
+            ), now: now, retryDelay: Fixture.noDelay)
         try job.promote(now: now.addingTimeInterval(60))
         _ = job.apply(Fixture.event(job, .started, attempt: 2, worker: "w2"), now: now, retryDelay: Fixture.noDelay)
         let before = job
-        #expect(job.apply(Fixture.event(job, .finished(.succeeded, output: OutputChunk()), attempt: 1), now: now, retryDelay: Fixture.noDelay) == .ignored(.staleAttempt))
-        #expect(job.apply(Fixture.event(job, .output(OutputChunk(stdout: "late")), attempt: 1), now: now, retryDelay: Fixture.noDelay) == .ignored(.staleAttempt))
+        #expect(
+            job.apply(
+                Fixture.event(job, .finished(.succeeded, output: OutputChunk()), attempt: 1), now: now,
+                retryDelay: Fixture.noDelay) == .ignored(.staleAttempt))
+        #expect(
+            job.apply(Fixture.event(job, .output(OutputChunk(stdout: "late")), attempt: 1), now: now, retryDelay: Fixture.noDelay)
+                == .ignored(.staleAttempt))
         #expect(job == before)
     }
 
@@ -155,23 +180,34 @@ struct JobStateMachineTests {
         var job = Fixture.job()
         _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
         let before = job
-        #expect(job.apply(Fixture.event(job, .started, attempt: 1), now: now, retryDelay: Fixture.noDelay) == .ignored(.duplicate))
-        #expect(job.apply(Fixture.event(job, .output(OutputChunk(stdout: "x")), worker: "w2"), now: now, retryDelay: Fixture.noDelay) == .ignored(.otherWorker))
-        #expect(job.apply(Fixture.event(job, .finished(.succeeded, output: OutputChunk()), worker: "w2"), now: now, retryDelay: Fixture.noDelay) == .ignored(.otherWorker))
-        #expect(job.apply(Fixture.event(job, .started, attempt: 5), now: now, retryDelay: Fixture.noDelay) == .ignored(.unexpected))
+        #expect(
+            job.apply(Fixture.event(job, .started, attempt: 1), now: now, retryDelay: Fixture.noDelay) == .ignored(.duplicate))
+        #expect(
+            job.apply(Fixture.event(job, .output(OutputChunk(stdout: "x")), worker: "w2"), now: now, retryDelay: Fixture.noDelay)
+                == .ignored(.otherWorker))
+        #expect(
+            job.apply(
+                Fixture.event(job, .finished(.succeeded, output: OutputChunk()), worker: "w2"), now: now,
+                retryDelay: Fixture.noDelay) == .ignored(.otherWorker))
+        #expect(
+            job.apply(Fixture.event(job, .started, attempt: 5), now: now, retryDelay: Fixture.noDelay) == .ignored(.unexpected))
         #expect(job == before)
 
         var queued = Fixture.job()
-        #expect(queued.apply(Fixture.event(queued, .output(OutputChunk(stdout: "x"))), now: now, retryDelay: Fixture.noDelay) == .ignored(.unexpected))
+        #expect(
+            queued.apply(Fixture.event(queued, .output(OutputChunk(stdout: "x"))), now: now, retryDelay: Fixture.noDelay)
+                == .ignored(.unexpected))
         var scheduled = Fixture.job(runAt: Fixture.t0.addingTimeInterval(600))
-        #expect(scheduled.apply(Fixture.event(scheduled, .started), now: now, retryDelay: Fixture.noDelay) == .ignored(.unexpected))
+        #expect(
+            scheduled.apply(Fixture.event(scheduled, .started), now: now, retryDelay: Fixture.noDelay) == .ignored(.unexpected))
         #expect(queued.status == .queued && scheduled.status == .scheduled)
     }
 
     @Test("a finish whose start was lost implies the start")
     func implicitStart() {
         var job = Fixture.job()
-        let effect = job.apply(Fixture.event(job, .finished(.succeeded, output: OutputChunk(stdout: "all"))), now: now, retryDelay: Fixture.noDelay)
+        let effect = job.apply(
+            Fixture.event(job, .finished(.succeeded, output: OutputChunk(stdout: "all"))), now: now, retryDelay: Fixture.noDelay)
         #expect(effect == .finished(.succeeded, output: OutputChunk(stdout: "all"), resetOutputFirst: true))
         #expect(job.status == .succeeded && job.attempts == 1 && job.startedAt != nil)
     }

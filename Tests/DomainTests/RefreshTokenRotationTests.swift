@@ -6,7 +6,9 @@ import Testing
 struct RefreshTokenRotationTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     var session: Session {
-        Session(id: SessionID(UUID()), userID: UserID(UUID()), createdAt: now.addingTimeInterval(-60), expiresAt: now.addingTimeInterval(3600))
+        Session(
+            id: SessionID(UUID()), userID: UserID(UUID()), createdAt: now.addingTimeInterval(-60),
+            expiresAt: now.addingTimeInterval(3600))
     }
 
     @Test("a current token rotates; a spent one revokes the session; an expired one or a revoked session changes nothing")

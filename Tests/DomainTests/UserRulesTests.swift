@@ -1,21 +1,26 @@
 import Domain
+import Foundation
 import Testing
 
 @Suite("Users: email, username, password, roles, bootstrap admin")
 struct UserRulesTests {
-    @Test("emails are trimmed and lower-cased", arguments: [
-        ("  Alice@Example.COM ", "alice@example.com"),
-        ("bob.smith+tag@mail.example.org", "bob.smith+tag@mail.example.org"),
-    ])
+    @Test(
+        "emails are trimmed and lower-cased",
+        arguments: [
+            ("  Alice@Example.COM ", "alice@example.com"),
+            ("bob.smith+tag@mail.example.org", "bob.smith+tag@mail.example.org"),
+        ])
     func normalisesEmail(raw: String, expected: String) throws {
         #expect(try Email(raw).value == expected)
     }
 
-    @Test("malformed emails are refused", arguments: [
-        "", "plain", "@example.com", "a@", "a@b", "a b@example.com", "a@exa mple.com", "a@@example.com",
-        "a@-example.com", "a@example..com", ".a@example.com", "a\u{0}@example.com",
-        String(repeating: "a", count: 65) + "@example.com",
-    ])
+    @Test(
+        "malformed emails are refused",
+        arguments: [
+            "", "plain", "@example.com", "a@", "a@b", "a b@example.com", "a@exa mple.com", "a@@example.com",
+            "a@-example.com", "a@example..com", ".a@example.com", "a\u{0}@example.com",
+            String(repeating: "a", count: 65) + "@example.com",
+        ])
     func refusesEmail(raw: String) {
         #expect(throws: ValidationFailure.self) { try Email(raw) }
     }
@@ -45,7 +50,8 @@ struct UserRulesTests {
 
     @Test("permissions per role")
     func permissions() {
-        let me = UserID(UUID()), other = UserID(UUID())
+        let me = UserID(UUID())
+        let other = UserID(UUID())
         #expect(Role.admin.mayCreateJobs && Role.user.mayCreateJobs && !Role.viewer.mayCreateJobs)
         #expect(Role.admin.maySeeAllJobs && !Role.user.maySeeAllJobs && !Role.viewer.maySeeAllJobs)
         #expect(Role.user.maySee(jobOwnedBy: me, caller: me))
@@ -62,5 +68,3 @@ struct UserRulesTests {
         #expect(!BootstrapAdminRule(email: nil).isEligible(try Email("root@example.com")))
     }
 }
-
-import Foundation

@@ -30,9 +30,12 @@ struct CLITests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
-            process.environment = ["PATH": "/usr/bin:/bin", "CLOUDTASK_SERVER": server ?? self.server,
-                                   "CLOUDTASK_CONFIG_DIR": configDirectory, "CLOUDTASK_PASSWORD": password]
-            let out = Pipe(), err = Pipe()
+            process.environment = [
+                "PATH": "/usr/bin:/bin", "CLOUDTASK_SERVER": server ?? self.server,
+                "CLOUDTASK_CONFIG_DIR": configDirectory, "CLOUDTASK_PASSWORD": password,
+            ]
+            let out = Pipe()
+            let err = Pipe()
             process.standardOutput = out
             process.standardError = err
             process.standardInput = FileHandle.nullDevice
@@ -40,8 +43,9 @@ struct CLITests {
             let stdout = out.fileHandleForReading.readDataToEndOfFile()
             let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderr, as: UTF8.self))
+            return Result(
+                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                stderr: String(decoding: stderr, as: UTF8.self))
         }
 
         var credentialsPath: String { configDirectory + "/credentials.json" }
@@ -97,7 +101,8 @@ struct CLITests {
             #expect(ran.status == 3 && ran.stdout == "out\n" && ran.stderr.hasPrefix("err\n"))
             #expect(ran.stderr.contains("failed — sh -c echo out; echo err >&2; exit 3 (exit code 3)"))
             #expect(try cli("run", "--wait", "true").status != 0)  // not allowed here: an error, not a job
-            let followed = try cli("output", "--follow", try Self.jobID(try cli("start", "sh", "-c", "echo a; sleep 1.5; echo b")))
+            let followed = try cli(
+                "output", "--follow", try Self.jobID(try cli("start", "sh", "-c", "echo a; sleep 1.5; echo b")))
             #expect(followed.status == 0 && followed.stdout == "a\nb\n")
 
             let list = try cli("list", "--status", "succeeded", "--limit", "10")

@@ -3,7 +3,9 @@ import Testing
 
 @Suite("End to end: cloudtask-api --embedded over real HTTP", .serialized)
 struct EmbeddedModeTests {
-    func waitForStatus(_ server: EmbeddedServer, job id: String, token: String, in statuses: Set<String>) async throws -> [String: Any] {
+    func waitForStatus(_ server: EmbeddedServer, job id: String, token: String, in statuses: Set<String>) async throws -> [String:
+        Any]
+    {
         for _ in 0..<150 {
             let (_, job, _) = try await server.request("GET", "/api/v1/jobs/\(id)", token: token)
             if let status = job["status"] as? String, statuses.contains(status) { return job }
@@ -17,13 +19,17 @@ struct EmbeddedModeTests {
         let server = try await EmbeddedServer()
         defer { _ = server.stop() }
 
-        let (registered, _, _) = try await server.request("POST", "/api/v1/auth/register", json: #"{"email":"e2e@example.com","password":"correct horse"}"#)
+        let (registered, _, _) = try await server.request(
+            "POST", "/api/v1/auth/register", json: #"{"email":"e2e@example.com","password":"correct horse"}"#)
         #expect(registered == 201)
-        let (loginStatus, login, headers) = try await server.request("POST", "/api/v1/auth/login", json: #"{"email":"e2e@example.com","password":"correct horse"}"#)
-        #expect(loginStatus == 200 && headers["cache-control"] == "no-store" && headers["ratelimit-policy"] == #""login";q=5;w=900"#)
+        let (loginStatus, login, headers) = try await server.request(
+            "POST", "/api/v1/auth/login", json: #"{"email":"e2e@example.com","password":"correct horse"}"#)
+        #expect(
+            loginStatus == 200 && headers["cache-control"] == "no-store" && headers["ratelimit-policy"] == #""login";q=5;w=900"#)
         let token = try #require(login["access_token"] as? String)
 
-        let (created, job, createdHeaders) = try await server.request("POST", "/api/v1/jobs", json: #"{"command":"echo","args":["Hello World","$(id)"]}"#, token: token)
+        let (created, job, createdHeaders) = try await server.request(
+            "POST", "/api/v1/jobs", json: #"{"command":"echo","args":["Hello World","$(id)"]}"#, token: token)
         #expect(created == 201)
         let id = try #require(job["id"] as? String)
         #expect(createdHeaders["location"] == "/api/v1/jobs/\(id)")
@@ -32,7 +38,8 @@ struct EmbeddedModeTests {
         let (_, output, _) = try await server.request("GET", "/api/v1/jobs/\(id)/output", token: token)
         #expect(output["stdout"] as? String == "Hello World $(id)\n")
 
-        let (_, sleeper, _) = try await server.request("POST", "/api/v1/jobs", json: #"{"command":"sleep","args":["60"]}"#, token: token)
+        let (_, sleeper, _) = try await server.request(
+            "POST", "/api/v1/jobs", json: #"{"command":"sleep","args":["60"]}"#, token: token)
         let sleepID = try #require(sleeper["id"] as? String)
         _ = try await waitForStatus(server, job: sleepID, token: token, in: ["running"])
         let (stopStatus, _, _) = try await server.request("POST", "/api/v1/jobs/\(sleepID)/stop", token: token)
@@ -41,7 +48,8 @@ struct EmbeddedModeTests {
         #expect(stopped["status"] as? String == "cancelled")
         #expect((stopped["error"] as? [String: Any])?["code"] as? String == "stopped")
 
-        let (failedStatus, failing, _) = try await server.request("POST", "/api/v1/jobs", json: #"{"command":"false","max_attempts":1}"#, token: token)
+        let (failedStatus, failing, _) = try await server.request(
+            "POST", "/api/v1/jobs", json: #"{"command":"false","max_attempts":1}"#, token: token)
         #expect(failedStatus == 201)
         let failed = try await waitForStatus(server, job: failing["id"] as! String, token: token, in: ["failed", "succeeded"])
         #expect(failed["status"] as? String == "failed" && failed["exit_code"] as? Int == 1)
@@ -58,10 +66,12 @@ struct EmbeddedModeTests {
         defer { _ = server.stop() }
         let chunk = String(repeating: "x", count: 3000)
         let hex = String(chunk.utf8.count, radix: 16)
-        let request = "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let request =
+            "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n"
         #expect(try server.raw(request).hasPrefix("HTTP/1.1 413"))
-        let small = "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let small =
+            "POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "2\r\n{}\r\n0\r\n\r\n"
         #expect(try server.raw(small).hasPrefix("HTTP/1.1 400"))
     }

@@ -1,9 +1,10 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The built `cloudtask-api` (by default `--embedded`) as a child process on a free loopback port.
@@ -15,15 +16,19 @@ final class EmbeddedServer: @unchecked Sendable {
     let base: String
     let log = Pipe()
 
-    init(arguments: [String] = ["--embedded"], environment extra: [String: String] = [:], port fixedPort: Int? = nil) async throws {
+    init(arguments: [String] = ["--embedded"], environment extra: [String: String] = [:], port fixedPort: Int? = nil) async throws
+    {
         port = fixedPort ?? Self.freePort()
         base = "http://127.0.0.1:\(port)"
-        let binary = ProcessInfo.processInfo.environment["CLOUDTASK_API_BINARY"]
+        let binary =
+            ProcessInfo.processInfo.environment["CLOUDTASK_API_BINARY"]
             ?? FileManager.default.currentDirectoryPath + "/.build/debug/cloudtask-api"
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        var environment = ["PATH": "/usr/bin:/bin", "CLOUDTASK_HTTP_PORT": String(port), "CLOUDTASK_LOG_FORMAT": "text",
-                           "CLOUDTASK_BCRYPT_COST": "10", "CLOUDTASK_MAX_BODY_BYTES": "4096"]
+        var environment = [
+            "PATH": "/usr/bin:/bin", "CLOUDTASK_HTTP_PORT": String(port), "CLOUDTASK_LOG_FORMAT": "text",
+            "CLOUDTASK_BCRYPT_COST": "10", "CLOUDTASK_MAX_BODY_BYTES": "4096",
+        ]
         environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = log
@@ -43,7 +48,9 @@ final class EmbeddedServer: @unchecked Sendable {
     }
 
     /// Sends a request; returns the status, the JSON body (if any) and the headers.
-    func request(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> (Int, [String: Any], [String: String]) {
+    func request(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> (
+        Int, [String: Any], [String: String]
+    ) {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         if let json {
@@ -88,9 +95,13 @@ final class EmbeddedServer: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

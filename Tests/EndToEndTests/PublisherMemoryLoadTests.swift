@@ -11,8 +11,9 @@ import Testing
 struct PublisherMemoryLoadTests {
     static let url = ProcessInfo.processInfo.environment["CLOUDTASK_TEST_AMQP_URL"]
 
-    @Test("12,000 confirmed publishes on one connection: memory is flat once warmed up",
-          .enabled(if: url != nil, "needs the test RabbitMQ (scripts/test.sh starts one)"))
+    @Test(
+        "12,000 confirmed publishes on one connection: memory is flat once warmed up",
+        .enabled(if: url != nil, "needs the test RabbitMQ (scripts/test.sh starts one)"))
     func flatMemory() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/cloudtask-bench")

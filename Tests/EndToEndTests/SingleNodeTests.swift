@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// `cloudtask-api --single-node` on the PostgreSQL that `scripts/test.sh` starts.
-@Suite("End to end: --single-node on PostgreSQL", .serialized,
-       .enabled(if: ProcessInfo.processInfo.environment["CLOUDTASK_TEST_DATABASE_URL"] != nil, "needs CLOUDTASK_TEST_DATABASE_URL"))
+@Suite(
+    "End to end: --single-node on PostgreSQL", .serialized,
+    .enabled(if: ProcessInfo.processInfo.environment["CLOUDTASK_TEST_DATABASE_URL"] != nil, "needs CLOUDTASK_TEST_DATABASE_URL"))
 struct SingleNodeTests {
     static let binary = FileManager.default.currentDirectoryPath + "/.build/debug/cloudtask-api"
 
@@ -14,8 +15,10 @@ struct SingleNodeTests {
         var components = URLComponents(string: base)!
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = ["-h", components.host!, "-p", String(components.port ?? 5432), "-U", components.user ?? "postgres",
-                          "-d", "postgres", "-q", "-c", "CREATE DATABASE \(name)"]
+        psql.arguments = [
+            "-h", components.host!, "-p", String(components.port ?? 5432), "-U", components.user ?? "postgres",
+            "-d", "postgres", "-q", "-c", "CREATE DATABASE \(name)",
+        ]
         try psql.run()
         psql.waitUntilExit()
         guard psql.terminationStatus == 0 else { throw ServerError("psql could not create \(name)") }
@@ -40,19 +43,23 @@ struct SingleNodeTests {
     func persistence() async throws {
         let environment = [
             "CLOUDTASK_DATABASE_URL": try Self.freshDatabase(), "CLOUDTASK_LOG_FORMAT": "text", "CLOUDTASK_BCRYPT_COST": "10",
-            "CLOUDTASK_JWT_ACCESS_SECRET": String(repeating: "a", count: 40), "CLOUDTASK_JWT_REFRESH_SECRET": String(repeating: "b", count: 40),
+            "CLOUDTASK_JWT_ACCESS_SECRET": String(repeating: "a", count: 40),
+            "CLOUDTASK_JWT_REFRESH_SECRET": String(repeating: "b", count: 40),
         ]
         let (refused, message) = try Self.command(["--single-node"], environment: environment)
         #expect(refused == 1 && message.contains("run `cloudtask-api migrate`"))
-        let (migrated, _) = try Self.command(["migrate", "--migrations", FileManager.default.currentDirectoryPath + "/migrations"], environment: environment)
+        let (migrated, _) = try Self.command(
+            ["migrate", "--migrations", FileManager.default.currentDirectoryPath + "/migrations"], environment: environment)
         #expect(migrated == 0)
 
         var server = try await EmbeddedServer(arguments: ["--single-node"], environment: environment)
         let port = server.port
-        let (_, registered, _) = try await server.request("POST", "/api/v1/auth/register", json: #"{"email":"keep@example.com","password":"correct horse"}"#)
+        let (_, registered, _) = try await server.request(
+            "POST", "/api/v1/auth/register", json: #"{"email":"keep@example.com","password":"correct horse"}"#)
         let token = try #require(registered["access_token"] as? String)
         let refresh = try #require(registered["refresh_token"] as? String)
-        let (_, job, _) = try await server.request("POST", "/api/v1/jobs", json: #"{"command":"echo","args":["kept"]}"#, token: token)
+        let (_, job, _) = try await server.request(
+            "POST", "/api/v1/jobs", json: #"{"command":"echo","args":["kept"]}"#, token: token)
         let id = try #require(job["id"] as? String)
         for _ in 0..<100 {
             if try await server.request("GET", "/api/v1/jobs/\(id)", token: token).1["status"] as? String == "succeeded" { break }
@@ -66,7 +73,10 @@ struct SingleNodeTests {
         #expect(status == 200 && kept["status"] as? String == "succeeded")
         #expect(try await server.request("GET", "/api/v1/jobs/\(id)/output", token: token).1["stdout"] as? String == "kept\n")
         #expect(try await server.request("POST", "/api/v1/auth/refresh", json: #"{"refresh_token":"\#(refresh)"}"#).0 == 200)
-        #expect(try await server.request("POST", "/api/v1/auth/login", json: #"{"email":"keep@example.com","password":"correct horse"}"#).0 == 200)
+        #expect(
+            try await server.request(
+                "POST", "/api/v1/auth/login", json: #"{"email":"keep@example.com","password":"correct horse"}"#
+            ).0 == 200)
 
         let (roleSet, output) = try Self.command(["set-role", "keep@example.com", "viewer"], environment: environment)
         #expect(roleSet == 0 && output.contains("keep@example.com is now viewer"))

@@ -28,17 +28,20 @@ public enum Fuzz {
     /// a loop that never awaits would hold a thread of the shared pool (two on two cores)
     /// and starve every other test for its whole run.
     @discardableResult
-    public static func run(seeds: [UInt64] = Array(1...64), _ property: (inout SeededGenerator) throws -> Void) async rethrows -> Int {
+    public static func run(seeds: [UInt64] = Array(1...64), _ property: (inout SeededGenerator) throws -> Void) async rethrows
+        -> Int
+    {
         try await runAsync(seeds: seeds) { generator in try property(&generator) }
     }
 
     /// Tokens that break parsers: delimiters, escapes, huge and negative numbers, NUL,
     /// invalid UTF-8, non-ASCII digits.
-    public static let interesting: [[UInt8]] = [
-        "\"", "\\", "{", "}", "[", "]", ",", ":", ".", "-", "+", "e", "0", "1e999", "-0", "9999999999999999999999",
-        "9223372036854775807", "-9223372036854775808", "1.5", "NaN", "null", "true", "\\u0000", "\\ud800", "٣", "=", "_", "/",
-        "\u{0}", "\u{FFFD}", " ", "\n", "\t", ",}", ",]",
-    ].map { Array($0.utf8) } + [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]]
+    public static let interesting: [[UInt8]] =
+        [
+            "\"", "\\", "{", "}", "[", "]", ",", ":", ".", "-", "+", "e", "0", "1e999", "-0", "9999999999999999999999",
+            "9223372036854775807", "-9223372036854775808", "1.5", "NaN", "null", "true", "\\u0000", "\\ud800", "٣", "=", "_", "/",
+            "\u{0}", "\u{FFFD}", " ", "\n", "\t", ",}", ",]",
+        ].map { Array($0.utf8) } + [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]]
 
     public static func bytes(_ generator: inout SeededGenerator, maxCount: Int) -> [UInt8] {
         let count = Int.random(in: 0...maxCount, using: &generator)
@@ -94,7 +97,8 @@ public enum Fuzz {
 
     public static func jsonString(_ generator: inout SeededGenerator) -> String {
         let pieces = ["a", "Z", " ", "é", "日本", "\\n", "\\\"", "\\\\", "\\u00e9", "\\ud83d\\ude00", "/", "\\/", "x"]
-        return "\"" + (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined() + "\""
+        return "\""
+            + (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined() + "\""
     }
 }
 
@@ -102,7 +106,9 @@ extension Fuzz {
     /// `run` for properties that await (requests through a router). A failing random
     /// seed is printed, to be added to the fixed ones.
     @discardableResult
-    public static func runAsync(seeds: [UInt64] = Array(1...32), _ property: (inout SeededGenerator) async throws -> Void) async rethrows -> Int {
+    public static func runAsync(seeds: [UInt64] = Array(1...32), _ property: (inout SeededGenerator) async throws -> Void)
+        async rethrows -> Int
+    {
         var tried = 0
         for seed in seeds {
             var generator = SeededGenerator(seed: seed)
@@ -132,7 +138,9 @@ extension Fuzz {
     public static func queryValue(_ seed: String, _ generator: inout SeededGenerator) -> String {
         let bytes = mutate(Array(seed.utf8), &generator)
         return bytes.map { byte in
-            let allowed = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
+            let allowed =
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D
+                || byte == 0x5F
             return allowed ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
         }.joined()
     }

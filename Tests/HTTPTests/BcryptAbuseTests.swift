@@ -19,12 +19,14 @@ struct BcryptAbuseTests {
         try await api.run { api in
             let user = try await api.register()
             for _ in 0..<3 {
-                let wrong = try await api.send(.post, "/api/v1/users/me/password",
-                                               json: #"{"current_password":"not it at all","new_password":"another horse"}"#, token: user.access)
+                let wrong = try await api.send(
+                    .post, "/api/v1/users/me/password",
+                    json: #"{"current_password":"not it at all","new_password":"another horse"}"#, token: user.access)
                 #expect(wrong.status == .unauthorized)
             }
-            let limited = try await api.send(.post, "/api/v1/users/me/password",
-                                             json: #"{"current_password":"correct horse","new_password":"another horse"}"#, token: user.access)
+            let limited = try await api.send(
+                .post, "/api/v1/users/me/password",
+                json: #"{"current_password":"correct horse","new_password":"another horse"}"#, token: user.access)
             #expect(limited.status == .tooManyRequests)
             #expect(limited.headers[.retryAfter] != nil && limited.headers[.rateLimitPolicy]?.hasPrefix("\"password\"") == true)
         }
@@ -37,22 +39,27 @@ struct BcryptAbuseTests {
         try await api.run { api in
             _ = try await api.register("target@example.com")
             for (index, spelling) in ["target@example.com", "TARGET@example.com", " target@example.com"].enumerated() {
-                let response = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"\#(spelling)","password":"guess \#(index)"}"#)
+                let response = try await api.send(
+                    .post, "/api/v1/auth/login", json: #"{"email":"\#(spelling)","password":"guess \#(index)"}"#)
                 #expect(response.status == .unauthorized)
             }
-            let limited = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"target@example.com","password":"correct horse"}"#)
+            let limited = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"email":"target@example.com","password":"correct horse"}"#)
             #expect(limited.status == .tooManyRequests)
             // Another account is not affected.
             _ = try await api.register("other@example.com")
-            let other = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"other@example.com","password":"correct horse"}"#)
+            let other = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"email":"other@example.com","password":"correct horse"}"#)
             #expect(other.status == .ok)
         }
     }
 
-    @Test("IPv6 clients are counted by their /64; IPv4 and IPv4-mapped addresses by the address", arguments: [
-        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2:ffff::1", true), ("2001:db8:1:2::1", "2001:db8:1:3::1", false),
-        ("::ffff:192.0.2.7", "192.0.2.7", true), ("192.0.2.7", "192.0.2.8", false), ("[2001:db8::1]", "2001:db8::2", true),
-    ])
+    @Test(
+        "IPv6 clients are counted by their /64; IPv4 and IPv4-mapped addresses by the address",
+        arguments: [
+            ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2:ffff::1", true), ("2001:db8:1:2::1", "2001:db8:1:3::1", false),
+            ("::ffff:192.0.2.7", "192.0.2.7", true), ("192.0.2.7", "192.0.2.8", false), ("[2001:db8::1]", "2001:db8::2", true),
+        ])
     func addressKeys(first: String, second: String, same: Bool) {
         #expect((IPAddressBytes.rateLimitKey(first) == IPAddressBytes.rateLimitKey(second)) == same)
     }
@@ -64,7 +71,8 @@ struct BcryptAbuseTests {
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<12 {
                 group.addTask {
-                    do { return try await hasher.verify("correct horse", against: hash) ? "ok" : "mismatch" } catch PortError.busy {
+                    do { return try await hasher.verify("correct horse", against: hash) ? "ok" : "mismatch" } catch PortError.busy
+                    {
                         return "busy"
                     } catch { return "error" }
                 }

@@ -1,6 +1,7 @@
 import Application
-@testable import HTTP
 import Testing
+
+@testable import HTTP
 
 @Suite("Authorization header parsing")
 struct BearerTokenTests {

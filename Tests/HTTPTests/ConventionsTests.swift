@@ -2,9 +2,9 @@ import Application
 import Domain
 import Foundation
 import HTTP
-import Infrastructure
 import HTTPTypes
 import HummingbirdTesting
+import Infrastructure
 import Testing
 
 @Suite("HTTP conventions")
@@ -35,8 +35,9 @@ struct ConventionsTests {
     @Test("errors are problem details naming the instance and request id, with no internals")
     func problems() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
-            let response = try await api.send(.post, "/api/v1/auth/register", json: #"{"email":"x","password":"short"}"#,
-                                              headers: [.xRequestID: "req-1"])
+            let response = try await api.send(
+                .post, "/api/v1/auth/register", json: #"{"email":"x","password":"short"}"#,
+                headers: [.xRequestID: "req-1"])
             #expect(response.status == .badRequest)
             #expect(response.headers[.contentType] == "application/problem+json")
             let body = response.object
@@ -49,17 +50,19 @@ struct ConventionsTests {
         }
     }
 
-    @Test("malformed bodies are 400s that say what is wrong", arguments: [
-        ("{", "malformed-request"),
-        (#"{"email": NaN, "password": "correct horse"}"#, "malformed-request"),
-        ("[1, 2]", "malformed-request"),
-        (#""just a string""#, "malformed-request"),
-        (#"{"email": 5, "password": "correct horse"}"#, "validation-failed"),
-        (#"{"password": "correct horse"}"#, "validation-failed"),
-        (#"{"email": null, "password": "correct horse"}"#, "validation-failed"),
-        (#"{"email": "a@example.com", "password": "correct horse", "admin": true}"#, "validation-failed"),
-        (#"{"email": "a@example.com", "password": "correct\u0000horse"}"#, "validation-failed"),
-    ])
+    @Test(
+        "malformed bodies are 400s that say what is wrong",
+        arguments: [
+            ("{", "malformed-request"),
+            (#"{"email": NaN, "password": "correct horse"}"#, "malformed-request"),
+            ("[1, 2]", "malformed-request"),
+            (#""just a string""#, "malformed-request"),
+            (#"{"email": 5, "password": "correct horse"}"#, "validation-failed"),
+            (#"{"password": "correct horse"}"#, "validation-failed"),
+            (#"{"email": null, "password": "correct horse"}"#, "validation-failed"),
+            (#"{"email": "a@example.com", "password": "correct horse", "admin": true}"#, "validation-failed"),
+            (#"{"email": "a@example.com", "password": "correct\u0000horse"}"#, "validation-failed"),
+        ])
     func malformed(body: String, slug: String) async throws {
         try await TestAPI().run { (api: APIClient) async throws in
             let response = try await api.send(.post, "/api/v1/auth/register", json: body)
@@ -71,13 +74,16 @@ struct ConventionsTests {
     @Test("unknown fields are named; wrong types name their field")
     func namedFields() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
-            let unknown = try await api.send(.post, "/api/v1/auth/register", json: #"{"email":"a@example.com","password":"correct horse","zeta":1,"alpha":2}"#)
+            let unknown = try await api.send(
+                .post, "/api/v1/auth/register", json: #"{"email":"a@example.com","password":"correct horse","zeta":1,"alpha":2}"#)
             #expect(unknown.problemFields == ["alpha", "zeta"])
             #expect(unknown.object["detail"] as? String == "unknown fields: alpha, zeta")
             let tokens = try await api.register()
-            let wrongType = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"echo","args":["ok", 5]}"#, token: tokens.access)
+            let wrongType = try await api.send(
+                .post, "/api/v1/jobs", json: #"{"command":"echo","args":["ok", 5]}"#, token: tokens.access)
             #expect(wrongType.status == .badRequest && wrongType.problemFields == ["args[1]"])
-            let nul = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"echo","args":["a\u0000b"]}"#, token: tokens.access)
+            let nul = try await api.send(
+                .post, "/api/v1/jobs", json: #"{"command":"echo","args":["a\u0000b"]}"#, token: tokens.access)
             #expect(nul.status == .badRequest && nul.problemFields == ["args[0]"])
         }
     }
@@ -86,10 +92,17 @@ struct ConventionsTests {
     func contentType() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
             let body = #"{"email":"ct@example.com","password":"correct horse"}"#
-            #expect(try await api.send(.post, "/api/v1/auth/register", json: body, contentType: nil).status == .unsupportedMediaType)
-            #expect(try await api.send(.post, "/api/v1/auth/register", json: body, contentType: "text/plain").status == .unsupportedMediaType)
-            #expect(try await api.send(.post, "/api/v1/auth/register", json: body, contentType: "application/json; charset=latin1").status == .unsupportedMediaType)
-            #expect(try await api.send(.post, "/api/v1/auth/register", json: body, contentType: "application/json; charset=utf-8").status == .created)
+            #expect(
+                try await api.send(.post, "/api/v1/auth/register", json: body, contentType: nil).status == .unsupportedMediaType)
+            #expect(
+                try await api.send(.post, "/api/v1/auth/register", json: body, contentType: "text/plain").status
+                    == .unsupportedMediaType)
+            #expect(
+                try await api.send(.post, "/api/v1/auth/register", json: body, contentType: "application/json; charset=latin1")
+                    .status == .unsupportedMediaType)
+            #expect(
+                try await api.send(.post, "/api/v1/auth/register", json: body, contentType: "application/json; charset=utf-8")
+                    .status == .created)
         }
     }
 
@@ -101,8 +114,9 @@ struct ConventionsTests {
             let huge = #"{"email":"big@example.com","password":"\#(String(repeating: "x", count: 4000))"}"#
             let register = try await api.send(.post, "/api/v1/auth/register", json: huge)
             #expect(register.status == .contentTooLarge && register.problemSlug == "payload-too-large")
-            let declared = try await api.send(.post, "/api/v1/auth/register", json: huge,
-                                              headers: [.contentLength: String(huge.utf8.count)])
+            let declared = try await api.send(
+                .post, "/api/v1/auth/register", json: huge,
+                headers: [.contentLength: String(huge.utf8.count)])
             #expect(declared.status == .contentTooLarge)
             let tokens = try await api.register()
             // GET /jobs never reads its body, and still refuses one that is too big.
@@ -115,7 +129,8 @@ struct ConventionsTests {
     func formats() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
             let tokens = try await api.register()
-            let job = try await api.createJob(#"{"command":"echo","run_at":"2030-01-02T03:04:05.678+01:00"}"#, token: tokens.access)
+            let job = try await api.createJob(
+                #"{"command":"echo","run_at":"2030-01-02T03:04:05.678+01:00"}"#, token: tokens.access)
             #expect(job["run_at"] as? String == "2030-01-02T02:04:05.678Z")
             let created = try #require(job["created_at"] as? String)
             #expect(created.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"#, options: .regularExpression) != nil)

@@ -1,11 +1,12 @@
 import Application
 import Foundation
 import FuzzSupport
-@testable import HTTP
 import HTTPTypes
 import HummingbirdTesting
 import Infrastructure
 import Testing
+
+@testable import HTTP
 
 /// What a hostile client sends gets a clear 4xx: never a 5xx, never a crash. The
 /// fixed cases are the ones that once got through; the fuzzed ones look for the next.
@@ -24,10 +25,12 @@ struct HostileRequestTests {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    @Test("a cursor whose time is past year 9999 is a 400 (it killed the API on PostgreSQL)", arguments: [
-        "1:9999999999999999:\(UUID().uuidString.lowercased())", "1:253402300800000:\(UUID().uuidString.lowercased())",
-        "1:-1:\(UUID().uuidString.lowercased())", "1:99999999999999999999999:\(UUID().uuidString.lowercased())",
-    ])
+    @Test(
+        "a cursor whose time is past year 9999 is a 400 (it killed the API on PostgreSQL)",
+        arguments: [
+            "1:9999999999999999:\(UUID().uuidString.lowercased())", "1:253402300800000:\(UUID().uuidString.lowercased())",
+            "1:-1:\(UUID().uuidString.lowercased())", "1:99999999999999999999999:\(UUID().uuidString.lowercased())",
+        ])
     func cursorOutOfRange(plain: String) async throws {
         try await TestAPI().run { api in
             let user = try await api.register()
@@ -36,10 +39,12 @@ struct HostileRequestTests {
         }
     }
 
-    @Test("a body that is not strictly JSON is a 400 (Foundation accepted a trailing comma)", arguments: [
-        #"{"command": "echo",}"#, #"{"command":"echo","args":["x",]}"#, #"{"command":"echo","command":"sleep"}"#,
-        #"{"command":"echo","timeout_seconds":1e999}"#,
-    ])
+    @Test(
+        "a body that is not strictly JSON is a 400 (Foundation accepted a trailing comma)",
+        arguments: [
+            #"{"command": "echo",}"#, #"{"command":"echo","args":["x",]}"#, #"{"command":"echo","command":"sleep"}"#,
+            #"{"command":"echo","timeout_seconds":1e999}"#,
+        ])
     func notStrictJSON(body: String) async throws {
         try await TestAPI().run { api in
             let user = try await api.register()
@@ -71,7 +76,8 @@ struct HTTPFuzzTests {
             let page = try await api.send(.get, "/api/v1/jobs?limit=1", token: user.access).object
             let cursor = page["next_cursor"] as? String ?? HostileRequestTests.base64URL("1:0:\(UUID().uuidString.lowercased())")
             try await Fuzz.runAsync { generator in
-                let query = "cursor=\(Fuzz.queryValue(cursor, &generator))&limit=\(Fuzz.queryValue("20", &generator))"
+                let query =
+                    "cursor=\(Fuzz.queryValue(cursor, &generator))&limit=\(Fuzz.queryValue("20", &generator))"
                     + (Bool.random(using: &generator) ? "&status=\(Fuzz.queryValue("running", &generator))" : "")
                 let response = try await api.send(.get, "/api/v1/jobs?\(query)", token: user.access)
                 #expect([200, 400].contains(response.status.code), "\(query) → \(response.status.code)")
@@ -83,13 +89,17 @@ struct HTTPFuzzTests {
     func createBodies() async throws {
         try await HostileRequestTests.unlimited.run { api in
             let user = try await api.register()
-            let valid = Array(#"{"command":"echo","args":["a","b"],"priority":3,"run_at":"2030-01-01T00:00:00.000Z","timeout_seconds":60,"max_attempts":2}"#.utf8)
+            let valid = Array(
+                #"{"command":"echo","args":["a","b"],"priority":3,"run_at":"2030-01-01T00:00:00.000Z","timeout_seconds":60,"max_attempts":2}"#
+                    .utf8)
             try await Fuzz.runAsync { generator in
                 let body = String(decoding: Fuzz.mutate(valid, &generator), as: UTF8.self)
                 let response = try await api.send(.post, "/api/v1/jobs", json: body, token: user.access)
                 #expect((200..<500).contains(response.status.code), "\(body) → \(response.status.code) \(response.text)")
                 // Accepted jobs count against the unfinished limit: stop them.
-                if let id = response.object["id"] as? String { try await api.send(.post, "/api/v1/jobs/\(id)/stop", token: user.access) }
+                if let id = response.object["id"] as? String {
+                    try await api.send(.post, "/api/v1/jobs/\(id)/stop", token: user.access)
+                }
             }
         }
     }

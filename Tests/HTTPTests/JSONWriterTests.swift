@@ -1,8 +1,9 @@
 import Application
 import Foundation
-@testable import HTTP
 import NIOCore
 import Testing
+
+@testable import HTTP
 
 @Suite("JSONWriter")
 struct JSONWriterTests {
@@ -10,11 +11,19 @@ struct JSONWriterTests {
         let text: String
         func write(to json: inout JSONWriter) {
             json.object { json in
-                json.key("a"); json.string(text)
-                json.key("b"); json.array([1, -2, 3]) { json, value in json.int(value) }
-                json.key("c"); json.optional(nil as Int?) { json, value in json.int(value) }
-                json.key("d"); json.bool(true)
-                json.key("e"); json.object { json in json.key("x"); json.array([String]()) { json, value in json.string(value) } }
+                json.key("a")
+                json.string(text)
+                json.key("b")
+                json.array([1, -2, 3]) { json, value in json.int(value) }
+                json.key("c")
+                json.optional(nil as Int?) { json, value in json.int(value) }
+                json.key("d")
+                json.bool(true)
+                json.key("e")
+                json.object { json in
+                    json.key("x")
+                    json.array([String]()) { json, value in json.string(value) }
+                }
             }
         }
     }

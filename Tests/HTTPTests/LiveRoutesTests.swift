@@ -26,7 +26,9 @@ func runToSuccess(_ store: AnnouncingJobStore, _ id: String, stdout: String) asy
 /// The events of a `text/event-stream` body: (id, event, data) in order.
 func parseEvents(_ text: String) -> [(id: String?, event: String, data: String)] {
     text.components(separatedBy: "\n\n").compactMap { block in
-        var id: String?, event = "message", data: [String] = []
+        var id: String?
+        var event = "message"
+        var data: [String] = []
         for line in block.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
             if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
@@ -63,8 +65,9 @@ struct LiveRoutesTests {
 
             // Resuming after the output event gives only the final status.
             let output = try #require(events.first { $0.event == "output" })
-            let resumed = try await api.send(.get, "/api/v1/jobs/\(id)/events", token: tokens.access,
-                                             headers: [HTTPField.Name("Last-Event-ID")!: output.id!])
+            let resumed = try await api.send(
+                .get, "/api/v1/jobs/\(id)/events", token: tokens.access,
+                headers: [HTTPField.Name("Last-Event-ID")!: output.id!])
             let rest = parseEvents(resumed.text)
             #expect(rest.map(\.event) == ["status"])
             #expect(rest.first?.data.contains(#""status":"succeeded""#) == true)
@@ -74,13 +77,15 @@ struct LiveRoutesTests {
     @Test("GET /jobs/{id}/events: 404 for someone else's job, 400 for a malformed id or Last-Event-ID, 401 without a token")
     func eventErrors() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
-            let owner = try await api.register(), stranger = try await api.register()
+            let owner = try await api.register()
+            let stranger = try await api.register()
             let id = try await api.createJob(#"{"command":"echo"}"#, token: owner.access)["id"] as! String
             let hidden = try await api.send(.get, "/api/v1/jobs/\(id)/events", token: stranger.access)
             #expect(hidden.status == .notFound && hidden.problemSlug == "not-found")
             #expect(try await api.send(.get, "/api/v1/jobs/not-a-uuid/events", token: owner.access).status == .badRequest)
-            let badID = try await api.send(.get, "/api/v1/jobs/\(id)/events", token: owner.access,
-                                           headers: [HTTPField.Name("Last-Event-ID")!: "yesterday"])
+            let badID = try await api.send(
+                .get, "/api/v1/jobs/\(id)/events", token: owner.access,
+                headers: [HTTPField.Name("Last-Event-ID")!: "yesterday"])
             #expect(badID.status == .badRequest && badID.problemFields == ["Last-Event-ID"])
             #expect(try await api.send(.get, "/api/v1/jobs/\(id)/events").status == .unauthorized)
         }
@@ -151,7 +156,9 @@ struct LiveRoutesTests {
     @Test("/dashboard: the page, its script and its styles, each with a strict Content-Security-Policy")
     func dashboard() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
-            for (path, type) in [("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/style.css", "text/css")] {
+            for (path, type) in [
+                ("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/style.css", "text/css"),
+            ] {
                 let response = try await api.send(.get, path)
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix(type) == true, "\(path)")
@@ -161,10 +168,12 @@ struct LiveRoutesTests {
             }
             let page = try await api.send(.get, "/dashboard").text
             // No inline script or style, and nothing fetched from elsewhere.
-            #expect(!page.contains("<script>") && !page.contains("style=") && !page.contains("http://") && !page.contains("https://"))
+            #expect(
+                !page.contains("<script>") && !page.contains("style=") && !page.contains("http://") && !page.contains("https://"))
             let script = try await api.send(.get, "/dashboard/app.js").text
             // Tokens stay in memory.
-            #expect(!script.contains("localStorage.") && !script.contains("sessionStorage.") && !script.contains("document.cookie"))
+            #expect(
+                !script.contains("localStorage.") && !script.contains("sessionStorage.") && !script.contains("document.cookie"))
         }
     }
 }

@@ -1,28 +1,33 @@
 import Application
-@testable import HTTP
-import Hummingbird
-import NIOCore
-import Synchronization
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import Synchronization
 import Testing
+
+@testable import HTTP
 
 /// Live streams are bounded: per user, per process, and by the validity of the token
 /// they were opened with.
 @Suite("HTTP: live stream limits")
 struct LiveStreamLimitTests {
-    @Test("streams past the per-user cap are a 429 with Retry-After; past the per-process cap a 503; a closed stream frees its place")
+    @Test(
+        "streams past the per-user cap are a 429 with Retry-After; past the per-process cap a 503; a closed stream frees its place"
+    )
     func caps() async throws {
         var configured = TestAPI()
         configured.settings.liveStreams = LiveStreamLimits(perUser: 2, perProcess: 3)
         let testAPI = configured
         try await testAPI.run { (api: APIClient) async throws in
-            let greedy = try await api.register(), other = try await api.register()
+            let greedy = try await api.register()
+            let other = try await api.register()
             let open = (0..<2).map { _ in Task { try await api.send(.get, "/api/v1/events", token: greedy.access) } }
             try await waitUntil { testAPI.hub.subscriberCount == 2 }
             let third = try await api.send(.get, "/api/v1/events", token: greedy.access)
-            #expect(third.status == .tooManyRequests && third.headers[.retryAfter] == "5" && third.problemSlug == "too-many-streams")
+            #expect(
+                third.status == .tooManyRequests && third.headers[.retryAfter] == "5" && third.problemSlug == "too-many-streams")
             let neighbours = Task { try await api.send(.get, "/api/v1/events", token: other.access) }
             try await waitUntil { testAPI.hub.subscriberCount == 3 }
             let full = try await api.send(.get, "/api/v1/events", token: other.access)

@@ -2,9 +2,9 @@ import Application
 import Domain
 import Foundation
 import HTTP
-import Infrastructure
 import HTTPTypes
 import HummingbirdTesting
+import Infrastructure
 import Testing
 
 @Suite("HTTP: rate limits, order of errors, operations")
@@ -42,7 +42,9 @@ struct RateLimitAndOperationsTests {
             let created = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"true"}"#, token: tokens.access)
             #expect(created.headers[.rateLimitPolicy] == #""jobs_create";q=2;w=60"#)
             _ = try await api.send(.post, "/api/v1/jobs", json: #"{"command":"true"}"#, token: tokens.access)
-            #expect(try await api.send(.post, "/api/v1/jobs", json: #"{"command":"true"}"#, token: tokens.access).status == .tooManyRequests)
+            #expect(
+                try await api.send(.post, "/api/v1/jobs", json: #"{"command":"true"}"#, token: tokens.access).status
+                    == .tooManyRequests)
             let list = try await api.send(.get, "/api/v1/jobs", token: tokens.access)
             #expect(list.status == .ok && list.headers[.rateLimitPolicy] == #""api";q=10;w=60"#)
             #expect(list.headers[.rateLimitRemaining] == "6")  // three creates and this list
@@ -60,11 +62,15 @@ struct RateLimitAndOperationsTests {
             #expect(try await api.send(.post, "/api/v1/jobs", json: huge, token: "bad").status == .unauthorized)
             let tokens = try await api.register()
             // 413 before 400/415.
-            #expect(try await api.send(.post, "/api/v1/jobs", json: huge, token: tokens.access, contentType: "text/plain").status == .contentTooLarge)
+            #expect(
+                try await api.send(.post, "/api/v1/jobs", json: huge, token: tokens.access, contentType: "text/plain").status
+                    == .contentTooLarge)
             // 400 (malformed id) before 404.
             #expect(try await api.send(.get, "/api/v1/jobs/nope", token: tokens.access).status == .badRequest)
             // 404 for an absent job, the third and last request of the budget.
-            #expect(try await api.send(.get, "/api/v1/jobs/\(UUID().uuidString.lowercased())", token: tokens.access).status == .notFound)
+            #expect(
+                try await api.send(.get, "/api/v1/jobs/\(UUID().uuidString.lowercased())", token: tokens.access).status
+                    == .notFound)
             // Now the api budget (3) is spent: 429 before the 400 and 413 the requests would get.
             #expect(try await api.send(.get, "/api/v1/jobs/nope", token: tokens.access).status == .tooManyRequests)
             #expect(try await api.send(.post, "/api/v1/jobs", json: huge, token: tokens.access).status == .tooManyRequests)
@@ -141,7 +147,8 @@ struct RateLimitAndOperationsTests {
         let trusted = [try #require(CIDR("10.0.0.0/8"))]
         #expect(ClientAddress.resolve(peer: "203.0.113.9", forwardedFor: "1.2.3.4", trusted: trusted) == "203.0.113.9")
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4", trusted: trusted) == "1.2.3.4")
-        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "6.6.6.6, 1.2.3.4, 10.0.0.7", trusted: trusted) == "1.2.3.4")
+        #expect(
+            ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "6.6.6.6, 1.2.3.4, 10.0.0.7", trusted: trusted) == "1.2.3.4")
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "garbage", trusted: trusted) == "10.0.0.2")
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: nil, trusted: trusted) == "10.0.0.2")
         #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4", trusted: []) == "10.0.0.2")
@@ -157,8 +164,10 @@ struct RouteTableTests {
             for (method, template) in servedRoutes {
                 let path = template.replacingOccurrences(of: ":id", with: UUID().uuidString.lowercased())
                 let response = try await api.send(method, path, json: method == .post ? "{}" : nil, token: tokens.access)
-                #expect(response.status != .methodNotAllowed && !(response.status == .notFound && response.problemSlug != "not-found"),
-                        "\(method) \(template)")
+                #expect(
+                    response.status != .methodNotAllowed
+                        && !(response.status == .notFound && response.problemSlug != "not-found"),
+                    "\(method) \(template)")
                 #expect(response.status.code != 404 || template.contains(":id"), "\(method) \(template)")
             }
         }

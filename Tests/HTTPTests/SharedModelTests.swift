@@ -18,7 +18,8 @@ struct SharedModelTests {
 
     static func openAPIDocument() -> [UInt8] {
         // The document the API serves (GET /openapi.json).
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/HTTP/openapi.json")
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Sources/HTTP/openapi.json")
         return Array((try? Data(contentsOf: path)) ?? Data())
     }
 
@@ -45,12 +46,15 @@ struct SharedModelTests {
 
     @Test("what the client sends is what the API accepts: a submission round-trips through its wire form")
     func submission() throws {
-        let sent = JobSubmission(command: "sleep", args: ["1"], priority: 3, runAt: "2030-01-01T00:00:00Z", timeoutSeconds: 60,
-                                 maxAttempts: 2, name: "nightly")
+        let sent = JobSubmission(
+            command: "sleep", args: ["1"], priority: 3, runAt: "2030-01-01T00:00:00Z", timeoutSeconds: 60,
+            maxAttempts: 2, name: "nightly")
         let wire = try JSONEncoder().encode(sent)
         let keys = try #require(try JSONSerialization.jsonObject(with: wire) as? [String: Any]).keys
         #expect(Set(keys) == JobSubmission.fieldNames)
         #expect(try JSONDecoder().decode(JobSubmission.self, from: wire) == sent)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(JobSubmission.self, from: Data(#"{"command":"x","priority":1.5}"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(JobSubmission.self, from: Data(#"{"command":"x","priority":1.5}"#.utf8))
+        }
     }
 }

@@ -3,10 +3,10 @@ import Consumers
 import Domain
 import Foundation
 import HTTP
-import Infrastructure
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Infrastructure
 import NIOCore
 import Ports
 import Prometheus
@@ -36,25 +36,35 @@ struct TestAPI {
     }
 
     func router() -> Router<APIContext> {
-        let clock = SystemClock(), ids = RandomIDGenerator()
-        let denylist = InMemoryTokenDenylist(), cache = InMemoryCache(), limiter = InMemoryRateLimiter()
-        let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
+        let clock = SystemClock()
+        let ids = RandomIDGenerator()
+        let denylist = InMemoryTokenDenylist()
+        let cache = InMemoryCache()
+        let limiter = InMemoryRateLimiter()
+        let tokens = JWTAccessTokens(
+            current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
-        let auth = AuthSettings(accessTokenTTLSeconds: 900, refreshTokenTTLSeconds: 604_800,
-                                bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")))
-        let useCases = APIUseCases(auth: auth, jobs: JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5), adapters: .init(
-            users: users, sessions: sessions, jobs: announcingJobs, denylist: denylist,
-            accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache, stopSignal: InMemoryStopSignal(),
-            hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens), minter: minter, outboxSignal: RelayDoorbell(),
-            clock: clock, ids: ids, hub: hub, workers: workers))
+        let auth = AuthSettings(
+            accessTokenTTLSeconds: 900, refreshTokenTTLSeconds: 604_800,
+            bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")))
+        let useCases = APIUseCases(
+            auth: auth, jobs: JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5),
+            adapters: .init(
+                users: users, sessions: sessions, jobs: announcingJobs, denylist: denylist,
+                accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache,
+                stopSignal: InMemoryStopSignal(),
+                hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
+                minter: minter, outboxSignal: RelayDoorbell(),
+                clock: clock, ids: ids, hub: hub, workers: workers))
         let registry = self.registry
-        return buildRouter(useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,
-                           metricsFactory: PrometheusMetricsFactory(registry: registry),
-                           exportMetrics: {
-                               var buffer: [UInt8] = []
-                               registry.emit(into: &buffer)
-                               return String(decoding: buffer, as: UTF8.self)
-                           })
+        return buildRouter(
+            useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,
+            metricsFactory: PrometheusMetricsFactory(registry: registry),
+            exportMetrics: {
+                var buffer: [UInt8] = []
+                registry.emit(into: &buffer)
+                return String(decoding: buffer, as: UTF8.self)
+            })
     }
 
     func run(_ test: @escaping @Sendable (APIClient) async throws -> Void) async throws {
@@ -68,16 +78,21 @@ struct APIClient: Sendable {
     let client: any TestClientProtocol
 
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ path: String, json: String? = nil, token: String? = nil,
-              headers: HTTPFields = [:], contentType: String? = "application/json") async throws -> TestResponse {
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, json: String? = nil, token: String? = nil,
+        headers: HTTPFields = [:], contentType: String? = "application/json"
+    ) async throws -> TestResponse {
         var fields = headers
         if let token { fields[.authorization] = "Bearer \(token)" }
         if json != nil, let contentType, fields[.contentType] == nil { fields[.contentType] = contentType }
-        return try await client.executeRequest(uri: path, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+        return try await client.executeRequest(
+            uri: path, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
     }
 
     /// Registers an account and returns its token response.
-    func register(_ email: String = "u\(UUID().uuidString.prefix(8).lowercased())@example.com", password: String = "correct horse") async throws -> TokenPair {
+    func register(
+        _ email: String = "u\(UUID().uuidString.prefix(8).lowercased())@example.com", password: String = "correct horse"
+    ) async throws -> TokenPair {
         let response = try await send(.post, "/api/v1/auth/register", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
         guard response.status == .created else { throw UnexpectedStatus(response.status.code, response.text) }
         return TokenPair(response.object)
@@ -85,7 +100,9 @@ struct APIClient: Sendable {
 
     func createJob(_ json: String, token: String, headers: HTTPFields = [:]) async throws -> [String: Any] {
         let response = try await send(.post, "/api/v1/jobs", json: json, token: token, headers: headers)
-        guard response.status == .created || response.status == .ok else { throw UnexpectedStatus(response.status.code, response.text) }
+        guard response.status == .created || response.status == .ok else {
+            throw UnexpectedStatus(response.status.code, response.text)
+        }
         return response.object
     }
 }

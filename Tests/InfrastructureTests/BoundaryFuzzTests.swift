@@ -2,9 +2,10 @@ import Application
 import Domain
 import Foundation
 import FuzzSupport
-@testable import Infrastructure
 import Ports
 import Testing
+
+@testable import Infrastructure
 
 /// Every parser at a boundary, fed what a hostile client or publisher could send: it
 /// answers (accepts or refuses) and never traps. Each property runs the fixed seeds,
@@ -13,21 +14,25 @@ import Testing
 struct BoundaryFuzzTests {
     // MARK: Strict JSON
 
-    @Test("strict JSON refuses what Foundation lets through, and what no parser can hand on", arguments: [
-        #"{"command": "echo",}"#, #"[1,]"#, #"{"a":1 "b":2}"#, #"NaN"#, #"{"a": NaN}"#, #"01"#, #"1."#, #".5"#, #"+1"#,
-        #"{"a":1}{"#, #"'a'"#, #"{a:1}"#, "\"tab\there\"", #"{"a":1,"a":2}"#, #"{"a":1,"\u0061":2}"#, #""\x""#, #"tru"#,
-        String(repeating: "[", count: 40) + String(repeating: "]", count: 40),
-        // Found by the fuzzer below: valid syntax that no parser can hand on (Foundation refuses them).
-        "1e999", "[-1.1e999]", #""\ud800""#, #"{"k\ud8007": null}"#, #""\udc00\ud83d""#,
-    ])
+    @Test(
+        "strict JSON refuses what Foundation lets through, and what no parser can hand on",
+        arguments: [
+            #"{"command": "echo",}"#, #"[1,]"#, #"{"a":1 "b":2}"#, #"NaN"#, #"{"a": NaN}"#, #"01"#, #"1."#, #".5"#, #"+1"#,
+            #"{"a":1}{"#, #"'a'"#, #"{a:1}"#, "\"tab\there\"", #"{"a":1,"a":2}"#, #"{"a":1,"\u0061":2}"#, #""\x""#, #"tru"#,
+            String(repeating: "[", count: 40) + String(repeating: "]", count: 40),
+            // Found by the fuzzer below: valid syntax that no parser can hand on (Foundation refuses them).
+            "1e999", "[-1.1e999]", #""\ud800""#, #"{"k\ud8007": null}"#, #""\udc00\ud83d""#,
+        ])
     func strictRefusals(text: String) {
         #expect(StrictJSON.check(Array(text.utf8)) != nil)
     }
 
-    @Test("strict JSON accepts what RFC 8259 allows", arguments: [
-        #"{}"#, #" { "a" : [1, -0.5e+3, "x\u00e9\n", true, false, null] } "#, #"[]"#, #""\ud83d\ude00""#, #"0"#,
-        String(repeating: "[", count: 32) + String(repeating: "]", count: 32),
-    ])
+    @Test(
+        "strict JSON accepts what RFC 8259 allows",
+        arguments: [
+            #"{}"#, #" { "a" : [1, -0.5e+3, "x\u00e9\n", true, false, null] } "#, #"[]"#, #""\ud83d\ude00""#, #"0"#,
+            String(repeating: "[", count: 32) + String(repeating: "]", count: 32),
+        ])
     func strictAcceptance(text: String) {
         #expect(StrictJSON.check(Array(text.utf8)) == nil)
     }
@@ -39,22 +44,26 @@ struct BoundaryFuzzTests {
             #expect(StrictJSON.check(Array(document.utf8)) == nil, "refused valid JSON: \(document)")
             let mutated = Fuzz.mutate(Array(document.utf8), &generator)
             if StrictJSON.check(mutated) == nil {
-                #expect((try? JSONSerialization.jsonObject(with: Data(mutated), options: [.fragmentsAllowed])) != nil,
-                        "accepted what Foundation cannot parse: \(String(decoding: mutated, as: UTF8.self))")
+                #expect(
+                    (try? JSONSerialization.jsonObject(with: Data(mutated), options: [.fragmentsAllowed])) != nil,
+                    "accepted what Foundation cannot parse: \(String(decoding: mutated, as: UTF8.self))")
             }
         }
     }
 
     // MARK: The AMQP wire codec
 
-    static let finished: [UInt8] = JobMessageCodec.encode(JobEvent(
-        eventID: UUID(), jobID: JobID(UUID()), attempt: 1, workerID: "w-1", occurredAt: Date(),
-        kind: .finished(.failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
-                        output: OutputChunk(stdout: "out", stderr: "err", stdoutOffset: 0, stderrOffset: 0))))
+    static let finished: [UInt8] = JobMessageCodec.encode(
+        JobEvent(
+            eventID: UUID(), jobID: JobID(UUID()), attempt: 1, workerID: "w-1", occurredAt: Date(),
+            kind: .finished(
+                .failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
+                output: OutputChunk(stdout: "out", stderr: "err", stdoutOffset: 0, stderrOffset: 0))))
 
-    static let dispatch: [UInt8] = JobMessageCodec.encode(JobDispatch(
-        eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["a", "b"], priority: 3, timeoutSeconds: 30,
-        occurredAt: Date()))
+    static let dispatch: [UInt8] = JobMessageCodec.encode(
+        JobDispatch(
+            eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["a", "b"], priority: 3, timeoutSeconds: 30,
+            occurredAt: Date()))
 
     @Test("fuzz: the wire codec decodes or refuses every mutation of a real message, and what it decodes is in bounds")
     func codecProperty() async throws {
@@ -81,18 +90,27 @@ struct BoundaryFuzzTests {
     @Test("a report's NUL becomes U+FFFD; out-of-range numbers and strange times are refused, not trapped")
     func codecBounds() throws {
         func event(_ fields: String) -> [UInt8] {
-            Array(("""
-            {"type":"job.finished","version":1,"event_id":"\(UUID())","occurred_at":"2026-11-30T10:00:00.123Z",
-             "job_id":"\(UUID())","worker_id":"w1","outcome":"succeeded",
-            """ + fields + "}").utf8)
+            Array(
+                ("""
+                {"type":"job.finished","version":1,"event_id":"\(UUID())","occurred_at":"2026-11-30T10:00:00.123Z",
+                 "job_id":"\(UUID())","worker_id":"w1","outcome":"succeeded",
+                """ + fields + "}").utf8)
         }
-        let cleaned = try JobMessageCodec.decodeEvent(event(#""attempt":1,"output":{"stdout":"x\u0000y","stderr":"","stdout_offset":0,"stderr_offset":0,"truncated":false}"#))
-        guard case .finished(_, let output) = cleaned.kind else { Issue.record("not finished"); return }
+        let cleaned = try JobMessageCodec.decodeEvent(
+            event(
+                #""attempt":1,"output":{"stdout":"x\u0000y","stderr":"","stdout_offset":0,"stderr_offset":0,"truncated":false}"#))
+        guard case .finished(_, let output) = cleaned.kind else {
+            Issue.record("not finished")
+            return
+        }
         #expect(output.stdout == "x\u{FFFD}y")
         #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeEvent(event(#""attempt":99999999999"#)) }
-        #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeEvent(event(#""attempt":1,"exit_code":99999999999"#)) }
         #expect(throws: JobMessageCodec.DecodingError.self) {
-            try JobMessageCodec.decodeEvent(event(#""attempt":1,"output":{"stdout":"","stderr":"","stdout_offset":-1,"stderr_offset":0,"truncated":false}"#))
+            try JobMessageCodec.decodeEvent(event(#""attempt":1,"exit_code":99999999999"#))
+        }
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeEvent(
+                event(#""attempt":1,"output":{"stdout":"","stderr":"","stdout_offset":-1,"stderr_offset":0,"truncated":false}"#))
         }
         #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeEvent(event(#""attempt":1,"#)) }
         // Non-ASCII digits in the fraction trapped Int64(...)! before.
@@ -104,10 +122,12 @@ struct BoundaryFuzzTests {
 
     @Test("fuzz: access-token verification refuses every mutation of a real token, and never traps")
     func accessTokenProperty() async throws {
-        let tokens = JWTAccessTokens(current: SigningKey(secret: String(repeating: "k", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
+        let tokens = JWTAccessTokens(
+            current: SigningKey(secret: String(repeating: "k", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let now = Date(timeIntervalSince1970: 1_800_000_000)  // whole seconds, as tokens carry them
-        let claims = AccessClaims(userID: UserID(UUID()), role: .user, sessionID: SessionID(UUID()), tokenID: UUID(),
-                                  issuedAt: now, expiresAt: now.addingTimeInterval(900))
+        let claims = AccessClaims(
+            userID: UserID(UUID()), role: .user, sessionID: SessionID(UUID()), tokenID: UUID(),
+            issuedAt: now, expiresAt: now.addingTimeInterval(900))
         let token = Array(try tokens.issue(claims).utf8)
         #expect((try? tokens.verify(String(decoding: token, as: UTF8.self), now: now)) == claims)
         try await Fuzz.run { generator in

@@ -1,8 +1,9 @@
 import Application
 import Domain
 import Foundation
-@testable import Infrastructure
 import Testing
+
+@testable import Infrastructure
 
 @Suite("Configuration")
 struct ConfigurationTests {
@@ -14,7 +15,9 @@ struct ConfigurationTests {
         "CLOUDTASK_JWT_REFRESH_SECRET": String(repeating: "b", count: 32),
     ]
 
-    func load(_ environment: [String: String], mode: ConfigurationLoader.Mode = .production) throws(ConfigurationError) -> CloudTaskConfiguration {
+    func load(_ environment: [String: String], mode: ConfigurationLoader.Mode = .production) throws(ConfigurationError)
+        -> CloudTaskConfiguration
+    {
         var loader = try ConfigurationLoader(environment: environment)
         return try loader.load(mode: mode)
     }
@@ -36,10 +39,11 @@ struct ConfigurationTests {
             _ = try load([:])
             Issue.record("expected failure")
         } catch {
-            #expect(error.problems.map { $0.split(separator: ":")[0] } == [
-                "CLOUDTASK_DATABASE_URL", "CLOUDTASK_REDIS_URL", "CLOUDTASK_AMQP_URL",
-                "CLOUDTASK_JWT_ACCESS_SECRET", "CLOUDTASK_JWT_REFRESH_SECRET",
-            ])
+            #expect(
+                error.problems.map { $0.split(separator: ":")[0] } == [
+                    "CLOUDTASK_DATABASE_URL", "CLOUDTASK_REDIS_URL", "CLOUDTASK_AMQP_URL",
+                    "CLOUDTASK_JWT_ACCESS_SECRET", "CLOUDTASK_JWT_REFRESH_SECRET",
+                ])
         }
         #expect(throws: Never.self) { try load(production) }
     }
@@ -59,8 +63,11 @@ struct ConfigurationTests {
             Issue.record("expected failure")
         } catch {
             let names = Set(error.problems.map { String($0.split(separator: ":")[0]) })
-            #expect(names == ["CLOUDTASK_HTTP_PORT", "CLOUDTASK_BCRYPT_COST", "CLOUDTASK_RATE_LIMIT_LOGIN",
-                              "CLOUDTASK_JWT_ACCESS_SECRET", "CLOUDTASK_TRUSTED_PROXIES", "CLOUDTASK_JOB_RLIMITS", "CLOUDTASK_REDIS_URL"])
+            #expect(
+                names == [
+                    "CLOUDTASK_HTTP_PORT", "CLOUDTASK_BCRYPT_COST", "CLOUDTASK_RATE_LIMIT_LOGIN",
+                    "CLOUDTASK_JWT_ACCESS_SECRET", "CLOUDTASK_TRUSTED_PROXIES", "CLOUDTASK_JOB_RLIMITS", "CLOUDTASK_REDIS_URL",
+                ])
             #expect(!error.description.contains("short-secret-value"))
         }
     }
@@ -85,9 +92,12 @@ struct ConfigurationTests {
     @Test("Redis URLs: user, password (percent-decoded) and database; anything else refused without echoing it")
     func redisURLs() throws {
         #expect(try RedisURL("redis://127.0.0.1") == RedisURL(host: "127.0.0.1", port: 6379))
-        #expect(try RedisURL("redis://:p%40ss@cache.internal:6380/2")
-            == RedisURL(host: "cache.internal", port: 6380, password: "p@ss", database: 2))
-        #expect(try RedisURL("redis://api:secret@10.0.0.5/1") == RedisURL(host: "10.0.0.5", username: "api", password: "secret", database: 1))
+        #expect(
+            try RedisURL("redis://:p%40ss@cache.internal:6380/2")
+                == RedisURL(host: "cache.internal", port: 6380, password: "p@ss", database: 2))
+        #expect(
+            try RedisURL("redis://api:secret@10.0.0.5/1")
+                == RedisURL(host: "10.0.0.5", username: "api", password: "secret", database: 1))
         for bad in ["rediss://host:6380", "redis://:pw@/0", "redis://host/two", "redis://host:0", "http://host"] {
             #expect(throws: RedisURLError.self) { try RedisURL(bad) }
         }
@@ -110,8 +120,9 @@ struct ConfigurationTests {
     @Test("AMQP URLs: scheme decides TLS and the default port; the vhost is the decoded path")
     func amqpURLs() throws {
         #expect(try AMQPURL("amqp://guest:guest@127.0.0.1:5672/%2f") == AMQPURL(host: "127.0.0.1", port: 5672))
-        #expect(try AMQPURL("amqps://app:s%40cret@mq.internal/jobs")
-            == AMQPURL(host: "mq.internal", port: 5671, tls: true, username: "app", password: "s@cret", vhost: "jobs"))
+        #expect(
+            try AMQPURL("amqps://app:s%40cret@mq.internal/jobs")
+                == AMQPURL(host: "mq.internal", port: 5671, tls: true, username: "app", password: "s@cret", vhost: "jobs"))
         #expect(try AMQPURL("amqp://mq").vhost == "/")
         for bad in ["http://mq", "amqp://", "amqp://mq:70000/"] {
             #expect(throws: AMQPURLError.self) { try AMQPURL(bad) }
@@ -145,29 +156,34 @@ struct ConfigurationTests {
     @Test("a file supplies settings; the environment overrides it")
     func file() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-\(UUID()).env").path
-        try "# comment\nCLOUDTASK_HTTP_PORT=9000\nCLOUDTASK_JWT_ISSUER=\"from-file\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "# comment\nCLOUDTASK_HTTP_PORT=9000\nCLOUDTASK_JWT_ISSUER=\"from-file\"\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let config = try load(["CLOUDTASK_CONFIG_FILE": path, "CLOUDTASK_HTTP_PORT": "9100"], mode: .embedded)
         #expect(config.httpPort == 9100 && config.jwtIssuer == "from-file")
         #expect(throws: ConfigurationError.self) { try load(["CLOUDTASK_CONFIG_FILE": "/nonexistent/file"], mode: .embedded) }
     }
 
-    @Test("CIDRs match addresses of their family", arguments: [
-        ("10.0.0.0/8", "10.1.2.3", true), ("10.0.0.0/8", "11.0.0.1", false), ("127.0.0.1", "127.0.0.1", true),
-        ("192.168.1.0/24", "192.168.2.1", false), ("::1/128", "::1", true), ("fd00::/8", "fd12:3456::1", true),
-        ("fd00::/8", "fe80::1", false), ("10.0.0.0/8", "::ffff:10.0.0.1", false), ("0.0.0.0/0", "8.8.8.8", true),
-    ])
+    @Test(
+        "CIDRs match addresses of their family",
+        arguments: [
+            ("10.0.0.0/8", "10.1.2.3", true), ("10.0.0.0/8", "11.0.0.1", false), ("127.0.0.1", "127.0.0.1", true),
+            ("192.168.1.0/24", "192.168.2.1", false), ("::1/128", "::1", true), ("fd00::/8", "fd12:3456::1", true),
+            ("fd00::/8", "fe80::1", false), ("10.0.0.0/8", "::ffff:10.0.0.1", false), ("0.0.0.0/0", "8.8.8.8", true),
+        ])
     func cidr(network: String, ip: String, contained: Bool) throws {
         #expect(try #require(CIDR(network)).contains(ip) == contained)
     }
 
-    @Test("bad CIDRs are refused", arguments: ["10.0.0.0/33", "10.0.0/8", "::1/129", "nonsense", "1.2.3.4/-1", "1:2:3:4:5:6:7:8:9"])
+    @Test(
+        "bad CIDRs are refused", arguments: ["10.0.0.0/33", "10.0.0/8", "::1/129", "nonsense", "1.2.3.4/-1", "1:2:3:4:5:6:7:8:9"])
     func badCIDR(text: String) {
         #expect(CIDR(text) == nil)
     }
 
-    @Test("a rate-limit policy the limiter cannot enforce as written is refused, and the error names the bounds",
-          arguments: ["1000000/1s", "1001/1s", "60001/1m", "5/25h", "5/0s", "0/1m", "-1/1m", "5/1d", "99999999999999999999/1h"])
+    @Test(
+        "a rate-limit policy the limiter cannot enforce as written is refused, and the error names the bounds",
+        arguments: ["1000000/1s", "1001/1s", "60001/1m", "5/25h", "5/0s", "0/1m", "-1/1m", "5/1d", "99999999999999999999/1h"])
     func unrepresentablePolicy(text: String) {
         #expect(ConfigurationLoader.parsePolicy(text, name: "api") == nil)
         do {
@@ -179,7 +195,9 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("policies at the bounds are kept exactly", arguments: [("1000/1s", 1000, 1), ("60000/1m", 60000, 60), ("1/24h", 1, 86_400)])
+    @Test(
+        "policies at the bounds are kept exactly",
+        arguments: [("1000/1s", 1000, 1), ("60000/1m", 60000, 60), ("1/24h", 1, 86_400)])
     func representablePolicy(text: String, limit: Int, window: Int) throws {
         let policy = try #require(ConfigurationLoader.parsePolicy(text, name: "api"))
         #expect(policy.limit == limit && policy.windowSeconds == window)

@@ -1,5 +1,6 @@
-@testable import Infrastructure
 import Testing
+
+@testable import Infrastructure
 
 @Suite("DecodedValueMemo")
 struct DecodedValueMemoTests {
@@ -8,7 +9,8 @@ struct DecodedValueMemoTests {
     @Test("new bytes under a key give the new value; the same bytes give the same value; garbage is a miss")
     func decoding() {
         let memo = DecodedValueMemo(capacity: 2)
-        let first = Array(#"{"name":"a"}"#.utf8), second = Array(#"{"name":"b"}"#.utf8)
+        let first = Array(#"{"name":"a"}"#.utf8)
+        let second = Array(#"{"name":"b"}"#.utf8)
         #expect(memo.decode(Thing.self, key: "k", from: first) == Thing(name: "a"))
         #expect(memo.decode(Thing.self, key: "k", from: first) == Thing(name: "a"))
         #expect(memo.decode(Thing.self, key: "k", from: second) == Thing(name: "b"))

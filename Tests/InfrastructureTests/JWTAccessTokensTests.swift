@@ -12,8 +12,9 @@ struct JWTAccessTokensTests {
     var tokens: JWTAccessTokens { JWTAccessTokens(current: key, issuer: "cloudtask", audience: "cloudtask-api") }
 
     func claims(expiresIn: Double = 900) -> AccessClaims {
-        AccessClaims(userID: UserID(UUID()), role: .user, sessionID: SessionID(UUID()), tokenID: UUID(),
-                     issuedAt: now, expiresAt: now.addingTimeInterval(expiresIn))
+        AccessClaims(
+            userID: UserID(UUID()), role: .user, sessionID: SessionID(UUID()), tokenID: UUID(),
+            issuedAt: now, expiresAt: now.addingTimeInterval(expiresIn))
     }
 
     static func segment(_ json: String) -> String {
@@ -25,11 +26,14 @@ struct JWTAccessTokensTests {
     static func forge(header: String, payload: String, secret: String) -> String {
         let input = segment(header) + "." + segment(payload)
         let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-        return input + "." + Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        return input + "."
+            + Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    func payload(typ: String = "access", iss: String = "cloudtask", aud: String = "\"cloudtask-api\"", exp: Int = 1_800_000_900) -> String {
+    func payload(typ: String = "access", iss: String = "cloudtask", aud: String = "\"cloudtask-api\"", exp: Int = 1_800_000_900)
+        -> String
+    {
         """
         {"sub":"\(UUID().uuidString.lowercased())","role":"user","sid":"\(UUID().uuidString.lowercased())",\
         "jti":"\(UUID().uuidString.lowercased())","iat":1800000000,"exp":\(exp),"iss":"\(iss)","aud":\(aud),"typ":"\(typ)"}
@@ -55,15 +59,27 @@ struct JWTAccessTokensTests {
 
     @Test("refusals: expiry, type, issuer, audience, algorithm, key, signature, shape")
     func refusals() throws {
-        #expect(throws: TokenRejection.expired) { try tokens.verify(try tokens.issue(claims()), now: now.addingTimeInterval(900)) }
-        #expect(throws: TokenRejection.wrongType) { try tokens.verify(Self.forge(header: header, payload: payload(typ: "refresh"), secret: secret), now: now) }
-        #expect(throws: TokenRejection.wrongIssuer) { try tokens.verify(Self.forge(header: header, payload: payload(iss: "evil"), secret: secret), now: now) }
-        #expect(throws: TokenRejection.wrongAudience) { try tokens.verify(Self.forge(header: header, payload: payload(aud: "[\"other\"]"), secret: secret), now: now) }
-        #expect(throws: Never.self) { try tokens.verify(Self.forge(header: header, payload: payload(aud: "[\"other\",\"cloudtask-api\"]"), secret: secret), now: now) }
+        #expect(throws: TokenRejection.expired) {
+            try tokens.verify(try tokens.issue(claims()), now: now.addingTimeInterval(900))
+        }
+        #expect(throws: TokenRejection.wrongType) {
+            try tokens.verify(Self.forge(header: header, payload: payload(typ: "refresh"), secret: secret), now: now)
+        }
+        #expect(throws: TokenRejection.wrongIssuer) {
+            try tokens.verify(Self.forge(header: header, payload: payload(iss: "evil"), secret: secret), now: now)
+        }
+        #expect(throws: TokenRejection.wrongAudience) {
+            try tokens.verify(Self.forge(header: header, payload: payload(aud: "[\"other\"]"), secret: secret), now: now)
+        }
+        #expect(throws: Never.self) {
+            try tokens.verify(
+                Self.forge(header: header, payload: payload(aud: "[\"other\",\"cloudtask-api\"]"), secret: secret), now: now)
+        }
         let none = Self.segment(#"{"alg":"none","kid":"\#(key.id)"}"#) + "." + Self.segment(payload()) + "."
         #expect(throws: TokenRejection.self) { try tokens.verify(none, now: now) }
         #expect(throws: TokenRejection.wrongAlgorithm) {
-            try tokens.verify(Self.forge(header: #"{"alg":"HS512","kid":"\#(key.id)"}"#, payload: payload(), secret: secret), now: now)
+            try tokens.verify(
+                Self.forge(header: #"{"alg":"HS512","kid":"\#(key.id)"}"#, payload: payload(), secret: secret), now: now)
         }
         #expect(throws: TokenRejection.unknownKey) {
             try tokens.verify(Self.forge(header: #"{"alg":"HS256","kid":"nope"}"#, payload: payload(), secret: secret), now: now)

@@ -1,13 +1,14 @@
 import CSpawn
 import Domain
 import Foundation
-@testable import Infrastructure
 import Ports
 import Synchronization
 import Testing
 
+@testable import Infrastructure
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Gathers a run's output as the runner delivers it.
@@ -28,16 +29,23 @@ final class OutputCollector: Sendable {
 
 @Suite("The isolated process runner", .serialized)
 struct ProcessRunnerTests {
-    static let commands = CommandAllowlist(["echo", "sleep", "sh", "cat", "printf", "yes", "head", "pwd", "env", "id", "true", "false"])
+    static let commands = CommandAllowlist([
+        "echo", "sleep", "sh", "cat", "printf", "yes", "head", "pwd", "env", "id", "true", "false",
+    ])
 
     func runner(outputLimit: Int = 1_048_576, grace: Int = 1, allowlist: CommandAllowlist = commands) -> IsolatedProcessRunner {
-        IsolatedProcessRunner(settings: ProcessRunnerSettings(
-            allowlist: allowlist, outputLimitBytes: outputLimit, stopGraceSeconds: grace, jobUser: "nobody", limits: ResourceLimits()))
+        IsolatedProcessRunner(
+            settings: ProcessRunnerSettings(
+                allowlist: allowlist, outputLimitBytes: outputLimit, stopGraceSeconds: grace, jobUser: "nobody",
+                limits: ResourceLimits()))
     }
 
-    func run(_ command: String, _ args: [String], timeout: Int = 30, runner: IsolatedProcessRunner? = nil) async -> (ProcessTermination, JobOutput) {
+    func run(_ command: String, _ args: [String], timeout: Int = 30, runner: IsolatedProcessRunner? = nil) async -> (
+        ProcessTermination, JobOutput
+    ) {
         let collector = OutputCollector()
-        let termination = await (runner ?? self.runner()).run(ProcessSpec(command: command, args: args, timeoutSeconds: timeout)) { collector.add($0) }
+        let termination = await (runner ?? self.runner()).run(ProcessSpec(command: command, args: args, timeoutSeconds: timeout))
+        { collector.add($0) }
         return (termination, collector.result)
     }
 
@@ -60,7 +68,9 @@ struct ProcessRunnerTests {
     func refused() async {
         #expect(await run("ls", ["/"]).0 == .spawnFailed("command 'ls' is not allowed on this worker"))
         let missing = runner(allowlist: CommandAllowlist(["definitely-not-a-program"]))
-        #expect(await run("definitely-not-a-program", [], runner: missing).0 == .spawnFailed("command 'definitely-not-a-program' was not found on this worker"))
+        #expect(
+            await run("definitely-not-a-program", [], runner: missing).0
+                == .spawnFailed("command 'definitely-not-a-program' was not found on this worker"))
     }
 
     @Test("a program past its timeout is killed and reported timed out")
@@ -87,7 +97,8 @@ struct ProcessRunnerTests {
 
     @Test("output past the cap is dropped while the program keeps running to completion")
     func cap() async {
-        let (termination, output) = await run("sh", ["-c", "yes | head -c 300000; echo done >&2"], runner: runner(outputLimit: 1000))
+        let (termination, output) = await run(
+            "sh", ["-c", "yes | head -c 300000; echo done >&2"], runner: runner(outputLimit: 1000))
         #expect(termination == .exited(0))
         #expect(output.stdout.utf8.count == 1000 && output.truncated)
         #expect(output.stderr == "done\n")
@@ -103,7 +114,9 @@ struct ProcessRunnerTests {
     func streaming() async throws {
         let collector = OutputCollector()
         let task = Task {
-            await runner().run(ProcessSpec(command: "sh", args: ["-c", "echo first; sleep 2; echo second"], timeoutSeconds: 30)) { collector.add($0) }
+            await runner().run(ProcessSpec(command: "sh", args: ["-c", "echo first; sleep 2; echo second"], timeoutSeconds: 30)) {
+                collector.add($0)
+            }
         }
         try await Task.sleep(for: .milliseconds(800))
         #expect(collector.result.stdout == "first\n")
@@ -119,13 +132,15 @@ struct ProcessRunnerTests {
         #expect(lines.first?.hasPrefix("/tmp/cloudtask-job-") == true)
         #expect(lines.dropFirst().first?.trimmingCharacters(in: .whitespaces) == "0")
         #expect(!output.stdout.contains("must-not-leak") && !output.stdout.contains("CLOUDTASK"))
-        #expect(Set(lines.dropFirst(2).compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(
+            Set(lines.dropFirst(2).compactMap { $0.split(separator: "=").first.map(String.init) })
                 .isSubset(of: ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "PWD", "SHLVL", "_", "OLDPWD"]))
         #expect(!FileManager.default.fileExists(atPath: lines.first ?? "/nonexistent"))
     }
 
-    @Test("as root, the program runs as the job user and cannot read the service's files",
-          .enabled(if: geteuid() == 0, "needs root, as in CI"))
+    @Test(
+        "as root, the program runs as the job user and cannot read the service's files",
+        .enabled(if: geteuid() == 0, "needs root, as in CI"))
     func unprivileged() async throws {
         let secret = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-secret-\(UUID())").path
         try "top secret".write(toFile: secret, atomically: true, encoding: .utf8)
@@ -145,8 +160,9 @@ struct ProcessRunnerTests {
     func limits() async {
         var limits = ResourceLimits()
         limits.fileSizeBytes = 1024
-        let limited = IsolatedProcessRunner(settings: ProcessRunnerSettings(
-            allowlist: Self.commands, outputLimitBytes: 10_000, stopGraceSeconds: 1, jobUser: "nobody", limits: limits))
+        let limited = IsolatedProcessRunner(
+            settings: ProcessRunnerSettings(
+                allowlist: Self.commands, outputLimitBytes: 10_000, stopGraceSeconds: 1, jobUser: "nobody", limits: limits))
         let (termination, _) = await run("sh", ["-c", "head -c 4096 /dev/zero > big"], runner: limited)
         #expect(termination != .exited(0))
     }
@@ -155,7 +171,10 @@ struct ProcessRunnerTests {
     func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
         await withTaskGroup(of: T?.self) { group in
             group.addTask { await body() }
-            group.addTask { try? await Task.sleep(for: limit); return nil }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
@@ -185,32 +204,46 @@ struct ProcessRunnerTests {
 
     @Test("a worker that cannot switch users refuses to run programs as itself unless allowed")
     func refusesToRunAsItself() async {
-        var settings = ProcessRunnerSettings(allowlist: Self.commands, outputLimitBytes: 1000, stopGraceSeconds: 1, jobUser: "nobody",
-                                             limits: ResourceLimits())
+        var settings = ProcessRunnerSettings(
+            allowlist: Self.commands, outputLimitBytes: 1000, stopGraceSeconds: 1, jobUser: "nobody",
+            limits: ResourceLimits())
         settings.canSwitchUser = false
         let (refused, _) = await run("true", [], runner: IsolatedProcessRunner(settings: settings))
-        guard case .spawnFailed(let reason) = refused else { Issue.record("ran: \(refused)"); return }
+        guard case .spawnFailed(let reason) = refused else {
+            Issue.record("ran: \(refused)")
+            return
+        }
         #expect(reason.contains("not root"))
         settings.allowJobsAsWorkerUser = true
         #expect(await run("true", [], runner: IsolatedProcessRunner(settings: settings)).0 == .exited(0))
     }
 
-    @Test("as root, a program run as the job user still dies with the thread that started it (PR_SET_PDEATHSIG after setuid)",
-          .enabled(if: geteuid() == 0, "needs root, as in CI"))
+    @Test(
+        "as root, a program run as the job user still dies with the thread that started it (PR_SET_PDEATHSIG after setuid)",
+        .enabled(if: geteuid() == 0, "needs root, as in CI"))
     func diesWithItsWorker() async throws {
-        guard let nobody = IsolatedProcessRunner.account(named: "nobody") else { Issue.record("no nobody"); return }
+        guard let nobody = IsolatedProcessRunner.account(named: "nobody") else {
+            Issue.record("no nobody")
+            return
+        }
         let started = Mutex<pid_t>(0)
         // A thread that spawns `sleep 60` as nobody and ends: the kernel must kill the child.
         let thread = Thread {
-            let path = strdup("/bin/sleep"), arg0 = strdup("sleep"), arg1 = strdup("60"), directory = strdup("/")
+            let path = strdup("/bin/sleep")
+            let arg0 = strdup("sleep")
+            let arg1 = strdup("60")
+            let directory = strdup("/")
             var argv: [UnsafeMutablePointer<CChar>?] = [arg0, arg1, nil]
             var envp: [UnsafeMutablePointer<CChar>?] = [nil]
-            var pid: pid_t = 0, out: Int32 = -1, err: Int32 = -1
+            var pid: pid_t = 0
+            var out: Int32 = -1
+            var err: Int32 = -1
             argv.withUnsafeMutableBufferPointer { argvBuffer in
                 envp.withUnsafeMutableBufferPointer { envpBuffer in
-                    var request = ct_spawn_request(path: path, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
-                                                   directory: directory, change_user: 1, uid: nobody.uid, gid: nobody.gid,
-                                                   limits: ct_rlimits())
+                    var request = ct_spawn_request(
+                        path: path, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
+                        directory: directory, change_user: 1, uid: nobody.uid, gid: nobody.gid,
+                        limits: ct_rlimits())
                     if ct_spawn(&request, &pid, &out, &err) == 0 {
                         Glibc.close(out)
                         Glibc.close(err)
@@ -232,7 +265,10 @@ struct ProcessRunnerTests {
         for _ in 0..<100 where !reaped {
             if ct_try_wait(pid, &status) == 1 { reaped = true } else { try await Task.sleep(for: .milliseconds(50)) }
         }
-        if !reaped { kill(pid, SIGKILL); _ = ct_try_wait(pid, &status) }
+        if !reaped {
+            kill(pid, SIGKILL)
+            _ = ct_try_wait(pid, &status)
+        }
         #expect(reaped, "the job outlived the thread that started it")
         var signal: Int32 = 0
         #expect(ct_decode_status(status, &signal) == 2 && signal == SIGKILL)

@@ -1,6 +1,6 @@
 public import Domain
-public import Foundation
-public import Ports
+import Foundation
+import Ports
 
 /// Token lifetimes and the bootstrap-admin rule, from configuration.
 public struct AuthSettings: Sendable {
@@ -8,11 +8,12 @@ public struct AuthSettings: Sendable {
     public let refreshTokenTTLSeconds: Int
     public let bootstrapAdmin: BootstrapAdminRule
 
-    public init(accessTokenTTLSeconds: Int = 900, refreshTokenTTLSeconds: Int = 604_800,
-                bootstrapAdmin: BootstrapAdminRule = BootstrapAdminRule(email: nil)) {
+    public init(
+        accessTokenTTLSeconds: Int = 900, refreshTokenTTLSeconds: Int = 604_800,
+        bootstrapAdmin: BootstrapAdminRule = BootstrapAdminRule(email: nil)
+    ) {
         self.accessTokenTTLSeconds = accessTokenTTLSeconds
         self.refreshTokenTTLSeconds = refreshTokenTTLSeconds
         self.bootstrapAdmin = bootstrapAdmin
     }
 }
-

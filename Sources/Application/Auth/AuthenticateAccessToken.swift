@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// An authenticated request's caller, with the rate-limit decisions taken for it.
@@ -37,8 +37,9 @@ public struct AuthenticateAccessToken: Sendable {
         let now = clock.now()
         let claims: AccessClaims
         do { claims = try verifier.verify(token, now: now) } catch { throw UseCaseError.unauthenticated }
-        let answer = try await gate.check(tokenID: claims.tokenID, session: claims.sessionID, limits: limits(claims), now: now,
-                                          readAhead: readAhead)
+        let answer = try await gate.check(
+            tokenID: claims.tokenID, session: claims.sessionID, limits: limits(claims), now: now,
+            readAhead: readAhead)
         let revoked: Bool
         if let listed = answer.revoked {
             revoked = listed

@@ -1,5 +1,5 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 public import Ports
 
 /// Replaces the caller's password after checking the current one, and ends every
@@ -10,11 +10,14 @@ public struct ChangePassword: Sendable {
     let revoker: SessionRevoker
     let clock: any Clock
 
-    public init(users: any UserRepository, sessions: any SessionStore, denylist: any TokenDenylist,
-                hasher: any PasswordHasher, clock: any Clock, settings: AuthSettings) {
+    public init(
+        users: any UserRepository, sessions: any SessionStore, denylist: any TokenDenylist,
+        hasher: any PasswordHasher, clock: any Clock, settings: AuthSettings
+    ) {
         self.users = users
         self.hasher = hasher
-        self.revoker = SessionRevoker(sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
+        self.revoker = SessionRevoker(
+            sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
         self.clock = clock
     }
 

@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// What register, login and refresh hand back to the client.
@@ -20,8 +20,10 @@ public struct SessionTokens: Sendable {
     let ids: any IDGenerator
     let settings: AuthSettings
 
-    public init(sessions: any SessionStore, issuer: any AccessTokenIssuer, minter: any RefreshTokenMinter,
-                clock: any Clock, ids: any IDGenerator, settings: AuthSettings) {
+    public init(
+        sessions: any SessionStore, issuer: any AccessTokenIssuer, minter: any RefreshTokenMinter,
+        clock: any Clock, ids: any IDGenerator, settings: AuthSettings
+    ) {
         self.sessions = sessions
         self.issuer = issuer
         self.minter = minter

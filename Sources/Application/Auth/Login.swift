@@ -1,5 +1,5 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 public import Ports
 
 /// Exchanges an email and password for a new session. An unknown email and a wrong

@@ -1,5 +1,5 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 public import Ports
 
 /// Ends the caller's session (and the session of a refresh token the caller also
@@ -11,12 +11,15 @@ public struct Logout: Sendable {
     let revoker: SessionRevoker
     let clock: any Clock
 
-    public init(sessions: any SessionStore, denylist: any TokenDenylist, minter: any RefreshTokenMinter,
-                clock: any Clock, settings: AuthSettings) {
+    public init(
+        sessions: any SessionStore, denylist: any TokenDenylist, minter: any RefreshTokenMinter,
+        clock: any Clock, settings: AuthSettings
+    ) {
         self.sessions = sessions
         self.minter = minter
         self.denylist = denylist
-        self.revoker = SessionRevoker(sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
+        self.revoker = SessionRevoker(
+            sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
         self.clock = clock
     }
 
@@ -29,8 +32,9 @@ public struct Logout: Sendable {
             // Another session's refresh token is revoked only if it is the caller's own:
             // a stolen access token must not let anyone end a stranger's session.
             if let refreshToken, let hash = minter.hash(refreshToken),
-               let other = try await sessions.session(token: hash), other.userID == caller.userID,
-               other.id != caller.sessionID {
+                let other = try await sessions.session(token: hash), other.userID == caller.userID,
+                other.id != caller.sessionID
+            {
                 try await revoker.revoke(other.id, reason: .logout, now: now)
             }
         }

@@ -1,5 +1,5 @@
 import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// Copies the sessions revoked within the last access-token lifetime from the session

@@ -1,5 +1,5 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 public import Ports
 
 /// Trades a refresh token for a new pair. Each refresh token works once: presenting a
@@ -13,13 +13,16 @@ public struct RefreshSession: Sendable {
     let clock: any Clock
     let settings: AuthSettings
 
-    public init(sessions: any SessionStore, users: any UserRepository, denylist: any TokenDenylist,
-                minter: any RefreshTokenMinter, tokens: SessionTokens, clock: any Clock, settings: AuthSettings) {
+    public init(
+        sessions: any SessionStore, users: any UserRepository, denylist: any TokenDenylist,
+        minter: any RefreshTokenMinter, tokens: SessionTokens, clock: any Clock, settings: AuthSettings
+    ) {
         self.sessions = sessions
         self.users = users
         self.minter = minter
         self.tokens = tokens
-        self.revoker = SessionRevoker(sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
+        self.revoker = SessionRevoker(
+            sessions: sessions, denylist: denylist, accessTokenTTLSeconds: settings.accessTokenTTLSeconds)
         self.clock = clock
         self.settings = settings
     }
@@ -41,4 +44,3 @@ public struct RefreshSession: Sendable {
         }
     }
 }
-

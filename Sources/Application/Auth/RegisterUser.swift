@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// Creates an account and logs it in.
@@ -11,8 +11,10 @@ public struct RegisterUser: Sendable {
     let ids: any IDGenerator
     let bootstrapAdmin: BootstrapAdminRule
 
-    public init(users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens,
-                clock: any Clock, ids: any IDGenerator, bootstrapAdmin: BootstrapAdminRule) {
+    public init(
+        users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens,
+        clock: any Clock, ids: any IDGenerator, bootstrapAdmin: BootstrapAdminRule
+    ) {
         self.users = users
         self.hasher = hasher
         self.tokens = tokens
@@ -21,7 +23,9 @@ public struct RegisterUser: Sendable {
         self.bootstrapAdmin = bootstrapAdmin
     }
 
-    public func callAsFunction(email rawEmail: String, password rawPassword: String, username rawUsername: String?) async throws -> IssuedTokens {
+    public func callAsFunction(email rawEmail: String, password rawPassword: String, username rawUsername: String?) async throws
+        -> IssuedTokens
+    {
         var problems = ValidationCollector()
         let email = problems.check { () throws(ValidationFailure) in try Email(rawEmail) }
         let password = problems.check { () throws(ValidationFailure) in try Password(rawPassword) }
@@ -31,8 +35,9 @@ public struct RegisterUser: Sendable {
 
         let hash = try await hasher.hash(password)
         let now = clock.now()
-        let candidate = User(id: UserID(ids.next()), email: email, username: username, role: .user,
-                             passwordHash: hash, createdAt: now, updatedAt: now)
+        let candidate = User(
+            id: UserID(ids.next()), email: email, username: username, role: .user,
+            passwordHash: hash, createdAt: now, updatedAt: now)
         let user: User
         do {
             user = try await users.insert(candidate, promoteIfNoAdmin: bootstrapAdmin.isEligible(email))

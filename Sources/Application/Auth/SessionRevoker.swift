@@ -1,6 +1,6 @@
-public import Domain
-public import Foundation
-public import Ports
+import Domain
+import Foundation
+import Ports
 
 /// Ends sessions: in the session store (the record PostgreSQL can answer from) and
 /// in the denylist (the fast path every request checks). The denylist entry lives as

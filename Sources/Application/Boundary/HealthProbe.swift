@@ -1,7 +1,9 @@
 /// What the API's and the workers' health and metrics endpoints share.
 public enum HealthProbe {
     /// Whether `check` answers `true` within `timeout`: a hung dependency reads as down.
-    public static func answers(within timeout: Duration = .seconds(2), _ check: @escaping @Sendable () async -> Bool) async -> Bool {
+    public static func answers(within timeout: Duration = .seconds(2), _ check: @escaping @Sendable () async -> Bool) async
+        -> Bool
+    {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask { await check() }
             group.addTask {
@@ -19,7 +21,8 @@ public enum HealthProbe {
     /// from response times.
     public static func bearerMatches(_ header: String?, _ expected: String) -> Bool {
         let presented = header.flatMap { $0.lowercased().hasPrefix("bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
-        let x = Array(presented.utf8), y = Array(expected.utf8)
+        let x = Array(presented.utf8)
+        let y = Array(expected.utf8)
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for index in 0..<max(x.count, y.count) {
             difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)

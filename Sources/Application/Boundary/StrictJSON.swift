@@ -72,7 +72,10 @@ public enum StrictJSON {
             guard depth <= StrictJSON.maxDepth else { throw problem("nested too deeply") }
             index += 1
             skipSpace()
-            if current == UInt8(ascii: "}") { index += 1; return }
+            if current == UInt8(ascii: "}") {
+                index += 1
+                return
+            }
             var keys = Set<[UInt8]>()
             while true {
                 skipSpace()
@@ -85,7 +88,10 @@ public enum StrictJSON {
                 skipSpace()
                 try value(depth: depth)
                 skipSpace()
-                if current == UInt8(ascii: ",") { index += 1; continue }
+                if current == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "}"), "',' or '}'")
                 return
             }
@@ -95,12 +101,18 @@ public enum StrictJSON {
             guard depth <= StrictJSON.maxDepth else { throw problem("nested too deeply") }
             index += 1
             skipSpace()
-            if current == UInt8(ascii: "]") { index += 1; return }
+            if current == UInt8(ascii: "]") {
+                index += 1
+                return
+            }
             while true {
                 skipSpace()
                 try value(depth: depth)
                 skipSpace()
-                if current == UInt8(ascii: ",") { index += 1; continue }
+                if current == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
                 try expect(UInt8(ascii: "]"), "',' or ']'")
                 return
             }

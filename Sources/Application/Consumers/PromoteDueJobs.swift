@@ -1,6 +1,6 @@
-public import Foundation
-public import Ports
 import Domain
+import Foundation
+public import Ports
 
 /// The scheduler's work: moves scheduled jobs whose time has come to `queued` and
 /// writes their dispatches to the outbox, in one transaction. Rows are claimed with
@@ -12,7 +12,8 @@ public struct PromoteDueJobs: Sendable {
     let clock: any Clock
     let ids: any IDGenerator
 
-    public init(jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator) {
+    public init(jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator)
+    {
         self.jobs = jobs
         self.cache = cache
         self.outboxSignal = outboxSignal

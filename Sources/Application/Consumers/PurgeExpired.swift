@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Ports
 
 /// Deletes what is older than the retention period: final jobs and their output,

@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// The results processor's work: applies a batch of worker reports to the jobs in one
@@ -16,8 +16,10 @@ public struct RecordJobEvents: Sendable {
     let backoff: Backoff
     let stopSignal: (any StopSignal)?
 
-    public init(jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock,
-                ids: any IDGenerator, random: any RandomSource, backoff: Backoff, stopSignal: (any StopSignal)? = nil) {
+    public init(
+        jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock,
+        ids: any IDGenerator, random: any RandomSource, backoff: Backoff, stopSignal: (any StopSignal)? = nil
+    ) {
         self.jobs = jobs
         self.stopSignal = stopSignal
         self.cache = JobCache(cache: cache)

@@ -1,5 +1,5 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 public import Ports
 
 /// After a restart of a process whose queue was in memory (the single-node mode), the
@@ -34,9 +34,11 @@ public struct RedispatchInFlightJobs: Sendable {
                     var written = 0
                     for job in changes.jobs.values where job.status == status {
                         let attempt = job.status == .running ? job.attempts : job.attempts + 1
-                        changes.outbox.append(.dispatch(JobDispatch(
-                            eventID: ids.next(), jobID: job.id, attempt: attempt, command: job.command, args: job.args,
-                            priority: job.priority, timeoutSeconds: job.timeoutSeconds, occurredAt: now)))
+                        changes.outbox.append(
+                            .dispatch(
+                                JobDispatch(
+                                    eventID: ids.next(), jobID: job.id, attempt: attempt, command: job.command, args: job.args,
+                                    priority: job.priority, timeoutSeconds: job.timeoutSeconds, occurredAt: now)))
                         written += 1
                     }
                     return written

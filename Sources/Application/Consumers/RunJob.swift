@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// The executor's work for one dispatch: refuse it if it was stopped or is not
@@ -18,9 +18,11 @@ public struct RunJob: Sendable {
     let workerID: String
     let flushInterval: Duration
 
-    public init(events: any JobEventPublisher, stopSignal: any StopSignal, stops: StopRegistry, runner: any ProcessRunner,
-                clock: any Clock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
-                flushInterval: Duration = .seconds(1)) {
+    public init(
+        events: any JobEventPublisher, stopSignal: any StopSignal, stops: StopRegistry, runner: any ProcessRunner,
+        clock: any Clock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
+        flushInterval: Duration = .seconds(1)
+    ) {
         self.events = events
         self.stopSignal = stopSignal
         self.stops = stops
@@ -94,7 +96,8 @@ public struct RunJob: Sendable {
         case .signalled(let signal):
             return .failed(exitCode: nil, failure: JobFailure(code: .nonzeroExit, message: "killed by signal \(signal)"))
         case .timedOut:
-            return .failed(exitCode: nil, failure: JobFailure(code: .timeout, message: "ran longer than \(dispatch.timeoutSeconds) seconds"))
+            return .failed(
+                exitCode: nil, failure: JobFailure(code: .timeout, message: "ran longer than \(dispatch.timeoutSeconds) seconds"))
         case .spawnFailed(let reason):
             return .failed(exitCode: nil, failure: JobFailure(code: .spawnFailed, message: reason))
         case .stopped:
@@ -114,9 +117,10 @@ public struct RunJob: Sendable {
     }
 
     private func publish(_ dispatch: JobDispatch, _ kind: JobEvent.Kind) async throws {
-        try await events.publish(JobEvent(
-            eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
-            occurredAt: clock.now(), kind: kind))
+        try await events.publish(
+            JobEvent(
+                eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
+                occurredAt: clock.now(), kind: kind))
     }
 }
 

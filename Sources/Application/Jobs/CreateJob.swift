@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// Accepts a job: validates it against the deployment's policies and stores it with
@@ -11,8 +11,10 @@ public struct CreateJob: Sendable {
     let ids: any IDGenerator
     let settings: JobSettings
 
-    public init(jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any Clock,
-                ids: any IDGenerator, settings: JobSettings) {
+    public init(
+        jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any Clock,
+        ids: any IDGenerator, settings: JobSettings
+    ) {
         self.jobs = jobs
         self.outboxSignal = outboxSignal
         self.clock = clock
@@ -21,7 +23,9 @@ public struct CreateJob: Sendable {
     }
 
     /// The job, and whether it was made now (`false`: an idempotent repeat).
-    public func callAsFunction(caller: AccessClaims, request: JobRequest, idempotencyKey: String?) async throws -> (job: Job, created: Bool) {
+    public func callAsFunction(caller: AccessClaims, request: JobRequest, idempotencyKey: String?) async throws -> (
+        job: Job, created: Bool
+    ) {
         guard caller.role.mayCreateJobs else { throw UseCaseError.forbidden("viewers may not create jobs") }
         if let idempotencyKey, let earlier = try await jobs.job(owner: caller.userID, idempotencyKey: idempotencyKey) {
             return try repeated(earlier, request: request)
@@ -31,7 +35,8 @@ public struct CreateJob: Sendable {
         }
         let now = clock.now()
         let job = Job(id: JobID(ids.next()), ownerID: caller.userID, request: request, idempotencyKey: idempotencyKey, now: now)
-        let dispatch = job.status == .queued ? OutboxMessage.dispatch(JobDispatch(eventID: ids.next(), job: job, occurredAt: now)) : nil
+        let dispatch =
+            job.status == .queued ? OutboxMessage.dispatch(JobDispatch(eventID: ids.next(), job: job, occurredAt: now)) : nil
         switch try await jobs.create(job, dispatch: dispatch, unfinishedLimit: settings.maxUnfinishedJobs) {
         case .created(let stored):
             if dispatch != nil { outboxSignal.outboxChanged() }

@@ -22,8 +22,9 @@ enum JobCursorCodec {
         // Bounded before it becomes a Date: a time past year 9999 cannot be stored, and
         // the database driver traps converting it (a crash any caller could cause).
         guard parts.count == 3, parts[0] == "1", parts[1].utf8.count <= 15, let millis = Int64(parts[1]),
-              (0...Date.latestMilliseconds).contains(millis),
-              let uuid = UUID(canonical: parts[2]) else { return nil }
+            (0...Date.latestMilliseconds).contains(millis),
+            let uuid = UUID(canonical: parts[2])
+        else { return nil }
         return JobCursor(createdAt: Date(timeIntervalSince1970: Double(millis) / 1000), id: JobID(uuid))
     }
 }

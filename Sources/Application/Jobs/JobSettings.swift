@@ -8,8 +8,10 @@ public struct JobSettings: Sendable {
     /// How long a stop marker outlives the longest job.
     public let stopMarkerTTLSeconds: Int
 
-    public init(allowlist: CommandAllowlist = .standard, maxUnfinishedJobs: Int = 1000,
-                backoff: Backoff = Backoff(), stopMarkerTTLSeconds: Int = 7200) {
+    public init(
+        allowlist: CommandAllowlist = .standard, maxUnfinishedJobs: Int = 1000,
+        backoff: Backoff = Backoff(), stopMarkerTTLSeconds: Int = 7200
+    ) {
         self.allowlist = allowlist
         self.maxUnfinishedJobs = maxUnfinishedJobs
         self.backoff = backoff

@@ -13,8 +13,10 @@ public struct StopJob: Sendable {
     let ids: any IDGenerator
     let settings: JobSettings
 
-    public init(jobs: any JobRepository, stopSignal: any StopSignal, outboxSignal: any OutboxSignal,
-                cache: any Cache, clock: any Clock, ids: any IDGenerator, settings: JobSettings) {
+    public init(
+        jobs: any JobRepository, stopSignal: any StopSignal, outboxSignal: any OutboxSignal,
+        cache: any Cache, clock: any Clock, ids: any IDGenerator, settings: JobSettings
+    ) {
         self.jobs = jobs
         self.stopSignal = stopSignal
         self.outboxSignal = outboxSignal

@@ -72,5 +72,7 @@ public struct AnnouncingJobStore: JobRepository, Outbox, JobStatistics {
     public func purgePublished(before cutoff: Date) async throws -> Int { try await store.purgePublished(before: cutoff) }
 
     public func countsByStatus() async throws -> [JobStatus: Int] { try await store.countsByStatus() }
-    public func finishedPerMinute(since: Date) async throws -> [FinishedPerMinute] { try await store.finishedPerMinute(since: since) }
+    public func finishedPerMinute(since: Date) async throws -> [FinishedPerMinute] {
+        try await store.finishedPerMinute(since: since)
+    }
 }

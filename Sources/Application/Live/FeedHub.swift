@@ -1,4 +1,4 @@
-public import Domain
+import Domain
 public import Ports
 
 /// Feeds a process's hub from its shared subscription. Changes from another process
@@ -21,8 +21,9 @@ public struct FeedHub: Sendable {
         let (changes, continuation) = AsyncStream.makeStream(of: JobChange.self, bufferingPolicy: .bufferingNewest(10_000))
         await withDiscardingTaskGroup { group in
             group.addTask { [hub, source] in
-                await source.run(subscribed: { hub.resubscribed() }, wants: { hub.wants(job: $0, owner: $1) },
-                                 deliver: { continuation.yield($0) })
+                await source.run(
+                    subscribed: { hub.resubscribed() }, wants: { hub.wants(job: $0, owner: $1) },
+                    deliver: { continuation.yield($0) })
                 continuation.finish()
             }
             for await change in changes {
@@ -33,7 +34,8 @@ public struct FeedHub: Sendable {
 
     private func attachingJob(to change: JobChange) async -> JobChange {
         guard change.job == nil, change.jobChanged, hub.watchesJobs(of: change.ownerID),
-              let job = try? await jobs.job(id: change.jobID) else { return change }
+            let job = try? await jobs.job(id: change.jobID)
+        else { return change }
         // The store may already hold a newer version: list views show the latest state.
         return JobChange(job: job, jobChanged: true, outputChanged: change.outputChanged)
     }

@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// A live view of one job: its status changes and output, from a given position, until
@@ -20,12 +20,14 @@ public struct FollowJob: Sendable {
         // Subscribe before the first reading, so that no change falls between the two.
         let subscription = hub.subscribe(.job(id))
         guard let snapshot = try await jobs.snapshot(of: id),
-              caller.role.maySee(jobOwnedBy: snapshot.job.ownerID, caller: caller.userID) else {
+            caller.role.maySee(jobOwnedBy: snapshot.job.ownerID, caller: caller.userID)
+        else {
             subscription.cancel()
             throw UseCaseError.notFound
         }
-        return JobFollow(id: id, jobs: jobs, clock: clock, subscription: subscription, first: snapshot,
-                         position: position ?? .start, until: caller.expiresAt)
+        return JobFollow(
+            id: id, jobs: jobs, clock: clock, subscription: subscription, first: snapshot,
+            position: position ?? .start, until: caller.expiresAt)
     }
 }
 

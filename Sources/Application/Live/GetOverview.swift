@@ -49,7 +49,8 @@ public struct GetOverview: Sendable {
             if minutes.indices.contains(index) { minutes[index].counts[entry.status, default: 0] += entry.count }
         }
         let (backlogCount, oldest) = try await backlog
-        return Overview(generatedAt: now, jobsByStatus: try await counts, finishedPerMinute: minutes,
-                        outboxBacklog: backlogCount, outboxOldestAgeSeconds: oldest, workers: seen)
+        return Overview(
+            generatedAt: now, jobsByStatus: try await counts, finishedPerMinute: minutes,
+            outboxBacklog: backlogCount, outboxOldestAgeSeconds: oldest, workers: seen)
     }
 }

@@ -33,7 +33,8 @@ public struct JobFeedPosition: Hashable, Sendable {
         guard parts.count == 5, parts.allSatisfy({ (1...18).contains($0.count) && $0.allSatisfy(\.isASCII) }) else { return nil }
         let numbers = parts.compactMap { Int($0) }
         guard numbers.count == 5, numbers.allSatisfy({ $0 >= 0 }) else { return nil }
-        self.init(version: numbers[0], attempts: numbers[1], deliveries: numbers[2], stdoutBytes: numbers[3], stderrBytes: numbers[4])
+        self.init(
+            version: numbers[0], attempts: numbers[1], deliveries: numbers[2], stdoutBytes: numbers[3], stderrBytes: numbers[4])
     }
 }
 

@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// A live view of many jobs' states, for list views: the caller's jobs, or every job

@@ -69,13 +69,16 @@ struct OverviewRepresentation: Encodable {
         generatedAt = Timestamp.format(overview.generatedAt)
         jobsByStatus = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0.rawValue, overview.jobsByStatus[$0] ?? 0) })
         finishedPerMinute = overview.finishedPerMinute.map {
-            Minute(minute: Timestamp.format($0.minute), succeeded: $0.counts[.succeeded] ?? 0, failed: $0.counts[.failed] ?? 0,
-                   cancelled: $0.counts[.cancelled] ?? 0)
+            Minute(
+                minute: Timestamp.format($0.minute), succeeded: $0.counts[.succeeded] ?? 0, failed: $0.counts[.failed] ?? 0,
+                cancelled: $0.counts[.cancelled] ?? 0)
         }
-        outbox = Outbox(backlog: overview.outboxBacklog, oldestAgeSeconds: (overview.outboxOldestAgeSeconds * 1000).rounded() / 1000)
+        outbox = Outbox(
+            backlog: overview.outboxBacklog, oldestAgeSeconds: (overview.outboxOldestAgeSeconds * 1000).rounded() / 1000)
         workers = overview.workers?.map {
-            Worker(id: $0.workerID, host: $0.host, roles: $0.roles, concurrency: $0.concurrency, running: $0.running,
-                   startedAt: Timestamp.format($0.startedAt), seenAt: Timestamp.format($0.seenAt))
+            Worker(
+                id: $0.workerID, host: $0.host, roles: $0.roles, concurrency: $0.concurrency, running: $0.running,
+                startedAt: Timestamp.format($0.startedAt), seenAt: Timestamp.format($0.seenAt))
         }
     }
 }

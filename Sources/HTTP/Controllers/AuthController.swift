@@ -39,8 +39,9 @@ struct AuthController {
 
     func changePassword(_ request: Request, context: APIContext) async throws -> Response {
         let body = try await JSONBody.decode(ChangePasswordRequest.self, from: request, allowed: ChangePasswordRequest.fields)
-        try await useCases.changePassword(caller: try context.requireCaller(), currentPassword: body.currentPassword,
-                                          newPassword: body.newPassword)
+        try await useCases.changePassword(
+            caller: try context.requireCaller(), currentPassword: body.currentPassword,
+            newPassword: body.newPassword)
         return Responses.empty(.noContent)
     }
 }

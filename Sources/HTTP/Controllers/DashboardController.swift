@@ -25,9 +25,11 @@ struct DashboardController {
     }
 
     private static func file(_ bytes: [UInt8], type: String) -> Response {
-        Response(status: .ok, headers: [
-            .contentType: type, .contentSecurityPolicy: contentSecurityPolicy, .cacheControl: "no-cache",
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
-        ], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: type, .contentSecurityPolicy: contentSecurityPolicy, .cacheControl: "no-cache",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            ], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

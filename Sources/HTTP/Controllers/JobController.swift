@@ -1,6 +1,6 @@
 import APIModels
-import CoreMetrics
 import Application
+import CoreMetrics
 import Domain
 import Foundation
 import HTTPTypes
@@ -22,14 +22,16 @@ struct JobController {
             if runAt == nil { problems.add("run_at", "must be an RFC 3339 time such as 2026-11-22T09:00:00Z") }
         }
         let jobRequest = problems.check { () throws(ValidationFailure) in
-            try JobRequest(command: body.command, args: body.args ?? [], priority: body.priority, runAt: runAt,
-                           timeoutSeconds: body.timeoutSeconds, maxAttempts: body.maxAttempts, name: body.name)
+            try JobRequest(
+                command: body.command, args: body.args ?? [], priority: body.priority, runAt: runAt,
+                timeoutSeconds: body.timeoutSeconds, maxAttempts: body.maxAttempts, name: body.name)
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let (job, created) = try await useCases.createJob(caller: caller, request: jobRequest!, idempotencyKey: key)
         if created { Counter(label: MetricNames.jobsCreated).increment() }
-        return Responses.json(JobRepresentation(job: job), status: created ? .created : .ok,
-                                  headers: [.location: "/api/v1/jobs/\(job.id)"])
+        return Responses.json(
+            JobRepresentation(job: job), status: created ? .created : .ok,
+            headers: [.location: "/api/v1/jobs/\(job.id)"])
     }
 
     func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -39,7 +41,9 @@ struct JobController {
         var status: JobStatus?
         if let text = query["status"].map(String.init) {
             status = JobStatus(rawValue: text)
-            if status == nil { problems.add("status", "must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            if status == nil {
+                problems.add("status", "must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
         }
         var limit: Int?
         if let text = query["limit"].map(String.init) {
@@ -51,14 +55,16 @@ struct JobController {
             if owner == "all" { allOwners = true } else { problems.add("owner", "must be 'all' when given") }
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
-        let page = try await useCases.listJobs(caller: caller, status: status, limit: limit, cursor: query["cursor"].map(String.init),
-                                               allOwners: allOwners)
+        let page = try await useCases.listJobs(
+            caller: caller, status: status, limit: limit, cursor: query["cursor"].map(String.init),
+            allOwners: allOwners)
         return Responses.json(JobListRepresentation(jobs: page.jobs.map(JobRepresentation.init), nextCursor: page.nextCursor))
     }
 
     func get(_ request: Request, context: APIContext) async throws -> Response {
-        let job = try await useCases.getJob(caller: try context.requireCaller(), id: try Self.jobID(context),
-                                            readAhead: context.readAhead)
+        let job = try await useCases.getJob(
+            caller: try context.requireCaller(), id: try Self.jobID(context),
+            readAhead: context.readAhead)
         return Responses.json(JobRepresentation(job: job))
     }
 
@@ -86,7 +92,9 @@ struct JobController {
         switch stream {
         case "stdout": return Responses.text(output.stdout)
         case "stderr": return Responses.text(output.stderr)
-        default: return try Responses.json(OutputRepresentation(stdout: output.stdout, stderr: output.stderr, truncated: output.truncated))
+        default:
+            return try Responses.json(
+                OutputRepresentation(stdout: output.stdout, stderr: output.stderr, truncated: output.truncated))
         }
     }
 

@@ -38,9 +38,12 @@ struct LiveController {
     }
 
     func session(for caller: AccessClaims, context: APIContext) throws -> Session {
-        Session(slot: try streams.open(for: caller.userID),
-                watch: StalledWriteWatch(limit: streams.limits.writeTimeout) { [channel = context.channel] in channel?.close(promise: nil) },
-                caller: caller, authenticate: useCases.authenticate)
+        Session(
+            slot: try streams.open(for: caller.userID),
+            watch: StalledWriteWatch(limit: streams.limits.writeTimeout) { [channel = context.channel] in
+                channel?.close(promise: nil)
+            },
+            caller: caller, authenticate: useCases.authenticate)
     }
 
     /// `GET /jobs/{id}/events`: status, output and reset events, each with an id that
@@ -78,7 +81,8 @@ struct LiveController {
     /// `GET /jobs/{id}/output?follow=1`: the output as plain text until the job is final.
     /// A new run (a retry, or a redelivery after a worker was lost) is marked with a line
     /// of its own, since plain text cannot take back what was sent.
-    func followOutput(caller: AccessClaims, id: JobID, stream: JobFeedEvent.Stream?, context: APIContext) async throws -> Response {
+    func followOutput(caller: AccessClaims, id: JobID, stream: JobFeedEvent.Stream?, context: APIContext) async throws -> Response
+    {
         let session = try session(for: caller, context: context)
         let follow = try await useCases.followJob(caller: caller, id: id, after: nil)
         let body = ResponseBody { writer in
@@ -94,14 +98,17 @@ struct LiveController {
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: body)
     }
 
-    private static func writeOutput(of follow: JobFollow, stream: JobFeedEvent.Stream?, session: Session,
-                                    to writer: inout any ResponseBodyWriter) async throws {
+    private static func writeOutput(
+        of follow: JobFollow, stream: JobFeedEvent.Stream?, session: Session,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
         for try await event in follow.events() {
             switch event {
             case .output(let which, let text, _) where stream == nil || stream == which:
                 try await session.write(ByteBuffer(string: text), to: &writer)
             case .reset(let attempt, _):
-                try await session.write(ByteBuffer(string: "\n[cloudtask: the output starts over: a new run of attempt \(attempt)]\n"), to: &writer)
+                try await session.write(
+                    ByteBuffer(string: "\n[cloudtask: the output starts over: a new run of attempt \(attempt)]\n"), to: &writer)
             case .heartbeat:
                 if await !session.stillValid() { return }
             default:
@@ -136,13 +143,16 @@ struct LiveController {
         return Response(status: .ok, headers: Self.eventStreamHeaders, body: body)
     }
 
-    private static func writeWatch(_ watch: WatchJobs.Watch, session: Session, to writer: inout any ResponseBodyWriter) async throws {
+    private static func writeWatch(_ watch: WatchJobs.Watch, session: Session, to writer: inout any ResponseBodyWriter)
+        async throws
+    {
         for await event in watch.events {
             switch event {
             case .changed(let job):
                 var json = JSONWriter()
                 JobRepresentation(job: job).write(to: &json)
-                try await session.write(ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer), to: &writer)
+                try await session.write(
+                    ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer), to: &writer)
             case .heartbeat:
                 if await !session.stillValid() { return }
                 try await session.write(ServerSentEvents.heartbeat, to: &writer)
@@ -162,12 +172,17 @@ struct LiveController {
             return ServerSentEvents.event(id: position.eventID, name: "status", data: json.buffer)
         case .output(let stream, let text, let position):
             json.object { json in
-                json.key("stream"); json.string(stream.rawValue)
-                json.key("text"); json.string(text)
+                json.key("stream")
+                json.string(stream.rawValue)
+                json.key("text")
+                json.string(text)
             }
             return ServerSentEvents.event(id: position.eventID, name: "output", data: json.buffer)
         case .reset(let attempt, let position):
-            json.object { json in json.key("attempt"); json.int(attempt) }
+            json.object { json in
+                json.key("attempt")
+                json.int(attempt)
+            }
             return ServerSentEvents.event(id: position.eventID, name: "reset", data: json.buffer)
         case .heartbeat:
             return ServerSentEvents.heartbeat

@@ -26,8 +26,9 @@ struct OperationsController {
             let status: String
             let checks: [String: String]
         }
-        return try Responses.json(Body(status: degraded ? "degraded" : "ok", checks: checks),
-                                  status: pg ? .ok : .serviceUnavailable)
+        return try Responses.json(
+            Body(status: degraded ? "degraded" : "ok", checks: checks),
+            status: pg ? .ok : .serviceUnavailable)
     }
 
     /// Runs a check with a short timeout: a hung dependency reads as down.
@@ -46,7 +47,8 @@ struct OperationsController {
     }
 
     func openAPI(_ request: Request, context: APIContext) async throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_json)))
     }
 }

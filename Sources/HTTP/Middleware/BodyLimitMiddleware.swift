@@ -8,7 +8,9 @@ struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let limit: Int
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws
+        -> Response
+    {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw APIError.payloadTooLarge(limit: limit)
         }

@@ -1,7 +1,7 @@
+import Application
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Application
 import Logging
 
 /// The outermost layer: gives every request its id and client address, turns every
@@ -11,7 +11,9 @@ struct EnvelopeMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let trustedProxies: [CIDR]
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws
+        -> Response
+    {
         var context = context
         context.requestID = Self.acceptableRequestID(request.headers[.xRequestID]) ?? UUID().uuidString.lowercased()
         context.clientAddress = ClientAddress.resolve(
@@ -53,7 +55,8 @@ struct EnvelopeMiddleware: RouterMiddleware {
     static func acceptableRequestID(_ value: String?) -> String? {
         guard let value, (1...128).contains(value.utf8.count) else { return nil }
         let valid = value.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 46 || byte == 95 || byte == 45
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 46 || byte == 95
+                || byte == 45
         }
         return valid ? value : nil
     }

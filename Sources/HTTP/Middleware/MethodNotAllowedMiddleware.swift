@@ -7,7 +7,9 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let table: RouteTable
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {

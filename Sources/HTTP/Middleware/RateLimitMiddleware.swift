@@ -16,7 +16,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     /// The policies for this request, with the key each counts by; empty: not limited.
     let policies: @Sendable (Request, APIContext) -> [RateLimitCheck]
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws
+        -> Response
+    {
         let applicable = policies(request, context)
         guard !applicable.isEmpty else { return try await next(request, context) }
         let now = clock.now()
@@ -46,7 +48,8 @@ enum RateLimitHeaders {
         headers.set(.rateLimitReset, String(shown.resetSeconds))
         headers.set(.rateLimitPolicy, "\"\(shown.policy.name)\";q=\(shown.policy.limit);w=\(shown.policy.windowSeconds)")
         headers.set(.rateLimit, "\"\(shown.policy.name)\";r=\(shown.remaining);t=\(shown.resetSeconds)")
-        if let refused = decisions.filter({ !$0.allowed }).max(by: { ($0.retryAfterSeconds ?? 1) < ($1.retryAfterSeconds ?? 1) }) {
+        if let refused = decisions.filter({ !$0.allowed }).max(by: { ($0.retryAfterSeconds ?? 1) < ($1.retryAfterSeconds ?? 1) })
+        {
             Counter(label: MetricNames.rateLimitRejections, dimensions: [("policy", refused.policy.name)]).increment()
             throw APIError.rateLimited(retryAfter: refused.retryAfterSeconds ?? 1)
         }

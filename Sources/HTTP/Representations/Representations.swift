@@ -8,7 +8,10 @@ import Foundation
 struct UserRepresentation: Encodable {
     let profile: UserProfile
 
-    enum CodingKeys: String, CodingKey { case id, email, username, role, createdAt = "created_at" }
+    enum CodingKeys: String, CodingKey {
+        case id, email, username, role
+        case createdAt = "created_at"
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -24,7 +27,11 @@ struct TokenRepresentation: Encodable {
     let tokens: IssuedTokens
 
     enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token", refreshToken = "refresh_token", tokenType = "token_type", expiresIn = "expires_in", user
+        case accessToken = "access_token"
+        case refreshToken = "refresh_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case user
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -43,30 +50,49 @@ struct JobRepresentation: JSONWritable {
     // Keys in sorted order, like every other response of the API.
     func write(to json: inout JSONWriter) {
         json.object { json in
-            json.key("args"); json.array(job.args) { json, arg in json.string(arg) }
-            json.key("attempts"); json.int(job.attempts)
-            json.key("command"); json.string(job.command)
-            json.key("created_at"); json.string(Timestamp.format(job.createdAt))
+            json.key("args")
+            json.array(job.args) { json, arg in json.string(arg) }
+            json.key("attempts")
+            json.int(job.attempts)
+            json.key("command")
+            json.string(job.command)
+            json.key("created_at")
+            json.string(Timestamp.format(job.createdAt))
             json.key("error")
             json.optional(job.failure) { json, failure in
                 json.object { json in
-                    json.key("code"); json.string(failure.code.rawValue)
-                    json.key("message"); json.string(failure.message)
+                    json.key("code")
+                    json.string(failure.code.rawValue)
+                    json.key("message")
+                    json.string(failure.message)
                 }
             }
-            json.key("exit_code"); json.optional(job.exitCode) { json, code in json.int(code) }
-            json.key("finished_at"); json.optional(job.finishedAt) { json, date in json.string(Timestamp.format(date)) }
-            json.key("id"); json.string(job.id.description)
-            json.key("max_attempts"); json.int(job.maxAttempts)
-            json.key("name"); json.optional(job.name) { json, name in json.string(name) }
-            json.key("owner_id"); json.string(job.ownerID.description)
-            json.key("priority"); json.int(job.priority)
-            json.key("run_at"); json.string(Timestamp.format(job.runAt))
-            json.key("started_at"); json.optional(job.startedAt) { json, date in json.string(Timestamp.format(date)) }
-            json.key("status"); json.string(job.status.rawValue)
-            json.key("stop_requested_at"); json.optional(job.stopRequestedAt) { json, date in json.string(Timestamp.format(date)) }
-            json.key("timeout_seconds"); json.int(job.timeoutSeconds)
-            json.key("updated_at"); json.string(Timestamp.format(job.updatedAt))
+            json.key("exit_code")
+            json.optional(job.exitCode) { json, code in json.int(code) }
+            json.key("finished_at")
+            json.optional(job.finishedAt) { json, date in json.string(Timestamp.format(date)) }
+            json.key("id")
+            json.string(job.id.description)
+            json.key("max_attempts")
+            json.int(job.maxAttempts)
+            json.key("name")
+            json.optional(job.name) { json, name in json.string(name) }
+            json.key("owner_id")
+            json.string(job.ownerID.description)
+            json.key("priority")
+            json.int(job.priority)
+            json.key("run_at")
+            json.string(Timestamp.format(job.runAt))
+            json.key("started_at")
+            json.optional(job.startedAt) { json, date in json.string(Timestamp.format(date)) }
+            json.key("status")
+            json.string(job.status.rawValue)
+            json.key("stop_requested_at")
+            json.optional(job.stopRequestedAt) { json, date in json.string(Timestamp.format(date)) }
+            json.key("timeout_seconds")
+            json.int(job.timeoutSeconds)
+            json.key("updated_at")
+            json.string(Timestamp.format(job.updatedAt))
         }
     }
 }
@@ -77,8 +103,10 @@ struct JobListRepresentation: JSONWritable {
 
     func write(to json: inout JSONWriter) {
         json.object { json in
-            json.key("jobs"); json.array(jobs) { json, job in job.write(to: &json) }
-            json.key("next_cursor"); json.optional(nextCursor) { json, cursor in json.string(cursor) }
+            json.key("jobs")
+            json.array(jobs) { json, job in job.write(to: &json) }
+            json.key("next_cursor")
+            json.optional(nextCursor) { json, cursor in json.string(cursor) }
         }
     }
 }

@@ -22,14 +22,20 @@ struct RefreshRequest: Decodable {
 struct LogoutRequest: Decodable {
     let refreshToken: String?
     let all: Bool?
-    enum CodingKeys: String, CodingKey { case refreshToken = "refresh_token", all }
+    enum CodingKeys: String, CodingKey {
+        case refreshToken = "refresh_token"
+        case all
+    }
     static let fields: Set<String> = ["refresh_token", "all"]
 }
 
 struct ChangePasswordRequest: Decodable {
     let currentPassword: String
     let newPassword: String
-    enum CodingKeys: String, CodingKey { case currentPassword = "current_password", newPassword = "new_password" }
+    enum CodingKeys: String, CodingKey {
+        case currentPassword = "current_password"
+        case newPassword = "new_password"
+    }
     static let fields: Set<String> = ["current_password", "new_password"]
 }
 

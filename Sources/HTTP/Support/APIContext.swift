@@ -1,8 +1,8 @@
-public import Hummingbird
-public import Logging
-public import NIOCore
-public import Ports
 import Domain
+public import Hummingbird
+import Logging
+import NIOCore
+public import Ports
 
 /// Per-request state the middleware fills in for the handlers.
 public struct APIContext: RequestContext {

@@ -1,4 +1,5 @@
 public import Application
+import Foundation
 
 /// Who the client is, for per-IP rate limits: the peer, unless the peer is a trusted
 /// proxy, in which case the first untrusted hop of `X-Forwarded-For`, read from the
@@ -15,5 +16,3 @@ public enum ClientAddress {
         return hops.first ?? peer
     }
 }
-
-import Foundation

@@ -1,14 +1,16 @@
+import Application
 import Domain
 import Foundation
 import Hummingbird
-import Application
 
 /// Strict request bodies: JSON only (415 otherwise), an object with known fields only
 /// (400 naming the unknown ones), right types (400 naming the field), no NUL anywhere.
 enum JSONBody {
     /// Decodes the body as `T`, accepting only the `allowed` top-level fields. An empty
     /// body is `{}` when `emptyAllowed` (for endpoints whose every field is optional).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowed: Set<String>, emptyAllowed: Bool = false) async throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowed: Set<String>, emptyAllowed: Bool = false)
+        async throws -> T
+    {
         var request = request
         let buffer = try await request.collectBody(upTo: .max)
         let data = Data(buffer.readableBytesView)
@@ -69,7 +71,11 @@ enum JSONBody {
         func path(_ keys: [any CodingKey]) -> String {
             var text = ""
             for key in keys {
-                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                }
             }
             return text.isEmpty ? "body" : text
         }

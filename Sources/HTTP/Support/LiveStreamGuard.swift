@@ -61,7 +61,10 @@ final class LiveStreamSlot: Sendable {
     init(release: @escaping @Sendable () -> Void) { self.release = Mutex(release) }
 
     func close() {
-        let action = release.withLock { action in defer { action = nil }; return action }
+        let action = release.withLock { action in
+            defer { action = nil }
+            return action
+        }
         action?()
     }
 

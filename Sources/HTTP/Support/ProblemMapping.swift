@@ -12,13 +12,15 @@ enum ProblemMapping {
         case let error as UseCaseError: return problem(for: error)
         case let error as APIError: return problem(for: error)
         case PortError.busy:
-            return ProblemDetails(status: .serviceUnavailable, slug: "busy", title: "Busy",
-                                  detail: "too many password checks are waiting on this server; try again shortly",
-                                  headers: [.retryAfter: "2"])
+            return ProblemDetails(
+                status: .serviceUnavailable, slug: "busy", title: "Busy",
+                detail: "too many password checks are waiting on this server; try again shortly",
+                headers: [.retryAfter: "2"])
         case PortError.unavailable:
-            return ProblemDetails(status: .serviceUnavailable, slug: "service-unavailable", title: "Service unavailable",
-                                  detail: "a service this request needs is not answering; try again shortly",
-                                  headers: [.retryAfter: "5"])
+            return ProblemDetails(
+                status: .serviceUnavailable, slug: "service-unavailable", title: "Service unavailable",
+                detail: "a service this request needs is not answering; try again shortly",
+                headers: [.retryAfter: "5"])
         case let error as HTTPError:
             return problem(for: error)
         default:
@@ -34,9 +36,10 @@ enum ProblemMapping {
         switch error {
         case .invalid(let failure): return validation(failure)
         case .unauthenticated:
-            return ProblemDetails(status: .unauthorized, slug: "unauthenticated", title: "Unauthenticated",
-                                  detail: "the credentials or token are invalid, expired or revoked",
-                                  headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+            return ProblemDetails(
+                status: .unauthorized, slug: "unauthenticated", title: "Unauthenticated",
+                detail: "the credentials or token are invalid, expired or revoked",
+                headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
         case .forbidden(let detail):
             return ProblemDetails(status: .forbidden, slug: "forbidden", title: "Forbidden", detail: detail)
         case .notFound:
@@ -44,7 +47,8 @@ enum ProblemMapping {
         case .conflict(let detail):
             return ProblemDetails(status: .conflict, slug: "conflict", title: "Conflict", detail: detail)
         case .unprocessable(let detail):
-            return ProblemDetails(status: .unprocessableContent, slug: "unprocessable", title: "Unprocessable request", detail: detail)
+            return ProblemDetails(
+                status: .unprocessableContent, slug: "unprocessable", title: "Unprocessable request", detail: detail)
         }
     }
 
@@ -55,38 +59,46 @@ enum ProblemMapping {
         case .malformedBody(let detail):
             return ProblemDetails(status: .badRequest, slug: "malformed-request", title: "Malformed request", detail: detail)
         case .unknownFields(let names):
-            var problem = ProblemDetails(status: .badRequest, slug: "validation-failed", title: "Validation failed",
-                                         detail: "unknown field\(names.count == 1 ? "" : "s"): \(names.joined(separator: ", "))")
+            var problem = ProblemDetails(
+                status: .badRequest, slug: "validation-failed", title: "Validation failed",
+                detail: "unknown field\(names.count == 1 ? "" : "s"): \(names.joined(separator: ", "))")
             problem.errors = names.map { ($0, "is not a field of this request") }
             return problem
         case .invalid(let failure): return validation(failure)
         case .unsupportedMediaType:
-            return ProblemDetails(status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
-                                  detail: "the body must be application/json")
+            return ProblemDetails(
+                status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
+                detail: "the body must be application/json")
         case .payloadTooLarge(let limit):
-            return ProblemDetails(status: .contentTooLarge, slug: "payload-too-large", title: "Payload too large",
-                                  detail: "the body must be at most \(limit) bytes")
+            return ProblemDetails(
+                status: .contentTooLarge, slug: "payload-too-large", title: "Payload too large",
+                detail: "the body must be at most \(limit) bytes")
         case .methodNotAllowed(let methods):
-            return ProblemDetails(status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
-                                  detail: "this path takes \(methods.joined(separator: ", "))",
-                                  headers: [.allow: methods.joined(separator: ", ")])
+            return ProblemDetails(
+                status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
+                detail: "this path takes \(methods.joined(separator: ", "))",
+                headers: [.allow: methods.joined(separator: ", ")])
         case .rateLimited(let retryAfter):
-            return ProblemDetails(status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
-                                  detail: "rate limit reached; retry in \(retryAfter) seconds",
-                                  headers: [.retryAfter: String(retryAfter)])
+            return ProblemDetails(
+                status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
+                detail: "rate limit reached; retry in \(retryAfter) seconds",
+                headers: [.retryAfter: String(retryAfter)])
         case .tooManyStreams(perUser: true):
-            return ProblemDetails(status: .tooManyRequests, slug: "too-many-streams", title: "Too many streams",
-                                  detail: "this account has as many live streams open as it may; close one first",
-                                  headers: [.retryAfter: "5"])
+            return ProblemDetails(
+                status: .tooManyRequests, slug: "too-many-streams", title: "Too many streams",
+                detail: "this account has as many live streams open as it may; close one first",
+                headers: [.retryAfter: "5"])
         case .tooManyStreams(perUser: false):
-            return ProblemDetails(status: .serviceUnavailable, slug: "too-many-streams", title: "Too many streams",
-                                  detail: "this server has as many live streams open as it may; try again shortly",
-                                  headers: [.retryAfter: "5"])
+            return ProblemDetails(
+                status: .serviceUnavailable, slug: "too-many-streams", title: "Too many streams",
+                detail: "this server has as many live streams open as it may; try again shortly",
+                headers: [.retryAfter: "5"])
         }
     }
 
     private static func validation(_ failure: ValidationFailure) -> ProblemDetails {
-        var problem = ProblemDetails(status: .badRequest, slug: "validation-failed", title: "Validation failed", detail: failure.summary)
+        var problem = ProblemDetails(
+            status: .badRequest, slug: "validation-failed", title: "Validation failed", detail: failure.summary)
         problem.errors = failure.issues.map { ($0.field, $0.message) }
         return problem
     }
@@ -96,8 +108,9 @@ enum ProblemMapping {
         case .notFound:
             return ProblemDetails(status: .notFound, slug: "not-found", title: "Not found", detail: "no such resource")
         case .methodNotAllowed:
-            return ProblemDetails(status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
-                                  detail: "this path does not take that method")
+            return ProblemDetails(
+                status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",
+                detail: "this path does not take that method")
         case .contentTooLarge:
             return ProblemDetails(status: .contentTooLarge, slug: "payload-too-large", title: "Payload too large", detail: nil)
         case let status where status.code < 500:

@@ -26,7 +26,9 @@ enum Responses {
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: json.buffer))
     }
 
-    static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+    static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8")
+        -> Response
+    {
         Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 

@@ -19,8 +19,10 @@ enum Timestamp {
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let hour = millisOfDay / 3_600_000, minute = millisOfDay / 60_000 % 60
-        let second = millisOfDay / 1000 % 60, millis = millisOfDay % 1000
+        let hour = millisOfDay / 3_600_000
+        let minute = millisOfDay / 60_000 % 60
+        let second = millisOfDay / 1000 % 60
+        let millis = millisOfDay % 1000
         return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":"
             + pad(second, 2) + "." + pad(millis, 3) + "Z"
     }
@@ -44,9 +46,12 @@ enum Timestamp {
             return value
         }
         guard let year = number(0, 4), bytes[4] == 45, let month = number(5, 2), bytes[7] == 45, let day = number(8, 2),
-              bytes[10] == 84 || bytes[10] == 116, let hour = number(11, 2), bytes[13] == 58, let minute = number(14, 2),
-              bytes[16] == 58, let second = number(17, 2) else { return nil }
-        guard (1...12).contains(month), (1...daysIn(month, year)).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+            bytes[10] == 84 || bytes[10] == 116, let hour = number(11, 2), bytes[13] == 58, let minute = number(14, 2),
+            bytes[16] == 58, let second = number(17, 2)
+        else { return nil }
+        guard (1...12).contains(month), (1...daysIn(month, year)).contains(day), hour < 24, minute < 60, second < 60 else {
+            return nil
+        }
         var index = 19
         var fraction = 0.0
         if index < bytes.count, bytes[index] == 46 {
@@ -67,7 +72,8 @@ enum Timestamp {
             guard index + 1 == bytes.count else { return nil }
         case 43, 45:
             guard index + 6 == bytes.count, let offsetHours = number(index + 1, 2), bytes[index + 3] == 58,
-                  let offsetMinutes = number(index + 4, 2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+                let offsetMinutes = number(index + 4, 2), offsetHours < 24, offsetMinutes < 60
+            else { return nil }
             offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (bytes[index] == 45 ? -1 : 1)
         default:
             return nil

@@ -1,5 +1,5 @@
 import Application
-public import Domain
+import Domain
 import Foundation
 import Glibc
 
@@ -54,8 +54,10 @@ public struct ConfigurationLoader {
     /// `runsJobs`: whether this process will run programs (it must then be able to
     /// switch to the job user, or be told explicitly that it may not); `canSwitchUser`
     /// is whether it is root (a parameter for tests).
-    public mutating func load(mode: Mode, runsJobs: Bool? = nil,
-                              canSwitchUser: Bool? = nil) throws(ConfigurationError) -> CloudTaskConfiguration {
+    public mutating func load(
+        mode: Mode, runsJobs: Bool? = nil,
+        canSwitchUser: Bool? = nil
+    ) throws(ConfigurationError) -> CloudTaskConfiguration {
         let canSwitchUser = canSwitchUser ?? (geteuid() == 0)
         var config = CloudTaskConfiguration()
         problems = []
@@ -91,7 +93,9 @@ public struct ConfigurationLoader {
         config.jwtAudience = string("CLOUDTASK_JWT_AUDIENCE") ?? config.jwtAudience
         if let email = string("CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL") {
             config.bootstrapAdminEmail = try? Email(email)
-            if config.bootstrapAdminEmail == nil { problems.append("CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL: must be a valid email address") }
+            if config.bootstrapAdminEmail == nil {
+                problems.append("CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL: must be a valid email address")
+            }
         }
         if let proxies = string("CLOUDTASK_TRUSTED_PROXIES") {
             let parsed = proxies.split(separator: ",").map { CIDR(String($0).trimmingCharacters(in: .whitespaces)) }
@@ -107,10 +111,13 @@ public struct ConfigurationLoader {
         config.rateLimits.login = policy("CLOUDTASK_RATE_LIMIT_LOGIN", name: "login", default: config.rateLimits.login)
         config.rateLimits.auth = policy("CLOUDTASK_RATE_LIMIT_AUTH", name: "auth", default: config.rateLimits.auth)
         config.rateLimits.api = policy("CLOUDTASK_RATE_LIMIT_API", name: "api", default: config.rateLimits.api)
-        config.rateLimits.jobsCreate = policy("CLOUDTASK_RATE_LIMIT_JOBS_CREATE", name: "jobs_create", default: config.rateLimits.jobsCreate)
-        config.rateLimits.loginPerEmail = policy("CLOUDTASK_RATE_LIMIT_LOGIN_EMAIL", name: "login_email",
-                                                 default: config.rateLimits.loginPerEmail)
-        config.rateLimits.passwordChange = policy("CLOUDTASK_RATE_LIMIT_PASSWORD", name: "password", default: config.rateLimits.passwordChange)
+        config.rateLimits.jobsCreate = policy(
+            "CLOUDTASK_RATE_LIMIT_JOBS_CREATE", name: "jobs_create", default: config.rateLimits.jobsCreate)
+        config.rateLimits.loginPerEmail = policy(
+            "CLOUDTASK_RATE_LIMIT_LOGIN_EMAIL", name: "login_email",
+            default: config.rateLimits.loginPerEmail)
+        config.rateLimits.passwordChange = policy(
+            "CLOUDTASK_RATE_LIMIT_PASSWORD", name: "password", default: config.rateLimits.passwordChange)
         config.bcryptQueue = int("CLOUDTASK_BCRYPT_QUEUE", in: 0...10_000) ?? config.bcryptQueue
         if let commands = string("CLOUDTASK_ALLOWED_COMMANDS") {
             let names = commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -123,30 +130,39 @@ public struct ConfigurationLoader {
         config.outputLimitBytes = int("CLOUDTASK_OUTPUT_LIMIT_BYTES", in: 1024...(64 << 20)) ?? config.outputLimitBytes
         config.liveHeartbeatSeconds = int("CLOUDTASK_LIVE_HEARTBEAT_SECONDS", in: 1...300) ?? config.liveHeartbeatSeconds
         config.liveStreamsPerUser = int("CLOUDTASK_LIVE_STREAMS_PER_USER", in: 1...10_000) ?? config.liveStreamsPerUser
-        config.liveStreamsPerProcess = int("CLOUDTASK_LIVE_STREAMS_PER_PROCESS", in: 1...1_000_000) ?? config.liveStreamsPerProcess
-        config.liveWriteTimeoutSeconds = int("CLOUDTASK_LIVE_WRITE_TIMEOUT_SECONDS", in: 1...3600) ?? config.liveWriteTimeoutSeconds
+        config.liveStreamsPerProcess =
+            int("CLOUDTASK_LIVE_STREAMS_PER_PROCESS", in: 1...1_000_000) ?? config.liveStreamsPerProcess
+        config.liveWriteTimeoutSeconds =
+            int("CLOUDTASK_LIVE_WRITE_TIMEOUT_SECONDS", in: 1...3600) ?? config.liveWriteTimeoutSeconds
         config.maxUnfinishedJobs = int("CLOUDTASK_MAX_UNFINISHED_JOBS", in: 1...1_000_000) ?? config.maxUnfinishedJobs
         config.jobUser = string("CLOUDTASK_JOB_USER") ?? config.jobUser
         config.allowJobsAsWorkerUser = bool("CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER") ?? false
         if runsJobs ?? (mode != .production && mode != .database), !canSwitchUser, !config.allowJobsAsWorkerUser {
-            problems.append("CLOUDTASK_JOB_USER: this process is not root, so it cannot run jobs as \(config.jobUser), and a job run as "
-                            + "its own user could read its files (secrets included); run it as root, or set "
-                            + "CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER=true to accept that (development only)")
+            problems.append(
+                "CLOUDTASK_JOB_USER: this process is not root, so it cannot run jobs as \(config.jobUser), and a job run as "
+                    + "its own user could read its files (secrets included); run it as root, or set "
+                    + "CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER=true to accept that (development only)")
         }
         if let limits = string("CLOUDTASK_JOB_RLIMITS") {
-            if let parsed = ResourceLimits(parsing: limits) { config.jobResourceLimits = parsed } else {
+            if let parsed = ResourceLimits(parsing: limits) {
+                config.jobResourceLimits = parsed
+            } else {
                 problems.append("CLOUDTASK_JOB_RLIMITS: must look like cpu=3600,as=1g,nproc=64,fsize=64m,nofile=256")
             }
         }
         config.stopGraceSeconds = int("CLOUDTASK_STOP_GRACE_SECONDS", in: 0...300) ?? config.stopGraceSeconds
         config.retentionDays = int("CLOUDTASK_RETENTION_DAYS", in: 1...3650) ?? config.retentionDays
         if let level = string("CLOUDTASK_LOG_LEVEL") {
-            if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) { config.logLevel = level } else {
+            if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
+                config.logLevel = level
+            } else {
                 problems.append("CLOUDTASK_LOG_LEVEL: must be one of trace, debug, info, notice, warning, error, critical")
             }
         }
         if let format = string("CLOUDTASK_LOG_FORMAT") {
-            if let parsed = CloudTaskConfiguration.LogFormat(rawValue: format) { config.logFormat = parsed } else {
+            if let parsed = CloudTaskConfiguration.LogFormat(rawValue: format) {
+                config.logFormat = parsed
+            } else {
                 problems.append("CLOUDTASK_LOG_FORMAT: must be json or text")
             }
         }
@@ -185,7 +201,8 @@ public struct ConfigurationLoader {
             return nil
         }
         guard let components = URLComponents(string: text), let scheme = components.scheme, schemes.contains(scheme),
-              components.host?.isEmpty == false else {
+            components.host?.isEmpty == false
+        else {
             problems.append("\(name): must be a \(schemes.map { $0 + "://" }.joined(separator: " or ")) URL with a host")
             return nil
         }
@@ -231,13 +248,15 @@ public struct ConfigurationLoader {
     }
 
     /// `N/15m`, `N/1m`, `N/30s`, `N/1h`, or `off`.
-    private mutating func policy(_ name: String, name policyName: String, default fallback: RateLimitPolicy?) -> RateLimitPolicy? {
+    private mutating func policy(_ name: String, name policyName: String, default fallback: RateLimitPolicy?) -> RateLimitPolicy?
+    {
         guard let text = string(name) else { return fallback }
         if text == "off" { return nil }
         if let parsed = Self.parsePolicy(text, name: policyName) { return parsed }
-        problems.append("\(name): must be N/<window> or off, with a window from 1s to 24h (s, m or h) and N from 1 to "
-                        + "the window in milliseconds (at most 1000 per second: the limiter counts whole milliseconds), "
-                        + "such as 5/15m, 600/1m, 10/30s, 100/1h")
+        problems.append(
+            "\(name): must be N/<window> or off, with a window from 1s to 24h (s, m or h) and N from 1 to "
+                + "the window in milliseconds (at most 1000 per second: the limiter counts whole milliseconds), "
+                + "such as 5/15m, 600/1m, 10/30s, 100/1h")
         return fallback
     }
 
@@ -249,7 +268,8 @@ public struct ConfigurationLoader {
     static func parsePolicy(_ text: String, name: String) -> RateLimitPolicy? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].utf8.count <= 9, parts[1].utf8.count <= 7, let limit = Int(parts[0]), limit > 0,
-              let unit = parts[1].last, let amount = Int(parts[1].dropLast()), amount > 0, amount <= maxWindowSeconds else { return nil }
+            let unit = parts[1].last, let amount = Int(parts[1].dropLast()), amount > 0, amount <= maxWindowSeconds
+        else { return nil }
         let seconds: Int
         switch unit {
         case "s": seconds = amount

@@ -30,7 +30,9 @@ public struct ResourceLimits: Hashable, Sendable {
     static func size(_ text: String) -> UInt64? {
         let multipliers: [Character: UInt64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
         if let last = text.last?.lowercased().first, let multiplier = multipliers[last] {
-            return UInt64(text.dropLast()).flatMap { $0.multipliedReportingOverflow(by: multiplier).overflow ? nil : $0 * multiplier }
+            return UInt64(text.dropLast()).flatMap {
+                $0.multipliedReportingOverflow(by: multiplier).overflow ? nil : $0 * multiplier
+            }
         }
         return UInt64(text)
     }

@@ -34,7 +34,8 @@ public struct LineLogHandler: LogHandler {
             fields["level"] = event.level.rawValue
             fields["message"] = "\(event.message)"
             fields["logger"] = label
-            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {
             let extras = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

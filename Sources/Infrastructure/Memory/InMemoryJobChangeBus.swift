@@ -16,8 +16,10 @@ public final class InMemoryJobChangeBus: JobChangePublisher, JobChangeSource {
         for change in changes { for deliver in targets { deliver(change) } }
     }
 
-    public func run(subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
-                    deliver: @escaping @Sendable (JobChange) -> Void) async {
+    public func run(
+        subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
+        deliver: @escaping @Sendable (JobChange) -> Void
+    ) async {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         receivers.withLock { $0[id] = { change in if wants(change.jobID, change.ownerID) { deliver(change) } } }
         subscribed()

@@ -37,8 +37,9 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         return try state.withLock { state in
             if state.jobs[job.id] != nil { throw PortError.duplicate }
             let owned = state.jobs.values.filter { $0.ownerID == job.ownerID }
-            var rules = JobCreationRules(earlier: owned.filter { $0.idempotencyKey == job.idempotencyKey },
-                                         unfinished: [job.ownerID: owned.count { !$0.status.isFinal }])
+            var rules = JobCreationRules(
+                earlier: owned.filter { $0.idempotencyKey == job.idempotencyKey },
+                unfinished: [job.ownerID: owned.count { !$0.status.isFinal }])
             let outcome = rules.decide(job, unfinishedLimit: unfinishedLimit)
             guard case .created = outcome else { return outcome }
             state.jobs[job.id] = job
@@ -122,7 +123,8 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     /// PostgreSQL's `text` refuses NUL: so does this store, with the same error, so that
     /// what passes here passes there (the contract suite holds both to it).
     private static func refuseWhatPostgresRefuses(_ changes: JobChangeSet) throws {
-        let texts = changes.outputAppends.flatMap { [$0.1.stdout, $0.1.stderr] }
+        let texts =
+            changes.outputAppends.flatMap { [$0.1.stdout, $0.1.stderr] }
             + changes.jobs.values.flatMap { [$0.workerID ?? "", $0.failure?.message ?? ""] }
         if texts.contains(where: { !OutputText.isClean($0) }) { throw PortError.rejected }
     }

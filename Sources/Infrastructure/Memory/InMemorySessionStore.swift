@@ -28,7 +28,9 @@ public final class InMemorySessionStore: SessionStore {
         }
     }
 
-    public func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date) async throws -> RefreshRotation {
+    public func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date) async throws
+        -> RefreshRotation
+    {
         state.withLock { state in
             guard let record = state.tokens[presented], var session = state.sessions[record.session] else { return .unknown }
             switch session.verdict(tokenSpent: record.spent, tokenExpiresAt: record.expiresAt, now: now) {

@@ -20,8 +20,10 @@ final class BatchingQueue<Item: Sendable, Outcome: Sendable>: Sendable {
     private let single: @Sendable (Item) async throws -> Outcome
 
     /// `batch` must answer one outcome per item, in order.
-    init(maxBatch: Int, batch: @escaping @Sendable ([Item]) async throws -> [Outcome],
-         single: @escaping @Sendable (Item) async throws -> Outcome) {
+    init(
+        maxBatch: Int, batch: @escaping @Sendable ([Item]) async throws -> [Outcome],
+        single: @escaping @Sendable (Item) async throws -> Outcome
+    ) {
         precondition(maxBatch >= 1)
         self.maxBatch = maxBatch
         self.batch = batch

@@ -14,7 +14,10 @@ enum JobRows {
         let mutable: Bool
         let bind: @Sendable (Job, inout PostgresBindings) throws -> Void
 
-        init(_ name: String, _ type: String, mutable: Bool = false, _ bind: @escaping @Sendable (Job, inout PostgresBindings) throws -> Void) {
+        init(
+            _ name: String, _ type: String, mutable: Bool = false,
+            _ bind: @escaping @Sendable (Job, inout PostgresBindings) throws -> Void
+        ) {
             self.name = name
             self.type = type
             self.mutable = mutable
@@ -78,7 +81,8 @@ enum JobRows {
             deliveries: try cells["deliveries"].decode(Int.self), workerID: try cells["worker_id"].decode(String?.self),
             runAt: try cells["run_at"].decode(Date.self), createdAt: try cells["created_at"].decode(Date.self),
             updatedAt: try cells["updated_at"].decode(Date.self), startedAt: try cells["started_at"].decode(Date?.self),
-            finishedAt: try cells["finished_at"].decode(Date?.self), stopRequestedAt: try cells["stop_requested_at"].decode(Date?.self),
+            finishedAt: try cells["finished_at"].decode(Date?.self),
+            stopRequestedAt: try cells["stop_requested_at"].decode(Date?.self),
             exitCode: try cells["exit_code"].decode(Int?.self), failure: failure,
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
@@ -94,7 +98,8 @@ enum JobRows {
     /// of them), all in one statement.
     static func update(_ jobs: [Job]) throws -> PostgresQuery {
         let names = mutableColumns.map(\.name)
-        return try rows(of: jobs, [table[0]] + mutableColumns) { values in """
+        return try rows(of: jobs, [table[0]] + mutableColumns) { values in
+            """
             UPDATE jobs AS j SET \(names.map { "\($0) = v.\($0)" }.joined(separator: ", "))
             FROM (VALUES \(values)) AS v(id, \(names.joined(separator: ", ")))
             WHERE j.id = v.id
@@ -111,7 +116,8 @@ enum JobRows {
         for job in jobs {
             let first = binds.count + 1
             for column in columns { try column.bind(job, &binds) }
-            rows.append("(" + columns.enumerated().map { "$\(first + $0.offset)::\($0.element.type)" }.joined(separator: ", ") + ")")
+            rows.append(
+                "(" + columns.enumerated().map { "$\(first + $0.offset)::\($0.element.type)" }.joined(separator: ", ") + ")")
         }
         return PostgresQuery(unsafeSQL: sql(rows.joined(separator: ", ")), binds: binds)
     }
@@ -128,10 +134,11 @@ enum JobRows {
             try binds.append(output.truncated)
             rows.append("($\(first)::uuid, $\(first + 1)::text, $\(first + 2)::text, $\(first + 3)::boolean)")
         }
-        return PostgresQuery(unsafeSQL: """
-            INSERT INTO job_outputs (job_id, stdout, stderr, truncated) VALUES \(rows.joined(separator: ", "))
-            ON CONFLICT (job_id) DO UPDATE SET stdout = excluded.stdout, stderr = excluded.stderr, truncated = excluded.truncated
-            """, binds: binds)
+        return PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO job_outputs (job_id, stdout, stderr, truncated) VALUES \(rows.joined(separator: ", "))
+                ON CONFLICT (job_id) DO UPDATE SET stdout = excluded.stdout, stderr = excluded.stderr, truncated = excluded.truncated
+                """, binds: binds)
     }
 }
 

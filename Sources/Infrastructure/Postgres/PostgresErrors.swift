@@ -1,6 +1,6 @@
 import Logging
-import PostgresNIO
 import Ports
+import PostgresNIO
 import Synchronization
 
 /// Translates driver errors into the ports' errors, so that no SQL text or driver
@@ -20,7 +20,8 @@ enum PostgresErrors {
         case let error as PSQLError:
             if error.code == .server, let state = error.serverInfo?[.sqlState] {
                 if state == "23505" { return PortError.duplicate }  // unique_violation
-                logger.error("postgres error", metadata: ["sqlstate": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
+                logger.error(
+                    "postgres error", metadata: ["sqlstate": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
                 return refusesData(sqlState: state) ? PortError.rejected : PortError.unavailable
             }
             logger.warning("postgres unavailable", metadata: ["code": "\(error.code)"])

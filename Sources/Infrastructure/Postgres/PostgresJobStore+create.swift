@@ -2,8 +2,8 @@ import Application
 public import Domain
 import Foundation
 import Logging
-import PostgresNIO
 public import Ports
+import PostgresNIO
 
 /// One call of `JobRepository.create`, as the batching queue carries it.
 struct JobCreationRequest: Sendable {
@@ -35,11 +35,13 @@ struct JobCreationWriter: Sendable {
     func create(_ requests: [JobCreationRequest]) async throws -> [JobCreation] {
         try await client.transaction(logger: logger) { connection in
             let owners = Array(Set(requests.map { $0.job.ownerID.description })).sorted()
-            _ = try await connection.query("""
+            _ = try await connection.query(
+                """
                 SELECT pg_advisory_xact_lock(hashtextextended(owner, 7)) FROM unnest(\(owners)::text[]) WITH ORDINALITY AS o(owner, n) ORDER BY n
                 """, logger: logger)
-            var rules = JobCreationRules(earlier: try await existingKeys(requests, connection),
-                                         unfinished: try await unfinishedCounts(owners, connection))
+            var rules = JobCreationRules(
+                earlier: try await existingKeys(requests, connection),
+                unfinished: try await unfinishedCounts(owners, connection))
             var outcomes: [JobCreation] = []
             var accepted: [JobCreationRequest] = []
             for request in requests {
@@ -49,7 +51,8 @@ struct JobCreationWriter: Sendable {
             }
             guard !accepted.isEmpty else { return outcomes }
             _ = try await connection.query(try JobRows.insert(accepted.map(\.job)), logger: logger)
-            _ = try await connection.query("""
+            _ = try await connection.query(
+                """
                 INSERT INTO job_outputs (job_id) SELECT unnest(\(accepted.map(\.job.id.uuid))::uuid[])
                 """, logger: logger)
             try await PostgresJobStore.enqueue(accepted.compactMap(\.dispatch), connection, logger)
@@ -61,7 +64,8 @@ struct JobCreationWriter: Sendable {
     private func existingKeys(_ requests: [JobCreationRequest], _ connection: PostgresConnection) async throws -> [Job] {
         let keyed = requests.filter { $0.job.idempotencyKey != nil }
         guard !keyed.isEmpty else { return [] }
-        return try await PostgresJobStore.jobs("""
+        return try await PostgresJobStore.jobs(
+            """
             SELECT \(unescaped: JobRows.columns) FROM jobs
             WHERE (owner_id, idempotency_key) IN (
                 SELECT * FROM unnest(\(keyed.map(\.job.ownerID.uuid))::uuid[], \(keyed.map { $0.job.idempotencyKey ?? "" })::text[]))
@@ -70,7 +74,8 @@ struct JobCreationWriter: Sendable {
 
     private func unfinishedCounts(_ owners: [String], _ connection: PostgresConnection) async throws -> [UserID: Int] {
         var counts: [UserID: Int] = [:]
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             SELECT owner_id, count(*) FROM jobs
             WHERE owner_id = ANY(\(owners.compactMap(UUID.init(uuidString:)))::uuid[]) AND status IN ('scheduled', 'queued', 'running')
             GROUP BY owner_id

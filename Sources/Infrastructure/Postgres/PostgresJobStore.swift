@@ -1,8 +1,8 @@
 public import Domain
 public import Foundation
 public import Logging
-public import PostgresNIO
 public import Ports
+public import PostgresNIO
 
 /// Jobs, their output and the outbox in PostgreSQL. Every change runs in one
 /// transaction with the job rows locked (`FOR UPDATE`, in id order so two batches
@@ -30,9 +30,11 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
 
     public func job(owner: UserID, idempotencyKey: String) async throws -> Job? {
         try await client.connection(logger: logger) { connection in
-            try await Self.jobs("""
+            try await Self.jobs(
+                """
                 SELECT \(unescaped: JobRows.columns) FROM jobs WHERE owner_id = \(owner.uuid) AND idempotency_key = \(idempotencyKey)
-                """, connection, logger).first
+                """, connection, logger
+            ).first
         }
     }
 
@@ -64,9 +66,11 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
 
     public func output(of id: JobID) async throws -> JobOutput? {
         try await client.connection(logger: logger) { connection in
-            try await connection.query("SELECT stdout, stderr, truncated FROM job_outputs WHERE job_id = \(id.uuid)", logger: logger)
-                .decode((String, String, Bool).self).first { _ in true }
-                .map { JobOutput(stdout: $0.0, stderr: $0.1, truncated: $0.2) }
+            try await connection.query(
+                "SELECT stdout, stderr, truncated FROM job_outputs WHERE job_id = \(id.uuid)", logger: logger
+            )
+            .decode((String, String, Bool).self).first { _ in true }
+            .map { JobOutput(stdout: $0.0, stderr: $0.1, truncated: $0.2) }
         }
     }
 
@@ -77,7 +81,8 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         // The transaction runs in a child task that ends before this returns: `body` does not outlive the call.
         return try await withoutActuallyEscaping(body) { body in
             try await client.transaction(logger: logger) { connection in
-                let jobs = try await Self.jobs("""
+                let jobs = try await Self.jobs(
+                    """
                     SELECT \(unescaped: JobRows.columns) FROM jobs WHERE id = ANY(\(sorted)) ORDER BY id FOR UPDATE
                     """, connection, logger)
                 return try await apply(jobs, body, connection)
@@ -90,7 +95,8 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
     ) async throws -> Result {
         try await withoutActuallyEscaping(body) { body in
             try await client.transaction(logger: logger) { connection in
-                let jobs = try await Self.jobs("""
+                let jobs = try await Self.jobs(
+                    """
                     SELECT \(unescaped: JobRows.columns) FROM jobs WHERE status = 'scheduled' AND run_at <= \(now)
                     ORDER BY run_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
                     """, connection, logger)
@@ -100,18 +106,22 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
     }
 
     /// Runs `body` on locked jobs and writes what it changed, in the caller's transaction.
-    private func apply<Result>(_ jobs: [Job], _ body: (inout JobChangeSet) throws -> Result, _ connection: PostgresConnection) async throws -> Result {
+    private func apply<Result>(_ jobs: [Job], _ body: (inout JobChangeSet) throws -> Result, _ connection: PostgresConnection)
+        async throws -> Result
+    {
         let originals = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
         var changes = JobChangeSet(jobs: originals)
         let result = try body(&changes)
         let changed = changes.jobs.values.filter { originals[$0.id] != nil && originals[$0.id] != $0 }
         if !changed.isEmpty {
-            _ = try await connection.query(try JobRows.update(changed.sorted { $0.id.uuid.uuidString < $1.id.uuid.uuidString }), logger: logger)
+            _ = try await connection.query(
+                try JobRows.update(changed.sorted { $0.id.uuid.uuidString < $1.id.uuid.uuidString }), logger: logger)
         }
         let touched = Set(changes.outputResets + changes.outputAppends.map(\.0)).filter { originals[$0] != nil }
         if !touched.isEmpty {
             var outputs: [JobID: JobOutput] = [:]
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT job_id, stdout, stderr, truncated FROM job_outputs WHERE job_id = ANY(\(touched.map(\.uuid))) FOR UPDATE
                 """, logger: logger)
             for try await (id, stdout, stderr, truncated) in rows.decode((UUID, String, String, Bool).self) {
@@ -129,10 +139,12 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
 
     public func purgeFinished(before cutoff: Date) async throws -> Int {
         try await client.connection(logger: logger) { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 WITH gone AS (DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < \(cutoff) RETURNING 1)
                 SELECT count(*) FROM gone
-                """, logger: logger).decode(Int.self).first { _ in true } ?? 0
+                """, logger: logger
+            ).decode(Int.self).first { _ in true } ?? 0
         }
     }
 
@@ -144,7 +156,8 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         guard !messages.isEmpty else { return }
         let jobIDs = messages.map(\.jobID.uuid)
         let payloads = messages.map { String(decoding: JobMessageCodec.encode($0), as: UTF8.self) }
-        _ = try await connection.query("""
+        _ = try await connection.query(
+            """
             INSERT INTO outbox (job_id, payload)
             SELECT job_id, CAST(payload AS jsonb) FROM unnest(\(jobIDs)::uuid[], \(payloads)::text[]) WITH ORDINALITY AS m(job_id, payload, n)
             ORDER BY n
@@ -163,11 +176,14 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         try await withoutActuallyEscaping(publish) { publish in try await relay(limit: limit, escaping: publish) }
     }
 
-    private func relay(limit: Int, escaping publish: @escaping @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
+    private func relay(limit: Int, escaping publish: @escaping @Sendable ([OutboxMessage]) async throws -> Void) async throws
+        -> Int
+    {
         try await client.transaction(logger: logger) { connection in
             var ids: [Int64] = []
             var messages: [OutboxMessage] = []
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT id, payload::text FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 """, logger: logger)
             var undecodable: [Int64] = []
@@ -193,9 +209,11 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
 
     public func backlog(now: Date) async throws -> (count: Int, oldestAgeSeconds: Double) {
         try await client.connection(logger: logger) { connection in
-            let row = try await connection.query("""
+            let row = try await connection.query(
+                """
                 SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL
-                """, logger: logger).decode((Int, Date?).self).first { _ in true }
+                """, logger: logger
+            ).decode((Int, Date?).self).first { _ in true }
             let oldest = row?.1.map { max(0, now.timeIntervalSince($0)) } ?? 0
             return (row?.0 ?? 0, oldest)
         }
@@ -203,9 +221,11 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
 
     public func purgePublished(before cutoff: Date) async throws -> Int {
         try await client.connection(logger: logger) { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 WITH gone AS (DELETE FROM outbox WHERE published_at < \(cutoff) RETURNING 1) SELECT count(*) FROM gone
-                """, logger: logger).decode(Int.self).first { _ in true } ?? 0
+                """, logger: logger
+            ).decode(Int.self).first { _ in true } ?? 0
         }
     }
 

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 public import Logging
 public import PostgresNIO
 
@@ -45,9 +45,12 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .badFileName(let file): "migration file \(file) must be named NNNN_name.sql"
         case .duplicateVersion(let version): "two migration files have the number \(version)"
-        case .changedAfterApplying(let version, let name): "migration \(version) (\(name)) was changed after it was applied; restore it and add a new migration instead"
-        case .unknownApplied(let version): "the database has migration \(version), which this build does not know; run a newer build"
-        case .schemaBehind(let applied, let required): "the database schema is at version \(applied) but this build needs \(required): run `cloudtask-api migrate`"
+        case .changedAfterApplying(let version, let name):
+            "migration \(version) (\(name)) was changed after it was applied; restore it and add a new migration instead"
+        case .unknownApplied(let version):
+            "the database has migration \(version), which this build does not know; run a newer build"
+        case .schemaBehind(let applied, let required):
+            "the database schema is at version \(applied) but this build needs \(required): run `cloudtask-api migrate`"
         }
     }
 }
@@ -83,14 +86,16 @@ public struct PostgresMigrator: Sendable {
     }
 
     private func migrateLocked(_ migrations: [Migration], connection: PostgresConnection) async throws -> [Int] {
-        _ = try await connection.query("""
+        _ = try await connection.query(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger)
         var recorded: [Int: String] = [:]
         for try await (version, checksum) in try await connection.query(
-            "SELECT version, checksum FROM schema_migrations", logger: logger).decode((Int, String).self) {
+            "SELECT version, checksum FROM schema_migrations", logger: logger
+        ).decode((Int, String).self) {
             recorded[version] = checksum
         }
         let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
@@ -124,7 +129,8 @@ public struct PostgresMigrator: Sendable {
     /// The highest applied version (0 on an empty database).
     public func appliedVersion() async throws -> Int {
         try await client.withConnection { connection in
-            let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+            let exists =
+                try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
                 .decode(Bool.self).first { _ in true } ?? false
             guard exists else { return 0 }
             return try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger)

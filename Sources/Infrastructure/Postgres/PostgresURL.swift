@@ -6,7 +6,8 @@ public import PostgresNIO
 public enum PostgresURL {
     public static func configuration(_ text: String) throws -> PostgresClient.Configuration {
         guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty,
-              ["postgres", "postgresql"].contains(url.scheme ?? "") else {
+            ["postgres", "postgresql"].contains(url.scheme ?? "")
+        else {
             throw PostgresURLError("CLOUDTASK_DATABASE_URL: must be postgres://user:password@host:port/database")
         }
         let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"

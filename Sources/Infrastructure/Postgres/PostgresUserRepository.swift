@@ -1,8 +1,8 @@
 public import Domain
 public import Foundation
 public import Logging
-public import PostgresNIO
 public import Ports
+public import PostgresNIO
 
 /// Accounts in PostgreSQL.
 public struct PostgresUserRepository: UserRepository {
@@ -23,11 +23,13 @@ public struct PostgresUserRepository: UserRepository {
             var stored = user
             if promoteIfNoAdmin {
                 _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.bootstrapLockKey))", logger: logger)
-                let adminExists = try await connection.query("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')", logger: logger)
+                let adminExists =
+                    try await connection.query("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')", logger: logger)
                     .decode(Bool.self).first { _ in true } ?? true
                 if !adminExists { stored.role = .admin }
             }
-            _ = try await connection.query("""
+            _ = try await connection.query(
+                """
                 INSERT INTO users (id, email, username, role, password_hash, created_at, updated_at)
                 VALUES (\(stored.id.uuid), \(stored.email.value), \(stored.username?.value), \(stored.role.rawValue),
                         \(stored.passwordHash.encoded), \(stored.createdAt), \(stored.updatedAt))
@@ -48,13 +50,15 @@ public struct PostgresUserRepository: UserRepository {
         let updated = try await client.connection(logger: logger) { connection in
             try await connection.query(
                 "UPDATE users SET password_hash = \(hash.encoded), updated_at = \(now) WHERE id = \(id.uuid) RETURNING id",
-                logger: logger).decode(UUID.self).first { _ in true }
+                logger: logger
+            ).decode(UUID.self).first { _ in true }
         }
         if updated == nil { throw PortError.notFound }
     }
 
     public func setRole(_ role: Role, forEmail email: Email, at now: Date) async throws -> User {
-        let user = try await one("""
+        let user = try await one(
+            """
             UPDATE users SET role = \(role.rawValue), updated_at = \(now) WHERE email = \(email.value)
             RETURNING \(unescaped: Self.columns)
             """)
@@ -73,7 +77,8 @@ public struct PostgresUserRepository: UserRepository {
     static func decode(_ row: PostgresRow) throws -> User {
         let (id, email, username, role, hash, createdAt, updatedAt) =
             try row.decode((UUID, String, String?, String, String, Date, Date).self)
-        return User(id: UserID(id), email: Email(trusted: email), username: username.map(Username.init(trusted:)),
-                    role: Role(rawValue: role) ?? .viewer, passwordHash: PasswordHash(hash), createdAt: createdAt, updatedAt: updatedAt)
+        return User(
+            id: UserID(id), email: Email(trusted: email), username: username.map(Username.init(trusted:)),
+            role: Role(rawValue: role) ?? .viewer, passwordHash: PasswordHash(hash), createdAt: createdAt, updatedAt: updatedAt)
     }
 }

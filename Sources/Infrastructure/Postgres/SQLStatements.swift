@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splits a migration file into statements: PostgreSQL's extended protocol (all that
 /// PostgresNIO speaks) takes one statement at a time. Semicolons inside quotes, quoted
 /// identifiers, dollar-quoted bodies and comments do not split.
@@ -7,7 +9,9 @@ enum SQLStatements {
         var current = ""
         var index = sql.startIndex
         func peek(_ offset: Int) -> Character? {
-            guard let position = sql.index(index, offsetBy: offset, limitedBy: sql.endIndex), position < sql.endIndex else { return nil }
+            guard let position = sql.index(index, offsetBy: offset, limitedBy: sql.endIndex), position < sql.endIndex else {
+                return nil
+            }
             return sql[position]
         }
         while index < sql.endIndex {
@@ -28,7 +32,8 @@ enum SQLStatements {
                 continue
             }
             if character == "$", let tagEnd = sql[sql.index(after: index)...].firstIndex(of: "$"),
-               sql[sql.index(after: index)..<tagEnd].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+                sql[sql.index(after: index)..<tagEnd].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+            {
                 let tag = String(sql[index...tagEnd])
                 let bodyStart = sql.index(after: tagEnd)
                 let end = sql[bodyStart...].range(of: tag)?.upperBound ?? sql.endIndex
@@ -50,5 +55,3 @@ enum SQLStatements {
         return statements
     }
 }
-
-import Foundation

@@ -3,7 +3,7 @@ import Foundation
 public import Ports
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a job's program the way docs/api.md promises: no shell; only allowlisted programs,
@@ -32,7 +32,8 @@ public struct IsolatedProcessRunner: ProcessRunner {
         } else if settings.allowJobsAsWorkerUser {
             identity = nil  // the operator accepted that programs run as this process's user
         } else {
-            return .spawnFailed("this worker is not root, so it cannot run programs as the job user; it refuses to run them as its own")
+            return .spawnFailed(
+                "this worker is not root, so it cannot run programs as the job user; it refuses to run them as its own")
         }
         guard let directory = makeWorkDirectory(owner: identity) else {
             return .spawnFailed("could not create a working directory")
@@ -43,12 +44,14 @@ public struct IsolatedProcessRunner: ProcessRunner {
             "PATH=\(settings.searchPath.joined(separator: ":"))", "HOME=\(directory)", "TMPDIR=\(directory)",
             "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
         ]
-        let prepared = PreparedSpawn(displayName: spec.command, path: path, arguments: spec.args, environment: environment,
-                                     directory: directory, identity: identity, limits: settings.limits)
+        let prepared = PreparedSpawn(
+            displayName: spec.command, path: path, arguments: spec.args, environment: environment,
+            directory: directory, identity: identity, limits: settings.limits)
         let (events, continuation) = AsyncStream<SupervisorEvent>.makeStream()
-        let supervisor = ProcessSupervisor(request: prepared, timeoutSeconds: spec.timeoutSeconds,
-                                           graceSeconds: settings.stopGraceSeconds, outputLimit: settings.outputLimitBytes,
-                                           events: continuation)
+        let supervisor = ProcessSupervisor(
+            request: prepared, timeoutSeconds: spec.timeoutSeconds,
+            graceSeconds: settings.stopGraceSeconds, outputLimit: settings.outputLimitBytes,
+            events: continuation)
         supervisor.start()
         // Read the supervisor's reports in a task of their own: iterating an AsyncStream
         // ends at once when the iterating task is cancelled, and a stop must wait until

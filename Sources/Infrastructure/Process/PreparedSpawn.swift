@@ -2,7 +2,7 @@ import CSpawn
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The C strings and limits a spawn needs, made before fork (the child may not allocate).
@@ -15,8 +15,10 @@ final class PreparedSpawn: Sendable {
     private let identity: (uid: uid_t, gid: gid_t)?
     private let limits: ct_rlimits
 
-    init(displayName: String, path: String, arguments: [String], environment: [String], directory: String,
-         identity: (uid: uid_t, gid: gid_t)?, limits: ResourceLimits) {
+    init(
+        displayName: String, path: String, arguments: [String], environment: [String], directory: String,
+        identity: (uid: uid_t, gid: gid_t)?, limits: ResourceLimits
+    ) {
         self.displayName = displayName
         self.path = path
         self.arguments = arguments
@@ -33,8 +35,7 @@ final class PreparedSpawn: Sendable {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         return path.withCString { cPath in
             directory.withCString { cDirectory in

@@ -22,7 +22,9 @@ public struct ProcessRunnerSettings: Sendable {
     /// Whether the process can switch to `jobUser` (it is root); a setting for tests.
     public var canSwitchUser = geteuid() == 0
 
-    public init(allowlist: CommandAllowlist, outputLimitBytes: Int, stopGraceSeconds: Int, jobUser: String, limits: ResourceLimits) {
+    public init(
+        allowlist: CommandAllowlist, outputLimitBytes: Int, stopGraceSeconds: Int, jobUser: String, limits: ResourceLimits
+    ) {
         self.allowlist = allowlist
         self.outputLimitBytes = outputLimitBytes
         self.stopGraceSeconds = stopGraceSeconds

@@ -5,7 +5,7 @@ import Ports
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the supervising thread reports back to the async side.
@@ -20,7 +20,8 @@ enum SupervisorEvent: Sendable {
 /// Blocking system calls happen here, never on an event loop or the cooperative pool.
 final class ProcessSupervisor: Sendable {
     enum StopReason: Int {
-        case none = 0, stop, timeout
+        case none = 0
+        case stop, timeout
     }
 
     private let reason = Atomic<Int>(StopReason.none.rawValue)
@@ -30,8 +31,10 @@ final class ProcessSupervisor: Sendable {
     private let outputLimit: Int
     private let events: AsyncStream<SupervisorEvent>.Continuation
 
-    init(request: PreparedSpawn, timeoutSeconds: Int, graceSeconds: Int, outputLimit: Int,
-         events: AsyncStream<SupervisorEvent>.Continuation) {
+    init(
+        request: PreparedSpawn, timeoutSeconds: Int, graceSeconds: Int, outputLimit: Int,
+        events: AsyncStream<SupervisorEvent>.Continuation
+    ) {
         self.request = request
         self.timeoutSeconds = timeoutSeconds
         self.graceSeconds = graceSeconds
@@ -53,7 +56,8 @@ final class ProcessSupervisor: Sendable {
     private func supervise() {
         defer { events.finish() }
         var pid: pid_t = 0
-        var stdoutFD: Int32 = -1, stderrFD: Int32 = -1
+        var stdoutFD: Int32 = -1
+        var stderrFD: Int32 = -1
         let code = request.withRequest { ct_spawn($0, &pid, &stdoutFD, &stderrFD) }
         guard code == 0 else {
             events.yield(.finished(.spawnFailed("could not start \(request.displayName): \(String(cString: strerror(code)))")))
@@ -100,7 +104,8 @@ final class ProcessSupervisor: Sendable {
             if exited { continue }
             let now = ContinuousClock.now
             if now >= deadline {
-                _ = reason.compareExchange(expected: StopReason.none.rawValue, desired: StopReason.timeout.rawValue, ordering: .relaxed)
+                _ = reason.compareExchange(
+                    expected: StopReason.none.rawValue, desired: StopReason.timeout.rawValue, ordering: .relaxed)
             }
             if reason.load(ordering: .relaxed) != StopReason.none.rawValue {
                 if termSentAt == nil {

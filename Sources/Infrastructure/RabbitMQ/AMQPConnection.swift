@@ -11,8 +11,9 @@ final class AMQPConnection {
         let url = settings.url
         var error = AMQPErrorBuffer()
         let state = error.withPointer { pointer, size in
-            cloudtask_amqp_connect(url.host, Int32(url.port), url.tls ? 1 : 0, settings.caFile, url.vhost, url.username,
-                                   url.password, Int32(settings.heartbeatSeconds), settings.timeoutMillis, pointer, size)
+            cloudtask_amqp_connect(
+                url.host, Int32(url.port), url.tls ? 1 : 0, settings.caFile, url.vhost, url.username,
+                url.password, Int32(settings.heartbeatSeconds), settings.timeoutMillis, pointer, size)
         }
         guard let state else { throw .connection(error.text) }
         self.state = state

@@ -21,7 +21,9 @@ public struct AMQPDelivery: Sendable {
 /// and subscribes again; deliveries keep flowing into the same stream.
 public final class AMQPConsumer: Sendable {
     public enum Settlement: Int32, Sendable {
-        case ack = 0, requeue = 1, reject = 2
+        case ack = 0
+        case requeue = 1
+        case reject = 2
     }
 
     private struct State {
@@ -96,14 +98,17 @@ public final class AMQPConsumer: Sendable {
                     }
                     connection = opened
                     generation += 1
-                    if failures > 0 { logger.notice("RabbitMQ consumer connected again", metadata: ["queue": "\(queue ?? "control")"]) }
+                    if failures > 0 {
+                        logger.notice("RabbitMQ consumer connected again", metadata: ["queue": "\(queue ?? "control")"])
+                    }
                     failures = 0
                     state.withLock { $0.connected = true }
                 } catch {
                     failures += 1
                     if failures == 1 {
-                        logger.warning("RabbitMQ consumer cannot connect; retrying with backoff",
-                                       metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
+                        logger.warning(
+                            "RabbitMQ consumer cannot connect; retrying with backoff",
+                            metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
                     }
                     retryAt = ContinuousClock.now + min(.seconds(10), .milliseconds(500) * (1 << min(failures - 1, 5)))
                 }
@@ -114,7 +119,8 @@ public final class AMQPConsumer: Sendable {
                 if try stopIntakeIfAsked(on: live) { break }
                 try receive(on: live, generation: generation)
             } catch {
-                logger.warning("RabbitMQ consumer lost its connection", metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
+                logger.warning(
+                    "RabbitMQ consumer lost its connection", metadata: ["queue": "\(queue ?? "control")", "error": "\(error)"])
                 connection = nil
                 let draining = state.withLock { state in
                     state.connected = false
@@ -135,7 +141,9 @@ public final class AMQPConsumer: Sendable {
     private func settlePending(on connection: AMQPConnection, generation: Int) throws(AMQPError) {
         let pending = state.withLock { state in
             defer { state.settlements.removeAll() }
-            for settlement in state.settlements where settlement.generation == generation { state.unsettled.remove(settlement.tag) }
+            for settlement in state.settlements where settlement.generation == generation {
+                state.unsettled.remove(settlement.tag)
+            }
             return state.settlements
         }
         for settlement in pending where settlement.generation == generation {
@@ -152,7 +160,8 @@ public final class AMQPConsumer: Sendable {
             try connection.check { cloudtask_amqp_cancel(connection.state, $0, $1) }
             state.withLock { $0.intakeStopped = true }
             continuation.finish()
-            logger.info("RabbitMQ consumer stopped taking messages; settling what it holds", metadata: ["queue": "\(queue ?? "control")"])
+            logger.info(
+                "RabbitMQ consumer stopped taking messages; settling what it holds", metadata: ["queue": "\(queue ?? "control")"])
         }
         return state.withLock { $0.unsettled.isEmpty && $0.settlements.isEmpty }
     }
@@ -176,9 +185,11 @@ public final class AMQPConsumer: Sendable {
         guard !draining else { return }
         let body = envelope.message.body
         let key = envelope.routing_key
-        continuation.yield(AMQPDelivery(
-            body: body.bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: body.len)) } ?? [],
-            routingKey: key.bytes.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: key.len), as: UTF8.self) } ?? "",
-            redelivered: envelope.redelivered != 0, tag: envelope.delivery_tag, generation: generation))
+        continuation.yield(
+            AMQPDelivery(
+                body: body.bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: body.len)) } ?? [],
+                routingKey: key.bytes.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: key.len), as: UTF8.self) }
+                    ?? "",
+                redelivered: envelope.redelivered != 0, tag: envelope.delivery_tag, generation: generation))
     }
 }

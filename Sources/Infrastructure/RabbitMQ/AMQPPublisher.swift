@@ -17,8 +17,10 @@ public struct AMQPMessage: Sendable {
     /// the header `x-cloudtask-dead-reason`; nil for every other message.
     public let deadReason: String?
 
-    public init(exchange: String, routingKey: String, body: [UInt8], type: String, messageID: String, priority: Int = 0,
-                deadReason: String? = nil) {
+    public init(
+        exchange: String, routingKey: String, body: [UInt8], type: String, messageID: String, priority: Int = 0,
+        deadReason: String? = nil
+    ) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
@@ -108,7 +110,10 @@ public final class AMQPPublisher: Sendable {
                     failures = 0
                 } catch {
                     failures += 1
-                    if failures == 1 { logger.warning("RabbitMQ publisher cannot connect; retrying with backoff", metadata: ["error": "\(error)"]) }
+                    if failures == 1 {
+                        logger.warning(
+                            "RabbitMQ publisher cannot connect; retrying with backoff", metadata: ["error": "\(error)"])
+                    }
                     retryAt = ContinuousClock.now + min(.seconds(10), .milliseconds(500) * (1 << min(failures - 1, 5)))
                 }
                 state.withLock { $0.connected = connection != nil }
@@ -119,7 +124,10 @@ public final class AMQPPublisher: Sendable {
                 return (state.requests, state.closed)
             }
             for request in requests {
-                guard !closed else { request.continuation.resume(throwing: AMQPError.closed); continue }
+                guard !closed else {
+                    request.continuation.resume(throwing: AMQPError.closed)
+                    continue
+                }
                 guard let live = connection else {
                     request.continuation.resume(throwing: AMQPError.connection("not connected to RabbitMQ"))
                     continue
@@ -169,8 +177,9 @@ public final class AMQPPublisher: Sendable {
             try connection.check { error, size in
                 message.body.withUnsafeBytes { body in
                     Self.withOptionalCString(message.deadReason) { reason in
-                        cloudtask_amqp_publish(connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
-                                               message.type, message.messageID, Int32(message.priority), reason, error, size)
+                        cloudtask_amqp_publish(
+                            connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
+                            message.type, message.messageID, Int32(message.priority), reason, error, size)
                     }
                 }
             }

@@ -11,8 +11,10 @@ public struct AMQPURL: Sendable, Equatable {
     public var password: String
     public var vhost: String
 
-    public init(host: String, port: Int? = nil, tls: Bool = false, username: String = "guest", password: String = "guest",
-                vhost: String = "/") {
+    public init(
+        host: String, port: Int? = nil, tls: Bool = false, username: String = "guest", password: String = "guest",
+        vhost: String = "/"
+    ) {
         self.host = host
         self.port = port ?? (tls ? 5671 : 5672)
         self.tls = tls
@@ -22,17 +24,19 @@ public struct AMQPURL: Sendable, Equatable {
     }
 
     public init(_ text: String) throws(AMQPURLError) {
-        guard let components = URLComponents(string: text), let scheme = components.scheme, scheme == "amqp" || scheme == "amqps" else {
+        guard let components = URLComponents(string: text), let scheme = components.scheme, scheme == "amqp" || scheme == "amqps"
+        else {
             throw AMQPURLError("must look like amqp://user:pass@host:port/vhost or amqps://…")
         }
         guard let host = components.host, !host.isEmpty else { throw AMQPURLError("has no host") }
         if let port = components.port, !(1...65535).contains(port) { throw AMQPURLError("has a port out of range") }
         let path = components.percentEncodedPath.drop { $0 == "/" }
         guard let vhost = path.isEmpty ? "/" : String(path).removingPercentEncoding else { throw AMQPURLError("has a bad vhost") }
-        self.init(host: host, port: components.port, tls: scheme == "amqps",
-                  username: components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "guest",
-                  password: components.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? "guest",
-                  vhost: vhost)
+        self.init(
+            host: host, port: components.port, tls: scheme == "amqps",
+            username: components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "guest",
+            password: components.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? "guest",
+            vhost: vhost)
     }
 }
 
@@ -54,8 +58,10 @@ public struct AMQPSettings: Sendable {
     /// each to stay apart on a shared broker.
     public var namePrefix: String
 
-    public init(url: AMQPURL, caFile: String = "/etc/ssl/certs/ca-certificates.crt", heartbeatSeconds: Int = 30,
-                timeout: Duration = .seconds(5), namePrefix: String = "") {
+    public init(
+        url: AMQPURL, caFile: String = "/etc/ssl/certs/ca-certificates.crt", heartbeatSeconds: Int = 30,
+        timeout: Duration = .seconds(5), namePrefix: String = ""
+    ) {
         self.url = url
         self.namePrefix = namePrefix
         self.caFile = caFile

@@ -1,8 +1,8 @@
 import Application
 public import Domain
 import Foundation
-import Metrics
 public import Logging
+import Metrics
 public import Ports
 public import ServiceLifecycle
 
@@ -15,7 +15,9 @@ public import ServiceLifecycle
 /// before it fails: the run it reports already happened, and running it again because
 /// the broker blinked would be waste. Outbox batches fail at once: they stay in the
 /// outbox and the relay tries again.
-public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDispatchSource, JobEventSource, StopRequestSource, Service {
+public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDispatchSource, JobEventSource, StopRequestSource,
+    Service
+{
     private let settings: AMQPSettings
     private let publisher: AMQPPublisher
     private let reportPatience: Duration
@@ -49,17 +51,20 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         let wire = messages.map { message -> AMQPMessage in
             switch message {
             case .dispatch(let dispatch):
-                AMQPMessage(exchange: jobsExchange, routingKey: "job.created", body: JobMessageCodec.encode(dispatch),
-                            type: "job.created", messageID: dispatch.eventID.uuidString.lowercased(), priority: dispatch.priority)
+                AMQPMessage(
+                    exchange: jobsExchange, routingKey: "job.created", body: JobMessageCodec.encode(dispatch),
+                    type: "job.created", messageID: dispatch.eventID.uuidString.lowercased(), priority: dispatch.priority)
             case .stop(let stop):
-                AMQPMessage(exchange: settings.namePrefix + "cloudtask.control", routingKey: "", body: JobMessageCodec.encode(stop),
-                            type: "job.stop", messageID: stop.eventID.uuidString.lowercased())
+                AMQPMessage(
+                    exchange: settings.namePrefix + "cloudtask.control", routingKey: "", body: JobMessageCodec.encode(stop),
+                    type: "job.stop", messageID: stop.eventID.uuidString.lowercased())
             }
         }
         do {
             let started = ContinuousClock.now
             try await publisher.publish(wire)
-            Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "outbox")]).record(duration: ContinuousClock.now - started)
+            Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "outbox")]).record(
+                duration: ContinuousClock.now - started)
         } catch {
             throw PortError.unavailable
         }
@@ -67,14 +72,16 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
 
     public func publish(_ event: JobEvent) async throws {
         let type = JobMessageCodec.type(of: event)
-        let message = AMQPMessage(exchange: jobsExchange, routingKey: type, body: JobMessageCodec.encode(event), type: type,
-                                  messageID: event.eventID.uuidString.lowercased())
+        let message = AMQPMessage(
+            exchange: jobsExchange, routingKey: type, body: JobMessageCodec.encode(event), type: type,
+            messageID: event.eventID.uuidString.lowercased())
         let deadline = ContinuousClock.now + reportPatience
         while true {
             do {
                 let started = ContinuousClock.now
                 try await publisher.publish([message])
-                Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "report")]).record(duration: ContinuousClock.now - started)
+                Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "report")]).record(
+                    duration: ContinuousClock.now - started)
                 return
             } catch {
                 guard ContinuousClock.now < deadline, !Task.isCancelled else { throw PortError.unavailable }
@@ -126,8 +133,9 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         let reason = WireBounds.prefix(reason, bytes: 1024)
         logger.warning("dead-lettered a message", metadata: ["queue": "\(queue)", "reason": "\(reason)"])
         Counter(label: MetricNames.messagesDeadLettered, dimensions: [("queue", queue)]).increment()
-        let copy = AMQPMessage(exchange: settings.namePrefix + "cloudtask.dead", routingKey: delivery.routingKey, body: delivery.body,
-                               type: String(delivery.routingKey.prefix(64)), messageID: UUID().uuidString.lowercased(), deadReason: reason)
+        let copy = AMQPMessage(
+            exchange: settings.namePrefix + "cloudtask.dead", routingKey: delivery.routingKey, body: delivery.body,
+            type: String(delivery.routingKey.prefix(64)), messageID: UUID().uuidString.lowercased(), deadReason: reason)
         do {
             try await publisher.publish([copy])
             consumer.settle(delivery, .ack)
@@ -150,13 +158,14 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
                         await deadLetter(delivery, from: consumer, queue: queue, reason: "cannot be decoded: \(error)")
                         continue
                     }
-                    continuation.yield(Delivery(message: message, redelivered: delivery.redelivered) { [self] settlement in
-                        switch settlement {
-                        case .ack: consumer.settle(delivery, .ack)
-                        case .requeue: consumer.settle(delivery, .requeue)
-                        case .reject(let reason): await deadLetter(delivery, from: consumer, queue: queue, reason: reason)
-                        }
-                    })
+                    continuation.yield(
+                        Delivery(message: message, redelivered: delivery.redelivered) { [self] settlement in
+                            switch settlement {
+                            case .ack: consumer.settle(delivery, .ack)
+                            case .requeue: consumer.settle(delivery, .requeue)
+                            case .reject(let reason): await deadLetter(delivery, from: consumer, queue: queue, reason: reason)
+                            }
+                        })
                 }
                 continuation.finish()
             }

@@ -17,7 +17,10 @@ final class PublishQueue<Item: Sendable>: Sendable {
     private let send: @Sendable ([Item]) async -> Void
     private let onDrop: @Sendable (Int) -> Void
 
-    init(limit: Int = 10_000, onDrop: @escaping @Sendable (Int) -> Void = { _ in }, send: @escaping @Sendable ([Item]) async -> Void) {
+    init(
+        limit: Int = 10_000, onDrop: @escaping @Sendable (Int) -> Void = { _ in },
+        send: @escaping @Sendable ([Item]) async -> Void
+    ) {
         self.limit = limit
         self.send = send
         self.onDrop = onDrop

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 public import Ports
 import Synchronization
@@ -25,8 +25,10 @@ public final class RedisCache: Cache {
 
     public func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey) async -> Value? {
         guard await epochIsCurrent(),
-              let reply = try? await client.evaluate(RedisScripts.cacheRead, keys: [keys.cache(key.value), keys.cacheEpoch], arguments: []),
-              case .bulk(let bytes) = reply else { return nil }
+            let reply = try? await client.evaluate(
+                RedisScripts.cacheRead, keys: [keys.cache(key.value), keys.cacheEpoch], arguments: []),
+            case .bulk(let bytes) = reply
+        else { return nil }
         return decoded.decode(Value.self, key: key.value, from: bytes)
     }
 
@@ -35,23 +37,28 @@ public final class RedisCache: Cache {
     /// must come before any read is trusted).
     public func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey, readAhead: CacheReadAhead?) async -> Value? {
         guard let readAhead, readAhead.key == key, let read = readAhead.payload as? RedisCacheRead,
-              !epochBumpDue.withLock({ $0 }) else { return await get(type, key: key) }
+            !epochBumpDue.withLock({ $0 })
+        else { return await get(type, key: key) }
         guard case .bulk(let bytes) = read.reply else { return nil }
         return decoded.decode(Value.self, key: key.value, from: bytes)
     }
 
     public func put<Value: Codable & Sendable>(_ value: Value, key: CacheKey, version: Int, ttlSeconds: Int) async {
         guard await epochIsCurrent(), let data = try? JSONEncoder().encode(value) else { return }
-        _ = try? await client.evaluate(RedisScripts.cacheWrite, keys: [keys.cache(key.value), keys.cacheEpoch], arguments: [
-            String(version), String(max(1, ttlSeconds)), "put", String(decoding: data, as: UTF8.self),
-        ])
+        _ = try? await client.evaluate(
+            RedisScripts.cacheWrite, keys: [keys.cache(key.value), keys.cacheEpoch],
+            arguments: [
+                String(version), String(max(1, ttlSeconds)), "put", String(decoding: data, as: UTF8.self),
+            ])
     }
 
     public func invalidate(_ key: CacheKey, version: Int, ttlSeconds: Int) async {
         do {
-            _ = try await client.evaluate(RedisScripts.cacheWrite, keys: [keys.cache(key.value), keys.cacheEpoch], arguments: [
-                String(version), String(max(1, ttlSeconds)), "invalidate",
-            ])
+            _ = try await client.evaluate(
+                RedisScripts.cacheWrite, keys: [keys.cache(key.value), keys.cacheEpoch],
+                arguments: [
+                    String(version), String(max(1, ttlSeconds)), "invalidate",
+                ])
         } catch {
             epochBumpDue.withLock { $0 = true }
         }
@@ -66,8 +73,10 @@ public final class RedisCache: Cache {
         }
         let ttl = String(max(1, ttlSeconds))
         let commands = entries.map { entry in
-            ["EVALSHA", RedisScripts.cacheWrite.sha1, "2", keys.cache(entry.key.value), keys.cacheEpoch,
-             String(entry.version), ttl, "invalidate"]
+            [
+                "EVALSHA", RedisScripts.cacheWrite.sha1, "2", keys.cache(entry.key.value), keys.cacheEpoch,
+                String(entry.version), ttl, "invalidate",
+            ]
         }
         do {
             let replies = try await client.pipeline(commands)

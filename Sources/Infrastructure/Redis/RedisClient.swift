@@ -1,8 +1,8 @@
-public import Foundation
+import Foundation
 public import Logging
 import NIOPosix
-import Synchronization
 public import ServiceLifecycle
+import Synchronization
 
 /// A small pool of blocking hiredis connections behind an async API.
 ///
@@ -24,8 +24,10 @@ public final class RedisClient: Service {
         /// The first wait after a failure; it doubles per failure, up to 5 s.
         public var initialBackoff: Duration
 
-        public init(connections: Int = 4, connectTimeout: Duration = .milliseconds(500), commandTimeout: Duration = .seconds(1),
-                    initialBackoff: Duration = .milliseconds(100)) {
+        public init(
+            connections: Int = 4, connectTimeout: Duration = .milliseconds(500), commandTimeout: Duration = .seconds(1),
+            initialBackoff: Duration = .milliseconds(100)
+        ) {
             self.connections = connections
             self.connectTimeout = connectTimeout
             self.commandTimeout = commandTimeout
@@ -97,7 +99,9 @@ public final class RedisClient: Service {
 
     /// Several scripts in one round trip. A script the server does not know yet is sent
     /// again with its source (which loads it). Error replies are returned, not thrown.
-    public func evaluate(_ calls: [(script: RedisScript, keys: [String], arguments: [String])]) async throws(RedisError) -> [RedisReply] {
+    public func evaluate(_ calls: [(script: RedisScript, keys: [String], arguments: [String])]) async throws(RedisError)
+        -> [RedisReply]
+    {
         let tails = calls.map { [String($0.keys.count)] + $0.keys + $0.arguments }
         var replies = try await pipeline(zip(calls, tails).map { ["EVALSHA", $0.script.sha1] + $1 })
         for index in replies.indices {
@@ -134,8 +138,9 @@ public final class RedisClient: Service {
             if let checkedOut {
                 connection = checkedOut
             } else {
-                connection = try RedisConnection(url: url, connectTimeout: settings.connectTimeout,
-                                                 commandTimeout: settings.commandTimeout, generation: generation)
+                connection = try RedisConnection(
+                    url: url, connectTimeout: settings.connectTimeout,
+                    commandTimeout: settings.commandTimeout, generation: generation)
             }
         } catch {
             recordFailure(error, generation: generation)
@@ -150,7 +155,10 @@ public final class RedisClient: Service {
         }
         let recovered = state.withLock { state in
             if connection.generation == state.generation { state.idle.append(connection) }
-            defer { state.failures = 0; state.retryAt = nil }
+            defer {
+                state.failures = 0
+                state.retryAt = nil
+            }
             return state.failures > 0
         }
         if recovered { logger.notice("Redis is reachable again") }

@@ -26,8 +26,9 @@ public struct RedisDistributedLock: DistributedLock {
 
     private func run(_ script: RedisScript, _ name: String, _ owner: String, ttlSeconds: Int) async throws -> Bool {
         do {
-            let reply = try await client.evaluate(script, keys: [keys.lease(name)],
-                                                  arguments: [owner, String(max(1, ttlSeconds) * 1000)])
+            let reply = try await client.evaluate(
+                script, keys: [keys.lease(name)],
+                arguments: [owner, String(max(1, ttlSeconds) * 1000)])
             guard let result = reply.integer else { throw PortError.unavailable }
             return result == 1
         } catch {

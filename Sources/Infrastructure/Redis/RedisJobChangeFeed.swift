@@ -30,27 +30,32 @@ public struct RedisJobChangeFeed: JobChangePublisher, JobChangeSource {
         self.url = url
         self.channel = channel
         self.logger = logger
-        queue = PublishQueue(onDrop: { count in
-            logger.warning("job change announcements dropped: Redis is too slow or down", metadata: ["count": "\(count)"])
-        }, send: { changes in
-            let commands = changes.map { ["PUBLISH", channel, JobChangeMessage.encode($0)] }
-            do {
-                _ = try await client.pipeline(commands)
-            } catch {
-                logger.debug("job changes not announced: Redis unavailable", metadata: ["count": "\(changes.count)"])
-            }
-        })
+        queue = PublishQueue(
+            onDrop: { count in
+                logger.warning("job change announcements dropped: Redis is too slow or down", metadata: ["count": "\(count)"])
+            },
+            send: { changes in
+                let commands = changes.map { ["PUBLISH", channel, JobChangeMessage.encode($0)] }
+                do {
+                    _ = try await client.pipeline(commands)
+                } catch {
+                    logger.debug("job changes not announced: Redis unavailable", metadata: ["count": "\(changes.count)"])
+                }
+            })
     }
 
     public func publish(_ changes: [JobChange]) async {
         queue.enqueue(changes)
     }
 
-    public func run(subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
-                    deliver: @escaping @Sendable (JobChange) -> Void) async {
+    public func run(
+        subscribed: @escaping @Sendable () -> Void, wants: @escaping @Sendable (JobID, UserID) -> Bool,
+        deliver: @escaping @Sendable (JobChange) -> Void
+    ) async {
         let stop = StopFlag()
-        let loop = SubscriptionLoop(url: url, channel: channel, stop: stop, logger: logger, subscribed: subscribed, wants: wants,
-                                    deliver: deliver)
+        let loop = SubscriptionLoop(
+            url: url, channel: channel, stop: stop, logger: logger, subscribed: subscribed, wants: wants,
+            deliver: deliver)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 // A thread of its own: the loop blocks in poll(2), never on a shared pool.
@@ -78,13 +83,15 @@ enum JobChangeMessage {
     static func decode(_ payload: [UInt8]) -> JobChange? {
         let fields = payload.split(separator: UInt8(ascii: " "))
         guard fields.count == 4, fields[3].count == 2,
-              let job = UUID(uuidString: String(decoding: fields[0], as: UTF8.self)),
-              let owner = UUID(uuidString: String(decoding: fields[1], as: UTF8.self)),
-              let version = Int(String(decoding: fields[2], as: UTF8.self)) else { return nil }
+            let job = UUID(uuidString: String(decoding: fields[0], as: UTF8.self)),
+            let owner = UUID(uuidString: String(decoding: fields[1], as: UTF8.self)),
+            let version = Int(String(decoding: fields[2], as: UTF8.self))
+        else { return nil }
         let flags = Array(fields[3])
         guard flags.allSatisfy({ $0 == UInt8(ascii: "0") || $0 == UInt8(ascii: "1") }) else { return nil }
-        return JobChange(jobID: JobID(job), ownerID: UserID(owner), version: version,
-                         jobChanged: flags[0] == UInt8(ascii: "1"), outputChanged: flags[1] == UInt8(ascii: "1"))
+        return JobChange(
+            jobID: JobID(job), ownerID: UserID(owner), version: version,
+            jobChanged: flags[0] == UInt8(ascii: "1"), outputChanged: flags[1] == UInt8(ascii: "1"))
     }
 }
 

@@ -45,8 +45,10 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
 
     /// The admit script and, when asked, the cache's read script for `readAhead`, in one
     /// round trip. The read-ahead is the cache's raw reply, for `RedisCache` to decode.
-    public func check(tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
-                      readAhead: CacheKey?) async throws -> AccessGateAnswer {
+    public func check(
+        tokenID: UUID, session: SessionID, limits: [RateLimitCheck], now: Date,
+        readAhead: CacheKey?
+    ) async throws -> AccessGateAnswer {
         let revocationKeys = [keys.revokedToken(tokenID.uuidString.lowercased()), keys.revokedSession(session.description)]
         let (admission, cached) = await admit(revocationKeys: revocationKeys, limits, now: now, readAhead: readAhead)
         switch admission {
@@ -57,7 +59,8 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
             // is not believed until refilled: the session store decides meanwhile.
             var read: CacheReadAhead?
             if let readAhead, let cached { read = CacheReadAhead(key: readAhead, payload: RedisCacheRead(reply: cached)) }
-            return AccessGateAnswer(revoked: denylistHealth.trusted && listComplete ? false : nil, decisions: decisions, readAhead: read)
+            return AccessGateAnswer(
+                revoked: denylistHealth.trusted && listComplete ? false : nil, decisions: decisions, readAhead: read)
         case nil:
             var counted: [RateLimitDecision] = []
             for check in limits { counted.append(try await fallback.check(check.policy, key: check.key, now: now)) }
@@ -73,8 +76,10 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
 
     /// Runs the admit script (and the cache read, when asked); `nil` when Redis failed
     /// (the caller falls back). The cache's reply is nil when it was not asked for or failed.
-    private func admit(revocationKeys: [String], _ checks: [RateLimitCheck], now: Date,
-                       readAhead: CacheKey? = nil) async -> (Admission?, RedisReply?) {
+    private func admit(
+        revocationKeys: [String], _ checks: [RateLimitCheck], now: Date,
+        readAhead: CacheKey? = nil
+    ) async -> (Admission?, RedisReply?) {
         let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         var arguments = [String(revocationKeys.count), String(nowMillis)]
         for check in checks {
@@ -93,27 +98,43 @@ public final class RedisRateLimiter: RateLimiter, AccessGate {
             return (nil, nil)
         }
         let cached: RedisReply? = replies.count > 1 && replies[1].isNotError ? replies[1] : nil
-        guard let values = replies[0].elements?.compactMap(\.integer) else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
+        guard let values = replies[0].elements?.compactMap(\.integer) else {
+            enterFallback(RedisError.reply("shape"))
+            return (nil, nil)
+        }
         leaveFallback()
         if values == [-1] { return (.revoked, nil) }
-        guard values.count == checks.count * 3 + marker.count else { enterFallback(RedisError.reply("shape")); return (nil, nil) }
+        guard values.count == checks.count * 3 + marker.count else {
+            enterFallback(RedisError.reply("shape"))
+            return (nil, nil)
+        }
         let markerState = marker.isEmpty ? 2 : values[checks.count * 3]
         if markerState == 0 { denylistHealth.recordMarkerLost() }
-        return (.counted(checks.indices.map { index in
-            GCRA.decision(policy: checks[index].policy, allowed: values[index * 3] == 1,
-                          usedMillis: values[index * 3 + 1], retryMillis: values[index * 3 + 2])
-        }, listComplete: markerState == 2), cached)
+        return (
+            .counted(
+                checks.indices.map { index in
+                    GCRA.decision(
+                        policy: checks[index].policy, allowed: values[index * 3] == 1,
+                        usedMillis: values[index * 3 + 1], retryMillis: values[index * 3 + 2])
+                }, listComplete: markerState == 2), cached
+        )
     }
 
     private func enterFallback(_ error: any Error) {
         fallbacks.increment()
-        if fallingBack.withLock({ state in defer { state = true }; return !state }) {
+        if fallingBack.withLock({ state in
+            defer { state = true }
+            return !state
+        }) {
             logger.warning("Redis unavailable: rate limits are per process until it returns", metadata: ["error": "\(error)"])
         }
     }
 
     private func leaveFallback() {
-        if fallingBack.withLock({ state in defer { state = false }; return state }) {
+        if fallingBack.withLock({ state in
+            defer { state = false }
+            return state
+        }) {
             logger.notice("Redis is back: rate limits are shared again")
         }
     }

@@ -9,7 +9,8 @@ enum RedisScripts {
     /// Returns {-1} when revoked, else {allowed, used ms, retry ms} per limit, followed
     /// (when entries were asked about) by the marker's state: 2 complete, 1 being
     /// refilled, 0 absent (Redis lost its data: a "not listed" means nothing).
-    static let admit = RedisScript("""
+    static let admit = RedisScript(
+        """
         local revocations = tonumber(ARGV[1])
         local first = 1
         local complete = 2
@@ -40,7 +41,8 @@ enum RedisScripts {
 
     /// Is KEYS[1..n-1] (denylist entries) listed? 1 yes; 0 no and the list is complete
     /// (marker KEYS[n] is '1'); -1 unknown (the list lost data or is being refilled).
-    static let isRevoked = RedisScript("""
+    static let isRevoked = RedisScript(
+        """
         if redis.call('EXISTS', unpack(KEYS, 1, #KEYS - 1)) > 0 then return 1 end
         if redis.call('GET', KEYS[#KEYS]) == '1' then return 0 end
         return -1
@@ -48,14 +50,16 @@ enum RedisScripts {
 
     /// Completes a refill: the marker KEYS[1] becomes '1' (complete) only if it still
     /// holds this refill's token ARGV[1] (nobody emptied Redis or took over meanwhile).
-    static let completeRefill = RedisScript("""
+    static let completeRefill = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
         redis.call('SET', KEYS[1], '1')
         return 1
         """)
 
     /// Denylist entry: KEYS[1] lives at least ARGV[1] ms from now (never shortened).
-    static let revoke = RedisScript("""
+    static let revoke = RedisScript(
+        """
         local ttl = tonumber(ARGV[1])
         if ttl <= 0 or redis.call('PTTL', KEYS[1]) >= ttl then return 0 end
         redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
@@ -63,7 +67,8 @@ enum RedisScripts {
         """)
 
     /// Lease KEYS[1] for owner ARGV[1], ARGV[2] ms: free, expired, or already ours.
-    static let acquire = RedisScript("""
+    static let acquire = RedisScript(
+        """
         local owner = redis.call('GET', KEYS[1])
         if owner and owner ~= ARGV[1] then return 0 end
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -71,21 +76,24 @@ enum RedisScripts {
         """)
 
     /// Extends the lease only for its owner (compare-and-set).
-    static let renew = RedisScript("""
+    static let renew = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
         return 1
         """)
 
     /// Releases the lease only for its owner (compare-and-delete).
-    static let release = RedisScript("""
+    static let release = RedisScript(
+        """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0
         """)
 
     /// Cache read: KEYS[1] entry (hash: v version, e epoch, d data), KEYS[2] the epoch.
     /// An entry written before the current epoch is not trusted (see `RedisCache`).
-    static let cacheRead = RedisScript("""
+    static let cacheRead = RedisScript(
+        """
         local epoch = redis.call('GET', KEYS[2]) or '0'
         local entry = redis.call('HMGET', KEYS[1], 'e', 'd')
         if entry[1] ~= epoch then return false end
@@ -96,7 +104,8 @@ enum RedisScripts {
     /// A put replaces only an older version, or an invalidation marker (or a value of an
     /// older epoch) of its own version or older; an invalidation replaces anything not
     /// newer than itself and leaves a marker without data.
-    static let cacheWrite = RedisScript("""
+    static let cacheWrite = RedisScript(
+        """
         local epoch = redis.call('GET', KEYS[2]) or '0'
         local current = redis.call('HMGET', KEYS[1], 'v', 'e', 'd')
         local version = tonumber(ARGV[1])

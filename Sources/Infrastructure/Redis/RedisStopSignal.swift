@@ -22,7 +22,9 @@ public struct RedisStopSignal: StopSignal {
 
     public func isMarked(_ job: JobID) async throws -> Bool {
         do {
-            guard let count = try await client.send("EXISTS", keys.stop(job.description)).integer else { throw PortError.unavailable }
+            guard let count = try await client.send("EXISTS", keys.stop(job.description)).integer else {
+                throw PortError.unavailable
+            }
             return count > 0
         } catch {
             throw PortError.unavailable

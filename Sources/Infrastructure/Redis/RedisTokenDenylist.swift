@@ -30,9 +30,12 @@ public struct RedisTokenDenylist: TokenDenylist {
     public func isRevoked(tokenID: UUID, session: SessionID) async throws -> Bool {
         let reply: RedisReply
         do {
-            reply = try await client.evaluate(RedisScripts.isRevoked, keys: [
-                keys.revokedToken(tokenID.uuidString.lowercased()), keys.revokedSession(session.description), keys.denylistComplete,
-            ], arguments: [])
+            reply = try await client.evaluate(
+                RedisScripts.isRevoked,
+                keys: [
+                    keys.revokedToken(tokenID.uuidString.lowercased()), keys.revokedSession(session.description),
+                    keys.denylistComplete,
+                ], arguments: [])
         } catch {
             throw PortError.unavailable
         }

@@ -33,7 +33,8 @@ public struct RedisWorkerRegistry: WorkerRegistry {
     public func seen(since: Date) async throws -> [WorkerHeartbeat] {
         do {
             let from = String(Int64(since.timeIntervalSince1970 * 1000))
-            guard let ids = try await client.send("ZREVRANGEBYSCORE", keys.workers, "+inf", from).elements?.compactMap(\.text) else {
+            guard let ids = try await client.send("ZREVRANGEBYSCORE", keys.workers, "+inf", from).elements?.compactMap(\.text)
+            else {
                 throw PortError.unavailable
             }
             guard !ids.isEmpty else { return [] }

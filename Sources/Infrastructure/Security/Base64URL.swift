@@ -48,7 +48,9 @@ enum Base64URL {
         var output = Data(capacity: bytes.count * 3 / 4)
         var index = 0
         while index + 4 <= bytes.count {
-            let chunk = UInt32(bytes[index]) << 18 | UInt32(bytes[index + 1]) << 12 | UInt32(bytes[index + 2]) << 6 | UInt32(bytes[index + 3])
+            let chunk =
+                UInt32(bytes[index]) << 18 | UInt32(bytes[index + 1]) << 12 | UInt32(bytes[index + 2]) << 6
+                | UInt32(bytes[index + 3])
             output.append(UInt8(chunk >> 16 & 0xFF))
             output.append(UInt8(chunk >> 8 & 0xFF))
             output.append(UInt8(chunk & 0xFF))

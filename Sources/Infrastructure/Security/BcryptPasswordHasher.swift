@@ -1,11 +1,12 @@
 public import Domain
-#if canImport(Glibc)
-import Glibc
-#endif
 import HummingbirdBcrypt
 import NIOPosix
 public import Ports
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// bcrypt through HummingbirdBcrypt, run on a small thread pool of its own: a hash at
 /// cost 12 takes a quarter of a second of CPU, and must never run on an event loop or
@@ -46,10 +47,11 @@ public final class BcryptPasswordHasher: PasswordHasher {
     public func hash(_ password: Password) async throws -> PasswordHash {
         let cost = UInt8(self.cost)
         let value = password.value
-        return PasswordHash(try await admit {
-            Self.yieldToRequests()
-            return Bcrypt.hash(value, cost: cost)
-        })
+        return PasswordHash(
+            try await admit {
+                Self.yieldToRequests()
+                return Bcrypt.hash(value, cost: cost)
+            })
     }
 
     public func verify(_ password: String, against hash: PasswordHash) async throws -> Bool {
@@ -79,8 +81,8 @@ public final class BcryptPasswordHasher: PasswordHasher {
     /// Lowers the priority of the calling pool thread (Linux: nice is per thread).
     private static func yieldToRequests() {
         #if os(Linux)
-        // `who` 0 is the calling thread itself on Linux, not the whole process.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            // `who` 0 is the calling thread itself on Linux, not the whole process.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif
     }
 

@@ -18,7 +18,8 @@ public struct HMACRefreshTokenMinter: RefreshTokenMinter {
 
     public func hash(_ token: String) -> RefreshTokenHash? {
         guard token.hasPrefix(Self.prefix), token.utf8.count == Self.prefix.utf8.count + Self.encodedLength,
-              Base64URL.decode(token.dropFirst(Self.prefix.count)) != nil else { return nil }
+            Base64URL.decode(token.dropFirst(Self.prefix.count)) != nil
+        else { return nil }
         return digest(token)
     }
 

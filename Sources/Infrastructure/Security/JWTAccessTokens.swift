@@ -1,5 +1,5 @@
 import Crypto
-public import Domain
+import Domain
 public import Foundation
 public import Ports
 
@@ -46,10 +46,15 @@ public struct JWTAccessTokens: AccessTokenIssuer, AccessTokenVerifier {
 
     /// `aud` may be one string or an array of them (RFC 7519 §4.1.3).
     enum Audience: Codable {
-        case one(String), many([String])
+        case one(String)
+        case many([String])
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let one = try? container.decode(String.self) { self = .one(one) } else { self = .many(try container.decode([String].self)) }
+            if let one = try? container.decode(String.self) {
+                self = .one(one)
+            } else {
+                self = .many(try container.decode([String].self))
+            }
         }
         func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -83,7 +88,8 @@ public struct JWTAccessTokens: AccessTokenIssuer, AccessTokenVerifier {
         guard token.utf8.count <= 4096 else { throw .malformed }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Base64URL.decode(parts[0]), let payloadData = Base64URL.decode(parts[1]),
-              let signature = Base64URL.decode(parts[2]) else { throw .malformed }
+            let signature = Base64URL.decode(parts[2])
+        else { throw .malformed }
         guard let header = try? JSONDecoder().decode(Header.self, from: headerData) else { throw .malformed }
         guard header.alg == "HS256" else { throw .wrongAlgorithm }
         guard let kid = header.kid, let key = keysByID[kid] else { throw .unknownKey }
@@ -97,7 +103,8 @@ public struct JWTAccessTokens: AccessTokenIssuer, AccessTokenVerifier {
         guard payload.aud.contains(audience) else { throw .wrongAudience }
         guard Double(payload.exp) > now.timeIntervalSince1970 else { throw .expired }
         guard let user = UUID(canonical: payload.sub), let session = UUID(canonical: payload.sid),
-              let tokenID = UUID(canonical: payload.jti), let role = Role(rawValue: payload.role) else { throw .malformed }
+            let tokenID = UUID(canonical: payload.jti), let role = Role(rawValue: payload.role)
+        else { throw .malformed }
         return AccessClaims(
             userID: UserID(user), role: role, sessionID: SessionID(session), tokenID: tokenID,
             issuedAt: Date(timeIntervalSince1970: Double(payload.iat)),

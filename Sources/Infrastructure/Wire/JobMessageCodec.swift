@@ -1,6 +1,6 @@
 import Application
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// The wire format of every message (docs/messages.md is its reference): JSON with
@@ -86,7 +86,8 @@ public enum JobMessageCodec {
     public static func decodeDispatch(_ bytes: [UInt8]) throws(DecodingError) -> JobDispatch {
         let wire = try decode(bytes, expecting: ["job.created"])
         guard let attempt = wire.attempt, let command = wire.command, let args = wire.args,
-              let timeout = wire.timeoutSeconds else { throw .malformed("job.created lacks attempt, command, args or timeout_seconds") }
+            let timeout = wire.timeoutSeconds
+        else { throw .malformed("job.created lacks attempt, command, args or timeout_seconds") }
         guard WireBounds.attempts.contains(attempt) else { throw .malformed("attempt out of range") }
         guard JobLimits.timeoutSeconds.contains(timeout) else { throw .malformed("timeout_seconds out of range") }
         // The same rules as a submission: a program that cannot be run as written is
@@ -96,8 +97,9 @@ public enum JobMessageCodec {
         } catch {
             throw .malformed("job.created has an invalid command line (\(error.issues.map(\.field).joined(separator: ", ")))")
         }
-        return JobDispatch(eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
-                           priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt)
+        return JobDispatch(
+            eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
+            priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt)
     }
 
     public static func decodeStop(_ bytes: [UInt8]) throws(DecodingError) -> StopRequest {
@@ -132,13 +134,15 @@ public enum JobMessageCodec {
                     throw .malformed("a failed job.finished lacks a known failure code")
                 }
                 let message = WireBounds.prefix(OutputText.clean(failure.message), bytes: WireBounds.maxFailureMessageBytes)
-                kind = .finished(.failed(exitCode: wire.exitCode, failure: JobFailure(code: code, message: message)), output: output)
+                kind = .finished(
+                    .failed(exitCode: wire.exitCode, failure: JobFailure(code: code, message: message)), output: output)
             default:
                 throw .malformed("job.finished has no known outcome")
             }
         }
-        return JobEvent(eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
-                        occurredAt: wire.occurredAt, kind: kind)
+        return JobEvent(
+            eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
+            occurredAt: wire.occurredAt, kind: kind)
     }
 
     // MARK: The JSON shape
@@ -203,8 +207,9 @@ public enum JobMessageCodec {
             guard WireBounds.offsets.contains(stdoutOffset), WireBounds.offsets.contains(stderrOffset) else {
                 throw .malformed("output offsets out of range")
             }
-            return OutputChunk(stdout: OutputText.clean(stdout), stderr: OutputText.clean(stderr), stdoutOffset: stdoutOffset,
-                               stderrOffset: stderrOffset, truncated: truncated)
+            return OutputChunk(
+                stdout: OutputText.clean(stdout), stderr: OutputText.clean(stderr), stdoutOffset: stdoutOffset,
+                stderrOffset: stderrOffset, truncated: truncated)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -224,13 +229,16 @@ public enum JobMessageCodec {
     }
 
     private static func decode(_ bytes: [UInt8], expecting types: Set<String>) throws(DecodingError) -> Wire {
-        guard bytes.count <= WireBounds.maxMessageBytes else { throw .malformed("larger than \(WireBounds.maxMessageBytes) bytes") }
+        guard bytes.count <= WireBounds.maxMessageBytes else {
+            throw .malformed("larger than \(WireBounds.maxMessageBytes) bytes")
+        }
         if let problem = StrictJSON.check(bytes) { throw .malformed("not JSON (\(problem))") }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
             guard let date = WireTime.parse(text) else {
-                throw Swift.DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time"))
+                throw Swift.DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time"))
             }
             return date
         }

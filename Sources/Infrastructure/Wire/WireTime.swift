@@ -8,8 +8,9 @@ enum WireTime {
     static func format(_ date: Date) -> String {
         let millis = date.wholeMilliseconds
         let seconds = Date(timeIntervalSince1970: TimeInterval(millis.floorDivided(by: 1000)))
-        let base = seconds.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
-            .timeSeparator(.colon).dateTimeSeparator(.standard))
+        let base = seconds.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+                .timeSeparator(.colon).dateTimeSeparator(.standard))
         let fraction = millis - millis.floorDivided(by: 1000) * 1000
         return base + "." + String(String(fraction + 1000).dropFirst()) + "Z"
     }
@@ -35,8 +36,8 @@ enum WireTime {
     }
 }
 
-private extension Int64 {
-    func floorDivided(by divisor: Int64) -> Int64 {
+extension Int64 {
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
         let quotient = self / divisor
         return (self % divisor < 0) ? quotient - 1 : quotient
     }
