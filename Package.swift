@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: [],
+            dependencies: ["APIModels"],
             swiftSettings: strictSettings
         ),
     ]

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 . ./scripts/lib/postgres.sh
 . ./scripts/lib/redis.sh
 . ./scripts/lib/rabbitmq.sh
+. ./scripts/lib/api.sh
 
 PG_PORT=${OUTAGE_PG_PORT:-54339}
 API_PORT=${OUTAGE_API_PORT:-18439}
@@ -33,14 +34,8 @@ fail() { echo "postgres outage: FAILED: $*"; tail -20 "$LOG" 2>/dev/null || true
 
 postgres_start "$DIR/pg" "$PG_PORT"
 export CLOUDTASK_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
-export CLOUDTASK_JWT_ACCESS_SECRET=outage-check-access-secret-0123456789abcdef
-export CLOUDTASK_JWT_REFRESH_SECRET=outage-check-refresh-secret-0123456789abcdef
-export CLOUDTASK_HTTP_PORT=$API_PORT CLOUDTASK_BCRYPT_COST=10 CLOUDTASK_LOG_FORMAT=text
-.build/debug/cloudtask-api migrate >/dev/null 2>&1 || fail "migrate"
-.build/debug/cloudtask-api --single-node >"$LOG" 2>&1 &
-API=$!
-B="http://127.0.0.1:$API_PORT"
-for _ in $(seq 1 100); do curl -fsS "$B/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+api_settings "$API_PORT"
+api_start "$LOG" --single-node
 status() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$@"; }
 # Every request during the outage answers within 10 s (curl gives up after that: 000).
 outage_checks() {  # LABEL TOKEN
@@ -90,11 +85,9 @@ redis_start "$DIR/redis" "$REDIS_PORT"
 rabbitmq_start "$DIR/mq" "$MQ_PORT"
 export CLOUDTASK_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export CLOUDTASK_AMQP_URL="amqp://guest:guest@127.0.0.1:$MQ_PORT/%2f"
-.build/debug/cloudtask-api >"$LOG" 2>&1 &
-API=$!
+api_start "$LOG"
 .build/debug/cloudtask-worker --worker-id outage --metrics-port 0 >"$DIR/worker.log" 2>&1 &
 WORKER=$!
-for _ in $(seq 1 100); do curl -fsS "$B/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
 TOKEN=$(register outage-multi@example.com)
 [ "$(status "$B/api/v1/jobs" -H "Authorization: Bearer $TOKEN")" = 200 ] || fail "multi-instance: before the outage"
 postgres_stop "$DIR/pg"

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . ./scripts/lib/postgres.sh
 . ./scripts/lib/redis.sh
+. ./scripts/lib/api.sh
 
 PG_PORT=${OUTAGE_PG_PORT:-54349}
 REDIS_PORT=${OUTAGE_REDIS_PORT:-56389}
@@ -29,14 +30,8 @@ postgres_start "$DIR" "$PG_PORT"
 redis_start "$DIR/redis" "$REDIS_PORT"
 export CLOUDTASK_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 export CLOUDTASK_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-export CLOUDTASK_JWT_ACCESS_SECRET=outage-check-access-secret-0123456789abcdef
-export CLOUDTASK_JWT_REFRESH_SECRET=outage-check-refresh-secret-0123456789abcdef
-export CLOUDTASK_HTTP_PORT=$API_PORT CLOUDTASK_BCRYPT_COST=10 CLOUDTASK_LOG_FORMAT=text
-.build/debug/cloudtask-api migrate >/dev/null 2>&1 || fail "migrate"
-.build/debug/cloudtask-api --single-node >"$LOG" 2>&1 &
-API=$!
-B="http://127.0.0.1:$API_PORT"
-for _ in $(seq 1 100); do curl -fsS "$B/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+api_settings "$API_PORT"
+api_start "$LOG" --single-node
 
 json() { curl -fsS -H 'Content-Type: application/json' "$@"; }
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }

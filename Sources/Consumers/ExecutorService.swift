@@ -19,13 +19,13 @@ public struct ExecutorService: Service {
     let concurrency: Int
     let shutdownGrace: Duration
     let inFlight: RunningCount
-    let clock: any Ports.Clock
+    let clock: any WallClock
     let logger: Logger
 
     public init(
         source: any JobDispatchSource, stops: any StopRequestSource, registry: StopRegistry, runJob: RunJob,
         concurrency: Int, shutdownGrace: Duration = .seconds(30), running: RunningCount = RunningCount(),
-        clock: any Ports.Clock, logger: Logger
+        clock: any WallClock, logger: Logger
     ) {
         self.inFlight = running
         self.clock = clock

@@ -10,12 +10,12 @@ public import ServiceLifecycle
 public struct OutboxRelayService: Service {
     let relay: RelayOutbox
     let doorbell: RelayDoorbell
-    let clock: any Ports.Clock
+    let clock: any WallClock
     let pollInterval: Duration
     let logger: Logger
 
     public init(
-        relay: RelayOutbox, doorbell: RelayDoorbell, clock: any Ports.Clock, pollInterval: Duration = .seconds(1), logger: Logger
+        relay: RelayOutbox, doorbell: RelayDoorbell, clock: any WallClock, pollInterval: Duration = .seconds(1), logger: Logger
     ) {
         self.relay = relay
         self.doorbell = doorbell

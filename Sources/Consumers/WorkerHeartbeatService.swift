@@ -11,13 +11,13 @@ public struct WorkerHeartbeatService: Service {
     let roles: [String]
     let concurrency: Int
     let running: RunningCount
-    let clock: any Clock
+    let clock: any WallClock
     let interval: Duration
     let logger: Logger
 
     public init(
         registry: any WorkerRegistry, workerID: String, roles: [String], concurrency: Int, running: RunningCount,
-        clock: any Clock, interval: Duration = .seconds(10), logger: Logger
+        clock: any WallClock, interval: Duration = .seconds(10), logger: Logger
     ) {
         self.registry = registry
         self.workerID = workerID

@@ -20,7 +20,7 @@ extension APIUseCases {
         public var verifier: any AccessTokenVerifier
         public var minter: any RefreshTokenMinter
         public var outboxSignal: any OutboxSignal
-        public var clock: any Clock
+        public var clock: any WallClock
         public var ids: any IDGenerator
         /// Where this process's live views subscribe.
         public var hub: JobChangeHub
@@ -31,7 +31,7 @@ extension APIUseCases {
             denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
             hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
             minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
-            clock: any Clock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry
+            clock: any WallClock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry
         ) {
             self.hub = hub
             self.workers = workers

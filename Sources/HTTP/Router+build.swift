@@ -14,7 +14,7 @@ public import Ports
 /// (415, 400, 403, 404, 409, 422). On the public `/auth/*` routes the per-IP limit
 /// comes first.
 public func buildRouter(
-    useCases: APIUseCases, settings: HTTPSettings, rateLimiter: any RateLimiter, clock: any Clock,
+    useCases: APIUseCases, settings: HTTPSettings, rateLimiter: any RateLimiter, clock: any WallClock,
     health: HealthChecks, metricsFactory: any MetricsFactory, exportMetrics: @escaping @Sendable () -> String
 ) -> Router<APIContext> {
     let router = Router(context: APIContext.self)

@@ -1,8 +1,9 @@
 public import Foundation
 
-/// The current time. Injected so that expiry, backoff and scheduling are tested
+/// The current wall-clock time (a `Date`; not Swift's `Clock`, which measures
+/// durations). Injected so that expiry, backoff and scheduling are tested
 /// without sleeping.
-public protocol Clock: Sendable {
+public protocol WallClock: Sendable {
     func now() -> Date
 }
 

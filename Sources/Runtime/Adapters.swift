@@ -33,7 +33,7 @@ public struct Adapters {
     /// relays in other processes when the broker is shared.
     public let outboxSignal: any OutboxSignal
     public let health: HealthChecks
-    public let clock: any Clock
+    public let clock: any WallClock
     public let ids: any IDGenerator
     /// The clients' lifecycles (PostgreSQL, Redis, RabbitMQ): first in the group, so
     /// they end after everything that uses them.

@@ -28,7 +28,7 @@ public struct SharedState {
     /// Background work the adapters need (the denylist refill).
     public var background: [any Service] = []
 
-    public static func inMemory(clock: any Clock) -> SharedState {
+    public static func inMemory(clock: any WallClock) -> SharedState {
         let denylist = InMemoryTokenDenylist(clock: clock)
         let limiter = InMemoryRateLimiter()
         let bus = InMemoryJobChangeBus()
@@ -40,7 +40,7 @@ public struct SharedState {
     }
 
     public static func redis(
-        url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any Clock,
+        url: RedisURL, sessions: any SessionStore, accessTokenTTLSeconds: Int, clock: any WallClock,
         logger: Logger
     ) -> SharedState {
         let client = RedisClient(url: url, logger: logger)

@@ -6,7 +6,7 @@ import Ports
 import Synchronization
 
 /// A clock that moves only when told to.
-final class TestClock: Clock {
+final class TestClock: WallClock {
     private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
     func now() -> Date { current.withLock { $0 } }
     func advance(_ seconds: Double) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }

@@ -20,9 +20,9 @@ public struct AuthenticateAccessToken: Sendable {
     let verifier: any AccessTokenVerifier
     let gate: any AccessGate
     let sessions: any SessionStore
-    let clock: any Clock
+    let clock: any WallClock
 
-    public init(verifier: any AccessTokenVerifier, gate: any AccessGate, sessions: any SessionStore, clock: any Clock) {
+    public init(verifier: any AccessTokenVerifier, gate: any AccessGate, sessions: any SessionStore, clock: any WallClock) {
         self.verifier = verifier
         self.gate = gate
         self.sessions = sessions

@@ -8,11 +8,11 @@ public struct ChangePassword: Sendable {
     let users: any UserRepository
     let hasher: any PasswordHasher
     let revoker: SessionRevoker
-    let clock: any Clock
+    let clock: any WallClock
 
     public init(
         users: any UserRepository, sessions: any SessionStore, denylist: any TokenDenylist,
-        hasher: any PasswordHasher, clock: any Clock, settings: AuthSettings
+        hasher: any PasswordHasher, clock: any WallClock, settings: AuthSettings
     ) {
         self.users = users
         self.hasher = hasher

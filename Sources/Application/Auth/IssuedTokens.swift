@@ -16,13 +16,13 @@ public struct SessionTokens: Sendable {
     let sessions: any SessionStore
     let issuer: any AccessTokenIssuer
     let minter: any RefreshTokenMinter
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
     let settings: AuthSettings
 
     public init(
         sessions: any SessionStore, issuer: any AccessTokenIssuer, minter: any RefreshTokenMinter,
-        clock: any Clock, ids: any IDGenerator, settings: AuthSettings
+        clock: any WallClock, ids: any IDGenerator, settings: AuthSettings
     ) {
         self.sessions = sessions
         self.issuer = issuer

@@ -9,9 +9,9 @@ public struct Login: Sendable {
     let users: any UserRepository
     let hasher: any PasswordHasher
     let tokens: SessionTokens
-    let clock: any Clock
+    let clock: any WallClock
 
-    public init(users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens, clock: any Clock) {
+    public init(users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens, clock: any WallClock) {
         self.users = users
         self.hasher = hasher
         self.tokens = tokens

@@ -9,11 +9,11 @@ public struct Logout: Sendable {
     let minter: any RefreshTokenMinter
     let denylist: any TokenDenylist
     let revoker: SessionRevoker
-    let clock: any Clock
+    let clock: any WallClock
 
     public init(
         sessions: any SessionStore, denylist: any TokenDenylist, minter: any RefreshTokenMinter,
-        clock: any Clock, settings: AuthSettings
+        clock: any WallClock, settings: AuthSettings
     ) {
         self.sessions = sessions
         self.minter = minter

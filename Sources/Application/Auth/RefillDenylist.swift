@@ -9,10 +9,10 @@ public import Ports
 public struct RefillDenylist: Sendable {
     let sessions: any SessionStore
     let denylist: any TokenDenylist
-    let clock: any Clock
+    let clock: any WallClock
     let accessTokenTTLSeconds: Int
 
-    public init(sessions: any SessionStore, denylist: any TokenDenylist, clock: any Clock, accessTokenTTLSeconds: Int) {
+    public init(sessions: any SessionStore, denylist: any TokenDenylist, clock: any WallClock, accessTokenTTLSeconds: Int) {
         self.sessions = sessions
         self.denylist = denylist
         self.clock = clock

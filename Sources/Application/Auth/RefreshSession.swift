@@ -10,12 +10,12 @@ public struct RefreshSession: Sendable {
     let minter: any RefreshTokenMinter
     let tokens: SessionTokens
     let revoker: SessionRevoker
-    let clock: any Clock
+    let clock: any WallClock
     let settings: AuthSettings
 
     public init(
         sessions: any SessionStore, users: any UserRepository, denylist: any TokenDenylist,
-        minter: any RefreshTokenMinter, tokens: SessionTokens, clock: any Clock, settings: AuthSettings
+        minter: any RefreshTokenMinter, tokens: SessionTokens, clock: any WallClock, settings: AuthSettings
     ) {
         self.sessions = sessions
         self.users = users

@@ -7,13 +7,13 @@ public struct RegisterUser: Sendable {
     let users: any UserRepository
     let hasher: any PasswordHasher
     let tokens: SessionTokens
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
     let bootstrapAdmin: BootstrapAdminRule
 
     public init(
         users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens,
-        clock: any Clock, ids: any IDGenerator, bootstrapAdmin: BootstrapAdminRule
+        clock: any WallClock, ids: any IDGenerator, bootstrapAdmin: BootstrapAdminRule
     ) {
         self.users = users
         self.hasher = hasher

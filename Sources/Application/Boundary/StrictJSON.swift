@@ -69,56 +69,51 @@ public enum StrictJSON {
         }
 
         mutating func object(depth: Int) throws(Problem) {
-            guard depth <= StrictJSON.maxDepth else { throw problem("nested too deeply") }
-            index += 1
-            skipSpace()
-            if current == UInt8(ascii: "}") {
-                index += 1
-                return
-            }
             var keys = Set<[UInt8]>()
-            while true {
-                skipSpace()
-                guard current == UInt8(ascii: "\"") else { throw problem("expected a key") }
-                let keyStart = index
-                let key = try string(keepContent: true)
+            try members(depth: depth, closing: UInt8(ascii: "}"), "',' or '}'") { parser throws(Problem) in
+                guard parser.current == UInt8(ascii: "\"") else { throw parser.problem("expected a key") }
+                let keyStart = parser.index
+                let key = try parser.string(keepContent: true)
                 guard keys.insert(key).inserted else { throw Problem(offset: keyStart, reason: "repeated key") }
-                skipSpace()
-                try expect(UInt8(ascii: ":"), "':'")
-                skipSpace()
-                try value(depth: depth)
-                skipSpace()
-                if current == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                try expect(UInt8(ascii: "}"), "',' or '}'")
-                return
+                parser.skipSpace()
+                try parser.expect(UInt8(ascii: ":"), "':'")
+                parser.skipSpace()
+                try parser.value(depth: depth)
             }
         }
 
         mutating func array(depth: Int) throws(Problem) {
+            try members(depth: depth, closing: UInt8(ascii: "]"), "',' or ']'") { parser throws(Problem) in
+                try parser.value(depth: depth)
+            }
+        }
+
+        /// The members of an object or the elements of an array, from its opening
+        /// bracket: `member` for each (called at its first byte), separated by commas,
+        /// up to `closing`.
+        mutating func members(
+            depth: Int, closing: UInt8, _ expected: String, _ member: (inout Parser) throws(Problem) -> Void
+        ) throws(Problem) {
             guard depth <= StrictJSON.maxDepth else { throw problem("nested too deeply") }
             index += 1
             skipSpace()
-            if current == UInt8(ascii: "]") {
+            if current == closing {
                 index += 1
                 return
             }
             while true {
                 skipSpace()
-                try value(depth: depth)
+                try member(&self)
                 skipSpace()
                 if current == UInt8(ascii: ",") {
                     index += 1
                     continue
                 }
-                try expect(UInt8(ascii: "]"), "',' or ']'")
+                try expect(closing, expected)
                 return
             }
         }
 
-        /// Checks a string; returns its content (escapes resolved) when asked, for keys.
         mutating func string(keepContent: Bool) throws(Problem) -> [UInt8] {
             index += 1
             var content: [UInt8] = []

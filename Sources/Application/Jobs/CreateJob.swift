@@ -7,12 +7,12 @@ public import Ports
 public struct CreateJob: Sendable {
     let jobs: any JobRepository
     let outboxSignal: any OutboxSignal
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
     let settings: JobSettings
 
     public init(
-        jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any Clock,
+        jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any WallClock,
         ids: any IDGenerator, settings: JobSettings
     ) {
         self.jobs = jobs

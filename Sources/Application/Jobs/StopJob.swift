@@ -9,13 +9,13 @@ public struct StopJob: Sendable {
     let stopSignal: any StopSignal
     let outboxSignal: any OutboxSignal
     let cache: JobCache
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
     let settings: JobSettings
 
     public init(
         jobs: any JobRepository, stopSignal: any StopSignal, outboxSignal: any OutboxSignal,
-        cache: any Cache, clock: any Clock, ids: any IDGenerator, settings: JobSettings
+        cache: any Cache, clock: any WallClock, ids: any IDGenerator, settings: JobSettings
     ) {
         self.jobs = jobs
         self.stopSignal = stopSignal

@@ -8,9 +8,9 @@ public import Ports
 public struct FollowJob: Sendable {
     let jobs: any JobRepository
     let hub: JobChangeHub
-    let clock: any Clock
+    let clock: any WallClock
 
-    public init(jobs: any JobRepository, hub: JobChangeHub, clock: any Clock) {
+    public init(jobs: any JobRepository, hub: JobChangeHub, clock: any WallClock) {
         self.jobs = jobs
         self.hub = hub
         self.clock = clock
@@ -35,7 +35,7 @@ public struct FollowJob: Sendable {
 public struct JobFollow: Sendable {
     let id: JobID
     let jobs: any JobRepository
-    let clock: any Clock
+    let clock: any WallClock
     let subscription: JobChangeSubscription
     let first: JobSnapshot
     let position: JobFeedPosition

@@ -8,13 +8,13 @@ public struct GetOverview: Sendable {
     let statistics: any JobStatistics
     let outbox: any Outbox
     let workers: any WorkerRegistry
-    let clock: any Clock
+    let clock: any WallClock
 
     /// How far back the throughput goes, and how recent a heartbeat must be.
     public static let throughputMinutes = 30
     public static let workerFreshnessSeconds: Double = 30
 
-    public init(statistics: any JobStatistics, outbox: any Outbox, workers: any WorkerRegistry, clock: any Clock) {
+    public init(statistics: any JobStatistics, outbox: any Outbox, workers: any WorkerRegistry, clock: any WallClock) {
         self.statistics = statistics
         self.outbox = outbox
         self.workers = workers

@@ -7,9 +7,9 @@ public import Ports
 /// list again (`GET /jobs`) and watches from then on.
 public struct WatchJobs: Sendable {
     let hub: JobChangeHub
-    let clock: any Clock
+    let clock: any WallClock
 
-    public init(hub: JobChangeHub, clock: any Clock) {
+    public init(hub: JobChangeHub, clock: any WallClock) {
         self.hub = hub
         self.clock = clock
     }

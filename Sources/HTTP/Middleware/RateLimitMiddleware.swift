@@ -12,7 +12,7 @@ import Ports
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let limiter: any RateLimiter
-    let clock: any Clock
+    let clock: any WallClock
     /// The policies for this request, with the key each counts by; empty: not limited.
     let policies: @Sendable (Request, APIContext) -> [RateLimitCheck]
 

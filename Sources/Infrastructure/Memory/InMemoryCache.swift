@@ -12,9 +12,9 @@ public final class InMemoryCache: Cache {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(clock: any Clock = SystemClock()) { self.clock = clock }
+    public init(clock: any WallClock = SystemClock()) { self.clock = clock }
 
     public func get<Value: Codable & Sendable>(_ type: Value.Type, key: CacheKey) async -> Value? {
         let now = clock.now()

@@ -10,9 +10,9 @@ public final class InMemoryDistributedLock: DistributedLock {
     }
 
     private let leases = Mutex<[String: Lease]>([:])
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(clock: any Clock = SystemClock()) { self.clock = clock }
+    public init(clock: any WallClock = SystemClock()) { self.clock = clock }
 
     public func acquire(_ name: String, owner: String, ttlSeconds: Int) async throws -> Bool {
         let now = clock.now()

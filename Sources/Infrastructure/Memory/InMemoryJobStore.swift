@@ -25,9 +25,9 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
 
     private let state = Mutex(State())
     private let outputLimitBytes: Int
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(outputLimitBytes: Int = 1_048_576, clock: any Clock = SystemClock()) {
+    public init(outputLimitBytes: Int = 1_048_576, clock: any WallClock = SystemClock()) {
         self.outputLimitBytes = outputLimitBytes
         self.clock = clock
     }

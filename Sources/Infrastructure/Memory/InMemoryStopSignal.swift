@@ -6,9 +6,9 @@ import Synchronization
 /// Stop markers in memory, each expiring after its TTL.
 public final class InMemoryStopSignal: StopSignal {
     private let markers = Mutex<[JobID: Date]>([:])
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(clock: any Clock = SystemClock()) { self.clock = clock }
+    public init(clock: any WallClock = SystemClock()) { self.clock = clock }
 
     public func mark(_ job: JobID, ttlSeconds: Int) async throws {
         let until = clock.now().addingTimeInterval(Double(ttlSeconds))

@@ -6,9 +6,9 @@ import Synchronization
 /// Revoked sessions and token ids in memory, each forgotten once its tokens expired.
 public final class InMemoryTokenDenylist: TokenDenylist {
     private let entries = Mutex<[String: Date]>([:])
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(clock: any Clock = SystemClock()) { self.clock = clock }
+    public init(clock: any WallClock = SystemClock()) { self.clock = clock }
 
     public func revoke(session: SessionID, until: Date) async throws { store("sid:\(session)", until) }
     public func revoke(tokenID: UUID, until: Date) async throws { store("jti:\(tokenID.uuidString.lowercased())", until) }

@@ -10,9 +10,9 @@ public struct RedisTokenDenylist: TokenDenylist {
     let client: RedisClient
     let keys: RedisKeys
     let health: RedisDenylistHealth
-    let clock: any Clock
+    let clock: any WallClock
 
-    public init(client: RedisClient, prefix: String, health: RedisDenylistHealth, clock: any Clock) {
+    public init(client: RedisClient, prefix: String, health: RedisDenylistHealth, clock: any WallClock) {
         self.client = client
         keys = RedisKeys(prefix: prefix)
         self.health = health

@@ -2,7 +2,7 @@ public import Foundation
 public import Ports
 
 /// The wall clock.
-public struct SystemClock: Clock {
+public struct SystemClock: WallClock {
     public init() {}
     public func now() -> Date { Date() }
 }

@@ -10,14 +10,14 @@ public struct RecordJobEvents: Sendable {
     let jobs: any JobRepository
     let cache: JobCache
     let outboxSignal: any OutboxSignal
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
     let random: any RandomSource
     let backoff: Backoff
     let stopSignal: (any StopSignal)?
 
     public init(
-        jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock,
+        jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any WallClock,
         ids: any IDGenerator, random: any RandomSource, backoff: Backoff, stopSignal: (any StopSignal)? = nil
     ) {
         self.jobs = jobs

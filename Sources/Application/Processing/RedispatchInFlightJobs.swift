@@ -10,10 +10,10 @@ public import Ports
 public struct RedispatchInFlightJobs: Sendable {
     let jobs: any JobRepository
     let outboxSignal: any OutboxSignal
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
 
-    public init(jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator) {
+    public init(jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any WallClock, ids: any IDGenerator) {
         self.jobs = jobs
         self.outboxSignal = outboxSignal
         self.clock = clock

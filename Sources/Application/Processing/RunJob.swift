@@ -12,7 +12,7 @@ public struct RunJob: Sendable {
     let stopSignal: any StopSignal
     let stops: StopRegistry
     let runner: any ProcessRunner
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
     let allowlist: CommandAllowlist
     let workerID: String
@@ -20,7 +20,7 @@ public struct RunJob: Sendable {
 
     public init(
         events: any JobEventPublisher, stopSignal: any StopSignal, stops: StopRegistry, runner: any ProcessRunner,
-        clock: any Clock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
+        clock: any WallClock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
         flushInterval: Duration = .seconds(1)
     ) {
         self.events = events

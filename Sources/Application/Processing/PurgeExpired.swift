@@ -7,10 +7,11 @@ public struct PurgeExpired: Sendable {
     let jobs: any JobRepository
     let sessions: any SessionStore
     let outbox: any Outbox
-    let clock: any Clock
+    let clock: any WallClock
     let retentionDays: Int
 
-    public init(jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, clock: any Clock, retentionDays: Int) {
+    public init(jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, clock: any WallClock, retentionDays: Int)
+    {
         self.jobs = jobs
         self.sessions = sessions
         self.outbox = outbox

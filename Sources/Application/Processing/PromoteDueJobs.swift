@@ -9,11 +9,12 @@ public struct PromoteDueJobs: Sendable {
     let jobs: any JobRepository
     let cache: any Cache
     let outboxSignal: any OutboxSignal
-    let clock: any Clock
+    let clock: any WallClock
     let ids: any IDGenerator
 
-    public init(jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any Clock, ids: any IDGenerator)
-    {
+    public init(
+        jobs: any JobRepository, cache: any Cache, outboxSignal: any OutboxSignal, clock: any WallClock, ids: any IDGenerator
+    ) {
         self.jobs = jobs
         self.cache = cache
         self.outboxSignal = outboxSignal
