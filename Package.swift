@@ -11,6 +11,22 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Every product a target names, declared once.
+let product = (
+    argumentParser: Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser"),
+    crypto: Target.Dependency.product(name: "Crypto", package: "swift-crypto"),
+    hummingbird: Target.Dependency.product(name: "Hummingbird", package: "hummingbird"),
+    hummingbirdBcrypt: Target.Dependency.product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+    hummingbirdTesting: Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird"),
+    logging: Target.Dependency.product(name: "Logging", package: "swift-log"),
+    metrics: Target.Dependency.product(name: "Metrics", package: "swift-metrics"),
+    nioPosix: Target.Dependency.product(name: "NIOPosix", package: "swift-nio"),
+    postgresNIO: Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio"),
+    prometheus: Target.Dependency.product(name: "Prometheus", package: "swift-prometheus"),
+    serviceLifecycle: Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    unixSignals: Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+)
+
 let package = Package(
     name: "cloudtask",
     platforms: [.macOS(.v15)],
@@ -44,13 +60,13 @@ let package = Package(
             name: "Infrastructure",
             dependencies: [
                 "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ",
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                product.hummingbirdBcrypt,
+                product.crypto,
+                product.nioPosix,
+                product.logging,
+                product.postgresNIO,
+                product.metrics,
+                product.serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -58,9 +74,9 @@ let package = Package(
             name: "HTTP",
             dependencies: [
                 "Domain", "Ports", "Application", "APIModels",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                product.hummingbird,
+                product.serviceLifecycle,
+                product.metrics,
             ],
             resources: [
                 .embedInCode("openapi.json"),
@@ -72,9 +88,9 @@ let package = Package(
             name: "Consumers",
             dependencies: [
                 "Domain", "Ports", "Application",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                product.serviceLifecycle,
+                product.logging,
+                product.metrics,
             ],
             swiftSettings: strictSettings
         ),
@@ -82,25 +98,20 @@ let package = Package(
             name: "Runtime",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "Consumers",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                product.serviceLifecycle,
+                product.unixSignals,
+                product.prometheus,
+                product.metrics,
+                product.logging,
+                product.postgresNIO,
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cloudtask-worker",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Runtime",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Ports", "Application", "Infrastructure", "Consumers", "Runtime",
+                product.hummingbird, product.serviceLifecycle, product.argumentParser, product.logging,
             ],
             swiftSettings: strictSettings
         ),
@@ -108,27 +119,21 @@ let package = Package(
             name: "cloudtask-api",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers", "Runtime",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                product.hummingbird, product.serviceLifecycle, product.argumentParser, product.logging,
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cloudtask",
-            dependencies: ["APIModels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["APIModels", product.argumentParser],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cloudtask-bench",
             dependencies: [
                 "Domain", "Ports", "Infrastructure",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                product.argumentParser,
+                product.logging,
             ],
             swiftSettings: strictSettings
         ),
@@ -138,8 +143,8 @@ let package = Package(
             name: "ApplicationTests",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "Consumers", "FuzzSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                product.logging,
+                product.serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -147,7 +152,7 @@ let package = Package(
             name: "ContractTests",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                product.postgresNIO,
             ],
             swiftSettings: strictSettings
         ),
@@ -155,7 +160,7 @@ let package = Package(
             name: "InfrastructureTests",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "CSpawn", "FuzzSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                product.crypto,
             ],
             swiftSettings: strictSettings
         ),
@@ -163,8 +168,8 @@ let package = Package(
             name: "HTTPTests",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "HTTP", "Consumers", "FuzzSupport", "APIModels",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                product.hummingbirdTesting,
+                product.prometheus,
             ],
             swiftSettings: strictSettings
         ),

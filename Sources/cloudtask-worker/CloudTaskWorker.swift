@@ -3,7 +3,6 @@ import Consumers
 import Foundation
 import Infrastructure
 import Logging
-import PostgresNIO
 import Runtime
 import ServiceLifecycle
 

@@ -5,10 +5,8 @@ import Foundation
 import Infrastructure
 import Logging
 import Ports
-import PostgresNIO
 import Runtime
 import ServiceLifecycle
-import UnixSignals
 
 /// The worker's composition root: PostgreSQL, Redis and RabbitMQ adapters under the
 /// consumers of the chosen roles, run as one service group that shuts down gracefully

@@ -37,6 +37,16 @@ struct LiveHarness {
         ])
     }
 
+    /// A user's new job, reported started, and a follower reading it from the start.
+    func followStartedJob() async throws -> (caller: AccessClaims, job: Job, reading: Task<[JobFeedEvent], any Error>) {
+        let caller = try await base.caller(role: .user)
+        let job = try await create(caller)
+        let follow = try await follow(caller: caller, id: job.id, after: nil)
+        let reading = Task { try await LiveHarness.collect(follow) }
+        try await report(job.id, attempt: 1, .started)
+        return (caller, job, reading)
+    }
+
     /// Reads a follow to its end.
     static func collect(_ follow: JobFollow) async throws -> [JobFeedEvent] {
         var events: [JobFeedEvent] = []
@@ -69,11 +79,7 @@ struct LiveViewTests {
     @Test("a follower sees the job's output and states in order, and the stream ends after the final status")
     func liveRun() async throws {
         let live = LiveHarness()
-        let caller = try await live.base.caller(role: .user)
-        let job = try await live.create(caller)
-        let follow = try await live.follow(caller: caller, id: job.id, after: nil)
-        let reading = Task { try await LiveHarness.collect(follow) }
-        try await live.report(job.id, attempt: 1, .started)
+        let (_, job, reading) = try await live.followStartedJob()
         for line in ["one\n", "two\n", "three\n"] {
             let offset = try await live.base.jobs.output(of: job.id)?.stdout.utf8.count ?? 0
             try await live.report(job.id, attempt: 1, .output(OutputChunk(stdout: line, stdoutOffset: offset)))
@@ -99,12 +105,8 @@ struct LiveViewTests {
     @Test("resuming from any event id gives exactly what came after it: nothing repeated, nothing skipped")
     func resume() async throws {
         let live = LiveHarness()
-        let caller = try await live.base.caller(role: .user)
-        let job = try await live.create(caller)
         // Record the run while a follower watches, so there are many intermediate ids.
-        let follow = try await live.follow(caller: caller, id: job.id, after: nil)
-        let reading = Task { try await LiveHarness.collect(follow) }
-        try await live.report(job.id, attempt: 1, .started)
+        let (caller, job, reading) = try await live.followStartedJob()
         var offset = 0
         for index in 0..<6 {
             let line = "line \(index) ü\n"
