@@ -96,11 +96,52 @@ def submit(url, token, count, failures):
                 failures.append((status, body))
 
 
+CLOCK_TICKS = __import__("os").sysconf("SC_CLK_TCK")
+# Process names (comm) grouped as the stack's parts, for the CPU breakdown.
+GROUPS = {"cloudtask-api": "api", "cloudtask-worke": "worker", "beam.smp": "rabbitmq", "postgres": "postgres",
+          "redis-server": "redis", "gunicorn": "api", "celery": "worker", "true": "jobs"}
+
+
+def machine_cpu_seconds():
+    """CPU time of the whole machine so far (every process, the kernel's work included; idle and iowait left out)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def cpu_by_group():
+    """CPU seconds of each process now, with what it reaped of its children (a worker's
+    `true` processes, the postmaster's backends), summed by part of the stack."""
+    import os
+    totals = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                raw = stat.read()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2:].split()
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        group = GROUPS.get(comm, "python" if comm.startswith("python") else "other")
+        totals[group] = totals.get(group, 0.0) + (utime + stime + cutime + cstime) / CLOCK_TICKS
+    return totals
+
+
+def commits(cur):
+    cur.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+    return cur.fetchone()[0]
+
+
 def cmd_b3(opts):
     db = psycopg2.connect(opts.dsn)
     db.autocommit = True
     cur = db.cursor()
     before = final_count(cur, opts.user_id)
+    cpu_before, groups_before, commits_before = machine_cpu_seconds(), cpu_by_group(), commits(cur)
     failures = []
     per_thread = [opts.jobs // opts.threads + (1 if i < opts.jobs % opts.threads else 0) for i in range(opts.threads)]
     threads = [threading.Thread(target=submit, args=(opts.url, opts.token, n, failures)) for n in per_thread]
@@ -114,16 +155,29 @@ def cmd_b3(opts):
         sys.exit(f"{len(failures)} submissions failed, e.g. {failures[0]}")
     target = before + opts.jobs
     deadline = submitted + opts.timeout
+    polls = 1
     while final_count(cur, opts.user_id) < target:
+        polls += 1
         if time.monotonic() > deadline:
             sys.exit(f"only {final_count(cur, opts.user_id) - before} of {opts.jobs} jobs final after {opts.timeout} s")
         time.sleep(0.01)
     finished = time.monotonic()
+    # The machine's time includes the driver's (shown apart as "python" in the breakdown).
+    cpu = machine_cpu_seconds() - cpu_before
+    groups_after = cpu_by_group()
+    # PostgreSQL publishes a backend's counts within a second; the driver's own polls
+    # (one autocommit transaction each, and the first reading) are not the service's.
+    time.sleep(1.5)
+    transactions = commits(cur) - commits_before - polls - 1
     p50, p99, unsuccessful = latencies(cur, opts.user_id, opts.jobs)
     emit({"bench": opts.label, "impl": opts.impl, "jobs": opts.jobs, "workers": opts.workers,
           "jobs_per_s": round(opts.jobs / (finished - started), 1),
           "submit_per_s": round(opts.jobs / (submitted - started), 1),
-          "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "not_succeeded": unsuccessful})
+          "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "not_succeeded": unsuccessful,
+          "cpu_ms_per_job": round(cpu * 1000 / opts.jobs, 2),
+          "cpu_ms_per_job_by_part": {group: round(max(0.0, groups_after.get(group, 0.0) - groups_before.get(group, 0.0)) * 1000 / opts.jobs, 2)
+                                     for group in sorted(set(groups_after) | set(groups_before))},
+          "pg_commits_per_job": round(transactions / opts.jobs, 2)})
 
 
 def cmd_b3idle(opts):

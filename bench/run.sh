@@ -26,7 +26,8 @@ ROOT=$PWD
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 JOBS=${BENCH_JOBS:-2000}
 ROUNDS=${BENCH_ROUNDS:-1}
-CONCURRENCY=${BENCH_CONCURRENCY:-16}   # jobs at once per cloudtask-worker (Celery keeps -c 4, the reference set-up)
+# Jobs at once per cloudtask-worker: its default (8 per core) unless set; Celery keeps -c 4, the reference set-up.
+CONCURRENCY_FLAG=(); [ -z "${BENCH_CONCURRENCY:-}" ] || CONCURRENCY_FLAG=(--concurrency "$BENCH_CONCURRENCY")
 ONLY=${BENCH_ONLY:-}
 PG_PORT=55532 REDIS_PORT=56480 AMQP_PORT=35792
 CT_PORT=18580 PEER_PORT=18581
@@ -111,7 +112,7 @@ start() {  # LOGNAME COMMAND... — starts a process in the background; its pid 
   PIDS+=("$STARTED")
 }
 start api "$BIN/cloudtask-api"; CT_API_PID=$STARTED
-start worker1 "$BIN/cloudtask-worker" --concurrency "$CONCURRENCY" --metrics-port 19464; CT_WORKER_PIDS=("$STARTED")
+start worker1 "$BIN/cloudtask-worker" "${CONCURRENCY_FLAG[@]}" --metrics-port 19464; CT_WORKER_PIDS=("$STARTED")
 
 $PSQL -d peer -f bench/peer/schema.sql >/dev/null
 export PEER_DATABASE_URL=$PEER_DSN PEER_BROKER_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT//"
@@ -203,7 +204,7 @@ done
 
 if want B3x2; then
   say "B3 end to end, two worker processes"
-  start worker2 "$BIN/cloudtask-worker" --concurrency "$CONCURRENCY" --metrics-port 19465; CT_WORKER_PIDS+=("$STARTED")
+  start worker2 "$BIN/cloudtask-worker" "${CONCURRENCY_FLAG[@]}" --metrics-port 19465; CT_WORKER_PIDS+=("$STARTED")
   if [ "$ONLY" != cloudtask ]; then
     start peer-worker2 "$VENV/bin/celery" --workdir bench/peer -A tasks worker -c 4 -n peer2@%h --loglevel=warning
     PEER_WORKER_PIDS+=("$STARTED")

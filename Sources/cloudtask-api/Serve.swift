@@ -17,11 +17,12 @@ struct Serve: AsyncParsableCommand {
         help: "Run everything in this process on PostgreSQL (durable; one instance only: queue, cache and limits are in memory).")
     var singleNode = false
 
-    @Option(help: "Jobs run at once by the embedded executor.")
-    var concurrency = 4
+    @Option(help: "Jobs run at once by the embedded executor; default 8 per core, 4 to 64.")
+    var concurrency: Int?
 
     func run() async throws {
         guard !(embedded && singleNode) else { throw ValidationError("choose --embedded or --single-node, not both") }
+        let concurrency = self.concurrency ?? ExecutorDefaults.concurrency
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
         let configuration = try loadConfiguration(mode: embedded ? .embedded : singleNode ? .singleNode : .production)
         LineLogHandler.bootstrap(level: configuration.logLevel, json: configuration.logFormat == .json)

@@ -18,8 +18,8 @@ struct CloudTaskWorker: AsyncParsableCommand {
     @Option(help: "Comma-separated roles: executor, results, scheduler, relay, or all.")
     var role = "all"
 
-    @Option(help: "Jobs this worker runs at once (its prefetch).")
-    var concurrency = 4
+    @Option(help: "Jobs this worker runs at once (its prefetch); default 8 per core, 4 to 64.")
+    var concurrency: Int?
 
     @Option(help: "This worker's name in reports and logs; the process id is appended (default: the host name).")
     var workerId: String?
@@ -35,6 +35,7 @@ struct CloudTaskWorker: AsyncParsableCommand {
 
     func run() async throws {
         let roles = try parseRoles(role)
+        let concurrency = self.concurrency ?? ExecutorDefaults.concurrency
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 0 to 3600") }
         guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }

@@ -41,6 +41,42 @@ struct RabbitMQAdapterTests {
         dead.settle(letter, .ack)
     }
 
+    @Test("publishes made at once go out together and each is confirmed; one the broker refuses fails alone")
+    func batchedConfirms() async throws {
+        let settings = try #require(RabbitMQFixture.settings())
+        let publisher = AMQPPublisher(settings: settings, logger: RabbitMQFixture.logger)
+        defer { Task { await publisher.close() } }
+        let exchange = settings.namePrefix + "cloudtask.jobs"
+        func message(_ key: String, _ n: Int) -> AMQPMessage {
+            AMQPMessage(exchange: exchange, routingKey: key, body: Array("{\"n\":\(n)}".utf8), type: key, messageID: "m\(n)")
+        }
+        // The topology exists once the publisher has connected.
+        try await Self.eventually { try await publisher.publish([message("job.started", 0)]) }
+        let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+            for n in 1...40 {
+                // Every tenth is unroutable (no queue is bound to it): returned, so refused.
+                let key = n % 10 == 0 ? "nothing.bound.here" : "job.started"
+                group.addTask { (n, (try? await publisher.publish([message(key, n)])) != nil) }
+            }
+            var outcomes: [Int: Bool] = [:]
+            for await (n, ok) in group { outcomes[n] = ok }
+            return outcomes
+        }
+        #expect(outcomes.count == 40)
+        #expect(outcomes.filter { !$0.value }.keys.sorted() == [10, 20, 30, 40])
+        // The 37 accepted (and the first) are in the queue, each at least once.
+        let consumer = AMQPConsumer(
+            settings: settings, queue: settings.namePrefix + "jobs.completed", prefetch: 100, logger: RabbitMQFixture.logger)
+        defer { consumer.close() }
+        var seen = Set<String>()
+        var iterator = consumer.deliveries.makeAsyncIterator()
+        while seen.count < 37, let delivery = await iterator.next() {
+            seen.insert(String(decoding: delivery.body, as: UTF8.self))
+            consumer.settle(delivery, .ack)
+        }
+        #expect(seen.count == 37 && !seen.contains(#"{"n":10}"#))
+    }
+
     @Test("messages on the wire are the JSON of docs/messages.md")
     func wireFormat() async throws {
         let settings = try #require(RabbitMQFixture.settings())

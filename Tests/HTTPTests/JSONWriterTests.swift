@@ -33,7 +33,7 @@ struct JSONWriterTests {
         let tricky = "quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{7} unicode ü 🎉 \u{2028}"
         var json = JSONWriter()
         Sample(text: tricky).write(to: &json)
-        let bytes = Data(json.buffer.readableBytesView)
+        let bytes = Data(json.bytes)
         let object = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
         #expect(object["a"] as? String == tricky)
         #expect(object["b"] as? [Int] == [1, -2, 3])

@@ -15,22 +15,35 @@ public enum StrictJSON {
 
     /// nil when `bytes` is one strict JSON value (surrounded by optional whitespace).
     public static func check(_ bytes: some Collection<UInt8>) -> Problem? {
-        let array = Array(bytes)
-        guard String(validating: array, as: UTF8.self) != nil else { return Problem(offset: 0, reason: "not UTF-8") }
-        var parser = Parser(bytes: array)
         do throws(Problem) {
-            parser.skipSpace()
-            try parser.value(depth: 0)
-            parser.skipSpace()
-            guard parser.index == array.count else { throw parser.problem("unexpected text after the value") }
+            _ = try run(Array(bytes), building: false)
             return nil
         } catch {
             return error
         }
     }
 
+    /// The value of `bytes`, checked as `check` does, in the same single pass: for
+    /// decoders that want the values without a second, lenient parser.
+    public static func parse(_ bytes: [UInt8]) throws(Problem) -> JSONValue {
+        try run(bytes, building: true)
+    }
+
+    private static func run(_ bytes: [UInt8], building: Bool) throws(Problem) -> JSONValue {
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw Problem(offset: 0, reason: "not UTF-8") }
+        var parser = Parser(bytes: bytes, building: building)
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.index == bytes.count else { throw parser.problem("unexpected text after the value") }
+        return value
+    }
+
     private struct Parser {
         let bytes: [UInt8]
+        /// Whether to build the values (`parse`), or only to check them (`check`, which
+        /// returns `.null` for each).
+        let building: Bool
         var index = 0
 
         func problem(_ reason: String) -> Problem { Problem(offset: index, reason: reason) }
@@ -46,16 +59,24 @@ public enum StrictJSON {
             index += 1
         }
 
-        mutating func value(depth: Int) throws(Problem) {
+        mutating func value(depth: Int) throws(Problem) -> JSONValue {
             guard let byte = current else { throw problem("unexpected end") }
             switch byte {
-            case UInt8(ascii: "{"): try object(depth: depth + 1)
-            case UInt8(ascii: "["): try array(depth: depth + 1)
-            case UInt8(ascii: "\""): _ = try string(keepContent: false)
-            case UInt8(ascii: "t"): try literal("true")
-            case UInt8(ascii: "f"): try literal("false")
-            case UInt8(ascii: "n"): try literal("null")
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+            case UInt8(ascii: "{"): return try object(depth: depth + 1)
+            case UInt8(ascii: "["): return try array(depth: depth + 1)
+            case UInt8(ascii: "\""):
+                let content = try string(keepContent: building)
+                return building ? .string(String(decoding: content, as: UTF8.self)) : .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
             default: throw problem("unexpected character")
             }
         }
@@ -68,8 +89,9 @@ public enum StrictJSON {
             index += expected.count
         }
 
-        mutating func object(depth: Int) throws(Problem) {
+        mutating func object(depth: Int) throws(Problem) -> JSONValue {
             var keys = Set<[UInt8]>()
+            var fields: [String: JSONValue] = [:]
             try members(depth: depth, closing: UInt8(ascii: "}"), "',' or '}'") { parser throws(Problem) in
                 guard parser.current == UInt8(ascii: "\"") else { throw parser.problem("expected a key") }
                 let keyStart = parser.index
@@ -78,14 +100,19 @@ public enum StrictJSON {
                 parser.skipSpace()
                 try parser.expect(UInt8(ascii: ":"), "':'")
                 parser.skipSpace()
-                try parser.value(depth: depth)
+                let value = try parser.value(depth: depth)
+                if parser.building { fields[String(decoding: key, as: UTF8.self)] = value }
             }
+            return building ? .object(fields) : .null
         }
 
-        mutating func array(depth: Int) throws(Problem) {
+        mutating func array(depth: Int) throws(Problem) -> JSONValue {
+            var elements: [JSONValue] = []
             try members(depth: depth, closing: UInt8(ascii: "]"), "',' or ']'") { parser throws(Problem) in
-                try parser.value(depth: depth)
+                let value = try parser.value(depth: depth)
+                if parser.building { elements.append(value) }
             }
+            return building ? .array(elements) : .null
         }
 
         /// The members of an object or the elements of an array, from its opening
@@ -130,8 +157,11 @@ public enum StrictJSON {
                     switch escape {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
                         if keepContent { content.append(escape) }
-                    case UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                        if keepContent { content.append(contentsOf: [UInt8(ascii: "\\"), escape]) }
+                    case UInt8(ascii: "b"): if keepContent { content.append(0x08) }
+                    case UInt8(ascii: "f"): if keepContent { content.append(0x0C) }
+                    case UInt8(ascii: "n"): if keepContent { content.append(0x0A) }
+                    case UInt8(ascii: "r"): if keepContent { content.append(0x0D) }
+                    case UInt8(ascii: "t"): if keepContent { content.append(0x09) }
                     case UInt8(ascii: "u"):
                         let scalar = try escapedScalar()
                         if keepContent { content.append(contentsOf: Array(String(Character(scalar)).utf8)) }
@@ -174,7 +204,7 @@ public enum StrictJSON {
             return Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))!
         }
 
-        mutating func number() throws(Problem) {
+        mutating func number() throws(Problem) -> JSONValue {
             let start = index
             if current == UInt8(ascii: "-") { index += 1 }
             guard let first = current, Self.isDigit(first) else { throw problem("invalid number") }
@@ -194,6 +224,7 @@ public enum StrictJSON {
             // Syntax allows any magnitude; a number no Double can hold is refused.
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
             guard let value = Double(text), value.isFinite else { throw Problem(offset: start, reason: "number out of range") }
+            return building ? .number(text) : .null
         }
 
         static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
@@ -203,4 +234,32 @@ public enum StrictJSON {
             return lower >= 0x61 && lower <= 0x66 ? UInt32(lower - 0x61 + 10) : nil
         }
     }
+}
+
+/// A JSON value as `StrictJSON.parse` read it. Numbers keep their text, so that an
+/// integer is read exactly (`int`) and a fraction is not mistaken for one.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// The member `key` of an object (nil for a missing member or another kind of value).
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { members[key] } else { nil }
+    }
+
+    public var string: String? { if case .string(let text) = self { text } else { nil } }
+    public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
+    public var isNull: Bool { self == .null }
+
+    /// A whole number written without a fraction or exponent, within `Int`.
+    public var int: Int? {
+        guard case .number(let text) = self, !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return nil }
+        return Int(text)
+    }
+
+    public var array: [JSONValue]? { if case .array(let elements) = self { elements } else { nil } }
 }

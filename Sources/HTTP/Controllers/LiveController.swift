@@ -152,7 +152,8 @@ struct LiveController {
                 var json = JSONWriter()
                 JobRepresentation(job: job).write(to: &json)
                 try await session.write(
-                    ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: json.buffer), to: &writer)
+                    ServerSentEvents.event(id: "\(job.id).\(job.version)", name: "status", data: ByteBuffer(bytes: json.bytes)),
+                    to: &writer)
             case .heartbeat:
                 if await !session.stillValid() { return }
                 try await session.write(ServerSentEvents.heartbeat, to: &writer)
@@ -169,7 +170,7 @@ struct LiveController {
         switch event {
         case .status(let job, let position):
             JobRepresentation(job: job).write(to: &json)
-            return ServerSentEvents.event(id: position.eventID, name: "status", data: json.buffer)
+            return ServerSentEvents.event(id: position.eventID, name: "status", data: ByteBuffer(bytes: json.bytes))
         case .output(let stream, let text, let position):
             json.object { json in
                 json.key("stream")
@@ -177,13 +178,13 @@ struct LiveController {
                 json.key("text")
                 json.string(text)
             }
-            return ServerSentEvents.event(id: position.eventID, name: "output", data: json.buffer)
+            return ServerSentEvents.event(id: position.eventID, name: "output", data: ByteBuffer(bytes: json.bytes))
         case .reset(let attempt, let position):
             json.object { json in
                 json.key("attempt")
                 json.int(attempt)
             }
-            return ServerSentEvents.event(id: position.eventID, name: "reset", data: json.buffer)
+            return ServerSentEvents.event(id: position.eventID, name: "reset", data: ByteBuffer(bytes: json.bytes))
         case .heartbeat:
             return ServerSentEvents.heartbeat
         }

@@ -52,47 +52,29 @@ struct JobRepresentation: JSONWritable {
         json.object { json in
             json.key("args")
             json.array(job.args) { json, arg in json.string(arg) }
-            json.key("attempts")
-            json.int(job.attempts)
-            json.key("command")
-            json.string(job.command)
-            json.key("created_at")
-            json.string(Timestamp.format(job.createdAt))
+            json.member("attempts", job.attempts)
+            json.member("command", job.command)
+            json.member("created_at", Timestamp.format(job.createdAt))
             json.key("error")
             json.optional(job.failure) { json, failure in
                 json.object { json in
-                    json.key("code")
-                    json.string(failure.code.rawValue)
-                    json.key("message")
-                    json.string(failure.message)
+                    json.member("code", failure.code.rawValue)
+                    json.member("message", failure.message)
                 }
             }
-            json.key("exit_code")
-            json.optional(job.exitCode) { json, code in json.int(code) }
-            json.key("finished_at")
-            json.optional(job.finishedAt) { json, date in json.string(Timestamp.format(date)) }
-            json.key("id")
-            json.string(job.id.description)
-            json.key("max_attempts")
-            json.int(job.maxAttempts)
-            json.key("name")
-            json.optional(job.name) { json, name in json.string(name) }
-            json.key("owner_id")
-            json.string(job.ownerID.description)
-            json.key("priority")
-            json.int(job.priority)
-            json.key("run_at")
-            json.string(Timestamp.format(job.runAt))
-            json.key("started_at")
-            json.optional(job.startedAt) { json, date in json.string(Timestamp.format(date)) }
-            json.key("status")
-            json.string(job.status.rawValue)
-            json.key("stop_requested_at")
-            json.optional(job.stopRequestedAt) { json, date in json.string(Timestamp.format(date)) }
-            json.key("timeout_seconds")
-            json.int(job.timeoutSeconds)
-            json.key("updated_at")
-            json.string(Timestamp.format(job.updatedAt))
+            json.member("exit_code", orNull: job.exitCode)
+            json.member("finished_at", orNull: job.finishedAt.map(Timestamp.format))
+            json.member("id", job.id.description)
+            json.member("max_attempts", job.maxAttempts)
+            json.member("name", orNull: job.name)
+            json.member("owner_id", job.ownerID.description)
+            json.member("priority", job.priority)
+            json.member("run_at", Timestamp.format(job.runAt))
+            json.member("started_at", orNull: job.startedAt.map(Timestamp.format))
+            json.member("status", job.status.rawValue)
+            json.member("stop_requested_at", orNull: job.stopRequestedAt.map(Timestamp.format))
+            json.member("timeout_seconds", job.timeoutSeconds)
+            json.member("updated_at", Timestamp.format(job.updatedAt))
         }
     }
 }
@@ -105,8 +87,7 @@ struct JobListRepresentation: JSONWritable {
         json.object { json in
             json.key("jobs")
             json.array(jobs) { json, job in job.write(to: &json) }
-            json.key("next_cursor")
-            json.optional(nextCursor) { json, cursor in json.string(cursor) }
+            json.member("next_cursor", orNull: nextCursor)
         }
     }
 }

@@ -1,0 +1,107 @@
+import Application
+import Domain
+import Foundation
+import Infrastructure
+import Ports
+import Testing
+
+/// The hand-written wire codec: what it writes is the JSON of docs/messages.md (as
+/// Foundation reads it back), and what it reads round-trips every kind of message.
+@Suite("Wire codec")
+struct JobMessageCodecTests {
+    static let time = Date(timeIntervalSince1970: 1_800_000_000.25)
+    static let job = JobID(UUID())
+
+    static func object(_ bytes: [UInt8]) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    }
+
+    static func events() -> [JobEvent] {
+        let awkward = "quote \" backslash \\ newline \n tab \t bell \u{07} é 😀 / slash"
+        let kinds: [JobEvent.Kind] = [
+            .started,
+            .output(OutputChunk(stdout: awkward, stderr: "err", stdoutOffset: 12, stderrOffset: 3, truncated: false)),
+            .finished(.succeeded, output: OutputChunk(stdout: "done\n", stdoutOffset: 4)),
+            .finished(.failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: awkward)), output: OutputChunk()),
+            .finished(.failed(exitCode: nil, failure: JobFailure(code: .timeout, message: "1 s")), output: OutputChunk()),
+            .finished(.cancelled(exitCode: nil), output: OutputChunk(stderr: "x", stderrOffset: 9, truncated: true)),
+        ]
+        return kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time, kind: $0) }
+    }
+
+    @Test("every kind of report round-trips, and Foundation reads the same fields from the bytes")
+    func events() throws {
+        for event in Self.events() {
+            let bytes = JobMessageCodec.encode(event)
+            #expect(try JobMessageCodec.decodeEvent(bytes) == event)
+            let json = try Self.object(bytes)
+            #expect(json["type"] as? String == JobMessageCodec.type(of: event) && json["version"] as? Int == 1)
+            #expect(json["event_id"] as? String == event.eventID.uuidString.lowercased())
+            #expect(json["job_id"] as? String == Self.job.description && json["worker_id"] as? String == "w-1")
+            #expect(json["occurred_at"] as? String == "2027-01-15T08:00:00.250Z" && json["attempt"] as? Int == 2)
+            if case .output(let chunk) = event.kind {
+                let output = try #require(json["output"] as? [String: Any])
+                #expect(output["stdout"] as? String == chunk.stdout && output["stdout_offset"] as? Int == 12)
+            }
+            if case .finished(.failed(_, let failure), _) = event.kind {
+                #expect((json["failure"] as? [String: Any])?["message"] as? String == failure.message)
+            }
+        }
+    }
+
+    @Test("keys are written sorted, absent fields left out, no slash escaped")
+    func layout() throws {
+        let dispatch = JobDispatch(
+            eventID: UUID(), jobID: Self.job, attempt: 1, command: "echo", args: ["a/b", ""], priority: 9, timeoutSeconds: 30,
+            occurredAt: Self.time)
+        let text = String(decoding: JobMessageCodec.encode(dispatch), as: UTF8.self)
+        let keys = try Self.object(Array(text.utf8)).keys.sorted()
+        #expect(
+            keys == [
+                "args", "attempt", "command", "event_id", "job_id", "occurred_at", "priority", "timeout_seconds", "type",
+                "version",
+            ])
+        let positions = keys.map { text.range(of: "\"\($0)\":")!.lowerBound }
+        #expect(positions == positions.sorted())
+        #expect(text.contains(#""args":["a/b",""]"#))
+        #expect(try JobMessageCodec.decodeDispatch(Array(text.utf8)) == dispatch)
+        let stop = StopRequest(eventID: UUID(), jobID: Self.job, occurredAt: Self.time)
+        #expect(try JobMessageCodec.decodeOutbox(JobMessageCodec.encode(.stop(stop))) == .stop(stop))
+        #expect(try JobMessageCodec.decodeOutbox(JobMessageCodec.encode(.dispatch(dispatch))) == .dispatch(dispatch))
+    }
+
+    @Test(
+        "a field of the wrong kind, a fraction where a whole number belongs, or a missing field is refused; null is absent; unknown fields are ignored"
+    )
+    func shapes() throws {
+        let started = Self.events()[0]
+        let base = String(decoding: JobMessageCodec.encode(started), as: UTF8.self)
+        func with(_ replace: String, _ by: String) -> [UInt8] { Array(base.replacingOccurrences(of: replace, with: by).utf8) }
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeEvent(with(#""attempt":2"#, #""attempt":2.0"#))
+        }
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeEvent(with(#""attempt":2"#, #""attempt":"2""#))
+        }
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeEvent(with(#""worker_id":"w-1""#, #""worker_id":null"#))
+        }
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeEvent(with(#""version":1"#, #""version":2"#))
+        }
+        #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeEvent(with(#""type":"#, #""kind":"#)) }
+        #expect(
+            try JobMessageCodec.decodeEvent(with(#""version":1"#, #""version":1,"exit_code":null,"later":{"x":[1,2]}"#))
+                == started)
+    }
+
+    @Test("strict parsing reads escapes as the characters they stand for")
+    func parsing() throws {
+        let value = try StrictJSON.parse(Array(#"{"a":"x\n\t\u00e9\ud83d\ude00\/","n":-12,"f":1.5,"b":[true,null]}"#.utf8))
+        #expect(value["a"]?.string == "x\n\té😀/")
+        #expect(value["n"]?.int == -12 && value["f"]?.int == nil && value["f"] == .number("1.5"))
+        #expect(value["b"]?.array == [.bool(true), .null])
+        // Keys are compared as the text they stand for: an escaped twin is a repeat.
+        #expect(throws: StrictJSON.Problem.self) { try StrictJSON.parse(Array(#"{"a\n":1,"a\u000a":2}"#.utf8)) }
+    }
+}
