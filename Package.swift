@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "ApplicationTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "FuzzSupport",
+                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Runtime", "FuzzSupport",
                 product.logging,
                 product.serviceLifecycle,
             ],

@@ -26,7 +26,7 @@ ROOT=$PWD
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 JOBS=${BENCH_JOBS:-2000}
 ROUNDS=${BENCH_ROUNDS:-1}
-# Jobs at once per cloudtask-worker: its default (8 per core) unless set; Celery keeps -c 4, the reference set-up.
+# Jobs at once per cloudtask-worker: its default (16 per core) unless set; Celery keeps -c 4, the reference set-up.
 CONCURRENCY_FLAG=(); [ -z "${BENCH_CONCURRENCY:-}" ] || CONCURRENCY_FLAG=(--concurrency "$BENCH_CONCURRENCY")
 ONLY=${BENCH_ONLY:-}
 PG_PORT=55532 REDIS_PORT=56480 AMQP_PORT=35792

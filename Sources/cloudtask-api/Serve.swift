@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
         help: "Run everything in this process on PostgreSQL (durable; one instance only: queue, cache and limits are in memory).")
     var singleNode = false
 
-    @Option(help: "Jobs run at once by the embedded executor; default 8 per core, 4 to 64.")
+    @Option(help: "Jobs run at once by the embedded executor; default 16 per core, 4 to 64.")
     var concurrency: Int?
 
     func run() async throws {

@@ -18,7 +18,7 @@ struct CloudTaskWorker: AsyncParsableCommand {
     @Option(help: "Comma-separated roles: executor, results, scheduler, relay, or all.")
     var role = "all"
 
-    @Option(help: "Jobs this worker runs at once (its prefetch); default 8 per core, 4 to 64.")
+    @Option(help: "Jobs this worker runs at once (its prefetch); default 16 per core, 4 to 64.")
     var concurrency: Int?
 
     @Option(help: "This worker's name in reports and logs; the process id is appended (default: the host name).")
