@@ -99,7 +99,7 @@ final class Deployment: Sendable {
         process.executableURL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/" + binary)
         process.arguments = arguments
         process.environment = environment
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.standardOutput = handle
@@ -111,7 +111,7 @@ final class Deployment: Sendable {
 
     static func record(_ pid: Int32, in directory: String) {
         let path = directory + "/pids"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         if let handle = FileHandle(forWritingAtPath: path) {
             handle.seekToEndOfFile()
             handle.write(Data("\(pid)\n".utf8))
