@@ -93,6 +93,10 @@ struct JobMessageCodecTests {
         #expect(
             try JobMessageCodec.decodeEvent(with(#""version":1"#, #""version":1,"exit_code":null,"later":{"x":[1,2]}"#))
                 == started)
+        // An unknown field is still checked (strict JSON), only not kept.
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeEvent(with(#""version":1"#, #""version":1,"later":[1,]"#))
+        }
     }
 
     @Test("strict parsing reads escapes as the characters they stand for")
@@ -101,6 +105,8 @@ struct JobMessageCodecTests {
         #expect(value["a"]?.string == "x\n\té😀/")
         #expect(value["n"]?.int == -12 && value["f"]?.int == nil && value["f"] == .number("1.5"))
         #expect(value["b"]?.array == [.bool(true), .null])
+        let kept = try StrictJSON.parse(Array(#"{"a":1,"big":[[1],[2]],"c":{"d":2}}"#.utf8), keeping: ["a", "c"])
+        #expect(kept == .object(["a": .number("1"), "c": .object(["d": .number("2")])]))
         // Keys are compared as the text they stand for: an escaped twin is a repeat.
         #expect(throws: StrictJSON.Problem.self) { try StrictJSON.parse(Array(#"{"a\n":1,"a\u000a":2}"#.utf8)) }
     }

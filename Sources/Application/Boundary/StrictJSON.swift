@@ -24,14 +24,16 @@ public enum StrictJSON {
     }
 
     /// The value of `bytes`, checked as `check` does, in the same single pass: for
-    /// decoders that want the values without a second, lenient parser.
-    public static func parse(_ bytes: [UInt8]) throws(Problem) -> JSONValue {
-        try run(bytes, building: true)
+    /// decoders that want the values without a second, lenient parser. With `keeping`,
+    /// only those members of the top-level object are built; the others are checked
+    /// and left out, so a large field a reader ignores costs no memory.
+    public static func parse(_ bytes: [UInt8], keeping: Set<String>? = nil) throws(Problem) -> JSONValue {
+        try run(bytes, building: true, keeping: keeping)
     }
 
-    private static func run(_ bytes: [UInt8], building: Bool) throws(Problem) -> JSONValue {
+    private static func run(_ bytes: [UInt8], building: Bool, keeping: Set<String>? = nil) throws(Problem) -> JSONValue {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw Problem(offset: 0, reason: "not UTF-8") }
-        var parser = Parser(bytes: bytes, building: building)
+        var parser = Parser(bytes: bytes, building: building, keeping: keeping)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
         parser.skipSpace()
@@ -43,7 +45,9 @@ public enum StrictJSON {
         let bytes: [UInt8]
         /// Whether to build the values (`parse`), or only to check them (`check`, which
         /// returns `.null` for each).
-        let building: Bool
+        var building: Bool
+        /// The top-level members to build (nil: all).
+        let keeping: Set<String>?
         var index = 0
 
         func problem(_ reason: String) -> Problem { Problem(offset: index, reason: reason) }
@@ -100,8 +104,14 @@ public enum StrictJSON {
                 parser.skipSpace()
                 try parser.expect(UInt8(ascii: ":"), "':'")
                 parser.skipSpace()
+                let name = parser.building ? String(decoding: key, as: UTF8.self) : ""
+                // A top-level member nobody asked for is checked, not built.
+                let wanted = parser.building && (depth > 1 || parser.keeping.map { $0.contains(name) } ?? true)
+                let building = parser.building
+                parser.building = wanted
                 let value = try parser.value(depth: depth)
-                if parser.building { fields[String(decoding: key, as: UTF8.self)] = value }
+                parser.building = building
+                if wanted { fields[name] = value }
             }
             return building ? .object(fields) : .null
         }

@@ -266,7 +266,7 @@ public enum JobMessageCodec {
         }
         let root: JSONValue
         do {
-            root = try StrictJSON.parse(bytes)
+            root = try StrictJSON.parse(bytes, keeping: wireFields)
         } catch {
             throw .malformed("not JSON (\(error))")
         }
@@ -278,6 +278,12 @@ public enum JobMessageCodec {
         }
         return wire
     }
+
+    /// The members a message's reader looks at; any other is checked and ignored.
+    private static let wireFields: Set<String> = [
+        "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
+        "timeout_seconds", "outcome", "exit_code", "failure", "output",
+    ]
 
     /// The fields of a message; nil when one has the wrong shape.
     private static func read(_ root: JSONValue) -> Wire? {
