@@ -158,6 +158,7 @@ int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, const char *pr
     if (bind(conn, completed, jobs, "job.started", error, size)) return -1;
     if (bind(conn, completed, jobs, "job.output", error, size)) return -1;
     if (bind(conn, completed, jobs, "job.finished", error, size)) return -1;
+    if (bind(conn, completed, jobs, "job.reports", error, size)) return -1;
     if (bind(conn, dead_queue, dead, "", error, size)) return -1;
     return 0;
 }

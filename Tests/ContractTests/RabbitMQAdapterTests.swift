@@ -32,13 +32,8 @@ struct RabbitMQAdapterTests {
         #expect(good.message == dispatch)
         try await good.ack()
 
-        let dead = AMQPConsumer(
-            settings: settings, queue: settings.namePrefix + "jobs.dead", prefetch: 1, logger: RabbitMQFixture.logger)
-        defer { dead.close() }
-        var letters = dead.deliveries.makeAsyncIterator()
-        let letter = try #require(await letters.next())
+        let letter = try #require(await RabbitMQFixture.nextDeadLetter(settings))
         #expect(letter.body == garbage)
-        dead.settle(letter, .ack)
     }
 
     @Test("publishes made at once go out together and each is confirmed; one the broker refuses fails alone")

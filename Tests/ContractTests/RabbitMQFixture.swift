@@ -29,4 +29,14 @@ enum RabbitMQFixture {
             }
         ]
     }
+
+    /// The body of the next message set aside on the dead-letter queue (acknowledged).
+    static func nextDeadLetter(_ settings: AMQPSettings) async -> AMQPDelivery? {
+        let dead = AMQPConsumer(settings: settings, queue: settings.namePrefix + "jobs.dead", prefetch: 1, logger: logger)
+        defer { dead.close() }
+        var letters = dead.deliveries.makeAsyncIterator()
+        guard let letter = await letters.next() else { return nil }
+        dead.settle(letter, .ack)
+        return letter
+    }
 }

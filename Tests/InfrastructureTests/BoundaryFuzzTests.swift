@@ -53,29 +53,38 @@ struct BoundaryFuzzTests {
 
     // MARK: The AMQP wire codec
 
-    static let finished: [UInt8] = JobMessageCodec.encode(
-        JobEvent(
-            eventID: UUID(), jobID: JobID(UUID()), attempt: 1, workerID: "w-1", occurredAt: Date(),
-            kind: .finished(
-                .failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
-                output: OutputChunk(stdout: "out", stderr: "err", stdoutOffset: 0, stderrOffset: 0))))
+    static let finishedEvent = JobEvent(
+        eventID: UUID(), jobID: JobID(UUID()), attempt: 1, workerID: "w-1", occurredAt: Date(),
+        kind: .finished(
+            .failed(exitCode: 3, failure: JobFailure(code: .nonzeroExit, message: "exit 3")),
+            output: OutputChunk(stdout: "out", stderr: "err", stdoutOffset: 0, stderrOffset: 0)))
+    static let finished: [UInt8] = JobMessageCodec.encode(finishedEvent)
 
     static let dispatch: [UInt8] = JobMessageCodec.encode(
         JobDispatch(
             eventID: UUID(), jobID: JobID(UUID()), attempt: 1, command: "echo", args: ["a", "b"], priority: 3, timeoutSeconds: 30,
             occurredAt: Date()))
 
+    static let reports: [UInt8] = JobMessageCodec.encodeReports([finishedEvent, finishedEvent])
+
+    static func expectInBounds(_ decoded: JobEvent) {
+        #expect((1...10_000).contains(decoded.attempt))
+        #expect(OutputText.isClean(decoded.workerID))
+        if case .finished(_, let output) = decoded.kind {
+            #expect(OutputText.isClean(output.stdout) && OutputText.isClean(output.stderr))
+            #expect(output.stdoutOffset >= 0 && output.stderrOffset >= 0)
+        }
+    }
+
     @Test("fuzz: the wire codec decodes or refuses every mutation of a real message, and what it decodes is in bounds")
     func codecProperty() async throws {
         try await Fuzz.run { generator in
             let event = Fuzz.mutate(Self.finished, &generator)
-            if let decoded = try? JobMessageCodec.decodeEvent(event) {
-                #expect((1...10_000).contains(decoded.attempt))
-                #expect(OutputText.isClean(decoded.workerID))
-                if case .finished(_, let output) = decoded.kind {
-                    #expect(OutputText.isClean(output.stdout) && OutputText.isClean(output.stderr))
-                    #expect(output.stdoutOffset >= 0 && output.stderrOffset >= 0)
-                }
+            if let decoded = try? JobMessageCodec.decodeEvent(event) { Self.expectInBounds(decoded) }
+            let reports = Fuzz.mutate(Self.reports, &generator)
+            if let parts = try? JobMessageCodec.decodeReports(reports) {
+                #expect((1...JobMessageCodec.maxReportsPerMessage).contains(parts.count))
+                for case .success(let decoded) in parts { Self.expectInBounds(decoded) }
             }
             let dispatch = Fuzz.mutate(Self.dispatch, &generator)
             if let decoded = try? JobMessageCodec.decodeDispatch(dispatch) {

@@ -11,23 +11,25 @@ public import ServiceLifecycle
 /// executor's reports, and one consuming connection per subscription.
 ///
 /// Consumers dead-letter (reject without requeue) what they cannot parse and carry on.
-/// A report (`JobEvent`) that cannot be published is retried for `reportPatience`
-/// before it fails: the run it reports already happened, and running it again because
-/// the broker blinked would be waste. Outbox batches fail at once: they stay in the
-/// outbox and the relay tries again.
+/// Reports (`JobEvent`) are coalesced (`ReportCoalescer`): those made while a publish
+/// waits for its confirmation share the next message; one that cannot be published is
+/// retried for `reportPatience` before it fails. Outbox batches fail at once: they stay
+/// in the outbox and the relay tries again. A `job.reports` message is handed to the
+/// results processor part by part and settled once all its parts are (`PartSettlement`).
 public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDispatchSource, JobEventSource, StopRequestSource,
     Service
 {
     private let settings: AMQPSettings
     private let publisher: AMQPPublisher
-    private let reportPatience: Duration
+    private let reports: ReportCoalescer
     private let logger: Logger
 
     public init(settings: AMQPSettings, reportPatience: Duration = .seconds(30), logger: Logger) {
         self.settings = settings
-        self.reportPatience = reportPatience
         self.logger = logger
         publisher = AMQPPublisher(settings: settings, logger: logger)
+        reports = ReportCoalescer(
+            publisher: publisher, exchange: settings.namePrefix + "cloudtask.jobs", patience: reportPatience)
     }
 
     /// Whether the publishing connection is up (readiness).
@@ -71,31 +73,27 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
     }
 
     public func publish(_ event: JobEvent) async throws {
-        let type = JobMessageCodec.type(of: event)
-        let message = AMQPMessage(
-            exchange: jobsExchange, routingKey: type, body: JobMessageCodec.encode(event), type: type,
-            messageID: event.eventID.uuidString.lowercased())
-        let deadline = ContinuousClock.now + reportPatience
-        while true {
-            do {
-                let started = ContinuousClock.now
-                try await publisher.publish([message])
-                Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "report")]).record(
-                    duration: ContinuousClock.now - started)
-                return
-            } catch {
-                guard ContinuousClock.now < deadline, !Task.isCancelled else { throw PortError.unavailable }
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
+        try await reports.publish(event)
     }
 
     public func dispatches(prefetch: Int) async throws -> Intake<JobDispatch> {
-        subscribe(queue: settings.namePrefix + "jobs.created", prefetch: prefetch, decode: JobMessageCodec.decodeDispatch)
+        subscribe(queue: settings.namePrefix + "jobs.created", prefetch: prefetch) {
+            delivery throws(JobMessageCodec.DecodingError) in
+            [.success(try JobMessageCodec.decodeDispatch(delivery.body))]
+        }
     }
 
     public func events(prefetch: Int) async throws -> Intake<JobEvent> {
-        subscribe(queue: settings.namePrefix + "jobs.completed", prefetch: prefetch, decode: JobMessageCodec.decodeEvent)
+        let exchange = jobsExchange
+        return subscribe(
+            queue: settings.namePrefix + "jobs.completed", prefetch: prefetch,
+            decode: { delivery throws(JobMessageCodec.DecodingError) in
+                guard delivery.routingKey == JobMessageCodec.reportsType else {
+                    return [.success(try JobMessageCodec.decodeEvent(delivery.body))]
+                }
+                return try JobMessageCodec.decodeReports(delivery.body)
+            },
+            reencode: { events in ReportCoalescer.messages(for: events, exchange: exchange) })
     }
 
     public func stopRequests() async throws -> AsyncThrowingStream<StopRequest, any Error> {
@@ -144,28 +142,50 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
         }
     }
 
+    /// A consumer's intake. `decode` turns a message into its parts (one, or the parts of
+    /// a `job.reports`): a message that cannot be decoded at all is dead-lettered; a part
+    /// that cannot is set aside while the others are handed out. `reencode` publishes
+    /// the parts a consumer handed back when others of the same message were settled.
     private func subscribe<Message: Sendable>(
-        queue: String, prefetch: Int, decode: @escaping @Sendable ([UInt8]) throws(JobMessageCodec.DecodingError) -> Message
+        queue: String, prefetch: Int,
+        decode:
+            @escaping @Sendable (AMQPDelivery) throws(JobMessageCodec.DecodingError) -> [Result<
+                Message, JobMessageCodec.DecodingError
+            >],
+        reencode: (@Sendable ([Message]) -> [AMQPMessage])? = nil
     ) -> Intake<Message> {
         let consumer = AMQPConsumer(settings: settings, queue: queue, prefetch: prefetch, logger: logger)
         let stream = AsyncThrowingStream<Delivery<Message>, any Error> { continuation in
             let pump = Task {
                 for await delivery in consumer.deliveries {
-                    let message: Message
+                    let parts: [Result<Message, JobMessageCodec.DecodingError>]
                     do {
-                        message = try decode(delivery.body)
+                        parts = try decode(delivery)
                     } catch {
                         await deadLetter(delivery, from: consumer, queue: queue, reason: "cannot be decoded: \(error)")
                         continue
                     }
-                    continuation.yield(
-                        Delivery(message: message, redelivered: delivery.redelivered) { [self] settlement in
-                            switch settlement {
-                            case .ack: consumer.settle(delivery, .ack)
-                            case .requeue: consumer.settle(delivery, .requeue)
-                            case .reject(let reason): await deadLetter(delivery, from: consumer, queue: queue, reason: reason)
-                            }
-                        })
+                    if parts.count == 1, case .success(let message) = parts[0] {
+                        continuation.yield(
+                            Delivery(message: message, redelivered: delivery.redelivered) { [self] settlement in
+                                await settle(delivery, settlement, from: consumer, queue: queue)
+                            })
+                        continue
+                    }
+                    let settlement = PartSettlement(parts: parts) { [self] outcomes in
+                        await settleParts(delivery, outcomes, from: consumer, queue: queue, reencode: reencode)
+                    }
+                    for (index, part) in parts.enumerated() {
+                        switch part {
+                        case .success(let message):
+                            continuation.yield(
+                                Delivery(message: message, redelivered: delivery.redelivered) { how in
+                                    await settlement.settle(index, how)
+                                })
+                        case .failure(let error):
+                            await settlement.settle(index, .reject(reason: "cannot be decoded: \(error)"))
+                        }
+                    }
                 }
                 continuation.finish()
             }
@@ -179,5 +199,47 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
             }
         }
         return Intake(stream, stopIntake: { consumer.stopIntake() })
+    }
+
+    private func settle(
+        _ delivery: AMQPDelivery, _ settlement: Delivery<some Sendable>.Settlement, from consumer: AMQPConsumer, queue: String
+    ) async {
+        switch settlement {
+        case .ack: consumer.settle(delivery, .ack)
+        case .requeue: consumer.settle(delivery, .requeue)
+        case .reject(let reason): await deadLetter(delivery, from: consumer, queue: queue, reason: reason)
+        }
+    }
+
+    /// Settles a message of several parts once every part is settled. All handed back:
+    /// the message is requeued. Some handed back: those parts are published again as a
+    /// message of their own (confirmed) before the original is settled; if that fails the
+    /// whole message is requeued (its other parts are then applied twice, which applying
+    /// tolerates). Parts set aside are named in the reason of one dead-lettered copy.
+    private func settleParts<Message>(
+        _ delivery: AMQPDelivery, _ outcomes: [PartSettlement<Message>.Outcome], from consumer: AMQPConsumer,
+        queue: String, reencode: (@Sendable ([Message]) -> [AMQPMessage])?
+    ) async {
+        let handedBack = outcomes.compactMap { outcome -> Message? in
+            if case .requeue(let message) = outcome { message } else { nil }
+        }
+        if handedBack.count == outcomes.count {
+            consumer.settle(delivery, .requeue)
+            return
+        }
+        if !handedBack.isEmpty {
+            guard let reencode, (try? await publisher.publish(reencode(handedBack))) != nil else {
+                consumer.settle(delivery, .requeue)
+                return
+            }
+        }
+        let reasons = outcomes.enumerated().compactMap { index, outcome -> String? in
+            if case .reject(let reason) = outcome { "part \(index + 1) of \(outcomes.count): \(reason)" } else { nil }
+        }
+        if reasons.isEmpty {
+            consumer.settle(delivery, .ack)
+        } else {
+            await deadLetter(delivery, from: consumer, queue: queue, reason: reasons.joined(separator: "; "))
+        }
     }
 }

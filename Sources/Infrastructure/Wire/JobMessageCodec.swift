@@ -30,7 +30,9 @@ public enum JobMessageCodec {
         encode(Wire(type: "job.stop", eventID: stop.eventID, occurredAt: stop.occurredAt, jobID: stop.jobID))
     }
 
-    public static func encode(_ event: JobEvent) -> [UInt8] {
+    public static func encode(_ event: JobEvent) -> [UInt8] { encode(wire(of: event)) }
+
+    static func wire(of event: JobEvent) -> Wire {
         var wire = Wire(type: type(of: event), eventID: event.eventID, occurredAt: event.occurredAt, jobID: event.jobID)
         wire.attempt = event.attempt
         wire.workerID = event.workerID
@@ -54,7 +56,7 @@ public enum JobMessageCodec {
                 wire.exitCode = exitCode
             }
         }
-        return encode(wire)
+        return wire
     }
 
     /// `job.started`, `job.output` or `job.finished`: also the routing key.
@@ -108,7 +110,13 @@ public enum JobMessageCodec {
     }
 
     public static func decodeEvent(_ bytes: [UInt8]) throws(DecodingError) -> JobEvent {
-        let wire = try decode(bytes, expecting: ["job.started", "job.output", "job.finished"])
+        try event(from: try decode(bytes, expecting: eventTypes))
+    }
+
+    static let eventTypes: Set<String> = ["job.started", "job.output", "job.finished"]
+
+    /// A worker's report from its checked fields.
+    static func event(from wire: Wire) throws(DecodingError) -> JobEvent {
         guard let attempt = wire.attempt, let workerID = wire.workerID else {
             throw .malformed("\(wire.type) lacks attempt or worker_id")
         }
@@ -148,7 +156,7 @@ public enum JobMessageCodec {
     // MARK: The JSON shape
 
     /// Every field a message may carry; which ones a type needs is checked above.
-    private struct Wire {
+    struct Wire {
         var type: String
         var version: Int = JobMessageCodec.version
         var eventID: String
@@ -172,16 +180,19 @@ public enum JobMessageCodec {
             self.jobID = jobID.description
         }
 
+        /// The output's text, to size a buffer.
+        var outputBytes: Int { output.map { $0.stdout.utf8.count + $0.stderr.utf8.count } ?? 0 }
+
         var eventUUID: UUID { UUID(uuidString: eventID)! }  // checked in `decode`
         var job: JobID { JobID(UUID(uuidString: jobID)!) }  // checked in `decode`
     }
 
-    private struct WireFailure {
+    struct WireFailure {
         let code: String
         let message: String
     }
 
-    private struct WireOutput {
+    struct WireOutput {
         let stdout: String
         let stderr: String
         let stdoutOffset: Int
@@ -217,7 +228,12 @@ public enum JobMessageCodec {
     /// The message's JSON, by hand (JSONEncoder was a fifth of a worker's CPU): keys
     /// sorted, absent fields left out, times as `WireTime` writes them.
     private static func encode(_ wire: Wire) -> [UInt8] {
-        var json = JSONWriter(capacity: 256 + (wire.output.map { $0.stdout.utf8.count + $0.stderr.utf8.count } ?? 0))
+        var json = JSONWriter(capacity: 256 + wire.outputBytes)
+        write(wire, into: &json)
+        return json.bytes
+    }
+
+    static func write(_ wire: Wire, into json: inout JSONWriter) {
         json.object { json in
             if let args = wire.args {
                 json.key("args")
@@ -253,7 +269,6 @@ public enum JobMessageCodec {
             json.member("version", wire.version)
             json.member("worker_id", ifPresent: wire.workerID)
         }
-        return json.bytes
     }
 
     /// Checks and reads the message in one strict pass (`StrictJSON.parse`). A field
@@ -261,15 +276,24 @@ public enum JobMessageCodec {
     /// message "not a CloudTask message"; `null` reads as absent; unknown fields are
     /// ignored, so producers may add fields.
     private static func decode(_ bytes: [UInt8], expecting types: Set<String>) throws(DecodingError) -> Wire {
+        try checked(try parse(bytes, keeping: wireFields), expecting: types)
+    }
+
+    /// The message's JSON, within the size bound and strictly well-formed.
+    static func parse(_ bytes: [UInt8], keeping fields: Set<String>) throws(DecodingError) -> JSONValue {
         guard bytes.count <= WireBounds.maxMessageBytes else {
             throw .malformed("larger than \(WireBounds.maxMessageBytes) bytes")
         }
-        let root: JSONValue
         do {
-            root = try StrictJSON.parse(bytes, keeping: wireFields)
+            return try StrictJSON.parse(bytes, keeping: fields)
         } catch {
             throw .malformed("not JSON (\(error))")
         }
+    }
+
+    /// The fields of one message (or one part of a `job.reports`), checked: a known
+    /// version and type, UUIDs where they must be.
+    static func checked(_ root: JSONValue, expecting types: Set<String>) throws(DecodingError) -> Wire {
         guard let wire = read(root) else { throw .malformed("not a CloudTask message") }
         guard wire.version == version else { throw .malformed("version \(wire.version) is not supported") }
         guard types.contains(wire.type) else { throw .malformed("unexpected type \(wire.type)") }
