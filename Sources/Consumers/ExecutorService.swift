@@ -85,7 +85,7 @@ public struct ExecutorService: Service {
         var logger = logger
         logger[metadataKey: "job_id"] = .string(dispatch.jobID.description)
         do {
-            switch try await runJob(dispatch) {
+            switch try await runJob(dispatch, redelivered: delivery.redelivered) {
             case .reported(let outcome):
                 try await delivery.ack()
                 logger.info("job run finished", metadata: ["outcome": "\(outcome)", "attempt": "\(dispatch.attempt)"])

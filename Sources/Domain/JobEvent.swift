@@ -86,14 +86,20 @@ public struct JobEvent: Hashable, Sendable, Codable {
     public let workerID: String
     public let occurredAt: Date
     public let kind: Kind
+    /// On a finish reported without a `started` before it (a run shorter than the
+    /// worker's started delay), when the program started; nil otherwise.
+    public let startedAt: Date?
 
-    public init(eventID: UUID, jobID: JobID, attempt: Int, workerID: String, occurredAt: Date, kind: Kind) {
+    public init(
+        eventID: UUID, jobID: JobID, attempt: Int, workerID: String, occurredAt: Date, kind: Kind, startedAt: Date? = nil
+    ) {
         self.eventID = eventID
         self.jobID = jobID
         self.attempt = attempt
         self.workerID = workerID
         self.occurredAt = occurredAt
         self.kind = kind
+        self.startedAt = startedAt
     }
 }
 

@@ -185,7 +185,7 @@ extension Job {
         attempts = event.attempt
         deliveries = 1
         workerID = event.workerID
-        startedAt = Date.truncatedToMilliseconds(min(max(event.occurredAt, createdAt), now))
+        startedAt = Date.truncatedToMilliseconds(min(max(event.startedAt ?? event.occurredAt, createdAt), now))
         finishedAt = nil
         exitCode = nil
         failure = nil

@@ -35,6 +35,25 @@ final class EventLog: JobEventPublisher {
     var all: [JobEvent] { events.withLock { $0 } }
 }
 
+/// Holds every `started` report until `open()`, as a broker slow to confirm would.
+final class GatedStartedLog: JobEventPublisher {
+    let log = EventLog()
+    private let gate = AsyncStream<Void>.makeStream()
+    private let opened = Mutex(false)
+
+    func publish(_ event: JobEvent) async throws {
+        if event.kind == .started, !opened.withLock({ $0 }) {
+            for await _ in gate.stream { break }
+        }
+        try await log.publish(event)
+    }
+
+    func open() {
+        opened.withLock { $0 = true }
+        gate.continuation.finish()
+    }
+}
+
 @Suite("Use cases: consumers")
 struct ConsumerUseCaseTests {
     func event(_ job: JobID, _ attempt: Int, _ kind: JobEvent.Kind, worker: String = "w1", harness: Harness) -> JobEvent {
@@ -198,6 +217,56 @@ struct RunJobTests {
         #expect(output == JobOutput(stdout: "hel", stderr: "warn", truncated: false))
         #expect(kinds.contains { if case .output = $0 { true } else { false } })  // flushed while running
         #expect(events.all.allSatisfy { $0.attempt == 1 && $0.workerID == "w1" && $0.jobID == dispatch.jobID })
+    }
+
+    func runJob(_ runner: ScriptedRunner, events: any JobEventPublisher, startedDelay: Duration) -> RunJob {
+        RunJob(
+            events: events, stopSignal: InMemoryStopSignal(), stops: StopRegistry(), runner: runner, clock: SystemClock(),
+            ids: RandomIDGenerator(), allowlist: .standard, workerID: "w1", flushInterval: .milliseconds(20),
+            startedDelay: startedDelay)
+    }
+
+    @Test(
+        "a first delivery's program starts without waiting for started, and nothing else is reported before it is confirmed; a redelivered one waits",
+        arguments: [false, true])
+    func startedConfirmation(redelivered: Bool) async throws {
+        let events = GatedStartedLog()
+        let runner = ScriptedRunner(output: [OutputChunk(stdout: "out")], termination: .exited(0), runFor: .milliseconds(60))
+        let run = Task { try await runJob(runner, events: events, startedDelay: .zero)(dispatch, redelivered: redelivered) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(runner.started.withLock { $0 } == (redelivered ? 0 : 1))
+        #expect(events.log.all.isEmpty)
+        events.open()
+        #expect(try await run.value == .reported(.succeeded))
+        #expect(runner.started.withLock { $0 } == 1)
+        let kinds = events.log.all.map(\.kind)
+        #expect(kinds.first == .started && kinds.count >= 2)
+        #expect(kinds.last.map { if case .finished(.succeeded, _) = $0 { true } else { false } } == true)
+        #expect(events.log.all.allSatisfy { $0.startedAt == nil })
+    }
+
+    @Test("a first delivery that ends within the started delay reports its finish alone, with the time it started")
+    func shortRunFolded() async throws {
+        let events = EventLog()
+        let before = Date()
+        let runner = ScriptedRunner(termination: .exited(0), runFor: .milliseconds(20))
+        #expect(
+            try await runJob(runner, events: events, startedDelay: .seconds(5))(dispatch, redelivered: false)
+                == .reported(.succeeded))
+        let all = events.all
+        #expect(all.count == 1)
+        let finish = try #require(all.first)
+        #expect(finish.kind == .finished(.succeeded, output: OutputChunk()))
+        let startedAt = try #require(finish.startedAt)
+        #expect(startedAt >= before.addingTimeInterval(-0.001) && startedAt <= finish.occurredAt)
+
+        // The same run redelivered, or one longer than the delay, reports `started` first.
+        for (redelivered, delay) in [(true, Duration.seconds(5)), (false, .milliseconds(1))] {
+            let log = EventLog()
+            _ = try await runJob(ScriptedRunner(runFor: .milliseconds(50)), events: log, startedDelay: delay)(
+                dispatch, redelivered: redelivered)
+            #expect(log.all.map(\.kind).first == .started && log.all.count == 2 && log.all.allSatisfy { $0.startedAt == nil })
+        }
     }
 
     @Test(

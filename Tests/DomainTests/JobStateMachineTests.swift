@@ -212,6 +212,17 @@ struct JobStateMachineTests {
         #expect(job.status == .succeeded && job.attempts == 1 && job.startedAt != nil)
     }
 
+    @Test("a finish reported alone carries its run's start, which becomes started_at")
+    func foldedStart() {
+        var job = Fixture.job()
+        let start = Fixture.t0.addingTimeInterval(0.5)
+        let finish = JobEvent(
+            eventID: UUID(), jobID: job.id, attempt: 1, workerID: "w1", occurredAt: Fixture.t0.addingTimeInterval(0.9),
+            kind: .finished(.succeeded, output: OutputChunk()), startedAt: start)
+        _ = job.apply(finish, now: now, retryDelay: Fixture.noDelay)
+        #expect(job.status == .succeeded && job.startedAt == start)
+    }
+
     @Test("a redelivery to another worker restarts; after three unfinished deliveries the job fails worker_lost")
     func workerLost() {
         var job = Fixture.job(maxAttempts: 5)

@@ -26,7 +26,13 @@ struct JobMessageCodecTests {
             .finished(.failed(exitCode: nil, failure: JobFailure(code: .timeout, message: "1 s")), output: OutputChunk()),
             .finished(.cancelled(exitCode: nil), output: OutputChunk(stderr: "x", stderrOffset: 9, truncated: true)),
         ]
-        return kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time, kind: $0) }
+        let folded = JobEvent(
+            eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time,
+            kind: .finished(.succeeded, output: OutputChunk()),
+            startedAt: time.addingTimeInterval(-0.125))
+        return kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time, kind: $0) } + [
+            folded
+        ]
     }
 
     @Test("every kind of report round-trips, and Foundation reads the same fields from the bytes")

@@ -7,6 +7,15 @@ public import Ports
 /// every `flushInterval` and watching for a stop, then report how it ended.
 /// The caller acknowledges the message only after `.reported`; on `.abandoned`
 /// (the worker is shutting down) it leaves it for another worker.
+///
+/// On a first delivery the program starts at once and `started` is published only once
+/// it has run for `startedDelay`: a run that ends sooner reports its finish alone, with
+/// the time it started (the finish of an attempt stands for its start), one message and
+/// one broker round trip less on the way to its result. Nothing else about a run is
+/// published before its `started` is confirmed. A redelivered dispatch reports
+/// `started`, confirmed, before the program starts: the count of unfinished deliveries
+/// that ends a job `worker_lost` rests on those reports, so a program that takes its
+/// worker down at once is counted from its second delivery on.
 public struct RunJob: Sendable {
     let events: any JobEventPublisher
     let stopSignal: any StopSignal
@@ -17,12 +26,14 @@ public struct RunJob: Sendable {
     let allowlist: CommandAllowlist
     let workerID: String
     let flushInterval: Duration
+    let startedDelay: Duration
 
     public init(
         events: any JobEventPublisher, stopSignal: any StopSignal, stops: StopRegistry, runner: any ProcessRunner,
         clock: any WallClock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
-        flushInterval: Duration = .seconds(1)
+        flushInterval: Duration = .seconds(1), startedDelay: Duration = .milliseconds(50)
     ) {
+        self.startedDelay = startedDelay
         self.events = events
         self.stopSignal = stopSignal
         self.stops = stops
@@ -41,7 +52,8 @@ public struct RunJob: Sendable {
         case abandoned
     }
 
-    public func callAsFunction(_ dispatch: JobDispatch) async throws -> Disposition {
+    /// `redelivered`: whether the broker delivered this dispatch before (true when not known).
+    public func callAsFunction(_ dispatch: JobDispatch, redelivered: Bool = true) async throws -> Disposition {
         if await stopRequested(dispatch.jobID) {
             return try await report(dispatch, .cancelled(exitCode: nil), output: OutputChunk())
         }
@@ -49,7 +61,13 @@ public struct RunJob: Sendable {
             let failure = JobFailure(code: .spawnFailed, message: "command '\(dispatch.command)' is not allowed on this worker")
             return try await report(dispatch, .failed(exitCode: nil, failure: failure), output: OutputChunk())
         }
-        try await publish(dispatch, .started)
+        let started = StartedReport()
+        let runStart = clock.now()
+        if redelivered {
+            try await publish(dispatch, .started)
+        } else {
+            await started.begin(after: startedDelay) { try await publish(dispatch, .started) }
+        }
 
         let buffer = OutputBuffer()
         let stoppedByRequest = Flag()
@@ -61,7 +79,10 @@ public struct RunJob: Sendable {
                     try? await Task.sleep(for: flushInterval)
                     if Task.isCancelled { break }
                     let chunk = await buffer.take()
-                    if !chunk.isEmpty { try? await publish(dispatch, .output(chunk)) }
+                    if !chunk.isEmpty {
+                        _ = await started.confirmed()  // output after its `started`, never before
+                        try? await publish(dispatch, .output(chunk))
+                    }
                     if await stopRequested(dispatch.jobID) {
                         await stoppedByRequest.set()
                         return nil
@@ -80,11 +101,14 @@ public struct RunJob: Sendable {
             }
             return result ?? .stopped
         }
+        // A `started` not sent (or not confirmed) is no reason to run the job again: the
+        // finish of an attempt stands for its start.
+        let startedReported = await started.withdrawOrConfirm()
         let rest = await buffer.take()
         guard let outcome = await outcome(of: termination, dispatch: dispatch, stopped: stoppedByRequest.isSet) else {
             return .abandoned
         }
-        return try await report(dispatch, outcome, output: rest)
+        return try await report(dispatch, outcome, output: rest, startedAt: startedReported ? nil : runStart)
     }
 
     private func outcome(of termination: ProcessTermination, dispatch: JobDispatch, stopped: Bool) async -> RunOutcome? {
@@ -111,16 +135,68 @@ public struct RunJob: Sendable {
         return (try? await stopSignal.isMarked(job)) ?? false
     }
 
-    private func report(_ dispatch: JobDispatch, _ outcome: RunOutcome, output: OutputChunk) async throws -> Disposition {
-        try await publish(dispatch, .finished(outcome, output: output))
+    private func report(
+        _ dispatch: JobDispatch, _ outcome: RunOutcome, output: OutputChunk, startedAt: Date? = nil
+    ) async throws -> Disposition {
+        try await publish(dispatch, .finished(outcome, output: output), startedAt: startedAt)
         return .reported(outcome)
     }
 
-    private func publish(_ dispatch: JobDispatch, _ kind: JobEvent.Kind) async throws {
+    private func publish(_ dispatch: JobDispatch, _ kind: JobEvent.Kind, startedAt: Date? = nil) async throws {
         try await events.publish(
             JobEvent(
                 eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
-                occurredAt: clock.now(), kind: kind))
+                occurredAt: clock.now(), kind: kind, startedAt: startedAt))
+    }
+}
+
+/// The `started` report of a first delivery: sent once the program has run for a
+/// while, withdrawn if it ends sooner.
+actor StartedReport {
+    private enum State {
+        /// Nothing to send (a redelivery reported `started` itself), or not yet begun.
+        case none
+        case waiting
+        case publishing
+        case withdrawn
+    }
+
+    private var state = State.none
+    private var publish: Task<Bool, Never>?
+
+    func begin(after delay: Duration, _ body: @escaping @Sendable () async throws -> Void) {
+        state = .waiting
+        publish = Task {
+            try? await Task.sleep(for: delay)
+            guard await self.claim() else { return false }
+            do {
+                try await body()
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    private func claim() -> Bool {
+        guard state == .waiting else { return false }
+        state = .publishing
+        return true
+    }
+
+    /// Waits for the report (if one is on its way); whether it was confirmed (true when
+    /// there is none to wait for).
+    func confirmed() async -> Bool { await publish?.value ?? true }
+
+    /// At the end of the run: withdraws a report still waiting for its delay (false:
+    /// the finish must carry the start), or waits for the one sent (whether confirmed).
+    func withdrawOrConfirm() async -> Bool {
+        if state == .waiting {
+            state = .withdrawn
+            publish?.cancel()
+            return false
+        }
+        return await confirmed()
     }
 }
 

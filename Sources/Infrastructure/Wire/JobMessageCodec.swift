@@ -36,6 +36,7 @@ public enum JobMessageCodec {
         var wire = Wire(type: type(of: event), eventID: event.eventID, occurredAt: event.occurredAt, jobID: event.jobID)
         wire.attempt = event.attempt
         wire.workerID = event.workerID
+        wire.startedAt = event.startedAt
         switch event.kind {
         case .started:
             break
@@ -148,9 +149,12 @@ public enum JobMessageCodec {
                 throw .malformed("job.finished has no known outcome")
             }
         }
+        // Only a finish carries the start of its run; on another report it means nothing.
+        var startedAt: Date?
+        if case .finished = kind { startedAt = wire.startedAt }
         return JobEvent(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
-            occurredAt: wire.occurredAt, kind: kind)
+            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt)
     }
 
     // MARK: The JSON shape
@@ -162,6 +166,7 @@ public enum JobMessageCodec {
         var eventID: String
         var occurredAt: Date
         var jobID: String
+        var startedAt: Date?
         var attempt: Int?
         var workerID: String?
         var command: String?
@@ -264,6 +269,7 @@ public enum JobMessageCodec {
                 }
             }
             json.member("priority", ifPresent: wire.priority)
+            json.member("started_at", ifPresent: wire.startedAt.map(WireTime.format))
             json.member("timeout_seconds", ifPresent: wire.timeoutSeconds)
             json.member("type", wire.type)
             json.member("version", wire.version)
@@ -306,7 +312,7 @@ public enum JobMessageCodec {
     /// The members a message's reader looks at; any other is checked and ignored.
     private static let wireFields: Set<String> = [
         "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
-        "timeout_seconds", "outcome", "exit_code", "failure", "output",
+        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at",
     ]
 
     /// The fields of a message; nil when one has the wrong shape.
@@ -327,6 +333,7 @@ public enum JobMessageCodec {
             wire.timeoutSeconds = try optional(root["timeout_seconds"], \.int)
             wire.outcome = try optional(root["outcome"], \.string)
             wire.exitCode = try optional(root["exit_code"], \.int)
+            wire.startedAt = try optional(root["started_at"]) { $0.string.flatMap(WireTime.parse) }
             wire.args = try optional(root["args"]) { value in
                 value.array.flatMap { elements in
                     let strings = elements.compactMap(\.string)
