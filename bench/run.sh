@@ -4,7 +4,7 @@
 #   ./bench/run.sh                 CloudTask and the Flask + Celery reference, side by side
 #   BENCH_ONLY=cloudtask ./bench/run.sh     CloudTask alone (no Python packages needed)
 #   BENCH_SECONDS=10 BENCH_JOBS=2000 BENCH_ROUNDS=1   (the defaults)
-#   BENCH_SCENARIOS="B1 B3"        only these (B1 B2 B3 B3IDLE B4 B3x2 B6; B5 and the rest always)
+#   BENCH_SCENARIOS="B1 B3"        only these (B1 B2 B2API B3 B3IDLE B4 B3x2 B6; B5 and the rest always)
 #   BENCH_PERF_DIR=/tmp/perf ./bench/run.sh   also records perf profiles of CloudTask's
 #       B1 (the API process) and B3 (the whole machine) there (BENCHMARKS.md reads them)
 #
@@ -145,6 +145,10 @@ for impl in "${IMPLS[@]}"; do
   JOB_ID[$impl]=$($PY -c 'import json,sys;print(json.load(sys.stdin)["job_id"])' <<<"$user")
 done
 
+signal_workers() {  # IMPL SIGNAL — every worker process of IMPL and its children (Celery's pool)
+  local pids=("${CT_WORKER_PIDS[@]}"); [ "$1" = cloudtask ] || pids=("${PEER_WORKER_PIDS[@]}")
+  for pid in "${pids[@]}"; do kill -"$2" "$pid" $(pgrep -P "$pid") 2>/dev/null || true; done
+}
 drain() { for impl in "${IMPLS[@]}"; do $PY bench/driver.py drain --dsn "$(dsn_of "$impl")"; done; }
 order() {  # ROUND INDEX — the implementations in alternating order
   if [ $(( ($1 + $2) % 2 )) -eq 0 ]; then printf '%s\n' "${IMPLS[@]}"; else printf '%s\n' "${IMPLS[@]}" | tac; fi
@@ -179,6 +183,17 @@ for round in $(seq 1 "$ROUNDS"); do
     say "round $round: B2 POST /api/v1/jobs"
     for impl in $(order "$round" 1); do
       wrk_run B2 "$impl" /api/v1/jobs POST '{"command":"true"}' 32
+      drain
+    done
+  fi
+  if want B2API; then
+    # B2 with the worker processes paused: what the API side (API, outbox relay,
+    # PostgreSQL, RabbitMQ) can take when the machine is not also running the jobs.
+    say "round $round: B2API POST /api/v1/jobs, workers paused"
+    for impl in $(order "$round" 1); do
+      signal_workers "$impl" STOP
+      wrk_run B2API "$impl" /api/v1/jobs POST '{"command":"true"}' 32
+      signal_workers "$impl" CONT
       drain
     done
   fi
