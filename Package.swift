@@ -56,10 +56,11 @@ let package = Package(
         .target(name: "CSpawn"),
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "Infrastructure",
             dependencies: [
-                "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ",
+                "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ", "CMalloc",
                 product.hummingbirdBcrypt,
                 product.crypto,
                 product.nioPosix,

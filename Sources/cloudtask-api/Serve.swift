@@ -27,6 +27,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try loadConfiguration(mode: embedded ? .embedded : singleNode ? .singleNode : .production)
         LineLogHandler.bootstrap(level: configuration.logLevel, json: configuration.logFormat == .json)
         let logger = Logger(label: "cloudtask-api")
+        MallocArenas.limit()
         ProcessMetrics.bootstrap()
         do {
             try await APIProcess.run(configuration: configuration, concurrency: concurrency, logger: logger)

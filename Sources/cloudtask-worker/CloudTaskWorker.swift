@@ -49,6 +49,7 @@ struct CloudTaskWorker: AsyncParsableCommand {
             throw ExitCode(78)
         }
         LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
+        MallocArenas.limit()
         ProcessMetrics.bootstrap()
         var logger = Logger(label: "cloudtask-worker")
         // Unique per process: the results processor tells a redelivery to a restarted
