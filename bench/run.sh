@@ -94,7 +94,7 @@ export CLOUDTASK_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
 export CLOUDTASK_HTTP_PORT=$CT_PORT
 export CLOUDTASK_JWT_ACCESS_SECRET=$(openssl rand -base64 48 | tr -d '\n')
 export CLOUDTASK_JWT_REFRESH_SECRET=$(openssl rand -base64 48 | tr -d '\n')
-export CLOUDTASK_RATE_LIMIT_LOGIN=off CLOUDTASK_RATE_LIMIT_AUTH=off
+export CLOUDTASK_RATE_LIMIT_LOGIN=off CLOUDTASK_RATE_LIMIT_AUTH=off CLOUDTASK_RATE_LIMIT_LOGIN_EMAIL=off
 export CLOUDTASK_RATE_LIMIT_API=off CLOUDTASK_RATE_LIMIT_JOBS_CREATE=off
 # B2 creates tens of thousands of jobs for one user: the per-user cap is a quota, not a
 # cost, and is lifted for the benchmark (the reference has none).
