@@ -9,6 +9,25 @@ public struct JobResource: Codable, Sendable, Equatable {
         public var message: String
     }
 
+    /// What the job's last run used, from its cgroup (null before a run ends).
+    public struct Usage: Codable, Sendable, Equatable {
+        public var cpuUserSeconds: Double
+        public var cpuSystemSeconds: Double
+        public var memoryPeakBytes: Int
+        public var tasksPeak: Int
+        public var ioReadBytes: Int
+        public var ioWriteBytes: Int
+
+        public enum CodingKeys: String, CodingKey {
+            case cpuUserSeconds = "cpu_user_seconds"
+            case cpuSystemSeconds = "cpu_system_seconds"
+            case memoryPeakBytes = "memory_peak_bytes"
+            case tasksPeak = "tasks_peak"
+            case ioReadBytes = "io_read_bytes"
+            case ioWriteBytes = "io_write_bytes"
+        }
+    }
+
     public var args: [String]
     public var attempts: Int
     public var command: String
@@ -27,6 +46,7 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var stopRequestedAt: String?
     public var timeoutSeconds: Int
     public var updatedAt: String
+    public var usage: Usage?
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case args, attempts, command
@@ -45,6 +65,7 @@ public struct JobResource: Codable, Sendable, Equatable {
         case stopRequestedAt = "stop_requested_at"
         case timeoutSeconds = "timeout_seconds"
         case updatedAt = "updated_at"
+        case usage
     }
 
     /// Whether the job will change no more.

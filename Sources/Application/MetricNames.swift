@@ -7,6 +7,8 @@ public enum MetricNames {
     public static let httpRequestDuration = "http_request_duration_seconds"
     public static let rateLimitRejections = "cloudtask_rate_limit_rejections_total"  // {policy}
     public static let rateLimitFallbacks = "cloudtask_rate_limit_fallbacks_total"
+    /// 1 for each part of the job sandbox this worker has, 0 for each it lacks.
+    public static let sandboxFeature = "cloudtask_sandbox_feature"  // {feature}
     public static let cacheRequests = "cloudtask_cache_requests_total"  // {result}
 
     // Jobs.

@@ -8,12 +8,17 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+_Static_assert(CT_NEWNS == CLONE_NEWNS && CT_NEWUTS == CLONE_NEWUTS && CT_NEWIPC == CLONE_NEWIPC
+    && CT_NEWPID == CLONE_NEWPID && CT_NEWNET == CLONE_NEWNET, "namespace flags");
 
 static void apply_limit(int resource, unsigned long long value) {
     if (value == 0) return;
@@ -23,7 +28,7 @@ static void apply_limit(int resource, unsigned long long value) {
 
 /// Reports errno through the close-on-exec pipe and exits: only async-signal-safe calls.
 static void child_fail(int report_fd) {
-    int code = errno;
+    int code = errno != 0 ? errno : EIO;  // 0 on the pipe means "up", never a failure
     ssize_t ignored = write(report_fd, &code, sizeof code);
     (void)ignored;
     _exit(127);
@@ -46,6 +51,9 @@ typedef struct {
     const ct_spawn_request *request;
     int out[2], err[2], report[2];
     pid_t parent;
+    /// Whether the program leads a process group of its own (not in a box: there it
+    /// stays in its init's group, which the worker signals).
+    int own_group;
 } child_arguments;
 
 /// The child, between clone and execve. It runs on its own stack but in the parent's
@@ -68,7 +76,7 @@ static int child_main(void *argument) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     // Its own process group, so that a stop can signal everything it started.
-    setpgid(0, 0);
+    if (a->own_group) setpgid(0, 0);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0) child_fail(a->report[1]);
     if (dup2(devnull, 0) < 0 || dup2(a->out[1], 1) < 0 || dup2(a->err[1], 2) < 0) child_fail(a->report[1]);
@@ -100,57 +108,205 @@ static int child_main(void *argument) {
 /// The child's stack: it only runs child_main and the system calls above.
 #define CHILD_STACK_BYTES (256 * 1024)
 
-int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd) {
-    child_arguments a = { .request = request, .parent = getpid() };
-    if (pipe2(a.out, O_CLOEXEC) != 0) return errno;
-    if (pipe2(a.err, O_CLOEXEC) != 0) { int e = errno; close(a.out[0]); close(a.out[1]); return e; }
-    if (pipe2(a.report, O_CLOEXEC) != 0) {
-        int e = errno; close(a.out[0]); close(a.out[1]); close(a.err[0]); close(a.err[1]); return e;
-    }
+/// Starts child_main (the program) with CLONE_VM | CLONE_VFORK, as posix_spawn does: no
+/// copy of the caller's page tables (fork's copy, the copy-on-write faults and their TLB
+/// shootdowns cost more than the rest of running a short job); the calling thread waits
+/// until the child has exec'd. All signals stay blocked in this thread meanwhile, and
+/// the child starts blocked. Returns the pid, or -1 with errno set.
+static pid_t start_program(child_arguments *a) {
     void *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
-        int e = errno;
-        close(a.out[0]); close(a.out[1]); close(a.err[0]); close(a.err[1]); close(a.report[0]); close(a.report[1]);
-        return e;
-    }
-    // CLONE_VM | CLONE_VFORK, as posix_spawn does: no copy of the worker's page tables
-    // (fork's copy, the copy-on-write faults and their TLB shootdowns cost more than the
-    // rest of running a short job), and this thread waits until the child has exec'd.
-    // All signals stay blocked in this thread meanwhile, and the child starts blocked.
+    if (stack == MAP_FAILED) return -1;
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid_t child = clone(child_main, (char *)stack + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+    pid_t child = clone(child_main, (char *)stack + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
     int clone_error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     munmap(stack, CHILD_STACK_BYTES);
+    errno = clone_error;
+    return child;
+}
+
+/// Closes every descriptor from 3 up except those in `keep` (at most 16).
+static void close_all_except(const int *keep, int count) {
+    int sorted[16];
+    int n = 0;
+    for (int i = 0; i < count && n < 16; i++) {
+        int fd = keep[i], j = n++;
+        while (j > 0 && sorted[j - 1] > fd) { sorted[j] = sorted[j - 1]; j--; }
+        sorted[j] = fd;
+    }
+    unsigned int low = 3;
+    for (int i = 0; i < n; i++) {
+        if (sorted[i] < 3) continue;
+        if ((unsigned int)sorted[i] > low) {
+#ifdef SYS_close_range
+            if (syscall(SYS_close_range, low, (unsigned int)sorted[i] - 1, 0) != 0)
+#endif
+                for (unsigned int fd = low; fd < (unsigned int)sorted[i]; fd++) close((int)fd);
+        }
+        low = (unsigned int)sorted[i] + 1;
+    }
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, low, ~0U, 0) == 0) return;
+#endif
+    for (unsigned int fd = low; fd < 65536; fd++) close((int)fd);
+}
+
+/// The box's init: a copy of the worker's calling thread in new namespaces (only system
+/// calls from here on: other threads' locks were copied too). See ct_spawn in cspawn.h.
+static void init_main(child_arguments *a, int status_fd) {
+    const ct_sandbox *box = &a->request->sandbox;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        struct sigaction action = { 0 };
+        // A stop is for the program (the worker signals the whole group): the init stays
+        // to reap it and pass on its status. SIGPIPE stays fatal: see the check below.
+        int ignore = sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+        action.sa_handler = ignore ? SIG_IGN : SIG_DFL;
+        sigaction(sig, &action, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int keep[16] = { a->out[1], a->err[1], a->report[1], status_fd };
+    int kept = 4;
+    for (int i = 0; i < box->cgroup_procs_count && kept < 16; i++) keep[kept++] = box->cgroup_procs_fds[i];
+    // The worker's sockets and files must not live on in the box.
+    close_all_except(keep, kept);
+    // Into the run's cgroups before anything else runs ("0": the writing process).
+    for (int i = 0; i < box->cgroup_procs_count; i++) {
+        if (write(box->cgroup_procs_fds[i], "0", 1) != 1) child_fail(a->report[1]);
+        close(box->cgroup_procs_fds[i]);
+    }
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a->report[1]);
+    // If the worker died before the line above, its end of the report pipe is closed and
+    // this write raises SIGPIPE, which ends the init (and the box with it).
+    int alive = 0;
+    if (write(a->report[1], &alive, sizeof alive) != (ssize_t)sizeof alive) _exit(137);
+    if (box->namespaces & CLONE_NEWNS) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(a->report[1]);
+        if (box->namespaces & CLONE_NEWPID) {
+            if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) child_fail(a->report[1]);
+        }
+        char options[64] = "mode=1777,size=";
+        char digits[24];
+        int length = 0;
+        unsigned long long bytes = box->tmp_bytes ? box->tmp_bytes : (64ULL << 20);
+        do { digits[length++] = (char)('0' + bytes % 10); bytes /= 10; } while (bytes && length < 23);
+        size_t at = strlen(options);
+        while (length > 0 && at < sizeof options - 1) options[at++] = digits[--length];
+        options[at] = 0;
+        for (const char *const *path = box->private_paths; path && *path; path++) {
+            if (mount("tmpfs", *path, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0 && errno != ENOENT && errno != ENOTDIR)
+                child_fail(a->report[1]);
+        }
+        for (const char *const *path = box->hidden_paths; path && *path; path++) {
+            if (mount("tmpfs", *path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") != 0
+                && errno != ENOENT && errno != ENOTDIR)
+                child_fail(a->report[1]);
+        }
+    }
+    if (box->namespaces & CLONE_NEWUTS) sethostname("cloudtask-job", 13);
+    a->parent = getpid();
+    a->own_group = 0;
+    pid_t program = start_program(a);
+    if (program < 0) child_fail(a->report[1]);
+    close(a->out[1]);
+    close(a->err[1]);
+    close(a->report[1]);
+    int program_status = 0;
+    for (;;) {
+        int status;
+        pid_t reaped = waitpid(-1, &status, 0);
+        if (reaped == program) { program_status = status; break; }
+        if (reaped < 0 && errno != EINTR) break;
+    }
+    ssize_t ignored = write(status_fd, &program_status, sizeof program_status);
+    (void)ignored;
+    _exit(0);
+}
+
+static void close_pair(int pair[2]) { close(pair[0]); close(pair[1]); }
+
+int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd, int *status_fd) {
+    child_arguments a = { .request = request, .parent = getpid(), .own_group = 1 };
+    int boxed = request->sandbox.namespaces != 0 || request->sandbox.cgroup_procs_count > 0;
+    int status[2] = { -1, -1 };
+    if (pipe2(a.out, O_CLOEXEC) != 0) return errno;
+    if (pipe2(a.err, O_CLOEXEC) != 0) { int e = errno; close_pair(a.out); return e; }
+    if (pipe2(a.report, O_CLOEXEC) != 0) { int e = errno; close_pair(a.out); close_pair(a.err); return e; }
+    if (boxed && pipe2(status, O_CLOEXEC) != 0) {
+        int e = errno; close_pair(a.out); close_pair(a.err); close_pair(a.report); return e;
+    }
+    pid_t child;
+    if (boxed) {
+        // A fork-like clone (no CLONE_VM: the init outlives this call) into the new
+        // namespaces; raw, so that no atfork handler runs in a copy of a threaded process.
+        sigset_t all, previous;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &previous);
+        child = (pid_t)syscall(SYS_clone, (unsigned long)request->sandbox.namespaces | SIGCHLD, NULL, NULL, NULL, 0UL);
+        if (child == 0) {
+            init_main(&a, status[1]);
+            _exit(127);
+        }
+        int clone_error = errno;
+        pthread_sigmask(SIG_SETMASK, &previous, NULL);
+        errno = clone_error;
+    } else {
+        child = start_program(&a);
+    }
     if (child < 0) {
-        close(a.out[0]); close(a.out[1]); close(a.err[0]); close(a.err[1]); close(a.report[0]); close(a.report[1]);
-        return clone_error;
+        int e = errno;
+        close_pair(a.out); close_pair(a.err); close_pair(a.report);
+        if (boxed) close_pair(status);
+        return e;
     }
     close(a.out[1]);
     close(a.err[1]);
     close(a.report[1]);
+    if (boxed) close(status[1]);
     // Also from the parent, to close the window before the child's own setpgid.
     setpgid(child, child);
+    // The report pipe carries errno values (0: "the init is up"); it reaches end of file
+    // once the program has exec'd (and, in a box, the init let go of it).
     int code = 0;
-    ssize_t got;
-    do { got = read(a.report[0], &code, sizeof code); } while (got < 0 && errno == EINTR);
+    for (;;) {
+        int value = 0;
+        ssize_t got;
+        do { got = read(a.report[0], &value, sizeof value); } while (got < 0 && errno == EINTR);
+        if (got != (ssize_t)sizeof value) break;
+        if (value != 0 && code == 0) code = value;
+    }
     close(a.report[0]);
-    if (got == (ssize_t)sizeof code) {
-        // exec failed: reap the child and report why.
-        int status;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    if (code != 0) {
+        // The box or the exec failed: end and reap the child, and report why.
+        int wait_status;
+        if (boxed) kill(child, SIGKILL);
+        while (waitpid(child, &wait_status, 0) < 0 && errno == EINTR) {}
         close(a.out[0]);
         close(a.err[0]);
-        return code == 0 ? EIO : code;
+        if (boxed) close(status[0]);
+        return code;
     }
     fcntl(a.out[0], F_SETFL, fcntl(a.out[0], F_GETFL) | O_NONBLOCK);
     fcntl(a.err[0], F_SETFL, fcntl(a.err[0], F_GETFL) | O_NONBLOCK);
     *pid = child;
     *stdout_fd = a.out[0];
     *stderr_fd = a.err[0];
+    *status_fd = boxed ? status[0] : -1;
     return 0;
+}
+
+int ct_read_status(int status_fd, int *status) {
+    int value = 0;
+    ssize_t got;
+    do { got = read(status_fd, &value, sizeof value); } while (got < 0 && errno == EINTR);
+    if (got != (ssize_t)sizeof value) return 0;
+    *status = value;
+    return 1;
 }
 
 int ct_pidfd_open(pid_t pid) {

@@ -33,6 +33,9 @@ public struct Job: Hashable, Sendable, Codable {
     public internal(set) var version: Int
     /// What the owner calls the job.
     public let name: String?
+    /// What its last run used (from the run's cgroup); nil before a run ends, or when the
+    /// worker could not measure it.
+    public internal(set) var usage: ResourceUsage?
 
     /// Three deliveries that started and never finished mean the job itself kills its
     /// workers (or is unlucky beyond reason): it fails `worker_lost` instead of a fourth run.
@@ -66,8 +69,9 @@ public struct Job: Hashable, Sendable, Codable {
         priority: Int, timeoutSeconds: Int, maxAttempts: Int, attempts: Int, deliveries: Int,
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
-        idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?
+        idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil
     ) {
+        self.usage = usage
         self.id = id
         self.ownerID = ownerID
         self.status = status

@@ -89,10 +89,14 @@ public struct JobEvent: Hashable, Sendable, Codable {
     /// On a finish reported without a `started` before it (a run shorter than the
     /// worker's started delay), when the program started; nil otherwise.
     public let startedAt: Date?
+    /// On a finish: what the run used, when its worker measured it.
+    public let usage: ResourceUsage?
 
     public init(
-        eventID: UUID, jobID: JobID, attempt: Int, workerID: String, occurredAt: Date, kind: Kind, startedAt: Date? = nil
+        eventID: UUID, jobID: JobID, attempt: Int, workerID: String, occurredAt: Date, kind: Kind, startedAt: Date? = nil,
+        usage: ResourceUsage? = nil
     ) {
+        self.usage = usage
         self.eventID = eventID
         self.jobID = jobID
         self.attempt = attempt

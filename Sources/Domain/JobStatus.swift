@@ -23,6 +23,10 @@ public struct JobFailure: Hashable, Sendable, Codable {
         /// and again): the report was dead-lettered and the job ended here, not `running`
         /// for ever.
         case reportRejected = "report_rejected"
+        /// Killed by the kernel at its memory limit (the cgroup's OOM killer).
+        case memoryLimit = "memory_limit"
+        /// Failed after being refused a process or thread at its tasks limit.
+        case tasksLimit = "tasks_limit"
     }
 
     public let code: Code

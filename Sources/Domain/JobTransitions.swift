@@ -134,6 +134,7 @@ extension Job {
                 guard isCurrentRun else { return .ignored(.unexpected) }
                 guard event.workerID == workerID else { return .ignored(.otherWorker) }
             }
+            usage = event.usage
             return conclude(outcome, output: chunk, resetOutputFirst: implicitStart, now: now, retryDelay: retryDelay)
         }
     }
@@ -189,6 +190,7 @@ extension Job {
         finishedAt = nil
         exitCode = nil
         failure = nil
+        usage = nil
         touch(now)
     }
 

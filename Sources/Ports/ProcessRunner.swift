@@ -5,11 +5,14 @@ public struct ProcessSpec: Hashable, Sendable {
     public let command: String
     public let args: [String]
     public let timeoutSeconds: Int
+    /// The run's limits; nil: the runner's defaults.
+    public let limits: RunLimits?
 
-    public init(command: String, args: [String], timeoutSeconds: Int) {
+    public init(command: String, args: [String], timeoutSeconds: Int, limits: RunLimits? = nil) {
         self.command = command
         self.args = args
         self.timeoutSeconds = timeoutSeconds
+        self.limits = limits
     }
 }
 
@@ -23,11 +26,27 @@ public enum ProcessTermination: Hashable, Sendable {
     case stopped
     /// It could not be started at all (not allowed, not found, not executable).
     case spawnFailed(String)
+    /// The kernel killed it at its memory limit.
+    case memoryLimit(bytes: Int)
+    /// It failed (exit code, or nil when killed by a signal) after being refused a new
+    /// task at its tasks limit.
+    case tasksLimit(tasks: Int, exitCode: Int32?)
+}
+
+/// How a program ended, and what it used (nil where the runner cannot measure it).
+public struct ProcessResult: Hashable, Sendable {
+    public let termination: ProcessTermination
+    public let usage: ResourceUsage?
+
+    public init(_ termination: ProcessTermination, usage: ResourceUsage? = nil) {
+        self.termination = termination
+        self.usage = usage
+    }
 }
 
 /// Runs programs in isolation. Output arrives through `onOutput` while the program
 /// runs, already capped per stream and decoded as UTF-8. Cancelling the calling task
 /// stops the program (SIGTERM to its group, SIGKILL after the grace period).
 public protocol ProcessRunner: Sendable {
-    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessTermination
+    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessResult
 }

@@ -4,6 +4,7 @@ import Domain
 import Foundation
 public import Infrastructure
 public import Logging
+import Metrics
 import Ports
 public import ServiceLifecycle
 
@@ -12,12 +13,41 @@ public enum WorkerRole: String, CaseIterable, Sendable {
     case executor, results, scheduler, relay
 }
 
+extension CompositionRoot {
+    /// The box for this process's runs, when it runs jobs and its mode is not `off`
+    /// (docs/isolation.md); said in the log and, per part, in the metric
+    /// `cloudtask_sandbox_feature`. Throws in mode `on` when a part is missing.
+    public static func sandbox(config: CloudTaskConfiguration, roles: Set<WorkerRole>, logger: Logger) throws -> Sandbox? {
+        guard roles.contains(.executor) else { return nil }
+        guard let sandbox = try Sandbox.start(settings: config.sandbox) else {
+            logger.warning(
+                "the job sandbox is off (CLOUDTASK_SANDBOX=off): jobs run without namespaces, cgroups or a user of their own")
+            Gauge(label: MetricNames.sandboxFeature, dimensions: [("feature", "sandbox")]).record(0)
+            return nil
+        }
+        let capabilities = sandbox.capabilities
+        for feature in capabilities.available {
+            Gauge(label: MetricNames.sandboxFeature, dimensions: [("feature", feature)]).record(1)
+        }
+        for feature in capabilities.missing {
+            Gauge(label: MetricNames.sandboxFeature, dimensions: [("feature", feature)]).record(0)
+        }
+        if capabilities.missing.isEmpty {
+            logger.notice("\(capabilities.summary)")
+        } else {
+            logger.warning("\(capabilities.summary) (CLOUDTASK_SANDBOX=partial)")
+        }
+        return sandbox
+    }
+}
+
 /// Builds the consumers on the adapters a process chose (`Adapters.build`); the API's
 /// use cases come from `APIUseCases(auth:jobs:adapters:)`. Modes cannot wire them apart.
 public enum CompositionRoot {
     public static func consumers(
         config: CloudTaskConfiguration, adapters: Adapters, workerID: String, concurrency: Int,
-        roles: Set<WorkerRole> = Set(WorkerRole.allCases), shutdownGrace: Duration = .seconds(30), logger: Logger
+        roles: Set<WorkerRole> = Set(WorkerRole.allCases), shutdownGrace: Duration = .seconds(30), sandbox: Sandbox? = nil,
+        logger: Logger
     ) -> [any Service] {
         let jobs = adapters.jobs
         let cache = adapters.shared.cache
@@ -30,7 +60,7 @@ public enum CompositionRoot {
             allowlist: config.allowedCommands, outputLimitBytes: config.outputLimitBytes,
             stopGraceSeconds: config.stopGraceSeconds, jobUser: config.jobUser, limits: config.jobResourceLimits)
         runnerSettings.allowJobsAsWorkerUser = config.allowJobsAsWorkerUser
-        let runner = IsolatedProcessRunner(settings: runnerSettings)
+        let runner = IsolatedProcessRunner(settings: runnerSettings, sandbox: sandbox)
         // One registry: the executor records what the broadcast says, the runs consult it.
         let registry = StopRegistry()
         let runJob = RunJob(

@@ -22,12 +22,13 @@ enum APIProcess {
     static let shutdownLimit: Duration = .seconds(45)
 
     static func run(configuration config: CloudTaskConfiguration, concurrency: Int, logger: Logger) async throws {
-        let adapters = try Adapters.build(config, logger: logger)
         let roles: Set<WorkerRole> = config.amqpURL == nil ? Set(WorkerRole.allCases) : [.relay]
+        let sandbox = try CompositionRoot.sandbox(config: config, roles: roles, logger: logger)
+        let adapters = try Adapters.build(config, logger: logger)
         let workerID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let consumers = CompositionRoot.consumers(
             config: config, adapters: adapters, workerID: workerID, concurrency: roles == [.relay] ? 1 : concurrency,
-            roles: roles, logger: logger)
+            roles: roles, sandbox: sandbox, logger: logger)
         let app = application(config, adapters: adapters, services: consumers, banner: banner(config), logger: logger)
         try await ProcessGroup.run(adapters: adapters, work: [app], gracePeriod: shutdownLimit, logger: logger)
     }

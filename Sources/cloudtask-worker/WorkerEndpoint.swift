@@ -8,11 +8,12 @@ import ServiceLifecycle
 
 /// The worker's own small HTTP endpoint (loopback by default): `/health/live`,
 /// `/health/ready` (PostgreSQL, Redis and RabbitMQ, each with a short timeout; `503`
-/// only when PostgreSQL does not answer, as for the API) and `/metrics` (Prometheus
+/// only when PostgreSQL does not answer, as for the API; and, for an executor, what its
+/// job sandbox has and lacks) and `/metrics` (Prometheus
 /// text; with `CLOUDTASK_METRICS_TOKEN` set it needs that Bearer token).
 enum WorkerEndpoint {
     static func application(
-        host: String, port: Int, metricsToken: String?, health: HealthChecks,
+        host: String, port: Int, metricsToken: String?, health: HealthChecks, sandbox: String? = nil,
         logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -24,7 +25,10 @@ enum WorkerEndpoint {
             let (p, r, m) = await (pg, rd, mq)
             let checks = ["postgres": p ? "ok" : "down", "redis": r ? "ok" : "down", "rabbitmq": m ? "ok" : "down"]
             let degraded = checks.values.contains("down")
-            return Self.json(["status": degraded ? "degraded" : "ok", "checks": checks], status: p ? .ok : .serviceUnavailable)
+            var answer: [String: Any] = ["status": degraded ? "degraded" : "ok", "checks": checks]
+            // What boxes this worker's runs (and what it lacks): docs/isolation.md.
+            if let sandbox { answer["sandbox"] = sandbox }
+            return Self.json(answer, status: p ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { request, _ in
             if let metricsToken, !HealthProbe.bearerMatches(request.headers[.authorization], metricsToken) {

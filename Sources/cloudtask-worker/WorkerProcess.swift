@@ -17,15 +17,17 @@ enum WorkerProcess {
         config: CloudTaskConfiguration, roles: Set<WorkerRole>, concurrency: Int, workerID: String,
         shutdownGrace: Duration, endpoint: (host: String, port: Int)?, logger: Logger
     ) async throws {
+        let sandbox = try CompositionRoot.sandbox(config: config, roles: roles, logger: logger)
         let adapters = try Adapters.build(config, logger: logger)
         var services = CompositionRoot.consumers(
             config: config, adapters: adapters, workerID: workerID, concurrency: concurrency, roles: roles,
-            shutdownGrace: shutdownGrace, logger: logger)
+            shutdownGrace: shutdownGrace, sandbox: sandbox, logger: logger)
         if let endpoint {
             services.append(
                 NonFatalEndpoint(
                     endpoint: WorkerEndpoint.application(
                         host: endpoint.host, port: endpoint.port, metricsToken: config.metricsToken, health: adapters.health,
+                        sandbox: sandbox?.capabilities.summary ?? (roles.contains(.executor) ? "sandbox off" : nil),
                         logger: logger), logger: logger))
         }
         logger.notice(

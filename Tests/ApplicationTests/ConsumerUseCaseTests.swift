@@ -12,19 +12,24 @@ final class ScriptedRunner: ProcessRunner {
     let output: [OutputChunk]
     let termination: ProcessTermination
     let runFor: Duration
+    let usage: ResourceUsage?
     let started = Mutex(0)
 
-    init(output: [OutputChunk] = [], termination: ProcessTermination = .exited(0), runFor: Duration = .zero) {
+    init(
+        output: [OutputChunk] = [], termination: ProcessTermination = .exited(0), runFor: Duration = .zero,
+        usage: ResourceUsage? = nil
+    ) {
+        self.usage = usage
         self.output = output
         self.termination = termination
         self.runFor = runFor
     }
 
-    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessTermination {
+    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessResult {
         started.withLock { $0 += 1 }
         for chunk in output { await onOutput(chunk) }
-        do { try await Task.sleep(for: runFor) } catch { return .stopped }
-        return termination
+        do { try await Task.sleep(for: runFor) } catch { return ProcessResult(.stopped) }
+        return ProcessResult(termination, usage: usage)
     }
 }
 
@@ -276,6 +281,8 @@ struct RunJobTests {
             (.signalled(9), .nonzeroExit, nil),
             (.timedOut, .timeout, nil),
             (.spawnFailed("not found"), .spawnFailed, nil),
+            (.memoryLimit(bytes: 64 << 20), .memoryLimit, nil),
+            (.tasksLimit(tasks: 20, exitCode: 2), .tasksLimit, 2),
         ])
     func failures(termination: ProcessTermination, code: JobFailure.Code, exitCode: Int?) async throws {
         let events = EventLog()
@@ -285,6 +292,15 @@ struct RunJobTests {
             return
         }
         #expect(failure.code == code && reportedCode == exitCode)
+    }
+
+    @Test("what the run used travels with its finish")
+    func usageReported() async throws {
+        let events = EventLog()
+        let usage = ResourceUsage(cpuUserSeconds: 0.5, cpuSystemSeconds: 0.25, memoryPeakBytes: 1 << 20, tasksPeak: 3)
+        _ = try await runJob(ScriptedRunner(usage: usage), events: events)(dispatch)
+        #expect(events.all.last?.usage == usage)
+        #expect(events.all.dropLast().allSatisfy { $0.usage == nil })
     }
 
     @Test("a job stopped before it started is reported cancelled and never run")

@@ -303,6 +303,28 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test("a run's usage is stored with its outcome, and a new attempt starts without it", arguments: Adapters.jobStores)
+    func usage(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            let job = JobFixtures.job(owner: owner)
+            _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+            let usage = ResourceUsage(
+                cpuUserSeconds: 0.125, cpuSystemSeconds: 0.0625, memoryPeakBytes: 3 << 30, tasksPeak: 17, ioReadBytes: 1 << 33,
+                ioWriteBytes: 4096)
+            let finish = JobEvent(
+                eventID: UUID(), jobID: job.id, attempt: 1, workerID: "w1", occurredAt: JobFixtures.t0,
+                kind: .finished(.succeeded, output: OutputChunk()), usage: usage)
+            try await store.update([job.id]) { changes in
+                _ = changes.jobs[job.id]!.apply(finish, now: JobFixtures.t0) { _ in 1 }
+            }
+            #expect(try await store.job(id: job.id)?.usage == usage)
+            let plain = JobFixtures.job(owner: owner)
+            _ = try await store.create(plain, dispatch: nil, unfinishedLimit: 10)
+            #expect(try await store.job(id: plain.id)?.usage == nil)
+        }
+    }
+
     @Test("purge deletes final jobs older than the cutoff, and their output", arguments: Adapters.jobStores)
     func purge(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner

@@ -29,7 +29,10 @@ struct JobMessageCodecTests {
         let folded = JobEvent(
             eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time,
             kind: .finished(.succeeded, output: OutputChunk()),
-            startedAt: time.addingTimeInterval(-0.125))
+            startedAt: time.addingTimeInterval(-0.125),
+            usage: ResourceUsage(
+                cpuUserSeconds: 0.123456, cpuSystemSeconds: 1e-05, memoryPeakBytes: 1 << 30, tasksPeak: 12, ioReadBytes: 4096,
+                ioWriteBytes: 0))
         return kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time, kind: $0) } + [
             folded
         ]

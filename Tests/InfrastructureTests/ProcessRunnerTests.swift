@@ -44,9 +44,10 @@ struct ProcessRunnerTests {
         ProcessTermination, JobOutput
     ) {
         let collector = OutputCollector()
-        let termination = await (runner ?? self.runner()).run(ProcessSpec(command: command, args: args, timeoutSeconds: timeout))
-        { collector.add($0) }
-        return (termination, collector.result)
+        let result = await (runner ?? self.runner()).run(ProcessSpec(command: command, args: args, timeoutSeconds: timeout)) {
+            collector.add($0)
+        }
+        return (result.termination, collector.result)
     }
 
     @Test("arguments reach the program literally: no shell interprets them")
@@ -120,7 +121,7 @@ struct ProcessRunnerTests {
         }
         try await Task.sleep(for: .milliseconds(800))
         #expect(collector.result.stdout == "first\n")
-        #expect(await task.value == .exited(0))
+        #expect(await task.value.termination == .exited(0))
         #expect(collector.result.stdout == "first\nsecond\n")
     }
 
@@ -194,12 +195,12 @@ struct ProcessRunnerTests {
         let timedOut = await within(.seconds(30)) {
             await runner.run(ProcessSpec(command: "yes", args: [], timeoutSeconds: 1)) { _ in }
         }
-        #expect(timedOut == .timedOut)
+        #expect(timedOut?.termination == .timedOut)
         let task = Task { await runner.run(ProcessSpec(command: "yes", args: ["stop me"], timeoutSeconds: 600)) { _ in } }
         try? await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let stopped = await within(.seconds(30)) { await task.value }
-        #expect(stopped == .stopped)
+        #expect(stopped?.termination == .stopped)
     }
 
     @Test("a worker that cannot switch users refuses to run programs as itself unless allowed")
@@ -243,8 +244,9 @@ struct ProcessRunnerTests {
                     var request = ct_spawn_request(
                         path: path, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
                         directory: directory, change_user: 1, uid: nobody.uid, gid: nobody.gid,
-                        limits: ct_rlimits())
-                    if ct_spawn(&request, &pid, &out, &err) == 0 {
+                        limits: ct_rlimits(), sandbox: ct_sandbox())
+                    var status: Int32 = -1
+                    if ct_spawn(&request, &pid, &out, &err, &status) == 0 {
                         Glibc.close(out)
                         Glibc.close(err)
                     }

@@ -90,6 +90,14 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// A finite number in Swift's shortest round-trip form (`0.25`, `1e-05`: both JSON);
+    /// JSON has no infinity or NaN, so those are written as 0.
+    public mutating func double(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? "\(value)" : "0").utf8)
+        needsComma = true
+    }
+
     public mutating func bool(_ value: Bool) {
         separate()
         append(value ? "true" : "false")

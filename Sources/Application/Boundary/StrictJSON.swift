@@ -272,4 +272,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public var array: [JSONValue]? { if case .array(let elements) = self { elements } else { nil } }
+
+    /// Any number, as the nearest double (the strict check refused numbers beyond one).
+    public var double: Double? { if case .number(let text) = self { Double(text) } else { nil } }
 }

@@ -72,7 +72,7 @@ public struct RunJob: Sendable {
         let buffer = OutputBuffer()
         let stoppedByRequest = Flag()
         let spec = ProcessSpec(command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds)
-        let termination = await withTaskGroup(of: ProcessTermination?.self) { group in
+        let result = await withTaskGroup(of: ProcessResult?.self) { group in
             group.addTask { [runner] in await runner.run(spec) { await buffer.append($0) } }
             group.addTask {
                 while !Task.isCancelled {
@@ -90,7 +90,7 @@ public struct RunJob: Sendable {
                 }
                 return nil
             }
-            var result: ProcessTermination?
+            var result: ProcessResult?
             while let next = await group.next() {
                 if let next {
                     result = next
@@ -99,16 +99,17 @@ public struct RunJob: Sendable {
                     group.cancelAll()
                 }
             }
-            return result ?? .stopped
+            return result ?? ProcessResult(.stopped)
         }
         // A `started` not sent (or not confirmed) is no reason to run the job again: the
         // finish of an attempt stands for its start.
         let startedReported = await started.withdrawOrConfirm()
         let rest = await buffer.take()
-        guard let outcome = await outcome(of: termination, dispatch: dispatch, stopped: stoppedByRequest.isSet) else {
+        guard let outcome = await outcome(of: result.termination, dispatch: dispatch, stopped: stoppedByRequest.isSet) else {
             return .abandoned
         }
-        return try await report(dispatch, outcome, output: rest, startedAt: startedReported ? nil : runStart)
+        return try await report(
+            dispatch, outcome, output: rest, startedAt: startedReported ? nil : runStart, usage: result.usage)
     }
 
     private func outcome(of termination: ProcessTermination, dispatch: JobDispatch, stopped: Bool) async -> RunOutcome? {
@@ -126,6 +127,16 @@ public struct RunJob: Sendable {
             return .failed(exitCode: nil, failure: JobFailure(code: .spawnFailed, message: reason))
         case .stopped:
             return stopped ? .cancelled(exitCode: nil) : nil
+        case .memoryLimit(let bytes):
+            return .failed(
+                exitCode: nil,
+                failure: JobFailure(code: .memoryLimit, message: "killed at its memory limit of \(bytes) bytes"))
+        case .tasksLimit(let tasks, let exitCode):
+            return .failed(
+                exitCode: exitCode.map(Int.init),
+                failure: JobFailure(
+                    code: .tasksLimit,
+                    message: "failed after being refused a new process or thread at its limit of \(tasks) tasks"))
         }
     }
 
@@ -136,17 +147,20 @@ public struct RunJob: Sendable {
     }
 
     private func report(
-        _ dispatch: JobDispatch, _ outcome: RunOutcome, output: OutputChunk, startedAt: Date? = nil
+        _ dispatch: JobDispatch, _ outcome: RunOutcome, output: OutputChunk, startedAt: Date? = nil,
+        usage: ResourceUsage? = nil
     ) async throws -> Disposition {
-        try await publish(dispatch, .finished(outcome, output: output), startedAt: startedAt)
+        try await publish(dispatch, .finished(outcome, output: output), startedAt: startedAt, usage: usage)
         return .reported(outcome)
     }
 
-    private func publish(_ dispatch: JobDispatch, _ kind: JobEvent.Kind, startedAt: Date? = nil) async throws {
+    private func publish(
+        _ dispatch: JobDispatch, _ kind: JobEvent.Kind, startedAt: Date? = nil, usage: ResourceUsage? = nil
+    ) async throws {
         try await events.publish(
             JobEvent(
                 eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
-                occurredAt: clock.now(), kind: kind, startedAt: startedAt))
+                occurredAt: clock.now(), kind: kind, startedAt: startedAt, usage: usage))
     }
 }
 

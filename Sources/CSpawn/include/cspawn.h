@@ -12,6 +12,32 @@ typedef struct {
     unsigned long long open_files;
 } ct_rlimits;
 
+/// The namespaces a box may ask for (the values of <sched.h>'s CLONE_NEW*, which need
+/// _GNU_SOURCE; cspawn.c checks that they agree).
+enum {
+    CT_NEWNS = 0x00020000,
+    CT_NEWUTS = 0x04000000,
+    CT_NEWIPC = 0x08000000,
+    CT_NEWPID = 0x20000000,
+    CT_NEWNET = 0x40000000,
+};
+
+/// The box around one run (see ct_spawn). With `namespaces` 0 and no cgroup, none.
+typedef struct {
+    /// CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS, or a subset.
+    int namespaces;
+    /// `cgroup.procs` of the run's cgroup in each hierarchy, opened for writing by the
+    /// parent; the child writes "0" (itself) to each before anything else.
+    const int *cgroup_procs_fds;
+    int cgroup_procs_count;
+    /// With CLONE_NEWNS: an empty read-only tmpfs over each of `hidden_paths`, and an
+    /// empty writable one of `tmp_bytes` over each of `private_paths` (both
+    /// NULL-terminated; a path that does not exist is skipped).
+    const char *const *hidden_paths;
+    const char *const *private_paths;
+    unsigned long long tmp_bytes;
+} ct_sandbox;
+
 /// Everything the child needs, prepared by the parent before fork: after fork, in a
 /// multi-threaded process, the child may only make async-signal-safe calls, so no
 /// allocation, no name lookups, no Swift.
@@ -24,6 +50,7 @@ typedef struct {
     uid_t uid;
     gid_t gid;
     ct_rlimits limits;
+    ct_sandbox sandbox;
 } ct_spawn_request;
 
 /// Starts the program (clone with CLONE_VM and CLONE_VFORK, then execve, as
@@ -32,7 +59,19 @@ typedef struct {
 /// with the thread that spawned it, the rlimits applied, and every other descriptor
 /// closed. Returns 0 and fills pid and the two read ends, or returns an errno value
 /// (the child's, if exec failed; the parent's if fork or pipe did).
-int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd);
+///
+/// In a box (`sandbox.namespaces` or a cgroup), the child is instead a small init made
+/// with clone(2) in the new namespaces (a copy of this process, not sharing its memory):
+/// it joins the cgroups, mounts a fresh /proc, a private /tmp and the hidden paths, and
+/// starts the program as its only child (pid 2 in a PID namespace), then reaps whatever
+/// is left until the program ends; it writes the program's raw wait status to
+/// `*status_fd` and exits, and the kernel ends everything else in the namespace with it.
+/// Without a box, `*status_fd` is -1 and the program's status is the child's own.
+int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd, int *status_fd);
+
+/// The program's raw wait status from a box's status descriptor, once its init has
+/// exited: 1 and the status if the init sent one, 0 if it did not (it was killed).
+int ct_read_status(int status_fd, int *status);
 
 /// A descriptor that poll(2) reports readable once the child has exited (pidfd_open,
 /// Linux 5.3 and later), or -1 where the kernel has none.

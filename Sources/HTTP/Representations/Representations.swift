@@ -75,6 +75,8 @@ struct JobRepresentation: JSONWritable {
             json.member("stop_requested_at", orNull: job.stopRequestedAt.map(Timestamp.format))
             json.member("timeout_seconds", job.timeoutSeconds)
             json.member("updated_at", Timestamp.format(job.updatedAt))
+            json.key("usage")
+            json.optional(job.usage) { json, usage in json.usage(usage) }
         }
     }
 }

@@ -33,6 +33,8 @@ public struct CloudTaskConfiguration: Sendable {
     /// Whether a process that is not root may run jobs as its own user (development only).
     public var allowJobsAsWorkerUser = false
     public var jobResourceLimits = ResourceLimits()
+    /// The box around each run (docs/isolation.md).
+    public var sandbox = SandboxSettings()
     public var stopGraceSeconds = 5
     public var retentionDays = 30
     /// Seconds between heartbeat comments on live event streams.

@@ -150,6 +150,8 @@ public struct ConfigurationLoader {
                 problems.append("CLOUDTASK_JOB_RLIMITS: must look like cpu=3600,as=1g,nproc=64,fsize=64m,nofile=256")
             }
         }
+        config.sandbox = sandbox(
+            default: canSwitchUser || !config.allowJobsAsWorkerUser ? .on : .off, current: config.sandbox)
         config.stopGraceSeconds = int("CLOUDTASK_STOP_GRACE_SECONDS", in: 0...300) ?? config.stopGraceSeconds
         config.retentionDays = int("CLOUDTASK_RETENTION_DAYS", in: 1...3650) ?? config.retentionDays
         if let level = string("CLOUDTASK_LOG_LEVEL") {
@@ -168,6 +170,45 @@ public struct ConfigurationLoader {
         }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
         return config
+    }
+
+    /// The sandbox's settings. Its mode defaults to `on`, and to `off` only for a process
+    /// that is not root and was allowed to run jobs as its own user (development).
+    private mutating func sandbox(default mode: SandboxSettings.Mode, current: SandboxSettings) -> SandboxSettings {
+        var settings = current
+        settings.mode = mode
+        if let text = string("CLOUDTASK_SANDBOX") {
+            if let chosen = SandboxSettings.Mode(rawValue: text) {
+                settings.mode = chosen
+            } else {
+                problems.append("CLOUDTASK_SANDBOX: must be on, partial or off")
+            }
+        }
+        if let text = string("CLOUDTASK_JOB_MEMORY") {
+            if let bytes = ResourceLimits.size(text), (4 << 20...(1 << 40)).contains(bytes) {
+                settings.defaults.memoryBytes = Int(bytes)
+            } else {
+                problems.append("CLOUDTASK_JOB_MEMORY: must be a size from 4m to 1024g (e.g. 512m)")
+            }
+        }
+        if let text = string("CLOUDTASK_JOB_CPUS") {
+            if let cores = Double(text), (0.01...1024).contains(cores) {
+                settings.defaults.cpu = cores
+            } else {
+                problems.append("CLOUDTASK_JOB_CPUS: must be a number of cores from 0.01 to 1024 (e.g. 0.5)")
+            }
+        }
+        settings.defaults.tasks = int("CLOUDTASK_JOB_TASKS", in: 1...1_000_000) ?? settings.defaults.tasks
+        if let text = string("CLOUDTASK_JOB_UIDS") {
+            let bounds = text.split(separator: "-").compactMap { UInt32($0) }
+            if bounds.count == 2, bounds[0] >= 1000, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 1_000_000 {
+                settings.users = bounds[0]...bounds[1]
+            } else {
+                problems.append(
+                    "CLOUDTASK_JOB_UIDS: must be a range of unused uids, first-last, from 1000 up (e.g. 200000-200999)")
+            }
+        }
+        return settings
     }
 
     private func string(_ name: String) -> String? {

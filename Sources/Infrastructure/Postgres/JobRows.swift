@@ -50,6 +50,14 @@ enum JobRows {
         Column("requested_run_at", "timestamptz") { try $1.appendOptional($0.requestedRunAt) },
         Column("version", "int", mutable: true) { try $1.append($0.version) },
         Column("name", "text") { try $1.appendOptional($0.name) },
+        Column("usage_cpu_user_seconds", "double precision", mutable: true) { try $1.appendOptional($0.usage?.cpuUserSeconds) },
+        Column("usage_cpu_system_seconds", "double precision", mutable: true) {
+            try $1.appendOptional($0.usage?.cpuSystemSeconds)
+        },
+        Column("usage_memory_peak_bytes", "bigint", mutable: true) { try $1.appendOptional($0.usage?.memoryPeakBytes) },
+        Column("usage_tasks_peak", "int", mutable: true) { try $1.appendOptional($0.usage?.tasksPeak) },
+        Column("usage_io_read_bytes", "bigint", mutable: true) { try $1.appendOptional($0.usage?.ioReadBytes) },
+        Column("usage_io_write_bytes", "bigint", mutable: true) { try $1.appendOptional($0.usage?.ioWriteBytes) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -86,7 +94,18 @@ enum JobRows {
             exitCode: try cells["exit_code"].decode(Int?.self), failure: failure,
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
-            name: try cells["name"].decode(String?.self))
+            name: try cells["name"].decode(String?.self), usage: try usage(cells))
+    }
+
+    /// The usage columns: all null (no measured run) or all set.
+    private static func usage(_ cells: PostgresRandomAccessRow) throws -> ResourceUsage? {
+        guard let user = try cells["usage_cpu_user_seconds"].decode(Double?.self) else { return nil }
+        return ResourceUsage(
+            cpuUserSeconds: user, cpuSystemSeconds: try cells["usage_cpu_system_seconds"].decode(Double?.self) ?? 0,
+            memoryPeakBytes: try cells["usage_memory_peak_bytes"].decode(Int?.self) ?? 0,
+            tasksPeak: try cells["usage_tasks_peak"].decode(Int?.self) ?? 0,
+            ioReadBytes: try cells["usage_io_read_bytes"].decode(Int?.self) ?? 0,
+            ioWriteBytes: try cells["usage_io_write_bytes"].decode(Int?.self) ?? 0)
     }
 
     /// One INSERT for all of `jobs` (a parameter per column and job).

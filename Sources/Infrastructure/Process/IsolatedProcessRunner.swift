@@ -11,34 +11,98 @@ public import Ports
 /// an empty temporary directory; stdin from /dev/null; a scrubbed environment; the
 /// configured rlimits; its own process group; dying with its worker; output streamed,
 /// capped per stream and decoded as UTF-8. Cancelling the calling task stops it.
+///
+/// With a `Sandbox`, each run is boxed (docs/isolation.md): its own namespaces, cgroup
+/// (its limits, and what it used) and uid, instead of the one job user; rlimits that the
+/// cgroup does better (processes, address space) are left to it.
 public struct IsolatedProcessRunner: ProcessRunner {
     let settings: ProcessRunnerSettings
+    let sandbox: Sandbox?
 
-    public init(settings: ProcessRunnerSettings) { self.settings = settings }
+    public init(settings: ProcessRunnerSettings, sandbox: Sandbox? = nil) {
+        self.settings = settings
+        self.sandbox = sandbox
+    }
 
-    public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessTermination {
+    public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessResult {
         guard settings.allowlist.allows(spec.command) else {
-            return .spawnFailed("command '\(spec.command)' is not allowed on this worker")
+            return ProcessResult(.spawnFailed("command '\(spec.command)' is not allowed on this worker"))
         }
         guard let path = resolve(spec.command) else {
-            return .spawnFailed("command '\(spec.command)' was not found on this worker")
+            return ProcessResult(.spawnFailed("command '\(spec.command)' was not found on this worker"))
         }
+        guard let sandbox else { return await runUnboxed(spec, path: path, onOutput: onOutput) }
+        let box: RunBox
+        do {
+            box = try sandbox.makeBox(limits: spec.limits ?? sandbox.settings.defaults)
+        } catch {
+            return ProcessResult(.spawnFailed("could not make the job's sandbox: \(error)"))
+        }
+        let identity = (uid: uid_t(box.uid), gid: gid_t(box.uid))
+        guard let directory = makeWorkDirectory(root: sandbox.settings.workRoot, owner: identity) else {
+            _ = sandbox.release(box)
+            return ProcessResult(.spawnFailed("could not create a working directory"))
+        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var limits = settings.limits
+        limits.processes = 0  // pids.max counts tasks per run
+        limits.addressSpaceBytes = 0  // the memory limit counts what is used, not reserved
+        let termination = await supervise(
+            spec, path: path, directory: directory, identity: identity, limits: limits, box: box.spawn, onOutput: onOutput)
+        let (usage, memoryKilled, tasksRefused) = sandbox.release(box)
+        return ProcessResult(
+            Self.attribute(termination, memoryKilled: memoryKilled, tasksRefused: tasksRefused, limits: box.limits),
+            usage: usage)
+    }
+
+    /// A run that died after the kernel's OOM killer acted in its cgroup ended at its
+    /// memory limit; one that failed after a fork was refused at `pids.max`, at its tasks
+    /// limit. Stops and timeouts stay what they were.
+    static func attribute(
+        _ termination: ProcessTermination, memoryKilled: Bool, tasksRefused: Bool, limits: RunLimits
+    ) -> ProcessTermination {
+        switch termination {
+        case .signalled where memoryKilled, .exited where memoryKilled && termination != .exited(0):
+            return .memoryLimit(bytes: limits.memoryBytes)
+        case .signalled where tasksRefused:
+            return .tasksLimit(tasks: limits.tasks, exitCode: nil)
+        case .exited(let code) where tasksRefused && code != 0:
+            return .tasksLimit(tasks: limits.tasks, exitCode: code)
+        default:
+            return termination
+        }
+    }
+
+    private func runUnboxed(
+        _ spec: ProcessSpec, path: String, onOutput: @escaping @Sendable (OutputChunk) async -> Void
+    ) async -> ProcessResult {
         let identity: (uid: uid_t, gid: gid_t)?
         if settings.canSwitchUser {
             guard let account = Self.account(named: settings.jobUser) else {
-                return .spawnFailed("the job user '\(settings.jobUser)' does not exist on this worker")
+                return ProcessResult(.spawnFailed("the job user '\(settings.jobUser)' does not exist on this worker"))
             }
             identity = account
         } else if settings.allowJobsAsWorkerUser {
             identity = nil  // the operator accepted that programs run as this process's user
         } else {
-            return .spawnFailed(
-                "this worker is not root, so it cannot run programs as the job user; it refuses to run them as its own")
+            return ProcessResult(
+                .spawnFailed(
+                    "this worker is not root, so it cannot run programs as the job user; it refuses to run them as its own"))
         }
-        guard let directory = makeWorkDirectory(owner: identity) else {
-            return .spawnFailed("could not create a working directory")
+        guard let directory = makeWorkDirectory(root: settings.workRoot, owner: identity) else {
+            return ProcessResult(.spawnFailed("could not create a working directory"))
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        return ProcessResult(
+            await supervise(
+                spec, path: path, directory: directory, identity: identity, limits: settings.limits, box: nil,
+                onOutput: onOutput))
+    }
+
+    private func supervise(
+        _ spec: ProcessSpec, path: String, directory: String, identity: (uid: uid_t, gid: gid_t)?, limits: ResourceLimits,
+        box: SpawnBox?, onOutput: @escaping @Sendable (OutputChunk) async -> Void
+    ) async -> ProcessTermination {
 
         let environment = [
             "PATH=\(settings.searchPath.joined(separator: ":"))", "HOME=\(directory)", "TMPDIR=\(directory)",
@@ -46,7 +110,7 @@ public struct IsolatedProcessRunner: ProcessRunner {
         ]
         let prepared = PreparedSpawn(
             displayName: spec.command, path: path, arguments: spec.args, environment: environment,
-            directory: directory, identity: identity, limits: settings.limits)
+            directory: directory, identity: identity, limits: limits, box: box)
         let (events, continuation) = AsyncStream<SupervisorEvent>.makeStream()
         let supervisor = ProcessSupervisor(
             request: prepared, timeoutSeconds: spec.timeoutSeconds,
@@ -81,8 +145,8 @@ public struct IsolatedProcessRunner: ProcessRunner {
         return nil
     }
 
-    private func makeWorkDirectory(owner: (uid: uid_t, gid: gid_t)?) -> String? {
-        var template = Array((settings.workRoot + "/cloudtask-job-XXXXXX").utf8CString)
+    private func makeWorkDirectory(root: String, owner: (uid: uid_t, gid: gid_t)?) -> String? {
+        var template = Array((root + "/cloudtask-job-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { return nil }
         let path = String(cString: made)
         if let owner, chown(path, owner.uid, owner.gid) != 0 {

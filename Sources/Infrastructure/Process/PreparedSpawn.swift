@@ -5,6 +5,16 @@ import Foundation
     import Glibc
 #endif
 
+/// The box a spawn goes in (ct_sandbox): namespaces, the run's `cgroup.procs` files
+/// (opened by the caller, closed by it after the spawn), and the paths covered inside.
+struct SpawnBox: Sendable {
+    let namespaces: Int32
+    let procsFDs: [Int32]
+    let hiddenPaths: [String]
+    let privatePaths: [String]
+    let tmpBytes: Int
+}
+
 /// The C strings and limits a spawn needs, made before fork (the child may not allocate).
 final class PreparedSpawn: Sendable {
     let displayName: String
@@ -14,11 +24,13 @@ final class PreparedSpawn: Sendable {
     private let directory: String
     private let identity: (uid: uid_t, gid: gid_t)?
     private let limits: ct_rlimits
+    let box: SpawnBox?
 
     init(
         displayName: String, path: String, arguments: [String], environment: [String], directory: String,
-        identity: (uid: uid_t, gid: gid_t)?, limits: ResourceLimits
+        identity: (uid: uid_t, gid: gid_t)?, limits: ResourceLimits, box: SpawnBox? = nil
     ) {
+        self.box = box
         self.displayName = displayName
         self.path = path
         self.arguments = arguments
@@ -34,18 +46,32 @@ final class PreparedSpawn: Sendable {
     func withRequest<R>(_ body: (UnsafePointer<ct_spawn_request>) -> R) -> R {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
+        let hidden = (box?.hiddenPaths ?? []).map { UnsafePointer(strdup($0)) } + [nil]
+        let privates = (box?.privatePaths ?? []).map { UnsafePointer(strdup($0)) } + [nil]
+        let fds = box?.procsFDs ?? []
         defer {
             for pointer in argv + envp { free(pointer) }
+            for pointer in hidden + privates { free(UnsafeMutablePointer(mutating: pointer)) }
         }
         return path.withCString { cPath in
             directory.withCString { cDirectory in
                 argv.withUnsafeBufferPointer { argvPointer in
                     envp.withUnsafeBufferPointer { envpPointer in
-                        var request = ct_spawn_request(
-                            path: cPath, argv: argvPointer.baseAddress, envp: envpPointer.baseAddress,
-                            directory: cDirectory, change_user: identity == nil ? 0 : 1,
-                            uid: identity?.uid ?? 0, gid: identity?.gid ?? 0, limits: limits)
-                        return withUnsafePointer(to: &request) { body($0) }
+                        hidden.withUnsafeBufferPointer { hiddenPointer in
+                            privates.withUnsafeBufferPointer { privatePointer in
+                                fds.withUnsafeBufferPointer { fdPointer in
+                                    let sandbox = ct_sandbox(
+                                        namespaces: box?.namespaces ?? 0, cgroup_procs_fds: fdPointer.baseAddress,
+                                        cgroup_procs_count: Int32(fds.count), hidden_paths: hiddenPointer.baseAddress,
+                                        private_paths: privatePointer.baseAddress, tmp_bytes: UInt64(box?.tmpBytes ?? 0))
+                                    var request = ct_spawn_request(
+                                        path: cPath, argv: argvPointer.baseAddress, envp: envpPointer.baseAddress,
+                                        directory: cDirectory, change_user: identity == nil ? 0 : 1,
+                                        uid: identity?.uid ?? 0, gid: identity?.gid ?? 0, limits: limits, sandbox: sandbox)
+                                    return withUnsafePointer(to: &request) { body($0) }
+                                }
+                            }
+                        }
                     }
                 }
             }

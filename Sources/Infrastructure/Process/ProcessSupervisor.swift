@@ -58,7 +58,11 @@ final class ProcessSupervisor: Sendable {
         var pid: pid_t = 0
         var stdoutFD: Int32 = -1
         var stderrFD: Int32 = -1
-        let code = request.withRequest { ct_spawn($0, &pid, &stdoutFD, &stderrFD) }
+        var statusFD: Int32 = -1
+        let code = request.withRequest { ct_spawn($0, &pid, &stdoutFD, &stderrFD, &statusFD) }
+        // The box's cgroup.procs files: the init has joined them (or failed to).
+        for fd in request.box?.procsFDs ?? [] { Glibc.close(fd) }
+        defer { if statusFD >= 0 { Glibc.close(statusFD) } }
         guard code == 0 else {
             events.yield(.finished(.spawnFailed("could not start \(request.displayName): \(String(cString: strerror(code)))")))
             return
@@ -97,6 +101,10 @@ final class ProcessSupervisor: Sendable {
 
             if !exited, ct_try_wait(pid, &status) == 1 {
                 exited = true
+                // In a box the child was the init; the program's own status comes through
+                // the status pipe (absent when the init was killed: its status stands).
+                var programStatus: Int32 = 0
+                if statusFD >= 0, ct_read_status(statusFD, &programStatus) == 1 { status = programStatus }
                 // Whatever the program left behind in its group goes too, or a grandchild
                 // holding the pipes open would keep this loop waiting forever.
                 kill(-pid, SIGKILL)

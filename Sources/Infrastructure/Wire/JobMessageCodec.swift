@@ -37,6 +37,7 @@ public enum JobMessageCodec {
         wire.attempt = event.attempt
         wire.workerID = event.workerID
         wire.startedAt = event.startedAt
+        wire.usage = event.usage
         switch event.kind {
         case .started:
             break
@@ -151,10 +152,14 @@ public enum JobMessageCodec {
         }
         // Only a finish carries the start of its run; on another report it means nothing.
         var startedAt: Date?
-        if case .finished = kind { startedAt = wire.startedAt }
+        var usage: ResourceUsage?
+        if case .finished = kind {
+            startedAt = wire.startedAt
+            usage = wire.usage
+        }
         return JobEvent(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
-            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt)
+            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt, usage: usage)
     }
 
     // MARK: The JSON shape
@@ -167,6 +172,7 @@ public enum JobMessageCodec {
         var occurredAt: Date
         var jobID: String
         var startedAt: Date?
+        var usage: ResourceUsage?
         var attempt: Int?
         var workerID: String?
         var command: String?
@@ -272,6 +278,10 @@ public enum JobMessageCodec {
             json.member("started_at", ifPresent: wire.startedAt.map(WireTime.format))
             json.member("timeout_seconds", ifPresent: wire.timeoutSeconds)
             json.member("type", wire.type)
+            if let usage = wire.usage {
+                json.key("usage")
+                json.usage(usage)
+            }
             json.member("version", wire.version)
             json.member("worker_id", ifPresent: wire.workerID)
         }
@@ -312,7 +322,7 @@ public enum JobMessageCodec {
     /// The members a message's reader looks at; any other is checked and ignored.
     private static let wireFields: Set<String> = [
         "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
-        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at",
+        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage",
     ]
 
     /// The fields of a message; nil when one has the wrong shape.
@@ -334,6 +344,7 @@ public enum JobMessageCodec {
             wire.outcome = try optional(root["outcome"], \.string)
             wire.exitCode = try optional(root["exit_code"], \.int)
             wire.startedAt = try optional(root["started_at"]) { $0.string.flatMap(WireTime.parse) }
+            wire.usage = try optional(root["usage"], WireBounds.usage)
             wire.args = try optional(root["args"]) { value in
                 value.array.flatMap { elements in
                     let strings = elements.compactMap(\.string)

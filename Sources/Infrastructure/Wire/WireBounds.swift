@@ -1,3 +1,4 @@
+import Application
 import Domain
 
 /// The one rule for a worker id, which every report carries: 1 to 128 visible ASCII
@@ -25,6 +26,26 @@ enum WireBounds {
     static let maxFailureMessageBytes = 4096
 
     static func isWorkerID(_ text: String) -> Bool { WorkerIDRule.isValid(text) }
+
+    /// A run's usage: every figure present, finite, and from 0 to 2^53 (seconds,
+    /// bytes, tasks); anything else is not a usage.
+    static func usage(_ value: JSONValue) -> ResourceUsage? {
+        func figure(_ key: String) -> Double? {
+            guard let number = value[key]?.double, number.isFinite, (0...9.007_199_254_740_992e15).contains(number) else {
+                return nil
+            }
+            return number
+        }
+        func whole(_ key: String) -> Int? { value[key]?.int.flatMap { (0...(1 << 53)).contains($0) ? $0 : nil } }
+        guard let user = figure("cpu_user_seconds"), let system = figure("cpu_system_seconds"),
+            let memory = whole("memory_peak_bytes"), let tasks = whole("tasks_peak"), tasks <= Int(Int32.max),
+            let read = whole("io_read_bytes"),
+            let written = whole("io_write_bytes")
+        else { return nil }
+        return ResourceUsage(
+            cpuUserSeconds: user, cpuSystemSeconds: system, memoryPeakBytes: memory, tasksPeak: tasks, ioReadBytes: read,
+            ioWriteBytes: written)
+    }
 
     /// At most `bytes` bytes of `text`, cut on a character boundary.
     static func prefix(_ text: String, bytes: Int) -> String { String(OutputText.prefix(text, maxBytes: bytes)) }
