@@ -54,6 +54,8 @@ let package = Package(
         // The HTTP contract's job types, shared by the API and the `cloudtask` client.
         .target(name: "APIModels", swiftSettings: strictSettings),
         .target(name: "CSpawn"),
+        // The first process of a job's box (docs/isolation.md): install it beside cloudtask-worker.
+        .executableTarget(name: "cloudtask-box-init"),
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CMalloc"),
@@ -161,6 +163,8 @@ let package = Package(
             name: "InfrastructureTests",
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure", "CSpawn", "FuzzSupport",
+                // Built for the sandbox's tests, which run it.
+                "cloudtask-box-init",
                 product.crypto,
             ],
             swiftSettings: strictSettings

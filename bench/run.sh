@@ -60,6 +60,7 @@ PY=$VENV/bin/python
 say "building CloudTask (release)"
 swift build -c release --product cloudtask-api >&2
 swift build -c release --product cloudtask-worker >&2
+swift build -c release --product cloudtask-box-init >&2
 BIN=$ROOT/.build/release
 
 # ---- servers ----------------------------------------------------------------------

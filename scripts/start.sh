@@ -21,7 +21,7 @@ fi
 
 if [ "${1:-}" = "--embedded" ]; then
   shift
-  swift build --product cloudtask-api
+  swift build --product cloudtask-api && swift build --product cloudtask-box-init
   exec .build/debug/cloudtask-api --embedded "$@"
 fi
 

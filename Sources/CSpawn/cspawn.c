@@ -51,9 +51,8 @@ typedef struct {
     const ct_spawn_request *request;
     int out[2], err[2], report[2];
     pid_t parent;
-    /// Whether the program leads a process group of its own (not in a box: there it
-    /// stays in its init's group, which the worker signals).
-    int own_group;
+    /// In a box: the write end of the status pipe.
+    int status_fd;
 } child_arguments;
 
 /// The child, between clone and execve. It runs on its own stack but in the parent's
@@ -76,7 +75,7 @@ static int child_main(void *argument) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     // Its own process group, so that a stop can signal everything it started.
-    if (a->own_group) setpgid(0, 0);
+    setpgid(0, 0);
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0) child_fail(a->report[1]);
     if (dup2(devnull, 0) < 0 || dup2(a->out[1], 1) < 0 || dup2(a->err[1], 2) < 0) child_fail(a->report[1]);
@@ -108,18 +107,19 @@ static int child_main(void *argument) {
 /// The child's stack: it only runs child_main and the system calls above.
 #define CHILD_STACK_BYTES (256 * 1024)
 
-/// Starts child_main (the program) with CLONE_VM | CLONE_VFORK, as posix_spawn does: no
+/// Starts `main` (child_main: the program; box_main: a box) with CLONE_VM | CLONE_VFORK
+/// (and the box's namespaces), as posix_spawn does: no
 /// copy of the caller's page tables (fork's copy, the copy-on-write faults and their TLB
 /// shootdowns cost more than the rest of running a short job); the calling thread waits
 /// until the child has exec'd. All signals stay blocked in this thread meanwhile, and
 /// the child starts blocked. Returns the pid, or -1 with errno set.
-static pid_t start_program(child_arguments *a) {
+static pid_t start_child(int (*main)(void *), child_arguments *a, int extra_flags) {
     void *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) return -1;
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid_t child = clone(child_main, (char *)stack + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+    pid_t child = clone(main, (char *)stack + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD | extra_flags, a);
     int clone_error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     munmap(stack, CHILD_STACK_BYTES);
@@ -127,35 +127,27 @@ static pid_t start_program(child_arguments *a) {
     return child;
 }
 
-/// Closes every descriptor from 3 up except those in `keep` (at most 16).
-static void close_all_except(const int *keep, int count) {
-    int sorted[16];
-    int n = 0;
-    for (int i = 0; i < count && n < 16; i++) {
-        int fd = keep[i], j = n++;
-        while (j > 0 && sorted[j - 1] > fd) { sorted[j] = sorted[j - 1]; j--; }
-        sorted[j] = fd;
-    }
-    unsigned int low = 3;
-    for (int i = 0; i < n; i++) {
-        if (sorted[i] < 3) continue;
-        if ((unsigned int)sorted[i] > low) {
-#ifdef SYS_close_range
-            if (syscall(SYS_close_range, low, (unsigned int)sorted[i] - 1, 0) != 0)
-#endif
-                for (unsigned int fd = low; fd < (unsigned int)sorted[i]; fd++) close((int)fd);
-        }
-        low = (unsigned int)sorted[i] + 1;
-    }
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, low, ~0U, 0) == 0) return;
-#endif
-    for (unsigned int fd = low; fd < 65536; fd++) close((int)fd);
+/// Writes `value` in decimal into `buffer` (at least 24 bytes): no stdio in the child.
+static void decimal(unsigned long long value, char *buffer) {
+    char digits[24];
+    int length = 0;
+    do { digits[length++] = (char)('0' + value % 10); value /= 10; } while (value && length < 23);
+    int at = 0;
+    while (length > 0) buffer[at++] = digits[--length];
+    buffer[at] = 0;
 }
 
-/// The box's init: a copy of the worker's calling thread in new namespaces (only system
-/// calls from here on: other threads' locks were copied too). See ct_spawn in cspawn.h.
-static void init_main(child_arguments *a, int status_fd) {
+/// Puts `fd` at `target` (3 or 4 for the init), whatever numbers the two have now.
+static int place(int fd, int target) {
+    if (fd == target) return fcntl(fd, F_SETFD, 0) == 0 ? 0 : -1;
+    return dup2(fd, target) == target ? 0 : -1;
+}
+
+/// The box's first process, between clone (in the new namespaces, in this process's
+/// memory, while the parent waits) and the execve of the init program: system calls
+/// only, as in child_main. See ct_spawn in cspawn.h.
+static int box_main(void *argument) {
+    child_arguments *a = argument;
     const ct_sandbox *box = &a->request->sandbox;
     for (int sig = 1; sig < NSIG; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
@@ -169,20 +161,14 @@ static void init_main(child_arguments *a, int status_fd) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    int keep[16] = { a->out[1], a->err[1], a->report[1], status_fd };
-    int kept = 4;
-    for (int i = 0; i < box->cgroup_procs_count && kept < 16; i++) keep[kept++] = box->cgroup_procs_fds[i];
-    // The worker's sockets and files must not live on in the box.
-    close_all_except(keep, kept);
-    // Into the run's cgroups before anything else runs ("0": the writing process).
+    // Into the run's cgroups before anything else runs ("0": the writing thread).
     for (int i = 0; i < box->cgroup_procs_count; i++) {
         if (write(box->cgroup_procs_fds[i], "0", 1) != 1) child_fail(a->report[1]);
-        close(box->cgroup_procs_fds[i]);
     }
     setpgid(0, 0);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a->report[1]);
     // If the worker died before the line above, its end of the report pipe is closed and
-    // this write raises SIGPIPE, which ends the init (and the box with it).
+    // this write raises SIGPIPE, which ends the box.
     int alive = 0;
     if (write(a->report[1], &alive, sizeof alive) != (ssize_t)sizeof alive) _exit(137);
     if (box->namespaces & CLONE_NEWNS) {
@@ -191,13 +177,7 @@ static void init_main(child_arguments *a, int status_fd) {
             if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) child_fail(a->report[1]);
         }
         char options[64] = "mode=1777,size=";
-        char digits[24];
-        int length = 0;
-        unsigned long long bytes = box->tmp_bytes ? box->tmp_bytes : (64ULL << 20);
-        do { digits[length++] = (char)('0' + bytes % 10); bytes /= 10; } while (bytes && length < 23);
-        size_t at = strlen(options);
-        while (length > 0 && at < sizeof options - 1) options[at++] = digits[--length];
-        options[at] = 0;
+        decimal(box->tmp_bytes ? box->tmp_bytes : (64ULL << 20), options + 15);
         for (const char *const *path = box->private_paths; path && *path; path++) {
             if (mount("tmpfs", *path, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0 && errno != ENOENT && errno != ENOTDIR)
                 child_fail(a->report[1]);
@@ -209,29 +189,31 @@ static void init_main(child_arguments *a, int status_fd) {
         }
     }
     if (box->namespaces & CLONE_NEWUTS) sethostname("cloudtask-job", 13);
-    a->parent = getpid();
-    a->own_group = 0;
-    pid_t program = start_program(a);
-    if (program < 0) child_fail(a->report[1]);
-    close(a->out[1]);
-    close(a->err[1]);
-    close(a->report[1]);
-    int program_status = 0;
-    for (;;) {
-        int status;
-        pid_t reaped = waitpid(-1, &status, 0);
-        if (reaped == program) { program_status = status; break; }
-        if (reaped < 0 && errno != EINTR) break;
-    }
-    ssize_t ignored = write(status_fd, &program_status, sizeof program_status);
-    (void)ignored;
-    _exit(0);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) child_fail(a->report[1]);
+    // Out of the way of 0-4 first, then into place: 0 /dev/null, 1 and 2 the output
+    // pipes, 3 the report pipe, 4 the status pipe; everything else closed.
+    int report = fcntl(a->report[1], F_DUPFD_CLOEXEC, 10);
+    int status = fcntl(a->status_fd, F_DUPFD_CLOEXEC, 10);
+    int out = fcntl(a->out[1], F_DUPFD_CLOEXEC, 10);
+    int err = fcntl(a->err[1], F_DUPFD_CLOEXEC, 10);
+    if (report < 0 || status < 0 || out < 0 || err < 0) child_fail(a->report[1]);
+    if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || place(report, 3) != 0
+        || place(status, 4) != 0)
+        child_fail(report);
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 5, ~0U, 0) != 0)
+#endif
+        for (int fd = 5; fd < 65536; fd++) close(fd);
+    execve(box->init_path, box->init_argv, a->request->envp);
+    child_fail(3);
+    return 127;
 }
 
 static void close_pair(int pair[2]) { close(pair[0]); close(pair[1]); }
 
 int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd, int *status_fd) {
-    child_arguments a = { .request = request, .parent = getpid(), .own_group = 1 };
+    child_arguments a = { .request = request, .parent = getpid(), .status_fd = -1 };
     int boxed = request->sandbox.namespaces != 0 || request->sandbox.cgroup_procs_count > 0;
     int status[2] = { -1, -1 };
     if (pipe2(a.out, O_CLOEXEC) != 0) return errno;
@@ -242,21 +224,10 @@ int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *s
     }
     pid_t child;
     if (boxed) {
-        // A fork-like clone (no CLONE_VM: the init outlives this call) into the new
-        // namespaces; raw, so that no atfork handler runs in a copy of a threaded process.
-        sigset_t all, previous;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &previous);
-        child = (pid_t)syscall(SYS_clone, (unsigned long)request->sandbox.namespaces | SIGCHLD, NULL, NULL, NULL, 0UL);
-        if (child == 0) {
-            init_main(&a, status[1]);
-            _exit(127);
-        }
-        int clone_error = errno;
-        pthread_sigmask(SIG_SETMASK, &previous, NULL);
-        errno = clone_error;
+        a.status_fd = status[1];
+        child = start_child(box_main, &a, request->sandbox.namespaces);
     } else {
-        child = start_program(&a);
+        child = start_child(child_main, &a, 0);
     }
     if (child < 0) {
         int e = errno;

@@ -216,4 +216,36 @@ struct ConfigurationTests {
         var allowed = try ConfigurationLoader(environment: ["CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER": "true"])
         #expect(try allowed.load(mode: .embedded, canSwitchUser: false).allowJobsAsWorkerUser)
     }
+
+    @Test("the sandbox: on by default, off for an allowed non-root development worker, its limits and uids checked")
+    func sandbox() throws {
+        let defaults = try load([:], mode: .embedded).sandbox
+        #expect(defaults.mode == .on && defaults.defaults == RunLimits(memoryBytes: 512 << 20, cpu: 1, tasks: 256))
+        #expect(defaults.users == 200_000...200_999)
+        var development = try ConfigurationLoader(environment: ["CLOUDTASK_ALLOW_JOBS_AS_WORKER_USER": "true"])
+        #expect(try development.load(mode: .embedded, canSwitchUser: false).sandbox.mode == .off)
+        let chosen = try load(
+            [
+                "CLOUDTASK_SANDBOX": "partial", "CLOUDTASK_JOB_MEMORY": "256m", "CLOUDTASK_JOB_CPUS": "0.5",
+                "CLOUDTASK_JOB_TASKS": "32", "CLOUDTASK_JOB_UIDS": "300000-300099",
+            ], mode: .embedded
+        ).sandbox
+        #expect(chosen.mode == .partial && chosen.defaults == RunLimits(memoryBytes: 256 << 20, cpu: 0.5, tasks: 32))
+        #expect(chosen.users == 300_000...300_099)
+        do {
+            _ = try load(
+                [
+                    "CLOUDTASK_SANDBOX": "maybe", "CLOUDTASK_JOB_MEMORY": "1k", "CLOUDTASK_JOB_CPUS": "-1",
+                    "CLOUDTASK_JOB_TASKS": "0", "CLOUDTASK_JOB_UIDS": "0-10",
+                ], mode: .embedded)
+            Issue.record("accepted")
+        } catch {
+            let names = error.problems.map { String($0.prefix(while: { $0 != ":" })) }
+            #expect(
+                names == [
+                    "CLOUDTASK_SANDBOX", "CLOUDTASK_JOB_MEMORY", "CLOUDTASK_JOB_CPUS", "CLOUDTASK_JOB_TASKS",
+                    "CLOUDTASK_JOB_UIDS",
+                ])
+        }
+    }
 }

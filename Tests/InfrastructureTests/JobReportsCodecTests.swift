@@ -88,4 +88,23 @@ struct JobReportsCodecTests {
         #expect(try JobMessageCodec.decodeEvent(split[0].body) == large[0])
         #expect(try JobMessageCodec.decodeReports(split[1].body).map { try $0.get() } == Array(large[1...]))
     }
+
+    @Test(
+        "a finish whose usage is out of bounds or incomplete is refused",
+        arguments: [
+            #""usage":{"cpu_user_seconds":-1,"cpu_system_seconds":0,"memory_peak_bytes":0,"tasks_peak":0,"io_read_bytes":0,"io_write_bytes":0}"#,
+            #""usage":{"cpu_user_seconds":0,"cpu_system_seconds":0,"memory_peak_bytes":0,"tasks_peak":4294967296,"io_read_bytes":0,"io_write_bytes":0}"#,
+            #""usage":{"cpu_user_seconds":0,"cpu_system_seconds":0,"memory_peak_bytes":1.5,"tasks_peak":0,"io_read_bytes":0,"io_write_bytes":0}"#,
+            #""usage":{"cpu_user_seconds":0}"#,
+            #""usage":"lots""#,
+        ])
+    func usageBounds(usage: String) throws {
+        let finish = JobEvent(
+            eventID: UUID(), jobID: JobID(UUID()), attempt: 1, workerID: "w", occurredAt: JobMessageCodecTests.time,
+            kind: .finished(.succeeded, output: OutputChunk()))
+        let json = String(decoding: JobMessageCodec.encode(finish), as: UTF8.self)
+        let tampered = json.replacingOccurrences(of: #""type":"job.finished""#, with: #"\#(usage),"type":"job.finished""#)
+        #expect(tampered != json)
+        #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeEvent(Array(tampered.utf8)) }
+    }
 }

@@ -36,6 +36,10 @@ typedef struct {
     const char *const *hidden_paths;
     const char *const *private_paths;
     unsigned long long tmp_bytes;
+    /// The box's init program (cloudtask-box-init) and its arguments (NULL-terminated:
+    /// see its main.c), which start the program; required in a box.
+    const char *init_path;
+    char *const *init_argv;
 } ct_sandbox;
 
 /// Everything the child needs, prepared by the parent before fork: after fork, in a
@@ -60,13 +64,14 @@ typedef struct {
 /// closed. Returns 0 and fills pid and the two read ends, or returns an errno value
 /// (the child's, if exec failed; the parent's if fork or pipe did).
 ///
-/// In a box (`sandbox.namespaces` or a cgroup), the child is instead a small init made
-/// with clone(2) in the new namespaces (a copy of this process, not sharing its memory):
-/// it joins the cgroups, mounts a fresh /proc, a private /tmp and the hidden paths, and
-/// starts the program as its only child (pid 2 in a PID namespace), then reaps whatever
-/// is left until the program ends; it writes the program's raw wait status to
-/// `*status_fd` and exits, and the kernel ends everything else in the namespace with it.
-/// Without a box, `*status_fd` is -1 and the program's status is the child's own.
+/// In a box (`sandbox.namespaces` or a cgroup), the child is made the same way (sharing
+/// this process's memory until it executes, so nothing is copied) but in the new
+/// namespaces: it joins the run's cgroups, mounts a fresh /proc, the private and the
+/// hidden paths, and executes `sandbox.init_path`, which starts the program as its only
+/// child (pid 2 in a PID namespace), reaps whatever is left until the program ends,
+/// writes the program's raw wait status to `*status_fd` and exits; the kernel ends
+/// everything else in the namespace with it. Without a box, `*status_fd` is -1 and the
+/// program's status is the child's own.
 int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd, int *status_fd);
 
 /// The program's raw wait status from a box's status descriptor, once its init has

@@ -8,6 +8,8 @@ import Foundation
 /// The box a spawn goes in (ct_sandbox): namespaces, the run's `cgroup.procs` files
 /// (opened by the caller, closed by it after the spawn), and the paths covered inside.
 struct SpawnBox: Sendable {
+    /// cloudtask-box-init, which starts the program inside the box.
+    let initPath: String
     let namespaces: Int32
     let procsFDs: [Int32]
     let hiddenPaths: [String]
@@ -45,12 +47,23 @@ final class PreparedSpawn: Sendable {
     /// Calls `body` with a `ct_spawn_request` whose pointers live for the call.
     func withRequest<R>(_ body: (UnsafePointer<ct_spawn_request>) -> R) -> R {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        // The init's arguments (see Sources/cloudtask-box-init/main.c): the program's
+        // identity, rlimits and directory, then its argv.
+        let initArguments: [String] =
+            box.map { box in
+                [
+                    box.initPath, "\(identity?.uid ?? 0)", "\(identity?.gid ?? 0)", identity == nil ? "0" : "1",
+                    "\(limits.cpu_seconds)", "\(limits.address_space_bytes)", "\(limits.processes)",
+                    "\(limits.file_size_bytes)", "\(limits.open_files)", directory, path,
+                ] + arguments
+            } ?? []
+        let initArgv = initArguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         let hidden = (box?.hiddenPaths ?? []).map { UnsafePointer(strdup($0)) } + [nil]
         let privates = (box?.privatePaths ?? []).map { UnsafePointer(strdup($0)) } + [nil]
         let fds = box?.procsFDs ?? []
         defer {
-            for pointer in argv + envp { free(pointer) }
+            for pointer in argv + envp + initArgv { free(pointer) }
             for pointer in hidden + privates { free(UnsafeMutablePointer(mutating: pointer)) }
         }
         return path.withCString { cPath in
@@ -60,15 +73,18 @@ final class PreparedSpawn: Sendable {
                         hidden.withUnsafeBufferPointer { hiddenPointer in
                             privates.withUnsafeBufferPointer { privatePointer in
                                 fds.withUnsafeBufferPointer { fdPointer in
-                                    let sandbox = ct_sandbox(
-                                        namespaces: box?.namespaces ?? 0, cgroup_procs_fds: fdPointer.baseAddress,
-                                        cgroup_procs_count: Int32(fds.count), hidden_paths: hiddenPointer.baseAddress,
-                                        private_paths: privatePointer.baseAddress, tmp_bytes: UInt64(box?.tmpBytes ?? 0))
-                                    var request = ct_spawn_request(
-                                        path: cPath, argv: argvPointer.baseAddress, envp: envpPointer.baseAddress,
-                                        directory: cDirectory, change_user: identity == nil ? 0 : 1,
-                                        uid: identity?.uid ?? 0, gid: identity?.gid ?? 0, limits: limits, sandbox: sandbox)
-                                    return withUnsafePointer(to: &request) { body($0) }
+                                    initArgv.withUnsafeBufferPointer { initPointer in
+                                        let sandbox = ct_sandbox(
+                                            namespaces: box?.namespaces ?? 0, cgroup_procs_fds: fdPointer.baseAddress,
+                                            cgroup_procs_count: Int32(fds.count), hidden_paths: hiddenPointer.baseAddress,
+                                            private_paths: privatePointer.baseAddress, tmp_bytes: UInt64(box?.tmpBytes ?? 0),
+                                            init_path: initPointer[0], init_argv: initPointer.baseAddress)
+                                        var request = ct_spawn_request(
+                                            path: cPath, argv: argvPointer.baseAddress, envp: envpPointer.baseAddress,
+                                            directory: cDirectory, change_user: identity == nil ? 0 : 1,
+                                            uid: identity?.uid ?? 0, gid: identity?.gid ?? 0, limits: limits, sandbox: sandbox)
+                                        return withUnsafePointer(to: &request) { body($0) }
+                                    }
                                 }
                             }
                         }

@@ -61,7 +61,11 @@ struct CgroupV1Run: RunCgroup {
         directories[controller].map { $0 + "/" + name }
     }
 
-    var procsFiles: [String] { Set(directories.values).sorted().map { $0 + "/cgroup.procs" } }
+    /// The `tasks` files, not `cgroup.procs`: the init joins while it is a single thread,
+    /// and the kernel moves "the writing thread" (pid 0 in `tasks`) without taking the
+    /// global threadgroup lock, whose write side waits for an RCU grace period (about
+    /// 10 ms on an idle machine) on every move of a whole process.
+    var procsFiles: [String] { Set(directories.values).sorted().map { $0 + "/tasks" } }
 
     func apply(_ limits: RunLimits) throws(SandboxError) {
         if let path = file("memory", "memory.limit_in_bytes") { try CgroupIO.write("\(limits.memoryBytes)", to: path) }

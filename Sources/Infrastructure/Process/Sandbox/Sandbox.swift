@@ -17,8 +17,13 @@ public final class Sandbox: Sendable {
     let namespaces: Int32
     let cgroups: (any CgroupDriver)?
     let users: JobUserPool
+    let initPath: String
 
-    init(settings: SandboxSettings, capabilities: SandboxCapabilities, namespaces: Int32, cgroups: (any CgroupDriver)?) {
+    init(
+        settings: SandboxSettings, capabilities: SandboxCapabilities, namespaces: Int32, cgroups: (any CgroupDriver)?,
+        initPath: String
+    ) {
+        self.initPath = initPath
         self.settings = settings
         self.capabilities = capabilities
         self.namespaces = namespaces
@@ -41,8 +46,11 @@ public final class Sandbox: Sendable {
         var flags: Int32 = 0
         let root = geteuid() == 0
         if !root { missing.append("root (namespaces, cgroups and per-run users need it)") }
-        for (name, flag) in namespaceFlags {
-            if root && probe(namespaces: flag) {
+        let initPath = settings.initPath ?? Self.besideExecutable("cloudtask-box-init")
+        let hasInit = access(initPath, X_OK) == 0
+        if !hasInit { missing.append("the box's init program \(initPath)") }
+        for (name, flag) in namespaceFlags where hasInit {
+            if root && probe(namespaces: flag, initPath: initPath) {
                 flags |= flag
                 available.append("\(name) namespace")
             } else if root {
@@ -71,17 +79,30 @@ public final class Sandbox: Sendable {
         }
         let capabilities = SandboxCapabilities(mode: settings.mode, available: available, missing: missing)
         if settings.mode == .on && !missing.isEmpty { throw SandboxStartError(missing: missing) }
-        return Sandbox(settings: settings, capabilities: capabilities, namespaces: flags, cgroups: driver)
+        return Sandbox(
+            settings: settings, capabilities: capabilities, namespaces: flags, cgroups: hasInit ? driver : nil,
+            initPath: initPath)
+    }
+
+    /// `name` in the directory of this process's executable.
+    static func besideExecutable(_ name: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return name }
+        let executable = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.startIndex)]) + "/" + name
     }
 
     /// Whether a box with just these namespaces can run `true`.
-    private static func probe(namespaces: Int32) -> Bool {
+    private static func probe(namespaces: Int32, initPath: String) -> Bool {
         let candidates: [String] = ["/usr/bin/true", "/bin/true"]
         guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else { return false }
         let spawn = PreparedSpawn(
             displayName: "true", path: path, arguments: [], environment: [], directory: "/",
             identity: (65_534, 65_534), limits: ResourceLimits(),
-            box: SpawnBox(namespaces: namespaces, procsFDs: [], hiddenPaths: [], privatePaths: [], tmpBytes: 1 << 20))
+            box: SpawnBox(
+                initPath: initPath, namespaces: namespaces, procsFDs: [], hiddenPaths: [], privatePaths: [], tmpBytes: 1 << 20
+            ))
         var pid: pid_t = 0
         var out: Int32 = -1
         var err: Int32 = -1
@@ -128,7 +149,8 @@ public final class Sandbox: Sendable {
             throw error
         }
         let spawn = SpawnBox(
-            namespaces: namespaces, procsFDs: fds, hiddenPaths: settings.hiddenPaths, privatePaths: settings.privatePaths,
+            initPath: initPath, namespaces: namespaces, procsFDs: fds, hiddenPaths: settings.hiddenPaths,
+            privatePaths: settings.privatePaths,
             tmpBytes: settings.tmpBytes)
         return RunBox(uid: uid, limits: limits, cgroup: cgroup, spawn: spawn)
     }

@@ -28,6 +28,8 @@ public struct SandboxSettings: Sendable {
     /// Where each run's working directory is made (0700, owned by the run's uid): outside
     /// the private temporary directories, which the box covers.
     public var workRoot: String
+    /// The box's init program; nil: `cloudtask-box-init` beside this executable.
+    public var initPath: String?
 
     public init(
         mode: Mode = .on, defaults: RunLimits = RunLimits(memoryBytes: 512 << 20, cpu: 1, tasks: 256),
