@@ -87,7 +87,8 @@ final class Deployment: Sendable {
             // pkill lets a job kill its own worker (the worker_lost check).
             "CLOUDTASK_ALLOWED_COMMANDS": "echo,sleep,true,false,sh,pkill",
         ]
-        // As root, jobs run as root here, so that pkill can reach the worker.
+        // As root, jobs run as root here, so that pkill can reach a worker whose sandbox
+        // is off (the worker_lost check; in the sandbox a job cannot see its worker).
         if geteuid() == 0 { settings["CLOUDTASK_JOB_USER"] = "root" }
         return settings
     }
@@ -121,11 +122,13 @@ final class Deployment: Sendable {
 
     /// Starts `cloudtask-worker --worker-id e2e-NAME` (its log: `worker-NAME.log`).
     @discardableResult
-    func startWorker(_ name: String, _ arguments: [String] = [], metricsPort: Int = 0) throws -> Process {
+    func startWorker(
+        _ name: String, _ arguments: [String] = [], metricsPort: Int = 0, environment: [String: String] = [:]
+    ) throws -> Process {
         let process = try Self.launch(
             "cloudtask-worker",
             ["--worker-id", "e2e-\(name)", "--shutdown-grace", "5", "--metrics-port", String(metricsPort)] + arguments,
-            environment: Self.settings(port: apiPort), log: log(of: name))
+            environment: Self.settings(port: apiPort).merging(environment) { $1 }, log: log(of: name))
         Self.record(process.processIdentifier, in: directory)
         workers.withLock { $0[name] = process }
         return process

@@ -151,19 +151,32 @@ struct DeploymentTests {
         await deployment.stopWorkers()
     }
 
-    @Test("kill -9 of a worker mid-job: its program dies too, and the job succeeds on a restarted worker")
+    @Test(
+        "kill -9 of a worker mid-job: its program and a grandchild that left the group die too, the job succeeds on a restarted worker, and no cgroup of the dead worker is left"
+    )
     func killedWorker() async throws {
         let deployment = try await Deployment.shared()
         let worker = try deployment.startWorker("doomed", ["--concurrency", "4"])
-        let job = try await deployment.submit(#"{"command":"sleep","args":["3.75"]}"#)
+        let job = try await deployment.submit(#"{"command":"sh","args":["-c","(setsid sleep 4.25 &); sleep 3.75"]}"#)
         try await deployment.waitFor(job.id, "running", within: 30)
-        try await eventually(within: .seconds(5)) { Deployment.processRunning("sleep 3.75") }
-        kill(worker.processIdentifier, SIGKILL)
+        try await eventually(within: .seconds(5)) {
+            Deployment.processRunning("sleep 3.75") && Deployment.processRunning("sleep 4.25")
+        }
+        let doomed = worker.processIdentifier
+        kill(doomed, SIGKILL)
         deployment.forget("doomed")
         try await Task.sleep(for: .milliseconds(500))
         #expect(!Deployment.processRunning("sleep 3.75"))
+        #expect(!Deployment.processRunning("sleep 4.25"))
         try deployment.startWorker("a2", ["--concurrency", "4"])
         try await deployment.waitFor(job.id, "succeeded", within: 60)
+        // The restarted worker removed what the dead one left in the cgroup hierarchies.
+        let pids = "/sys/fs/cgroup/pids"
+        if FileManager.default.fileExists(atPath: pids) {
+            let leftovers = (FileManager.default.enumerator(atPath: pids)?.allObjects as? [String] ?? [])
+                .filter { $0.contains("cloudtask-w\(doomed)-") }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+        }
         await deployment.stopWorkers()
     }
 
@@ -179,6 +192,11 @@ struct DeploymentTests {
         try deployment.startWorker("metrics", ["--concurrency", "2"], metricsPort: port)
         try await eventually(within: .seconds(10)) {
             (try? await deployment.request("GET", "/health/ready", base: worker).text.contains(#""status":"ok""#)) == true
+        }
+        // As root (CI), every part of the job sandbox is there, and the worker says so.
+        if geteuid() == 0 {
+            let ready = try await deployment.request("GET", "/health/ready", base: worker).text
+            #expect(ready.contains(#""sandbox":"sandbox on: pid namespace"#) && !ready.contains("missing"), "\(ready)")
         }
         let first = try await deployment.submit(#"{"command":"echo","args":["metered 1"]}"#)
         let second = try await deployment.submit(#"{"command":"echo","args":["metered 2"]}"#)
@@ -212,14 +230,15 @@ struct DeploymentTests {
         await deployment.stopWorkers()
     }
 
-    @Test("a job that kills its worker every time fails worker_lost instead of looping")
+    @Test("a job that kills its worker every time fails worker_lost instead of looping (and in the sandbox cannot)")
     func jobKillsItsWorker() async throws {
         let deployment = try await Deployment.shared()
         let job = try await deployment.submit(#"{"command":"pkill","args":["-9","-f","worker-id e2e-victim"]}"#)
         var starts = 0
         while starts < 8 {
             starts += 1
-            let victim = try deployment.startWorker("victim", ["--concurrency", "1"])
+            // Without the sandbox: in it, the job could not see its worker, let alone kill it.
+            let victim = try deployment.startWorker("victim", ["--concurrency", "1"], environment: ["CLOUDTASK_SANDBOX": "off"])
             let deadline = ContinuousClock.now + .seconds(10)
             while victim.isRunning, ContinuousClock.now < deadline, try await deployment.job(job.id).status != "failed" {
                 try await Task.sleep(for: .milliseconds(100))
@@ -234,6 +253,14 @@ struct DeploymentTests {
         let failed = try await deployment.waitFor(job.id, "failed", within: 20)
         #expect(failed.error?.code == "worker_lost", "after \(starts) worker starts")
         await deployment.stopWorkers()
+        // The same job on a worker with its sandbox (as root: CI) sees no worker to kill.
+        if geteuid() == 0 {
+            let boxed = try await deployment.submit(#"{"command":"pkill","args":["-9","-f","worker-id e2e-boxed"]}"#)
+            let worker = try deployment.startWorker("boxed", ["--concurrency", "1"])
+            let ended = try await deployment.waitFor(boxed.id, "failed", within: 30)
+            #expect(ended.error?.code == "nonzero_exit" && worker.isRunning)
+            await deployment.stopWorkers()
+        }
     }
 
     /// Publishes a message as another program would, through the management API.
