@@ -36,6 +36,8 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var exitCode: Int?
     public var finishedAt: String?
     public var id: String
+    /// The limits its runs are held to (null for jobs made before limits existed).
+    public var limits: JobSubmission.Limits?
     public var maxAttempts: Int
     public var name: String?
     public var ownerId: String
@@ -54,7 +56,7 @@ public struct JobResource: Codable, Sendable, Equatable {
         case error
         case exitCode = "exit_code"
         case finishedAt = "finished_at"
-        case id
+        case id, limits
         case maxAttempts = "max_attempts"
         case name
         case ownerId = "owner_id"

@@ -11,13 +11,47 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var timeoutSeconds: Int?
     public var maxAttempts: Int?
     public var name: String?
+    public var limits: Limits?
+
+    /// `limits`: any of the three; one left out takes the deployment's default.
+    public struct Limits: Codable, Sendable, Equatable {
+        public var memoryBytes: Int?
+        /// Cores, e.g. 0.5.
+        public var cpu: Double?
+        public var tasks: Int?
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case memoryBytes = "memory_bytes"
+            case cpu, tasks
+        }
+
+        public init(memoryBytes: Int? = nil, cpu: Double? = nil, tasks: Int? = nil) {
+            self.memoryBytes = memoryBytes
+            self.cpu = cpu
+            self.tasks = tasks
+        }
+
+        public init(from decoder: any Decoder) throws {
+            // Unknown members are refused by name, as at the top level.
+            let names = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+            if let unknown = names.first(where: { CodingKeys(rawValue: $0) == nil }) {
+                throw DecodingError.dataCorrupted(
+                    DecodingError.Context(
+                        codingPath: decoder.codingPath + [AnyKey(stringValue: unknown)], debugDescription: "unknown field"))
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            memoryBytes = try container.strictInteger(.memoryBytes)
+            cpu = try container.decodeIfPresent(Double.self, forKey: .cpu)
+            tasks = try container.strictInteger(.tasks)
+        }
+    }
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case command, args, priority
         case runAt = "run_at"
         case timeoutSeconds = "timeout_seconds"
         case maxAttempts = "max_attempts"
-        case name
+        case name, limits
     }
 
     /// The wire names the API accepts (any other is a 400 naming it).
@@ -25,8 +59,9 @@ public struct JobSubmission: Codable, Sendable, Equatable {
 
     public init(
         command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
-        maxAttempts: Int? = nil, name: String? = nil
+        maxAttempts: Int? = nil, name: String? = nil, limits: Limits? = nil
     ) {
+        self.limits = limits
         self.command = command
         self.args = args
         self.priority = priority
@@ -45,7 +80,16 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         timeoutSeconds = try container.strictInteger(.timeoutSeconds)
         maxAttempts = try container.strictInteger(.maxAttempts)
         name = try container.decodeIfPresent(String.self, forKey: .name)
+        limits = try container.decodeIfPresent(Limits.self, forKey: .limits)
     }
+}
+
+/// Any member name, to list an object's members.
+struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 extension KeyedDecodingContainer {

@@ -51,8 +51,10 @@ typedef struct {
     const ct_spawn_request *request;
     int out[2], err[2], report[2];
     pid_t parent;
-    /// In a box: the write end of the status pipe.
+    /// In a box: the write end of the status pipe, and the init program opened
+    /// (O_PATH) before the mounts, which may cover the directory it is in.
     int status_fd;
+    int init_fd;
 } child_arguments;
 
 /// The child, between clone and execve. It runs on its own stack but in the parent's
@@ -201,21 +203,38 @@ static int box_main(void *argument) {
     if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || place(report, 3) != 0
         || place(status, 4) != 0)
         child_fail(report);
+    int init = fcntl(a->init_fd, F_DUPFD_CLOEXEC, 10);
+    if (init < 0 || dup3(init, 5, O_CLOEXEC) != 5) child_fail(3);
 #ifdef SYS_close_range
-    if (syscall(SYS_close_range, 5, ~0U, 0) != 0)
+    if (syscall(SYS_close_range, 6, ~0U, 0) != 0)
 #endif
-        for (int fd = 5; fd < 65536; fd++) close(fd);
-    execve(box->init_path, box->init_argv, a->request->envp);
+        for (int fd = 6; fd < 65536; fd++) close(fd);
+    syscall(SYS_execveat, 5, "", box->init_argv, a->request->envp, AT_EMPTY_PATH);
     child_fail(3);
     return 127;
 }
 
 static void close_pair(int pair[2]) { close(pair[0]); close(pair[1]); }
 
+static int spawn(const ct_spawn_request *request, child_arguments *pa, int boxed, int status[2], pid_t *pid,
+                 int *stdout_fd, int *stderr_fd, int *status_fd);
+
 int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd, int *status_fd) {
-    child_arguments a = { .request = request, .parent = getpid(), .status_fd = -1 };
+    child_arguments a = { .request = request, .parent = getpid(), .status_fd = -1, .init_fd = -1 };
     int boxed = request->sandbox.namespaces != 0 || request->sandbox.cgroup_procs_count > 0;
     int status[2] = { -1, -1 };
+    if (boxed) {
+        a.init_fd = open(request->sandbox.init_path, O_PATH | O_CLOEXEC);
+        if (a.init_fd < 0) return errno;
+    }
+    int result = spawn(request, &a, boxed, status, pid, stdout_fd, stderr_fd, status_fd);
+    if (a.init_fd >= 0) close(a.init_fd);
+    return result;
+}
+
+static int spawn(const ct_spawn_request *request, child_arguments *pa, int boxed, int status[2], pid_t *pid,
+                 int *stdout_fd, int *stderr_fd, int *status_fd) {
+    child_arguments a = *pa;
     if (pipe2(a.out, O_CLOEXEC) != 0) return errno;
     if (pipe2(a.err, O_CLOEXEC) != 0) { int e = errno; close_pair(a.out); return e; }
     if (pipe2(a.report, O_CLOEXEC) != 0) { int e = errno; close_pair(a.out); close_pair(a.err); return e; }

@@ -36,14 +36,20 @@ public struct Job: Hashable, Sendable, Codable {
     /// What its last run used (from the run's cgroup); nil before a run ends, or when the
     /// worker could not measure it.
     public internal(set) var usage: ResourceUsage?
+    /// The limits its runs are held to (asked for, or the deployment's defaults when it
+    /// was made); nil for jobs made before limits existed (workers use their defaults).
+    public let limits: RunLimits?
 
     /// Three deliveries that started and never finished mean the job itself kills its
     /// workers (or is unlucky beyond reason): it fails `worker_lost` instead of a fourth run.
     public static let maxUnfinishedDeliveries = 3
 
     /// A new job: `scheduled` when `run_at` is in the future, `queued` otherwise.
-    public init(id: JobID, ownerID: UserID, request: JobRequest, idempotencyKey: String?, now: Date) {
+    public init(
+        id: JobID, ownerID: UserID, request: JobRequest, idempotencyKey: String?, now: Date, defaultLimits: RunLimits? = nil
+    ) {
         let now = Date.truncatedToMilliseconds(now)
+        self.limits = defaultLimits.map { request.limits?.resolved(defaults: $0) ?? $0 }
         self.id = id
         self.ownerID = ownerID
         self.command = request.command
@@ -69,9 +75,11 @@ public struct Job: Hashable, Sendable, Codable {
         priority: Int, timeoutSeconds: Int, maxAttempts: Int, attempts: Int, deliveries: Int,
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
-        idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil
+        idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil,
+        limits: RunLimits? = nil
     ) {
         self.usage = usage
+        self.limits = limits
         self.id = id
         self.ownerID = ownerID
         self.status = status
@@ -103,5 +111,6 @@ public struct Job: Hashable, Sendable, Codable {
         command == request.command && args == request.args && priority == request.priority
             && timeoutSeconds == request.timeoutSeconds && maxAttempts == request.maxAttempts
             && requestedRunAt == request.runAt && name == request.name
+            && (request.limits.map { $0.matches(limits) } ?? true)
     }
 }

@@ -118,6 +118,8 @@ public struct JobDispatch: Hashable, Sendable, Codable {
     public let priority: Int
     public let timeoutSeconds: Int
     public let occurredAt: Date
+    /// The run's limits; nil: the worker's defaults.
+    public let limits: RunLimits?
 
     public init(eventID: UUID, job: Job, occurredAt: Date) {
         self.eventID = eventID
@@ -128,12 +130,14 @@ public struct JobDispatch: Hashable, Sendable, Codable {
         self.priority = job.priority
         self.timeoutSeconds = job.timeoutSeconds
         self.occurredAt = occurredAt
+        self.limits = job.limits
     }
 
     public init(
         eventID: UUID, jobID: JobID, attempt: Int, command: String, args: [String],
-        priority: Int, timeoutSeconds: Int, occurredAt: Date
+        priority: Int, timeoutSeconds: Int, occurredAt: Date, limits: RunLimits? = nil
     ) {
+        self.limits = limits
         self.eventID = eventID
         self.jobID = jobID
         self.attempt = attempt

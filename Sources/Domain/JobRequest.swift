@@ -30,10 +30,12 @@ public struct JobRequest: Hashable, Sendable, Codable {
     public let maxAttempts: Int
     /// What the owner calls the job; `nil`: no name.
     public let name: String?
+    /// The limits asked for (each run's cgroup); `nil`: the deployment's defaults.
+    public let limits: LimitRequest?
 
     public init(
         command: String, args: [String] = [], priority: Int? = nil, runAt: Date? = nil,
-        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil
+        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil, limits: LimitRequest? = nil
     ) throws(ValidationFailure) {
         var problems = ValidationCollector()
         if command.isEmpty || command.utf8.count > JobLimits.maxCommandBytes {
@@ -68,8 +70,10 @@ public struct JobRequest: Hashable, Sendable, Codable {
                 problems.add("name", "must not contain control characters")
             }
         }
+        for (field, message) in limits?.outOfRange ?? [] { problems.add(field, message) }
         try problems.throwIfAny()
 
+        self.limits = limits
         self.command = command
         self.args = args
         self.priority = priority

@@ -14,6 +14,9 @@ extension AuthSettings {
 
 extension JobSettings {
     public init(_ config: CloudTaskConfiguration) {
-        self.init(allowlist: config.allowedCommands, maxUnfinishedJobs: config.maxUnfinishedJobs)
+        self.init(
+            allowlist: config.allowedCommands, maxUnfinishedJobs: config.maxUnfinishedJobs,
+            limitDefaults: config.sandbox.defaults, limitMaxima: config.jobLimitMaxima,
+            adminLimitMaxima: config.adminJobLimitMaxima)
     }
 }

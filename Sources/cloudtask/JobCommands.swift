@@ -13,6 +13,9 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Attempts in all when the program fails (1–10).") var maxAttempts: Int?
     @Option(help: "When to run it (RFC 3339, e.g. 2026-12-01T09:00:00Z).") var at: String?
     @Option(help: "A name for the job (1–128 characters), shown in lists.") var name: String?
+    @Option(help: "Memory per run, swap included (e.g. 256m, 2g); default: the deployment's.") var memory: String?
+    @Option(help: "CPU per run in cores (e.g. 0.5); default: the deployment's.") var cpus: Double?
+    @Option(help: "Processes and threads per run at once; default: the deployment's.") var tasks: Int?
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (no shell).") var command: [String] = []
 
     func submission() throws -> JobSubmission {
@@ -21,9 +24,33 @@ struct JobOptions: ParsableArguments {
         guard let program = words.first else {
             throw CLIError(description: "name a program to run, e.g. cloudtask start echo hello")
         }
+        var limits: JobSubmission.Limits?
+        if memory != nil || cpus != nil || tasks != nil {
+            var bytes: Int?
+            if let memory {
+                guard let parsed = Self.bytes(memory) else {
+                    throw CLIError(description: "--memory must be a size such as 512m or 2g")
+                }
+                bytes = parsed
+            }
+            limits = JobSubmission.Limits(memoryBytes: bytes, cpu: cpus, tasks: tasks)
+        }
         return JobSubmission(
             command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
-            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name)
+            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name, limits: limits)
+    }
+
+    /// `512m`, `2g`, `64k` or a number of bytes.
+    static func bytes(_ text: String) -> Int? {
+        let multipliers: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        let lowered = text.lowercased()
+        guard let last = lowered.last else { return nil }
+        if let multiplier = multipliers[last] {
+            guard let number = Int(lowered.dropLast()), number > 0 else { return nil }
+            let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+            return overflow ? nil : product
+        }
+        return Int(lowered).flatMap { $0 > 0 ? $0 : nil }
     }
 }
 

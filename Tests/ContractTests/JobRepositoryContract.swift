@@ -303,7 +303,9 @@ struct JobRepositoryContract {
         }
     }
 
-    @Test("a run's usage is stored with its outcome, and a new attempt starts without it", arguments: Adapters.jobStores)
+    @Test(
+        "a run's usage is stored with its outcome, a job's limits with it, and neither is invented", arguments: Adapters.jobStores
+    )
     func usage(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner
         try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
@@ -322,6 +324,13 @@ struct JobRepositoryContract {
             let plain = JobFixtures.job(owner: owner)
             _ = try await store.create(plain, dispatch: nil, unfinishedLimit: 10)
             #expect(try await store.job(id: plain.id)?.usage == nil)
+            #expect(try await store.job(id: plain.id)?.limits == nil)
+            let limits = RunLimits(memoryBytes: 3 << 30, cpu: 0.75, tasks: 12)
+            let limited = Job(
+                id: JobID(UUID()), ownerID: owner, request: try JobRequest(command: "echo"), idempotencyKey: nil,
+                now: JobFixtures.t0, defaultLimits: limits)
+            _ = try await store.create(limited, dispatch: nil, unfinishedLimit: 10)
+            #expect(try await store.job(id: limited.id)?.limits == limits)
         }
     }
 

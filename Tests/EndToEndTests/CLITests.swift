@@ -94,6 +94,11 @@ struct CLITests {
             #expect(status.stdout == "Job \(id): succeeded — echo Hello World (exit code 0)\n")
             #expect(try cli("output", id).stdout == "Hello World\n")
             #expect(try cli("output", "--json", id).stdout.contains(#""stdout":"Hello World\n""#))
+            let limited = try Self.jobID(try cli("start", "--memory", "64m", "--cpus", "0.5", "--tasks", "8", "echo", "boxed"))
+            let limitedJSON = try cli("list", "--json", "--limit", "100").stdout
+            #expect(limitedJSON.contains(limited) && limitedJSON.contains(#""memory_bytes":67108864"#))
+            #expect(limitedJSON.contains(#""cpu":0.5"#) && limitedJSON.contains(#""tasks":8"#))
+            #expect(try cli("start", "--memory", "lots", "echo").stderr == "Error: --memory must be a size such as 512m or 2g\n")
             let named = try Self.jobID(try cli("start", "--name", "greeting", "echo", "hi"))
             #expect(try cli("status", named).stdout.hasPrefix("Job \(named) (greeting): "))
 

@@ -79,6 +79,21 @@ struct JobMessageCodecTests {
         #expect(try JobMessageCodec.decodeOutbox(JobMessageCodec.encode(.dispatch(dispatch))) == .dispatch(dispatch))
     }
 
+    @Test("a dispatch carries its limits (in order with the other keys); limits out of any range are refused")
+    func dispatchLimits() throws {
+        let limits = RunLimits(memoryBytes: 256 << 20, cpu: 0.25, tasks: 16)
+        let dispatch = JobDispatch(
+            eventID: UUID(), jobID: Self.job, attempt: 1, command: "echo", args: [], priority: 0, timeoutSeconds: 30,
+            occurredAt: Self.time, limits: limits)
+        let text = String(decoding: JobMessageCodec.encode(dispatch), as: UTF8.self)
+        #expect(text.contains(#""limits":{"cpu":0.25,"memory_bytes":268435456,"tasks":16}"#))
+        #expect(try JobMessageCodec.decodeDispatch(Array(text.utf8)) == dispatch)
+        for bad in [#"{"cpu":0,"memory_bytes":268435456,"tasks":16}"#, #"{"cpu":1,"memory_bytes":1,"tasks":16}"#, #"{"cpu":1}"#] {
+            let tampered = text.replacingOccurrences(of: #"{"cpu":0.25,"memory_bytes":268435456,"tasks":16}"#, with: bad)
+            #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeDispatch(Array(tampered.utf8)) }
+        }
+    }
+
     @Test(
         "a field of the wrong kind, a fraction where a whole number belongs, or a missing field is refused; null is absent; unknown fields are ignored"
     )

@@ -149,6 +149,24 @@ struct SandboxTests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/note"))
     }
 
+    @Test("the box's init program may live under a path the box covers (a checkout under /tmp)")
+    func initUnderTmp() async throws {
+        let copy = "/tmp/cloudtask-box-init-\(getpid())"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: Self.sandbox!.initPath, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        var settings = Self.sandbox!.settings
+        settings.initPath = copy
+        let sandbox = try #require(try Sandbox.start(settings: settings))
+        let runner = IsolatedProcessRunner(
+            settings: ProcessRunnerSettings(
+                allowlist: Self.commands, outputLimitBytes: 1 << 20, stopGraceSeconds: 1, jobUser: "nobody",
+                limits: ResourceLimits()),
+            sandbox: sandbox)
+        let result = await runner.run(ProcessSpec(command: "true", args: [], timeoutSeconds: 10)) { _ in }
+        #expect(result.termination == .exited(0))
+    }
+
     @Test("the box's usage is reported for an ordinary run")
     func usageReported() async throws {
         let (result, _) = try await run("sh", ["-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])

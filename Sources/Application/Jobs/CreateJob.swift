@@ -33,8 +33,18 @@ public struct CreateJob: Sendable {
         guard settings.allowlist.allows(request.command) else {
             throw UseCaseError.unprocessable("command '\(request.command)' is not allowed on this deployment")
         }
+        if let asked = request.limits {
+            let maxima = caller.role == .admin ? settings.adminLimitMaxima : settings.limitMaxima
+            let exceeding = asked.resolved(defaults: settings.limitDefaults).exceeding(maxima)
+            if !exceeding.isEmpty {
+                throw UseCaseError.unprocessable(
+                    exceeding.map { "\($0.field) must be at most \($0.maximum) on this deployment" }.joined(separator: "; "))
+            }
+        }
         let now = clock.now()
-        let job = Job(id: JobID(ids.next()), ownerID: caller.userID, request: request, idempotencyKey: idempotencyKey, now: now)
+        let job = Job(
+            id: JobID(ids.next()), ownerID: caller.userID, request: request, idempotencyKey: idempotencyKey, now: now,
+            defaultLimits: settings.limitDefaults)
         let dispatch =
             job.status == .queued ? OutboxMessage.dispatch(JobDispatch(eventID: ids.next(), job: job, occurredAt: now)) : nil
         switch try await jobs.create(job, dispatch: dispatch, unfinishedLimit: settings.maxUnfinishedJobs) {

@@ -7,11 +7,22 @@ public struct JobSettings: Sendable {
     public let backoff: Backoff
     /// How long a stop marker outlives the longest job.
     public let stopMarkerTTLSeconds: Int
+    /// The limits of a job that asks for none, and the most a job may ask for: users and
+    /// viewers, and admins.
+    public let limitDefaults: RunLimits
+    public let limitMaxima: RunLimits
+    public let adminLimitMaxima: RunLimits
 
     public init(
         allowlist: CommandAllowlist = .standard, maxUnfinishedJobs: Int = 1000,
-        backoff: Backoff = Backoff(), stopMarkerTTLSeconds: Int = 7200
+        backoff: Backoff = Backoff(), stopMarkerTTLSeconds: Int = 7200,
+        limitDefaults: RunLimits = RunLimits(memoryBytes: 512 << 20, cpu: 1, tasks: 256),
+        limitMaxima: RunLimits = RunLimits(memoryBytes: 2 << 30, cpu: 2, tasks: 1024),
+        adminLimitMaxima: RunLimits = RunLimits(memoryBytes: 8 << 30, cpu: 4, tasks: 4096)
     ) {
+        self.limitDefaults = limitDefaults
+        self.limitMaxima = limitMaxima
+        self.adminLimitMaxima = adminLimitMaxima
         self.allowlist = allowlist
         self.maxUnfinishedJobs = maxUnfinishedJobs
         self.backoff = backoff

@@ -38,7 +38,8 @@ public struct RedispatchInFlightJobs: Sendable {
                             .dispatch(
                                 JobDispatch(
                                     eventID: ids.next(), jobID: job.id, attempt: attempt, command: job.command, args: job.args,
-                                    priority: job.priority, timeoutSeconds: job.timeoutSeconds, occurredAt: now)))
+                                    priority: job.priority, timeoutSeconds: job.timeoutSeconds, occurredAt: now,
+                                    limits: job.limits)))
                         written += 1
                     }
                     return written

@@ -71,7 +71,8 @@ public struct RunJob: Sendable {
 
         let buffer = OutputBuffer()
         let stoppedByRequest = Flag()
-        let spec = ProcessSpec(command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds)
+        let spec = ProcessSpec(
+            command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds, limits: dispatch.limits)
         let result = await withTaskGroup(of: ProcessResult?.self) { group in
             group.addTask { [runner] in await runner.run(spec) { await buffer.append($0) } }
             group.addTask {

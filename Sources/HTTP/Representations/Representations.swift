@@ -65,6 +65,8 @@ struct JobRepresentation: JSONWritable {
             json.member("exit_code", orNull: job.exitCode)
             json.member("finished_at", orNull: job.finishedAt.map(Timestamp.format))
             json.member("id", job.id.description)
+            json.key("limits")
+            json.optional(job.limits) { json, limits in json.limits(limits) }
             json.member("max_attempts", job.maxAttempts)
             json.member("name", orNull: job.name)
             json.member("owner_id", job.ownerID.description)

@@ -33,8 +33,12 @@ public struct CloudTaskConfiguration: Sendable {
     /// Whether a process that is not root may run jobs as its own user (development only).
     public var allowJobsAsWorkerUser = false
     public var jobResourceLimits = ResourceLimits()
-    /// The box around each run (docs/isolation.md).
+    /// The box around each run (docs/isolation.md); its `defaults` are also the limits of
+    /// a job that asks for none.
     public var sandbox = SandboxSettings()
+    /// The most a job may ask for (`limits` of `POST /jobs`), and the most an admin may.
+    public var jobLimitMaxima = RunLimits(memoryBytes: 2 << 30, cpu: 2, tasks: 1024)
+    public var adminJobLimitMaxima = RunLimits(memoryBytes: 8 << 30, cpu: 4, tasks: 4096)
     public var stopGraceSeconds = 5
     public var retentionDays = 30
     /// Seconds between heartbeat comments on live event streams.

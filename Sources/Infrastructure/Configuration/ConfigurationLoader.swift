@@ -152,6 +152,14 @@ public struct ConfigurationLoader {
         }
         config.sandbox = sandbox(
             default: canSwitchUser || !config.allowJobsAsWorkerUser ? .on : .off, current: config.sandbox)
+        config.jobLimitMaxima = limits(prefix: "CLOUDTASK_JOB_MAX_", current: config.jobLimitMaxima)
+        config.adminJobLimitMaxima = limits(prefix: "CLOUDTASK_ADMIN_JOB_MAX_", current: config.adminJobLimitMaxima)
+        for (name, maxima) in [
+            ("CLOUDTASK_JOB_MAX_", config.jobLimitMaxima), ("CLOUDTASK_ADMIN_JOB_MAX_", config.adminJobLimitMaxima),
+        ]
+        where !config.sandbox.defaults.exceeding(maxima).isEmpty {
+            problems.append("\(name)*: the maxima must be at least the defaults (CLOUDTASK_JOB_MEMORY, _CPUS, _TASKS)")
+        }
         config.stopGraceSeconds = int("CLOUDTASK_STOP_GRACE_SECONDS", in: 0...300) ?? config.stopGraceSeconds
         config.retentionDays = int("CLOUDTASK_RETENTION_DAYS", in: 1...3650) ?? config.retentionDays
         if let level = string("CLOUDTASK_LOG_LEVEL") {
@@ -184,21 +192,7 @@ public struct ConfigurationLoader {
                 problems.append("CLOUDTASK_SANDBOX: must be on, partial or off")
             }
         }
-        if let text = string("CLOUDTASK_JOB_MEMORY") {
-            if let bytes = ResourceLimits.size(text), (4 << 20...(1 << 40)).contains(bytes) {
-                settings.defaults.memoryBytes = Int(bytes)
-            } else {
-                problems.append("CLOUDTASK_JOB_MEMORY: must be a size from 4m to 1024g (e.g. 512m)")
-            }
-        }
-        if let text = string("CLOUDTASK_JOB_CPUS") {
-            if let cores = Double(text), (0.01...1024).contains(cores) {
-                settings.defaults.cpu = cores
-            } else {
-                problems.append("CLOUDTASK_JOB_CPUS: must be a number of cores from 0.01 to 1024 (e.g. 0.5)")
-            }
-        }
-        settings.defaults.tasks = int("CLOUDTASK_JOB_TASKS", in: 1...1_000_000) ?? settings.defaults.tasks
+        settings.defaults = limits(prefix: "CLOUDTASK_JOB_", current: settings.defaults)
         if let text = string("CLOUDTASK_JOB_UIDS") {
             let bounds = text.split(separator: "-").compactMap { UInt32($0) }
             if bounds.count == 2, bounds[0] >= 1000, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 1_000_000 {
@@ -209,6 +203,27 @@ public struct ConfigurationLoader {
             }
         }
         return settings
+    }
+
+    /// `<prefix>MEMORY` (a size), `<prefix>CPUS` (cores) and `<prefix>TASKS`.
+    private mutating func limits(prefix: String, current: RunLimits) -> RunLimits {
+        var limits = current
+        if let text = string(prefix + "MEMORY") {
+            if let bytes = ResourceLimits.size(text), RunLimits.memoryBytesRange.contains(Int(clamping: bytes)) {
+                limits.memoryBytes = Int(bytes)
+            } else {
+                problems.append("\(prefix)MEMORY: must be a size from 4m to 1024g (e.g. 512m)")
+            }
+        }
+        if let text = string(prefix + "CPUS") {
+            if let cores = Double(text), RunLimits.cpuRange.contains(cores) {
+                limits.cpu = cores
+            } else {
+                problems.append("\(prefix)CPUS: must be a number of cores from 0.01 to 1024 (e.g. 0.5)")
+            }
+        }
+        limits.tasks = int(prefix + "TASKS", in: RunLimits.tasksRange) ?? limits.tasks
+        return limits
     }
 
     private func string(_ name: String) -> String? {

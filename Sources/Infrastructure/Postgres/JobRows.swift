@@ -58,6 +58,9 @@ enum JobRows {
         Column("usage_tasks_peak", "int", mutable: true) { try $1.appendOptional($0.usage?.tasksPeak) },
         Column("usage_io_read_bytes", "bigint", mutable: true) { try $1.appendOptional($0.usage?.ioReadBytes) },
         Column("usage_io_write_bytes", "bigint", mutable: true) { try $1.appendOptional($0.usage?.ioWriteBytes) },
+        Column("limit_memory_bytes", "bigint") { try $1.appendOptional($0.limits?.memoryBytes) },
+        Column("limit_cpu", "double precision") { try $1.appendOptional($0.limits?.cpu) },
+        Column("limit_tasks", "int") { try $1.appendOptional($0.limits?.tasks) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -94,7 +97,15 @@ enum JobRows {
             exitCode: try cells["exit_code"].decode(Int?.self), failure: failure,
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
-            name: try cells["name"].decode(String?.self), usage: try usage(cells))
+            name: try cells["name"].decode(String?.self), usage: try usage(cells), limits: try limits(cells))
+    }
+
+    /// The limit columns: all null (a job from before limits) or all set.
+    private static func limits(_ cells: PostgresRandomAccessRow) throws -> RunLimits? {
+        guard let memory = try cells["limit_memory_bytes"].decode(Int?.self),
+            let cpu = try cells["limit_cpu"].decode(Double?.self), let tasks = try cells["limit_tasks"].decode(Int?.self)
+        else { return nil }
+        return RunLimits(memoryBytes: memory, cpu: cpu, tasks: tasks)
     }
 
     /// The usage columns: all null (no measured run) or all set.

@@ -23,6 +23,7 @@ public enum JobMessageCodec {
         wire.args = dispatch.args
         wire.priority = dispatch.priority
         wire.timeoutSeconds = dispatch.timeoutSeconds
+        wire.limits = dispatch.limits
         return encode(wire)
     }
 
@@ -103,7 +104,8 @@ public enum JobMessageCodec {
         }
         return JobDispatch(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
-            priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt)
+            priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt,
+            limits: wire.limits)
     }
 
     public static func decodeStop(_ bytes: [UInt8]) throws(DecodingError) -> StopRequest {
@@ -173,6 +175,7 @@ public enum JobMessageCodec {
         var jobID: String
         var startedAt: Date?
         var usage: ResourceUsage?
+        var limits: RunLimits?
         var attempt: Int?
         var workerID: String?
         var command: String?
@@ -262,6 +265,10 @@ public enum JobMessageCodec {
                 }
             }
             json.member("job_id", wire.jobID)
+            if let limits = wire.limits {
+                json.key("limits")
+                json.limits(limits)
+            }
             json.member("occurred_at", WireTime.format(wire.occurredAt))
             json.member("outcome", ifPresent: wire.outcome)
             if let output = wire.output {
@@ -322,7 +329,7 @@ public enum JobMessageCodec {
     /// The members a message's reader looks at; any other is checked and ignored.
     private static let wireFields: Set<String> = [
         "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
-        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage",
+        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage", "limits",
     ]
 
     /// The fields of a message; nil when one has the wrong shape.
@@ -345,6 +352,7 @@ public enum JobMessageCodec {
             wire.exitCode = try optional(root["exit_code"], \.int)
             wire.startedAt = try optional(root["started_at"]) { $0.string.flatMap(WireTime.parse) }
             wire.usage = try optional(root["usage"], WireBounds.usage)
+            wire.limits = try optional(root["limits"], WireBounds.limits)
             wire.args = try optional(root["args"]) { value in
                 value.array.flatMap { elements in
                     let strings = elements.compactMap(\.string)

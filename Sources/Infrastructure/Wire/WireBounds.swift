@@ -27,6 +27,15 @@ enum WireBounds {
 
     static func isWorkerID(_ text: String) -> Bool { WorkerIDRule.isValid(text) }
 
+    /// A run's limits: every one present and within what any deployment can enforce.
+    static func limits(_ value: JSONValue) -> RunLimits? {
+        guard let memory = value["memory_bytes"]?.int, let cpu = value["cpu"]?.double, let tasks = value["tasks"]?.int,
+            RunLimits.memoryBytesRange.contains(memory), cpu.isFinite, RunLimits.cpuRange.contains(cpu),
+            RunLimits.tasksRange.contains(tasks)
+        else { return nil }
+        return RunLimits(memoryBytes: memory, cpu: cpu, tasks: tasks)
+    }
+
     /// A run's usage: every figure present, finite, and from 0 to 2^53 (seconds,
     /// bytes, tasks); anything else is not a usage.
     static func usage(_ value: JSONValue) -> ResourceUsage? {

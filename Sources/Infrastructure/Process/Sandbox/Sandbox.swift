@@ -50,7 +50,7 @@ public final class Sandbox: Sendable {
         let hasInit = access(initPath, X_OK) == 0
         if !hasInit { missing.append("the box's init program \(initPath)") }
         for (name, flag) in namespaceFlags where hasInit {
-            if root && probe(namespaces: flag, initPath: initPath) {
+            if root && probe(namespaces: flag, initPath: initPath, settings: settings) {
                 flags |= flag
                 available.append("\(name) namespace")
             } else if root {
@@ -94,15 +94,17 @@ public final class Sandbox: Sendable {
     }
 
     /// Whether a box with just these namespaces can run `true`.
-    private static func probe(namespaces: Int32, initPath: String) -> Bool {
+    /// (With the mounts of a real run, so that a path they cover, such as an init program
+    /// under /tmp, fails here and not on the first job.)
+    private static func probe(namespaces: Int32, initPath: String, settings: SandboxSettings) -> Bool {
         let candidates: [String] = ["/usr/bin/true", "/bin/true"]
         guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else { return false }
         let spawn = PreparedSpawn(
             displayName: "true", path: path, arguments: [], environment: [], directory: "/",
             identity: (65_534, 65_534), limits: ResourceLimits(),
             box: SpawnBox(
-                initPath: initPath, namespaces: namespaces, procsFDs: [], hiddenPaths: [], privatePaths: [], tmpBytes: 1 << 20
-            ))
+                initPath: initPath, namespaces: namespaces, procsFDs: [], hiddenPaths: settings.hiddenPaths,
+                privatePaths: settings.privatePaths, tmpBytes: 1 << 20))
         var pid: pid_t = 0
         var out: Int32 = -1
         var err: Int32 = -1

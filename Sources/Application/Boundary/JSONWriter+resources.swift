@@ -14,4 +14,14 @@ extension JSONWriter {
             json.member("tasks_peak", usage.tasksPeak)
         }
     }
+
+    /// A job's limits as the API and the dispatch messages both write them (keys sorted).
+    public mutating func limits(_ limits: RunLimits) {
+        object { json in
+            json.key("cpu")
+            json.double(limits.cpu)
+            json.member("memory_bytes", limits.memoryBytes)
+            json.member("tasks", limits.tasks)
+        }
+    }
 }
