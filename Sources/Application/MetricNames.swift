@@ -7,6 +7,10 @@ public enum MetricNames {
     public static let httpRequestDuration = "http_request_duration_seconds"
     public static let rateLimitRejections = "cloudtask_rate_limit_rejections_total"  // {policy}
     public static let rateLimitFallbacks = "cloudtask_rate_limit_fallbacks_total"
+    /// What each finished run used, from its cgroup: histograms by the run's status.
+    public static let jobCPUSeconds = "cloudtask_job_cpu_seconds"  // {status}
+    public static let jobMemoryPeakBytes = "cloudtask_job_memory_peak_bytes"  // {status}
+    public static let jobTasksPeak = "cloudtask_job_tasks_peak"  // {status}
     /// 1 for each part of the job sandbox this worker has, 0 for each it lacks.
     public static let sandboxFeature = "cloudtask_sandbox_feature"  // {feature}
     public static let cacheRequests = "cloudtask_cache_requests_total"  // {result}

@@ -78,6 +78,25 @@ public struct ResultsProcessorService: Service {
         }
     }
 
+    /// What each run that ended used (when its worker measured it), by how it ended:
+    /// `succeeded`, `failed`, `cancelled`, or `failed` for an attempt to be retried.
+    static func recordUsage(_ applied: some Sequence<(JobEvent, EventEffect)>) {
+        for (event, effect) in applied {
+            guard let usage = event.usage else { continue }
+            let status: String
+            switch effect {
+            case .finished(let final, _, _): status = final.rawValue
+            case .retryScheduled: status = "failed"
+            default: continue
+            }
+            let dimensions = [("status", status)]
+            Recorder(label: MetricNames.jobCPUSeconds, dimensions: dimensions)
+                .record(usage.cpuUserSeconds + usage.cpuSystemSeconds)
+            Recorder(label: MetricNames.jobMemoryPeakBytes, dimensions: dimensions).record(usage.memoryPeakBytes)
+            Recorder(label: MetricNames.jobTasksPeak, dimensions: dimensions).record(usage.tasksPeak)
+        }
+    }
+
     /// Whether trying again later may succeed: the store did not answer (or we are
     /// shutting down). Anything else is about the reports themselves.
     static func isTransient(_ error: any Error) -> Bool {
@@ -89,6 +108,7 @@ public struct ResultsProcessorService: Service {
             let effects = try await record(batch.map(\.message))
             for delivery in batch { try? await delivery.ack() }
             Self.count(effects)
+            Self.recordUsage(zip(batch.map(\.message), effects))
         } catch  where Self.isTransient(error) {
             await handBack(batch, error: error)
         } catch {
@@ -126,8 +146,10 @@ public struct ResultsProcessorService: Service {
         var failures = 0
         while true {
             do {
-                Self.count(try await record([delivery.message]))
+                let effects = try await record([delivery.message])
                 try? await delivery.ack()
+                Self.count(effects)
+                Self.recordUsage(zip([delivery.message], effects))
                 return
             } catch  where Self.isTransient(error) {
                 throw error

@@ -211,6 +211,15 @@ struct DeploymentTests {
         #expect(try await deployment.series("cloudtask_job_run_seconds_count", base: worker) == 2)
         #expect(try await deployment.series("cloudtask_worker_jobs_in_flight", base: worker) == 0)
         #expect(try await deployment.series("cloudtask_queue_publish_seconds_count", [#"kind="report""#], base: worker) != nil)
+        if geteuid() == 0 {  // boxed runs (CI): what they used, by status, and the sandbox's parts
+            for name in [
+                "cloudtask_job_cpu_seconds_count", "cloudtask_job_memory_peak_bytes_count", "cloudtask_job_tasks_peak_count",
+            ] {
+                #expect(try await deployment.series(name, [#"status="succeeded""#], base: worker) == 2, "\(name)")
+            }
+            #expect(
+                try await deployment.series("cloudtask_sandbox_feature", [#"feature="network namespace""#], base: worker) == 1)
+        }
 
         // Five wrong passwords are allowed (401), the sixth login is refused by the limit (429).
         let rejectedBefore = try await deployment.series("cloudtask_rate_limit_rejections_total", [#"policy="login""#]) ?? 0

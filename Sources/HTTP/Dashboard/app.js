@@ -298,6 +298,12 @@
     const args = $("job-args").value.split("\n").map((a) => a.trim()).filter((a) => a.length > 0);
     const body = { command, args, timeout_seconds: Number($("job-timeout").value) || 300,
       max_attempts: Number($("job-attempts").value) || 1 };
+    // Limits left empty take the deployment's defaults.
+    const limits = {};
+    if ($("job-memory").value) limits.memory_bytes = Math.round(Number($("job-memory").value) * 1048576);
+    if ($("job-cpus").value) limits.cpu = Number($("job-cpus").value);
+    if ($("job-tasks").value) limits.tasks = Number($("job-tasks").value);
+    if (Object.keys(limits).length > 0) body.limits = limits;
     $("job-submit").disabled = true;
     try {
       const job = await api("/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -319,7 +325,7 @@
     $("job-stdout").textContent = "";
     $("job-stderr").textContent = "";
     $("job-error-banner").textContent = "";
-    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error"]) {
+    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage"]) {
       $(field).textContent = "";
     }
     const render = () => {
@@ -334,6 +340,13 @@
       $("job-finished").textContent = time(job.finished_at);
       $("job-duration").textContent = duration(job);
       $("job-error").textContent = job.error ? `${job.error.code}: ${job.error.message}` : "—";
+      const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
+      $("job-limits").textContent = job.limits
+        ? `${mib(job.limits.memory_bytes)}, ${job.limits.cpu} CPU, ${job.limits.tasks} tasks` : "—";
+      const used = job.usage;
+      $("job-usage").textContent = used
+        ? `${(used.cpu_user_seconds + used.cpu_system_seconds).toFixed(2)} s CPU, ${mib(used.memory_peak_bytes)} peak, `
+          + `${used.tasks_peak} tasks peak, ${used.io_read_bytes} B read, ${used.io_write_bytes} B written` : "—";
       $("stop-button").disabled = FINAL.has(job.status) || (job.status === "running" && job.stop_requested_at !== null);
       $("stop-button").textContent = job.stop_requested_at && !FINAL.has(job.status) ? "Stopping…" : "Stop";
     };
