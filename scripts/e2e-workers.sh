@@ -53,3 +53,9 @@ if ! swift test --skip-build --filter DeploymentTests 2>&1 | tee "$DIR/swift-tes
 fi
 grep -qE 'Test run with [1-9][0-9]* tests.* passed' "$DIR/swift-test.log" || { echo "e2e: the suite did not pass"; exit 1; }
 grep -oE 'Test run with [0-9]+ tests' "$DIR/swift-test.log" | tail -1 | sed 's/^/e2e: /'
+# Every worker has stopped: no job's cgroup may be left behind (docs/isolation.md).
+if [ "$(id -u)" -eq 0 ] && [ -d /sys/fs/cgroup/pids ]; then
+  left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name 'cloudtask-w*' 2>/dev/null | head -5)
+  [ -z "$left" ] || { echo "e2e: job cgroups left behind:"; echo "$left"; exit 1; }
+  echo "e2e: no job cgroup left behind"
+fi
