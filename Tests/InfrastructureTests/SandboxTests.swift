@@ -139,7 +139,11 @@ struct SandboxTests {
             try await run("sh", ["-c", "echo secret > mine; echo private > /tmp/note; sleep 3; cat /tmp/note"])
         }
         try await Task.sleep(for: .milliseconds(800))
-        for probe in ["cat \(Self.sandbox!.settings.workRoot)/*/mine", "cat /tmp/note"] {
+        // The first run is not even visible: /proc holds the second's own processes only.
+        let (listing, processes) = try await run("sh", ["-c", "ls /proc | grep -c '^[0-9]'"])
+        #expect(listing.termination == .exited(0))
+        #expect((Int(processes.stdout.filter(\.isNumber)) ?? 99) <= 4, "\(processes.stdout)")
+        for probe in ["cat \(Self.sandbox!.settings.workRoot)/*/mine", "cat /tmp/note", "cat /proc/*/environ | grep -c secret"] {
             let (second, output) = try await run("sh", ["-c", probe])
             #expect(second.termination != .exited(0), "\(probe)")
             #expect(!output.stdout.contains("secret") && !output.stdout.contains("private"))
@@ -165,6 +169,15 @@ struct SandboxTests {
             sandbox: sandbox)
         let result = await runner.run(ProcessSpec(command: "true", args: [], timeoutSeconds: 10)) { _ in }
         #expect(result.termination == .exited(0))
+    }
+
+    @Test("a run's cgroup gets the configured block I/O weight where the controller has one")
+    func ioWeight() throws {
+        let sandbox = try #require(Self.sandbox)
+        let box = try sandbox.makeBox(limits: sandbox.settings.defaults)
+        defer { _ = sandbox.release(box) }
+        let run = try #require(box.cgroup as? CgroupV1Run)
+        if let weight = run.ioWeight() { #expect(weight == sandbox.settings.ioWeight) }
     }
 
     @Test("the box's usage is reported for an ordinary run")

@@ -193,6 +193,7 @@ public struct ConfigurationLoader {
             }
         }
         settings.defaults = limits(prefix: "CLOUDTASK_JOB_", current: settings.defaults)
+        settings.ioWeight = int("CLOUDTASK_JOB_IO_WEIGHT", in: 1...1000) ?? settings.ioWeight
         if let text = string("CLOUDTASK_JOB_UIDS") {
             let bounds = text.split(separator: "-").compactMap { UInt32($0) }
             if bounds.count == 2, bounds[0] >= 1000, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 1_000_000 {

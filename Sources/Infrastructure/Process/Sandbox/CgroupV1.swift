@@ -82,6 +82,21 @@ struct CgroupV1Run: RunCgroup {
         if let path = file("pids", "pids.max") { try CgroupIO.write("\(limits.tasks)", to: path) }
     }
 
+    func applyIOWeight(_ weight: Int) {
+        for name in ["blkio.bfq.weight", "blkio.weight"] {
+            if let path = file("blkio", name), CgroupIO.exists(path) {
+                try? CgroupIO.write("\(weight)", to: path)
+                return
+            }
+        }
+    }
+
+    /// The weight a run got, if the controller has one (for tests).
+    func ioWeight() -> Int? {
+        ["blkio.bfq.weight", "blkio.weight"].lazy.compactMap { self.file("blkio", $0).flatMap(CgroupIO.read) }.first
+            .flatMap { CgroupFiles.number($0.split(separator: "\n").first.map(String.init) ?? "") }
+    }
+
     func usage() -> ResourceUsage {
         func number(_ controller: String, _ name: String) -> Int {
             file(controller, name).flatMap(CgroupIO.read).flatMap(CgroupFiles.number) ?? 0

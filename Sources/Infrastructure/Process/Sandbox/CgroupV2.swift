@@ -78,6 +78,11 @@ struct CgroupV2Run: RunCgroup {
         }
     }
 
+    func applyIOWeight(_ weight: Int) {
+        let path = directory + "/io.weight"
+        if CgroupIO.exists(path) { try? CgroupIO.write("default \(weight)", to: path) }
+    }
+
     static func usage(cpuStat: String?, memoryPeak: String?, pidsPeak: String?, ioStat: String?) -> ResourceUsage {
         let cpu = cpuStat.map(CgroupFiles.keyedValues) ?? [:]
         let io = ioStat.map(CgroupFiles.v2IOBytes)

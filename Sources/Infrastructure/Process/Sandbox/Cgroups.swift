@@ -14,6 +14,8 @@ protocol RunCgroup: Sendable {
     /// The `cgroup.procs` files the run's init writes itself into.
     var procsFiles: [String] { get }
     func apply(_ limits: RunLimits) throws(SandboxError)
+    /// The run's share of block I/O, where the controller has a weight (else nothing).
+    func applyIOWeight(_ weight: Int)
     /// What the run used; read once it has ended.
     func usage() -> ResourceUsage
     /// Tasks the kernel's OOM killer ended in this cgroup.

@@ -138,6 +138,7 @@ public final class Sandbox: Sendable {
                 let run = try cgroups.makeRun(named: "w\(getpid())-\(UUID().uuidString.lowercased())")
                 cgroup = run
                 try run.apply(limits)
+                run.applyIOWeight(settings.ioWeight)
                 for file in run.procsFiles {
                     let fd = open(file, O_WRONLY | O_CLOEXEC)
                     guard fd >= 0 else { throw SandboxError(description: "cannot open \(file)") }

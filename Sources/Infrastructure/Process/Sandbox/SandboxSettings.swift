@@ -30,6 +30,10 @@ public struct SandboxSettings: Sendable {
     public var workRoot: String
     /// The box's init program; nil: `cloudtask-box-init` beside this executable.
     public var initPath: String?
+    /// Each run's block I/O weight (1–1000; 100 is the kernel's default share), written
+    /// where the I/O controller has a weight file (v1 `blkio.bfq.weight` or
+    /// `blkio.weight`, v2 `io.weight`): a run's share of the disk against other runs.
+    public var ioWeight = 100
 
     public init(
         mode: Mode = .on, defaults: RunLimits = RunLimits(memoryBytes: 512 << 20, cpu: 1, tasks: 256),
