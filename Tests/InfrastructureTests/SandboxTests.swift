@@ -272,3 +272,22 @@ struct CgroupFilesTests {
         #expect(CgroupFiles.number("max\n") == nil && CgroupFiles.number("42\n") == 42)
     }
 }
+
+@Suite("Job user pool")
+struct JobUserPoolTests {
+    @Test("uids are lent in turn: one given back comes back after every other free one, and none is lent twice")
+    func inTurn() {
+        let pool = JobUserPool(range: 100...103)
+        let first = (0..<4).compactMap { _ in pool.take() }
+        #expect(first == [100, 101, 102, 103] && pool.take() == nil)
+        pool.give(101)
+        pool.give(100)
+        #expect(pool.take() == 101 && pool.take() == 100 && pool.take() == nil)
+        for round in 0..<10_000 {
+            let uid = pool.take()
+            #expect(uid == nil, "round \(round)")
+            pool.give(UInt32(100 + round % 4))
+            #expect(pool.take() == UInt32(100 + round % 4))
+        }
+    }
+}
