@@ -89,7 +89,8 @@ public struct JobEvent: Hashable, Sendable, Codable {
     /// On a finish reported without a `started` before it (a run shorter than the
     /// worker's started delay), when the program started; nil otherwise.
     public let startedAt: Date?
-    /// On a finish: what the run used, when its worker measured it.
+    /// On a finish: what the run used; on output: what it has used so far (when its
+    /// worker measures it).
     public let usage: ResourceUsage?
 
     public init(

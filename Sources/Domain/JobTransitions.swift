@@ -122,6 +122,11 @@ extension Job {
         case .output(let chunk):
             guard isCurrentRun else { return .ignored(.unexpected) }
             guard event.workerID == workerID else { return .ignored(.otherWorker) }
+            // What the run has used so far (a worker with a cgroup per run sends it).
+            if let used = event.usage, used != usage {
+                usage = used
+                touch(now)
+            }
             return .outputAppended(chunk)
 
         case .finished(let outcome, let chunk):

@@ -49,4 +49,20 @@ public struct ProcessResult: Hashable, Sendable {
 /// stops the program (SIGTERM to its group, SIGKILL after the grace period).
 public protocol ProcessRunner: Sendable {
     func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessResult
+    /// The same, also telling `onUsage` what the program has used so far, about every
+    /// second, where the runner can measure it.
+    func run(
+        _ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void,
+        onUsage: @escaping @Sendable (ResourceUsage) async -> Void
+    ) async -> ProcessResult
+}
+
+extension ProcessRunner {
+    /// A runner that cannot measure a run while it goes reports nothing before the end.
+    public func run(
+        _ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void,
+        onUsage: @escaping @Sendable (ResourceUsage) async -> Void
+    ) async -> ProcessResult {
+        await run(spec, onOutput: onOutput)
+    }
 }

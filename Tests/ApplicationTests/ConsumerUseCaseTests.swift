@@ -33,6 +33,29 @@ final class ScriptedRunner: ProcessRunner {
     }
 }
 
+/// A runner that reports what the program used while it runs, then ends.
+final class MeasuringRunner: ProcessRunner {
+    let samples: [ResourceUsage]
+    let runFor: Duration
+    init(samples: [ResourceUsage], runFor: Duration) {
+        self.samples = samples
+        self.runFor = runFor
+    }
+
+    func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessResult {
+        await run(spec, onOutput: onOutput, onUsage: { _ in })
+    }
+
+    func run(
+        _ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void,
+        onUsage: @escaping @Sendable (ResourceUsage) async -> Void
+    ) async -> ProcessResult {
+        for sample in samples { await onUsage(sample) }
+        try? await Task.sleep(for: runFor)
+        return ProcessResult(.exited(0), usage: samples.last)
+    }
+}
+
 /// Collects the events a worker published.
 final class EventLog: JobEventPublisher {
     let events = Mutex<[JobEvent]>([])
@@ -294,6 +317,24 @@ struct RunJobTests {
             return
         }
         #expect(failure.code == code && reportedCode == exitCode)
+    }
+
+    @Test("what the run has used so far travels with the output reports while it runs")
+    func usageWhileRunning() async throws {
+        let events = EventLog()
+        let early = ResourceUsage(cpuUserSeconds: 0.1, memoryPeakBytes: 1 << 20, tasksPeak: 1)
+        let runner = MeasuringRunner(samples: [early], runFor: .milliseconds(300))
+        _ = try await runJob(ScriptedRunner(), events: events)(dispatch)  // warm-up: nothing measured
+        let measured = EventLog()
+        _ = try await RunJob(
+            events: measured, stopSignal: InMemoryStopSignal(), stops: StopRegistry(), runner: runner, clock: SystemClock(),
+            ids: RandomIDGenerator(), allowlist: .standard, workerID: "w1", flushInterval: .milliseconds(20),
+            startedDelay: .zero)(dispatch, redelivered: false)
+        let outputs = measured.all.filter { if case .output = $0.kind { true } else { false } }
+        // Sent once (it did not change after), with an empty chunk: no output was printed.
+        #expect(outputs.count == 1 && outputs.first?.usage == early)
+        #expect(outputs.first?.kind == .output(OutputChunk()))
+        #expect(events.all.allSatisfy { $0.usage == nil })
     }
 
     @Test("what the run used travels with its finish")

@@ -212,6 +212,22 @@ struct JobStateMachineTests {
         #expect(job.status == .succeeded && job.attempts == 1 && job.startedAt != nil)
     }
 
+    @Test("an output report with what the run has used so far updates the job's usage (and its version)")
+    func usageWhileRunning() {
+        var job = Fixture.job()
+        _ = job.apply(Fixture.event(job, .started), now: now, retryDelay: Fixture.noDelay)
+        let version = job.version
+        let used = ResourceUsage(cpuUserSeconds: 1, memoryPeakBytes: 4096, tasksPeak: 2)
+        let report = JobEvent(
+            eventID: UUID(), jobID: job.id, attempt: 1, workerID: "w1", occurredAt: Fixture.t0,
+            kind: .output(OutputChunk()), usage: used)
+        #expect(job.apply(report, now: now, retryDelay: Fixture.noDelay) == .outputAppended(OutputChunk()))
+        #expect(job.usage == used && job.version == version + 1)
+        // The same again changes nothing more.
+        _ = job.apply(report, now: now, retryDelay: Fixture.noDelay)
+        #expect(job.version == version + 1)
+    }
+
     @Test("a finish reported alone carries its run's start, which becomes started_at")
     func foldedStart() {
         var job = Fixture.job()

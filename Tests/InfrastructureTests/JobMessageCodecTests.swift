@@ -33,8 +33,11 @@ struct JobMessageCodecTests {
             usage: ResourceUsage(
                 cpuUserSeconds: 0.123456, cpuSystemSeconds: 1e-05, memoryPeakBytes: 1 << 30, tasksPeak: 12, ioReadBytes: 4096,
                 ioWriteBytes: 0))
+        let measured = JobEvent(
+            eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time, kind: .output(OutputChunk()),
+            usage: ResourceUsage(cpuUserSeconds: 0.5, memoryPeakBytes: 1 << 20, tasksPeak: 3))
         return kinds.map { JobEvent(eventID: UUID(), jobID: job, attempt: 2, workerID: "w-1", occurredAt: time, kind: $0) } + [
-            folded
+            folded, measured,
         ]
     }
 
@@ -50,7 +53,7 @@ struct JobMessageCodecTests {
             #expect(json["occurred_at"] as? String == "2027-01-15T08:00:00.250Z" && json["attempt"] as? Int == 2)
             if case .output(let chunk) = event.kind {
                 let output = try #require(json["output"] as? [String: Any])
-                #expect(output["stdout"] as? String == chunk.stdout && output["stdout_offset"] as? Int == 12)
+                #expect(output["stdout"] as? String == chunk.stdout && output["stdout_offset"] as? Int == chunk.stdoutOffset)
             }
             if case .finished(.failed(_, let failure), _) = event.kind {
                 #expect((json["failure"] as? [String: Any])?["message"] as? String == failure.message)

@@ -180,6 +180,24 @@ struct SandboxTests {
         if let weight = run.ioWeight() { #expect(weight == sandbox.settings.ioWeight) }
     }
 
+    @Test("what a run has used is measured while it runs")
+    func usageWhileRunning() async throws {
+        let runner = IsolatedProcessRunner(
+            settings: ProcessRunnerSettings(
+                allowlist: Self.commands, outputLimitBytes: 1 << 20, stopGraceSeconds: 1, jobUser: "nobody",
+                limits: ResourceLimits()),
+            sandbox: Self.sandbox, usageInterval: .milliseconds(200))
+        let samples = Mutex<[ResourceUsage]>([])
+        let result = await runner.run(
+            ProcessSpec(
+                command: "sh", args: ["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 0.5"], timeoutSeconds: 30),
+            onOutput: { _ in }, onUsage: { usage in samples.withLock { $0.append(usage) } })
+        #expect(result.termination == .exited(0))
+        let seen = samples.withLock { $0 }
+        #expect(seen.count >= 2, "\(seen.count) samples")
+        #expect(seen.last.map { $0.cpuUserSeconds + $0.cpuSystemSeconds > 0 && $0.tasksPeak >= 1 } == true)
+    }
+
     @Test("the box's usage is reported for an ordinary run")
     func usageReported() async throws {
         let (result, _) = try await run("sh", ["-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])

@@ -1,8 +1,11 @@
 import Domain
 
 /// Collects a running program's output between flushes and numbers it by byte offset
-/// per stream, so that the store can append each byte exactly once.
+/// per stream, so that the store can append each byte exactly once; and the latest
+/// measure of what it has used, sent with the next flush when it changed.
 actor OutputBuffer {
+    private var usage: ResourceUsage?
+    private var usageSent: ResourceUsage?
     private var stdout = ""
     private var stderr = ""
     private var stdoutSent = 0
@@ -27,5 +30,14 @@ actor OutputBuffer {
         stdout = ""
         stderr = ""
         return chunk
+    }
+
+    func measured(_ usage: ResourceUsage) { self.usage = usage }
+
+    /// The latest usage, when it changed since the last one taken.
+    func takeUsage() -> ResourceUsage? {
+        guard let usage, usage != usageSent else { return nil }
+        usageSent = usage
+        return usage
     }
 }

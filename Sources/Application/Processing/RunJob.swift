@@ -74,15 +74,18 @@ public struct RunJob: Sendable {
         let spec = ProcessSpec(
             command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds, limits: dispatch.limits)
         let result = await withTaskGroup(of: ProcessResult?.self) { group in
-            group.addTask { [runner] in await runner.run(spec) { await buffer.append($0) } }
+            group.addTask { [runner] in
+                await runner.run(spec, onOutput: { await buffer.append($0) }, onUsage: { await buffer.measured($0) })
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: flushInterval)
                     if Task.isCancelled { break }
                     let chunk = await buffer.take()
-                    if !chunk.isEmpty {
+                    let used = await buffer.takeUsage()
+                    if !chunk.isEmpty || used != nil {
                         _ = await started.confirmed()  // output after its `started`, never before
-                        try? await publish(dispatch, .output(chunk))
+                        try? await publish(dispatch, .output(chunk), usage: used)
                     }
                     if await stopRequested(dispatch.jobID) {
                         await stoppedByRequest.set()

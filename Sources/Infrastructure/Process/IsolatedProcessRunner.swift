@@ -18,13 +18,22 @@ public import Ports
 public struct IsolatedProcessRunner: ProcessRunner {
     let settings: ProcessRunnerSettings
     let sandbox: Sandbox?
+    let usageInterval: Duration
 
-    public init(settings: ProcessRunnerSettings, sandbox: Sandbox? = nil) {
+    public init(settings: ProcessRunnerSettings, sandbox: Sandbox? = nil, usageInterval: Duration = .seconds(1)) {
         self.settings = settings
         self.sandbox = sandbox
+        self.usageInterval = usageInterval
     }
 
     public func run(_ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void) async -> ProcessResult {
+        await run(spec, onOutput: onOutput, onUsage: { _ in })
+    }
+
+    public func run(
+        _ spec: ProcessSpec, onOutput: @escaping @Sendable (OutputChunk) async -> Void,
+        onUsage: @escaping @Sendable (ResourceUsage) async -> Void
+    ) async -> ProcessResult {
         guard settings.allowlist.allows(spec.command) else {
             return ProcessResult(.spawnFailed("command '\(spec.command)' is not allowed on this worker"))
         }
@@ -47,8 +56,18 @@ public struct IsolatedProcessRunner: ProcessRunner {
         var limits = settings.limits
         limits.processes = 0  // pids.max counts tasks per run
         limits.addressSpaceBytes = 0  // the memory limit counts what is used, not reserved
+        // What the run has used so far, from its cgroup, about every second.
+        let sampler = Task {
+            guard let cgroup = box.cgroup else { return }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: usageInterval)
+                if Task.isCancelled { break }
+                await onUsage(cgroup.usage())
+            }
+        }
         let termination = await supervise(
             spec, path: path, directory: directory, identity: identity, limits: limits, box: box.spawn, onOutput: onOutput)
+        sampler.cancel()
         let (usage, memoryKilled, tasksRefused) = sandbox.release(box)
         return ProcessResult(
             Self.attribute(termination, memoryKilled: memoryKilled, tasksRefused: tasksRefused, limits: box.limits),

@@ -155,9 +155,14 @@ public enum JobMessageCodec {
         // Only a finish carries the start of its run; on another report it means nothing.
         var startedAt: Date?
         var usage: ResourceUsage?
-        if case .finished = kind {
+        switch kind {
+        case .finished:
             startedAt = wire.startedAt
             usage = wire.usage
+        case .output:
+            usage = wire.usage  // what the run has used so far
+        case .started:
+            break
         }
         return JobEvent(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
