@@ -70,7 +70,18 @@ rabbitmq_start() {
     chown -R rabbitmq:rabbitmq "$dir"
     [ -z "$tls_dir" ] || chown -R rabbitmq:rabbitmq "$tls_dir"
   fi
-  rabbitmq_env "$dir" "$port" rabbitmq-server -detached >/dev/null 2>&1
+  # A port already taken (another node, another run on this machine) is the usual
+  # reason a node does not come up: say so instead of waiting for it.
+  local taken
+  for taken in "$port" "${tls_port:-}" "${RABBITMQ_MANAGEMENT_PORT:-}" $((port + 20000)); do
+    [ -n "$taken" ] || continue
+    if command -v ss >/dev/null 2>&1 && ss -Hltn "sport = :$taken" 2>/dev/null | grep -q .; then
+      echo "RabbitMQ cannot start on port $port: port $taken is already listening:" >&2
+      ss -Hltnp "sport = :$taken" >&2 2>/dev/null || true
+      return 1
+    fi
+  done
+  rabbitmq_env "$dir" "$port" rabbitmq-server -detached >"$dir/log/detached.out" 2>&1
   # await_startup fails at once while the Erlang node is not reachable yet: retry.
   local attempt
   for attempt in $(seq 1 60); do
@@ -79,8 +90,9 @@ rabbitmq_start() {
     fi
     sleep 1
   done
-  echo "RabbitMQ did not start on port $port; its log:" >&2
-  tail -20 "$dir"/log/*.log >&2 2>/dev/null || true
+  echo "RabbitMQ did not start on port $port; what it printed, its log and epmd's names:" >&2
+  tail -20 "$dir/log/detached.out" "$dir"/log/*.log >&2 2>/dev/null || true
+  epmd -names >&2 2>/dev/null || true
   return 1
 }
 
