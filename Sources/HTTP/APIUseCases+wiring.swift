@@ -7,6 +7,8 @@ extension APIUseCases {
     public struct Adapters: Sendable {
         public var users: any UserRepository
         public var sessions: any SessionStore
+        /// The audit trail the stores write into (the same one, for the hash chain).
+        public var audit: any AuditTrail
         /// The store every job write goes through (wrap it in `AnnouncingJobStore` for live views).
         public var jobs: any JobRepository & Outbox & JobStatistics
         public var denylist: any TokenDenylist
@@ -27,7 +29,8 @@ extension APIUseCases {
         public var workers: any WorkerRegistry
 
         public init(
-            users: any UserRepository, sessions: any SessionStore, jobs: any JobRepository & Outbox & JobStatistics,
+            users: any UserRepository, sessions: any SessionStore, audit: any AuditTrail,
+            jobs: any JobRepository & Outbox & JobStatistics,
             denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
             hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
             minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
@@ -37,6 +40,7 @@ extension APIUseCases {
             self.workers = workers
             self.users = users
             self.sessions = sessions
+            self.audit = audit
             self.jobs = jobs
             self.denylist = denylist
             self.accessGate = accessGate
@@ -61,14 +65,14 @@ extension APIUseCases {
             register: RegisterUser(
                 users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
                 bootstrapAdmin: auth.bootstrapAdmin),
-            login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock),
+            login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, audit: a.audit),
             refresh: RefreshSession(
                 sessions: a.sessions, users: a.users, denylist: a.denylist, minter: a.minter, tokens: tokens,
                 clock: a.clock, settings: auth),
             logout: Logout(sessions: a.sessions, denylist: a.denylist, minter: a.minter, clock: a.clock, settings: auth),
             changePassword: ChangePassword(
                 users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher,
-                clock: a.clock, settings: auth),
+                clock: a.clock, settings: auth, audit: a.audit),
             authenticate: AuthenticateAccessToken(verifier: a.verifier, gate: a.accessGate, sessions: a.sessions, clock: a.clock),
             profile: GetProfile(users: a.users, cache: a.cache),
             createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
@@ -80,6 +84,7 @@ extension APIUseCases {
             jobOutput: GetJobOutput(jobs: a.jobs, cache: a.cache),
             followJob: FollowJob(jobs: a.jobs, hub: a.hub, clock: a.clock),
             watchJobs: WatchJobs(hub: a.hub, clock: a.clock),
-            overview: GetOverview(statistics: a.jobs, outbox: a.jobs, workers: a.workers, clock: a.clock))
+            overview: GetOverview(statistics: a.jobs, outbox: a.jobs, workers: a.workers, clock: a.clock),
+            auditEntries: ListAuditEntries(trail: a.audit))
     }
 }

@@ -17,13 +17,15 @@ public struct APIUseCases: Sendable {
     public let followJob: FollowJob
     public let watchJobs: WatchJobs
     public let overview: GetOverview
+    public let auditEntries: ListAuditEntries
 
     public init(
         register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
         authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
         getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
-        overview: GetOverview
+        overview: GetOverview, auditEntries: ListAuditEntries
     ) {
+        self.auditEntries = auditEntries
         self.register = register
         self.login = login
         self.refresh = refresh

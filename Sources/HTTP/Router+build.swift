@@ -97,6 +97,9 @@ public func buildRouter(
     protected.get("/jobs/:id/events", use: live.jobEvents)
     protected.get("/events", use: live.watch)
     protected.get("/admin/overview", use: AdminController(useCases: useCases).overview)
+    let audit = AuditController(useCases: useCases)
+    protected.get("/admin/audit", use: audit.everyone)
+    protected.get("/users/me/audit", use: audit.mine)
     return router
 }
 
@@ -108,6 +111,6 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.post, "/api/v1/auth/logout"), (.get, "/api/v1/users/me"), (.post, "/api/v1/users/me/password"),
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
-    (.get, "/api/v1/admin/overview"),
+    (.get, "/api/v1/admin/overview"), (.get, "/api/v1/admin/audit"), (.get, "/api/v1/users/me/audit"),
     (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/style.css"),
 ]

@@ -49,6 +49,8 @@ public struct JobChangeSet: Sendable {
     public var outputResets: [JobID] = []
     /// Messages to publish once the transaction commits (through the outbox).
     public var outbox: [OutboxMessage] = []
+    /// Audit entries for the change (an admin stopping another user's job), written with it.
+    public var audit: [AuditRecord] = []
 
     public init(jobs: [JobID: Job]) { self.jobs = jobs }
 

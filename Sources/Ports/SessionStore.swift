@@ -22,17 +22,24 @@ public enum RefreshRotation: Hashable, Sendable {
 /// Refresh-token families (sessions). Rotation must be atomic: two requests racing
 /// with the same token yield at most one `.rotated`; the other sees `.reused`.
 public protocol SessionStore: Sendable {
-    /// Starts a session whose first refresh token has hash `token`, valid until `session.expiresAt`.
-    func create(_ session: Session, token: RefreshTokenHash) async throws
-    /// Spends `presented` and makes `next` the session's current token, valid until `expiresAt`.
-    func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date) async throws -> RefreshRotation
+    /// Starts a session whose first refresh token has hash `token`, valid until
+    /// `session.expiresAt`, with `audit` (the login) in the same transaction.
+    func create(_ session: Session, token: RefreshTokenHash, audit: AuditRecord?) async throws
+    /// Spends `presented` and makes `next` the session's current token, valid until
+    /// `expiresAt`. A reuse is audited (`session.refresh_token_reused`, with `context`) in
+    /// the transaction that revokes the session.
+    func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date, context: AuditContext)
+        async throws -> RefreshRotation
     func session(id: SessionID) async throws -> Session?
     /// The session a (spent or current) refresh token belongs to.
     func session(token: RefreshTokenHash) async throws -> Session?
-    /// Revokes one session; returns it if it existed and was not revoked already.
-    func revoke(_ id: SessionID, reason: RevocationReason, at now: Date) async throws -> Session?
+    /// Revokes one session; returns it if it existed and was not revoked already, and then
+    /// writes `audit` in the same transaction.
+    func revoke(_ id: SessionID, reason: RevocationReason, at now: Date, audit: AuditRecord?) async throws -> Session?
     /// Revokes every live session of a user but `except`; returns the sessions revoked.
-    func revokeAll(of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date) async throws -> [Session]
+    /// `audit` is written in the same transaction, whether or not any session was live.
+    func revokeAll(of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date, audit: AuditRecord?)
+        async throws -> [Session]
     /// Sessions revoked at or after `since` whose tokens may still be alive: what a
     /// denylist that missed revocations (its server was down) is refilled from.
     func revoked(since: Date) async throws -> [Session]

@@ -23,6 +23,8 @@ public import ServiceLifecycle
 public struct Adapters {
     public let users: any UserRepository
     public let sessions: any SessionStore
+    /// The audit trail the stores above write into with their changes.
+    public let audit: any AuditTrail
     /// Every job write goes through it, and it announces each one to live views.
     public let jobs: any JobRepository & Outbox & JobStatistics
     public let shared: SharedState
@@ -94,6 +96,7 @@ public struct Adapters {
         }
         return Adapters(
             users: PostgresUserRepository(client: client, logger: logger), sessions: sessions,
+            audit: PostgresAuditTrail(client: client, logger: logger),
             jobs: AnnouncingJobStore(store, publisher: shared.jobChangePublisher), shared: shared, queue: queue,
             doorbell: doorbell, outboxSignal: outboxSignal,
             health: HealthChecks(
@@ -107,10 +110,11 @@ public struct Adapters {
         let clock = SystemClock()
         let shared = SharedState.inMemory(clock: clock)
         let doorbell = RelayDoorbell()
+        let audit = InMemoryAuditTrail()
         return Adapters(
-            users: InMemoryUserRepository(), sessions: InMemorySessionStore(),
+            users: InMemoryUserRepository(audit: audit), sessions: InMemorySessionStore(audit: audit), audit: audit,
             jobs: AnnouncingJobStore(
-                InMemoryJobStore(outputLimitBytes: config.outputLimitBytes),
+                InMemoryJobStore(outputLimitBytes: config.outputLimitBytes, audit: audit),
                 publisher: shared.jobChangePublisher),
             shared: shared, queue: InMemoryJobQueue(), doorbell: doorbell, outboxSignal: doorbell, health: .embedded,
             clock: clock, ids: RandomIDGenerator(), clients: [], background: shared.background, relayWakeups: [],

@@ -51,7 +51,8 @@ enum APIProcess {
         let useCases = APIUseCases(
             auth: AuthSettings(config), jobs: JobSettings(config),
             adapters: .init(
-                users: adapters.users, sessions: adapters.sessions, jobs: adapters.jobs, denylist: shared.denylist,
+                users: adapters.users, sessions: adapters.sessions, audit: adapters.audit, jobs: adapters.jobs,
+                denylist: shared.denylist,
                 accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher,
                 issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
                 minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,

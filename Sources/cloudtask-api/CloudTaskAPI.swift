@@ -7,6 +7,6 @@ struct CloudTaskAPI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudtask-api",
         abstract: "The CloudTask API server.",
-        subcommands: [Serve.self, Migrate.self, SetRole.self],
+        subcommands: [Serve.self, Migrate.self, SetRole.self, Audit.self],
         defaultSubcommand: Serve.self)
 }

@@ -23,7 +23,12 @@ struct SetRole: AsyncParsableCommand {
         let client = try Database.client(config)
         let updated = try await Database.withClient(client) {
             try await Database.waitUntilReady(client, logger: logger)
-            return try? await PostgresUserRepository(client: client, logger: logger).setRole(role, forEmail: email, at: Date())
+            let now = Date()
+            // An operator's command: no account did it, the entry says it came from here.
+            return try? await PostgresUserRepository(client: client, logger: logger).setRole(role, forEmail: email, at: now) {
+                previous, user in
+                .roleChange(from: previous, to: user, by: nil, via: "cloudtask-api set-role", context: .none)
+            }
         }
         guard let updated else {
             FileHandle.standardError.write(Data("no account has the email \(email)\n".utf8))

@@ -70,7 +70,7 @@ struct AuthUseCaseTests {
         let harness = Harness()
         let issued = try await harness.register(email: "old@example.com", password: "correct horse", username: nil)
         let cheap = try await BcryptPasswordHasher(cost: 5, threads: 1).hash(try Password("correct horse"))
-        try await harness.users.updatePasswordHash(cheap, for: issued.user.id, at: harness.clock.now())
+        try await harness.users.updatePasswordHash(cheap, for: issued.user.id, at: harness.clock.now(), audit: nil)
         _ = try await harness.login(email: "old@example.com", password: "correct horse")
         let stored = try #require(try await harness.users.user(id: issued.user.id))
         #expect(stored.passwordHash.encoded.hasPrefix("$2b$04$"))

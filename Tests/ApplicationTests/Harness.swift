@@ -58,8 +58,9 @@ final class CountingSignal: OutboxSignal {
 struct Harness {
     let clock = TestClock()
     let ids = RandomIDGenerator()
-    let users = InMemoryUserRepository()
-    let sessions = InMemorySessionStore()
+    let audit = InMemoryAuditTrail()
+    let users: InMemoryUserRepository
+    let sessions: InMemorySessionStore
     let jobs: InMemoryJobStore
     let denylist: any TokenDenylist
     let cache: InMemoryCache
@@ -72,7 +73,9 @@ struct Harness {
     let jobSettings: JobSettings
 
     init(denylist: (any TokenDenylist)? = nil, bootstrapAdmin: String? = nil, maxUnfinished: Int = 1000, hasherCost: Int = 4) {
-        jobs = InMemoryJobStore(outputLimitBytes: 1024, clock: clock)
+        users = InMemoryUserRepository(audit: audit)
+        sessions = InMemorySessionStore(audit: audit)
+        jobs = InMemoryJobStore(outputLimitBytes: 1024, clock: clock, audit: audit)
         self.denylist = denylist ?? InMemoryTokenDenylist(clock: clock)
         cache = InMemoryCache(clock: clock)
         stopSignal = InMemoryStopSignal(clock: clock)
@@ -91,7 +94,7 @@ struct Harness {
         RegisterUser(
             users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids, bootstrapAdmin: auth.bootstrapAdmin)
     }
-    var login: Login { Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock) }
+    var login: Login { Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, audit: audit) }
     var refresh: RefreshSession {
         RefreshSession(
             sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens, clock: clock,
@@ -99,7 +102,8 @@ struct Harness {
     }
     var logout: Logout { Logout(sessions: sessions, denylist: denylist, minter: minter, clock: clock, settings: auth) }
     var changePassword: ChangePassword {
-        ChangePassword(users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock, settings: auth)
+        ChangePassword(
+            users: users, sessions: sessions, denylist: denylist, hasher: hasher, clock: clock, settings: auth, audit: audit)
     }
     var authenticate: AuthenticateAccessToken {
         AuthenticateAccessToken(
@@ -122,7 +126,9 @@ struct Harness {
     }
     var promote: PromoteDueJobs { PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids) }
     func purge(retentionDays: Int) -> PurgeExpired {
-        PurgeExpired(jobs: jobs, sessions: sessions, outbox: jobs, clock: clock, retentionDays: retentionDays)
+        PurgeExpired(
+            jobs: jobs, sessions: sessions, outbox: jobs, audit: audit, clock: clock, retentionDays: retentionDays,
+            auditRetentionDays: retentionDays * 10)
     }
 
     /// Registers an account and returns its tokens and verified claims.
@@ -136,7 +142,9 @@ struct Harness {
     /// Claims for an account of the given role (set directly in the repository).
     func caller(role: Role) async throws -> AccessClaims {
         let (issued, _) = try await signUp()
-        _ = try await users.setRole(role, forEmail: issued.user.email, at: clock.now())
+        _ = try await users.setRole(
+            role, forEmail: issued.user.email, at: clock.now(),
+            audit: { .roleChange(from: $0, to: $1, by: nil, via: "test", context: .none) })
         let relogin = try await login(email: issued.user.email.value, password: "correct horse")
         return try await authenticate(relogin.accessToken).claims
     }

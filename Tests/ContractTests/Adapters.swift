@@ -2,6 +2,7 @@ import Application
 import Foundation
 import Infrastructure
 import Ports
+import PostgresNIO
 import Testing
 
 /// One adapter of a port under test. `scope` builds a fresh, isolated instance for one
@@ -65,7 +66,38 @@ enum Adapters {
     static let workerRegistries: [Adapter<any WorkerRegistry>] =
         [.memory { InMemoryWorkerRegistry() }]
         + RedisFixture.adapter { RedisWorkerRegistry(client: $0, prefix: $1) }
+    static let auditStores: [Adapter<AuditStores>] =
+        [
+            .memory {
+                let trail = InMemoryAuditTrail()
+                return AuditStores(
+                    trail: trail, users: InMemoryUserRepository(audit: trail), sessions: InMemorySessionStore(audit: trail),
+                    jobs: InMemoryJobStore(audit: trail), tamper: { trail.tamperRemove(sequence: $0) })
+            }
+        ]
+        + PostgresFixture.adapter { client in
+            AuditStores(
+                trail: PostgresAuditTrail(client: client, logger: PostgresFixture.logger),
+                users: PostgresUserRepository(client: client, logger: PostgresFixture.logger),
+                sessions: PostgresSessionStore(client: client, logger: PostgresFixture.logger),
+                jobs: PostgresJobStore(client: client, outputLimitBytes: 64, logger: PostgresFixture.logger),
+                tamper: { sequence in
+                    // What someone with the database's password could do behind the API's back.
+                    _ = try await client.query(
+                        "DELETE FROM audit_entries WHERE seq = \(sequence)", logger: PostgresFixture.logger)
+                })
+        }
     static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }] + RabbitMQFixture.adapter()
+}
+
+/// The audit trail and the stores that write into it with their changes: one chain.
+struct AuditStores: Sendable {
+    let trail: any AuditTrail
+    let users: any UserRepository
+    let sessions: any SessionStore
+    let jobs: any JobRepository
+    /// Removes one entry without going through the port.
+    let tamper: @Sendable (Int64) async throws -> Void
 }
 
 /// The broker's ports, tested together because they share one broker.

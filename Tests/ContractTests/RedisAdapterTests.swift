@@ -97,11 +97,11 @@ struct RedisAdapterTests {
             let session = Session(
                 id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
                 expiresAt: clock.now().addingTimeInterval(3600))
-            try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString))
+            try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString), audit: nil)
             #expect(try await gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked == false)
 
             try await Self.cut(user)
-            _ = try await sessions.revoke(session.id, reason: .logout, at: clock.now())
+            _ = try await sessions.revoke(session.id, reason: .logout, at: clock.now(), audit: nil)
             await #expect(throws: PortError.unavailable) {
                 try await denylist.revoke(session: session.id, until: clock.now().addingTimeInterval(900))
             }
@@ -139,8 +139,8 @@ struct RedisAdapterTests {
             let session = Session(
                 id: SessionID(UUID()), userID: UserID(UUID()), createdAt: clock.now(),
                 expiresAt: clock.now().addingTimeInterval(3600))
-            try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString))
-            _ = try await sessions.revoke(session.id, reason: .logout, at: clock.now())
+            try await sessions.create(session, token: RefreshTokenHash(UUID().uuidString), audit: nil)
+            _ = try await sessions.revoke(session.id, reason: .logout, at: clock.now(), audit: nil)
             try await processes[0].denylist.revoke(session: session.id, until: clock.now().addingTimeInterval(900))
             #expect(
                 try await processes[1].gate.check(tokenID: UUID(), session: session.id, limits: [], now: clock.now()).revoked

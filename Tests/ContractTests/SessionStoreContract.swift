@@ -20,18 +20,19 @@ struct SessionStoreContract {
             let first = Self.token()
             let second = Self.token()
             let third = Self.token()
-            try await store.create(session, token: first)
+            try await store.create(session, token: first, audit: nil)
             let expiry = Self.t0.addingTimeInterval(7200)
             guard
                 case .rotated(let rotated) = try await store.rotate(
-                    presented: first, next: second, expiresAt: expiry, now: Self.t0)
+                    presented: first, next: second, expiresAt: expiry, now: Self.t0, context: .none)
             else {
                 Issue.record("expected rotation")
                 return
             }
             #expect(rotated.id == session.id && rotated.expiresAt == expiry && !rotated.isRevoked)
             guard
-                case .reused(let reused) = try await store.rotate(presented: first, next: third, expiresAt: expiry, now: Self.t0)
+                case .reused(let reused) = try await store.rotate(
+                    presented: first, next: third, expiresAt: expiry, now: Self.t0, context: .none)
             else {
                 Issue.record("expected reuse")
                 return
@@ -39,8 +40,12 @@ struct SessionStoreContract {
             #expect(reused.id == session.id && reused.isRevoked && reused.revocationReason == .refreshTokenReuse)
             #expect(try await store.session(id: session.id)?.isRevoked == true)
             // The current token of a revoked session is worthless now, and so is the one minted during reuse.
-            #expect(try await store.rotate(presented: second, next: Self.token(), expiresAt: expiry, now: Self.t0) == .rejected)
-            #expect(try await store.rotate(presented: third, next: Self.token(), expiresAt: expiry, now: Self.t0) == .unknown)
+            #expect(
+                try await store.rotate(presented: second, next: Self.token(), expiresAt: expiry, now: Self.t0, context: .none)
+                    == .rejected)
+            #expect(
+                try await store.rotate(presented: third, next: Self.token(), expiresAt: expiry, now: Self.t0, context: .none)
+                    == .unknown)
         }
     }
 
@@ -49,12 +54,14 @@ struct SessionStoreContract {
         try await adapter.run { store in
             let session = Self.session(expiresIn: 60)
             let token = Self.token()
-            try await store.create(session, token: token)
-            #expect(
-                try await store.rotate(presented: Self.token(), next: Self.token(), expiresAt: Self.t0, now: Self.t0) == .unknown)
+            try await store.create(session, token: token, audit: nil)
             #expect(
                 try await store.rotate(
-                    presented: token, next: Self.token(), expiresAt: Self.t0, now: Self.t0.addingTimeInterval(61)) == .rejected)
+                    presented: Self.token(), next: Self.token(), expiresAt: Self.t0, now: Self.t0, context: .none) == .unknown)
+            #expect(
+                try await store.rotate(
+                    presented: token, next: Self.token(), expiresAt: Self.t0, now: Self.t0.addingTimeInterval(61), context: .none)
+                    == .rejected)
             #expect(try await store.session(id: session.id)?.isRevoked == false)
         }
     }
@@ -64,12 +71,13 @@ struct SessionStoreContract {
         try await adapter.run { store in
             let session = Self.session()
             let token = Self.token()
-            try await store.create(session, token: token)
+            try await store.create(session, token: token, audit: nil)
             let results = try await withThrowingTaskGroup(of: RefreshRotation.self) { group in
                 for _ in 0..<16 {
                     group.addTask {
                         try await store.rotate(
-                            presented: token, next: Self.token(), expiresAt: Self.t0.addingTimeInterval(3600), now: Self.t0)
+                            presented: token, next: Self.token(), expiresAt: Self.t0.addingTimeInterval(3600), now: Self.t0,
+                            context: .none)
                     }
                 }
                 return try await group.reduce(into: [RefreshRotation]()) { $0.append($1) }
@@ -89,15 +97,16 @@ struct SessionStoreContract {
             let sessions = (0..<3).map { _ in Self.session(user: user) }
             let stranger = Self.session()
             let tokens = (0..<3).map { _ in Self.token() }
-            for (session, token) in zip(sessions, tokens) { try await store.create(session, token: token) }
-            try await store.create(stranger, token: Self.token())
+            for (session, token) in zip(sessions, tokens) { try await store.create(session, token: token, audit: nil) }
+            try await store.create(stranger, token: Self.token(), audit: nil)
             #expect(try await store.session(token: tokens[1])?.id == sessions[1].id)
 
-            let revoked = try await store.revoke(sessions[0].id, reason: .logout, at: Self.t0)
+            let revoked = try await store.revoke(sessions[0].id, reason: .logout, at: Self.t0, audit: nil)
             #expect(revoked?.revocationReason == .logout && revoked?.revokedAt == Self.t0)
-            #expect(try await store.revoke(sessions[0].id, reason: .logout, at: Self.t0) == nil)
+            #expect(try await store.revoke(sessions[0].id, reason: .logout, at: Self.t0, audit: nil) == nil)
 
-            let all = try await store.revokeAll(of: user, except: sessions[2].id, reason: .passwordChange, at: Self.t0)
+            let all = try await store.revokeAll(
+                of: user, except: sessions[2].id, reason: .passwordChange, at: Self.t0, audit: nil)
             #expect(all.map(\.id) == [sessions[1].id])
             #expect(try await store.session(id: sessions[2].id)?.isRevoked == false)
             #expect(try await store.session(id: stranger.id)?.isRevoked == false)
@@ -111,9 +120,9 @@ struct SessionStoreContract {
             let early = Self.session()
             let recent = Self.session()
             let live = Self.session()
-            for session in [early, recent, live] { try await store.create(session, token: Self.token()) }
-            _ = try await store.revoke(early.id, reason: .logout, at: Self.t0)
-            _ = try await store.revoke(recent.id, reason: .refreshTokenReuse, at: Self.t0.addingTimeInterval(600))
+            for session in [early, recent, live] { try await store.create(session, token: Self.token(), audit: nil) }
+            _ = try await store.revoke(early.id, reason: .logout, at: Self.t0, audit: nil)
+            _ = try await store.revoke(recent.id, reason: .refreshTokenReuse, at: Self.t0.addingTimeInterval(600), audit: nil)
             let listed = try await store.revoked(since: Self.t0.addingTimeInterval(300))
             #expect(listed.map(\.id) == [recent.id])
             #expect(listed.first?.revokedAt == Self.t0.addingTimeInterval(600))
@@ -126,8 +135,8 @@ struct SessionStoreContract {
             let old = Self.session(expiresIn: 10)
             let live = Self.session(expiresIn: 100_000)
             let revoked = Self.session(expiresIn: 100_000)
-            for session in [old, live, revoked] { try await store.create(session, token: Self.token()) }
-            _ = try await store.revoke(revoked.id, reason: .logout, at: Self.t0)
+            for session in [old, live, revoked] { try await store.create(session, token: Self.token(), audit: nil) }
+            _ = try await store.revoke(revoked.id, reason: .logout, at: Self.t0, audit: nil)
             #expect(try await store.purge(endedBefore: Self.t0.addingTimeInterval(20)) == 2)
             #expect(try await store.session(id: old.id) == nil)
             #expect(try await store.session(id: revoked.id) == nil)

@@ -144,7 +144,9 @@ struct JobRoutesTests {
         try await test.run { (api: APIClient) async throws in
             let owner = try await api.register("owner@example.com")
             _ = try await api.register("viewer@example.com")
-            _ = try await test.users.setRole(.viewer, forEmail: try Email("viewer@example.com"), at: Date())
+            _ = try await test.users.setRole(
+                .viewer, forEmail: try Email("viewer@example.com"), at: Date(),
+                audit: { .roleChange(from: $0, to: $1, by: nil, via: "test", context: .none) })
             let viewer = TokenPair(
                 try await api.send(
                     .post, "/api/v1/auth/login", json: #"{"email":"viewer@example.com","password":"correct horse"}"#

@@ -17,14 +17,23 @@ struct TestAPI {
     var settings = HTTPSettings(rateLimits: TestAPI.generousLimits)
     var allowlist = CommandAllowlist.standard
     var health = HealthChecks.embedded
-    let users = InMemoryUserRepository()
-    let sessions = InMemorySessionStore()
-    let jobs = InMemoryJobStore(outputLimitBytes: 4096)
+    let audit: InMemoryAuditTrail
+    let users: InMemoryUserRepository
+    let sessions: InMemorySessionStore
+    let jobs: InMemoryJobStore
     let registry = PrometheusCollectorRegistry()
     /// Live views hear of every change made through `announcingJobs`.
     let hub = JobChangeHub()
     let workers = InMemoryWorkerRegistry()
     var announcingJobs: AnnouncingJobStore { AnnouncingJobStore(jobs, publisher: hub) }
+
+    init() {
+        let audit = InMemoryAuditTrail()
+        self.audit = audit
+        users = InMemoryUserRepository(audit: audit)
+        sessions = InMemorySessionStore(audit: audit)
+        jobs = InMemoryJobStore(outputLimitBytes: 4096, audit: audit)
+    }
 
     static var generousLimits: RateLimitPolicies {
         var limits = RateLimitPolicies()
@@ -50,7 +59,7 @@ struct TestAPI {
         let useCases = APIUseCases(
             auth: auth, jobs: JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5),
             adapters: .init(
-                users: users, sessions: sessions, jobs: announcingJobs, denylist: denylist,
+                users: users, sessions: sessions, audit: audit, jobs: announcingJobs, denylist: denylist,
                 accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache,
                 stopSignal: InMemoryStopSignal(),
                 hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),

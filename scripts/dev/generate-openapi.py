@@ -10,6 +10,13 @@ def ok(desc, schema=None, ctype="application/json", headers=None):
     if headers: r["headers"].update(headers)
     if schema is not None: r["content"] = {ctype: {"schema": schema}}
     return r
+audit_params = [
+    {"name": "action", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[a-z0-9._]{1,64}$"}, "description": "e.g. login.failed"},
+    {"name": "since", "in": "query", "required": False, "schema": {"type": "string", "format": "date-time"}, "description": "entries at or after"},
+    {"name": "until", "in": "query", "required": False, "schema": {"type": "string", "format": "date-time"}, "description": "entries before (later than since)"},
+    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}, "description": "next_cursor of the page before"},
+]
 def body(name, required=True): return {"required": required, "content": {"application/json": {"schema": ref(name)}}}
 common_public = {"400": problem("Malformed body, unknown field, wrong type or invalid value"),
                  "413": problem("Body over the configured limit"),
@@ -98,6 +105,13 @@ doc = {
                    "400": problem("owner other than all"), "403": problem("owner=all for a non-admin"), **common_auth, **stream_caps}}},
   "/api/v1/admin/overview": {"get": {"operationId": "getOverview", "tags": ["admin"], "summary": "Jobs by status, jobs finished per minute, outbox lag, workers seen recently", "security": sec,
      "responses": {"200": ok("The overview", ref("Overview")), "403": problem("Admins only"), **common_auth}}},
+  "/api/v1/admin/audit": {"get": {"operationId": "listAudit", "tags": ["admin"], "summary": "The audit trail, newest first (admins)", "security": sec,
+     "parameters": [{"name": "actor", "in": "query", "required": False, "schema": {"type": "string", "format": "uuid"}, "description": "entries this user did"},
+                    *audit_params],
+     "responses": {"200": ok("A page of entries", ref("AuditPage")), "400": problem("Invalid filter, limit or cursor"), "403": problem("Admins only"), **common_auth}}},
+  "/api/v1/users/me/audit": {"get": {"operationId": "listMyAudit", "tags": ["auth"], "summary": "The caller's own security events, newest first (done by them or concerning their account)", "security": sec,
+     "parameters": audit_params,
+     "responses": {"200": ok("A page of entries", ref("AuditPage")), "400": problem("Invalid filter, limit or cursor"), **common_auth}}},
   "/dashboard": {"get": {"operationId": "dashboard", "tags": ["dashboard"], "summary": "The web dashboard",
      "responses": {"200": ok("The page", {"type": "string"}, ctype="text/html")}}},
   "/dashboard/app.js": {"get": {"operationId": "dashboardScript", "tags": ["dashboard"], "summary": "The dashboard's script",
@@ -177,6 +191,19 @@ doc = {
      "properties": {"jobs": {"type": "array", "items": ref("Job")}, "next_cursor": {"type": ["string", "null"]}}},
    "Output": {"type": "object", "additionalProperties": False, "required": ["stdout", "stderr", "truncated"],
      "properties": {"stdout": {"type": "string"}, "stderr": {"type": "string"}, "truncated": {"type": "boolean"}}},
+   "AuditPage": {"type": "object", "additionalProperties": False, "required": ["entries", "next_cursor"],
+     "properties": {"entries": {"type": "array", "items": ref("AuditEntry")}, "next_cursor": {"type": ["string", "null"], "description": "pass as cursor for the next (older) page"}}},
+   "AuditEntry": {"type": "object", "additionalProperties": False,
+     "required": ["sequence", "at", "action", "outcome", "actor_id", "account_id", "subject", "client_address", "request_id", "details", "hash"],
+     "properties": {"sequence": {"type": "integer", "minimum": 1, "description": "place in the hash chain"}, "at": ts,
+                    "action": {"type": "string", "examples": ["login.failed"], "description": "see docs/audit.md for the list"},
+                    "outcome": {"type": "string", "enum": ["success", "failure"]},
+                    "actor_id": {"type": ["string", "null"], "format": "uuid", "description": "who did it (null: an anonymous client or an operator's command)"},
+                    "account_id": {"type": ["string", "null"], "format": "uuid", "description": "the account it concerns"},
+                    "subject": {"type": ["string", "null"], "description": "what else it concerns, e.g. session:<id> or job:<id>"},
+                    "client_address": {"type": ["string", "null"]}, "request_id": {"type": ["string", "null"]},
+                    "details": {"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 8},
+                    "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 over the previous entry's hash, the sequence and the entry"}}},
    "Overview": {"type": "object", "additionalProperties": False, "required": ["generated_at", "jobs_by_status", "finished_per_minute", "outbox", "workers"],
      "properties": {"generated_at": ts,
                     "jobs_by_status": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "description": "every status, zeros included"},

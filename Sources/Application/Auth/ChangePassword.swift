@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 import Foundation
 public import Ports
 
@@ -9,11 +9,13 @@ public struct ChangePassword: Sendable {
     let hasher: any PasswordHasher
     let revoker: SessionRevoker
     let clock: any WallClock
+    let audit: any AuditTrail
 
     public init(
         users: any UserRepository, sessions: any SessionStore, denylist: any TokenDenylist,
-        hasher: any PasswordHasher, clock: any WallClock, settings: AuthSettings
+        hasher: any PasswordHasher, clock: any WallClock, settings: AuthSettings, audit: any AuditTrail
     ) {
+        self.audit = audit
         self.users = users
         self.hasher = hasher
         self.revoker = SessionRevoker(
@@ -21,16 +23,26 @@ public struct ChangePassword: Sendable {
         self.clock = clock
     }
 
-    public func callAsFunction(caller: AccessClaims, currentPassword: String, newPassword: String) async throws {
+    public func callAsFunction(
+        caller: AccessClaims, currentPassword: String, newPassword: String, context: AuditContext = .none
+    ) async throws {
         let password: Password
         do { password = try Password(newPassword, field: "new_password") } catch { throw UseCaseError.invalid(error) }
         guard let user = try await users.user(id: caller.userID) else { throw UseCaseError.unauthenticated }
         guard try await hasher.verify(currentPassword, against: user.passwordHash) else {
+            try await audit.append(
+                AuditRecord(
+                    at: clock.now(), action: .passwordChanged, outcome: .failure, actor: user.id, account: user.id,
+                    context: context, details: ["reason": "wrong_password"]))
             throw UseCaseError.unauthenticated
         }
         let hash = try await hasher.hash(password)
         let now = clock.now()
-        try await users.updatePasswordHash(hash, for: user.id, at: now)
+        try await users.updatePasswordHash(
+            hash, for: user.id, at: now,
+            audit: AuditRecord(
+                at: now, action: .passwordChanged, actor: user.id, account: user.id, context: context,
+                details: ["other_sessions": "revoked"]))
         try await revoker.revokeAll(of: user.id, except: caller.sessionID, reason: .passwordChange, now: now)
     }
 }

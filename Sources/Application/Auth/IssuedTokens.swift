@@ -32,14 +32,19 @@ public struct SessionTokens: Sendable {
         self.settings = settings
     }
 
-    /// Starts a new session (a login) for `user`.
-    func startSession(for user: User) async throws -> IssuedTokens {
+    /// Starts a new session for `user`; `context` set means a login, audited with the session.
+    func startSession(for user: User, loginFrom context: AuditContext?) async throws -> IssuedTokens {
         let now = clock.now()
         let session = Session(
             id: SessionID(ids.next()), userID: user.id, createdAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(settings.refreshTokenTTLSeconds)))
         let refresh = minter.mint()
-        try await sessions.create(session, token: refresh.hash)
+        let audit = context.map { context in
+            AuditRecord(
+                at: now, action: .loginSucceeded, actor: user.id, account: user.id, subject: "session:\(session.id)",
+                context: context)
+        }
+        try await sessions.create(session, token: refresh.hash, audit: audit)
         return try tokens(for: user, session: session.id, refreshToken: refresh.token, now: now)
     }
 

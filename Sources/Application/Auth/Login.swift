@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 import Foundation
 public import Ports
 
@@ -10,20 +10,38 @@ public struct Login: Sendable {
     let hasher: any PasswordHasher
     let tokens: SessionTokens
     let clock: any WallClock
+    let audit: any AuditTrail
 
-    public init(users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens, clock: any WallClock) {
+    public init(
+        users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens, clock: any WallClock,
+        audit: any AuditTrail
+    ) {
         self.users = users
         self.hasher = hasher
         self.tokens = tokens
         self.clock = clock
+        self.audit = audit
     }
 
-    public func callAsFunction(email rawEmail: String, password: String) async throws -> IssuedTokens {
-        guard let email = try? Email(rawEmail), let user = try await users.user(email: email) else {
+    public func callAsFunction(email rawEmail: String, password: String, context: AuditContext = .none) async throws
+        -> IssuedTokens
+    {
+        let email = try? Email(rawEmail)
+        guard let email, let user = try await users.user(email: email) else {
             try await hasher.verifyDecoy(password)
+            // The address tried is kept (it is what an operator looks for); a string that
+            // is not an address is not.
+            try await audit.append(
+                AuditRecord(
+                    at: clock.now(), action: .loginFailed, outcome: .failure, actor: nil, account: nil, context: context,
+                    details: ["reason": "unknown_account", "email": email?.value ?? "(not an address)"]))
             throw UseCaseError.unauthenticated
         }
         guard try await hasher.verify(password, against: user.passwordHash) else {
+            try await audit.append(
+                AuditRecord(
+                    at: clock.now(), action: .loginFailed, outcome: .failure, actor: nil, account: user.id,
+                    context: context, details: ["reason": "wrong_password"]))
             throw UseCaseError.unauthenticated
         }
         var current = user
@@ -31,10 +49,10 @@ public struct Login: Sendable {
             // The configured cost changed: upgrade the stored hash now that we hold the
             // password. A failure here must not fail the login.
             if let upgraded = try? await hasher.hash(valid) {
-                try? await users.updatePasswordHash(upgraded, for: user.id, at: clock.now())
+                try? await users.updatePasswordHash(upgraded, for: user.id, at: clock.now(), audit: nil)
                 current.passwordHash = upgraded
             }
         }
-        return try await tokens.startSession(for: current)
+        return try await tokens.startSession(for: current, loginFrom: context)
     }
 }

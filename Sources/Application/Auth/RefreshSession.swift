@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 import Foundation
 public import Ports
 
@@ -27,12 +27,14 @@ public struct RefreshSession: Sendable {
         self.settings = settings
     }
 
-    public func callAsFunction(refreshToken: String) async throws -> IssuedTokens {
+    public func callAsFunction(refreshToken: String, context: AuditContext = .none) async throws -> IssuedTokens {
         guard let presented = minter.hash(refreshToken) else { throw UseCaseError.unauthenticated }
         let now = clock.now()
         let next = minter.mint()
         let expiresAt = now.addingTimeInterval(Double(settings.refreshTokenTTLSeconds))
-        switch try await sessions.rotate(presented: presented, next: next.hash, expiresAt: expiresAt, now: now) {
+        switch try await sessions.rotate(
+            presented: presented, next: next.hash, expiresAt: expiresAt, now: now, context: context)
+        {
         case .rotated(let session):
             guard let user = try await users.user(id: session.userID) else { throw UseCaseError.unauthenticated }
             return try tokens.tokens(for: user, session: session.id, refreshToken: next.token, now: now)

@@ -23,9 +23,10 @@ public struct RegisterUser: Sendable {
         self.bootstrapAdmin = bootstrapAdmin
     }
 
-    public func callAsFunction(email rawEmail: String, password rawPassword: String, username rawUsername: String?) async throws
-        -> IssuedTokens
-    {
+    public func callAsFunction(
+        email rawEmail: String, password rawPassword: String, username rawUsername: String?,
+        context: AuditContext = .none
+    ) async throws -> IssuedTokens {
         var problems = ValidationCollector()
         let email = problems.check { () throws(ValidationFailure) in try Email(rawEmail) }
         let password = problems.check { () throws(ValidationFailure) in try Password(rawPassword) }
@@ -40,10 +41,12 @@ public struct RegisterUser: Sendable {
             passwordHash: hash, createdAt: now, updatedAt: now)
         let user: User
         do {
-            user = try await users.insert(candidate, promoteIfNoAdmin: bootstrapAdmin.isEligible(email))
+            user = try await users.insert(candidate, promoteIfNoAdmin: bootstrapAdmin.isEligible(email)) { stored in
+                .registration(of: stored, context: context)
+            }
         } catch PortError.duplicate {
             throw UseCaseError.conflict("email is already registered")
         }
-        return try await tokens.startSession(for: user)
+        return try await tokens.startSession(for: user, loginFrom: nil)
     }
 }

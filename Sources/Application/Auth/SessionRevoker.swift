@@ -10,13 +10,15 @@ struct SessionRevoker: Sendable {
     let denylist: any TokenDenylist
     let accessTokenTTLSeconds: Int
 
-    func revoke(_ id: SessionID, reason: RevocationReason, now: Date) async throws {
-        _ = try await sessions.revoke(id, reason: reason, at: now)
+    func revoke(_ id: SessionID, reason: RevocationReason, now: Date, audit: AuditRecord? = nil) async throws {
+        _ = try await sessions.revoke(id, reason: reason, at: now, audit: audit)
         await denylist(id, now: now)
     }
 
-    func revokeAll(of user: UserID, except: SessionID?, reason: RevocationReason, now: Date) async throws {
-        let revoked = try await sessions.revokeAll(of: user, except: except, reason: reason, at: now)
+    func revokeAll(
+        of user: UserID, except: SessionID?, reason: RevocationReason, now: Date, audit: AuditRecord? = nil
+    ) async throws {
+        let revoked = try await sessions.revokeAll(of: user, except: except, reason: reason, at: now, audit: audit)
         for session in revoked { await denylist(session.id, now: now) }
     }
 

@@ -26,7 +26,9 @@ public struct StopJob: Sendable {
         self.settings = settings
     }
 
-    public func callAsFunction(caller: AccessClaims, id: JobID) async throws -> (job: Job, effect: StopEffect) {
+    public func callAsFunction(caller: AccessClaims, id: JobID, context: AuditContext = .none) async throws
+        -> (job: Job, effect: StopEffect)
+    {
         guard caller.role.mayCreateJobs else { throw UseCaseError.forbidden("viewers may not stop jobs") }
         let now = clock.now()
         let eventID = ids.next()
@@ -40,6 +42,14 @@ public struct StopJob: Sendable {
             }
             changes.jobs[id] = job
             changes.outbox.append(.stop(StopRequest(eventID: eventID, jobID: id, occurredAt: now)))
+            if job.ownerID != caller.userID {
+                // An admin acting on someone else's job: recorded with the stop itself.
+                changes.audit.append(
+                    AuditRecord(
+                        at: now, action: .jobStoppedByAdmin, actor: caller.userID, account: job.ownerID,
+                        subject: "job:\(id)", context: context,
+                        details: ["effect": effect == .cancelled ? "cancelled" : "stopping"]))
+            }
             return (job, effect)
         }
         outboxSignal.outboxChanged()

@@ -2,35 +2,45 @@ import Foundation
 public import Ports
 
 /// Deletes what is older than the retention period: final jobs and their output,
-/// sessions that ended, and published outbox messages.
+/// sessions that ended, and published outbox messages; and audit entries older than
+/// their own retention period (usually longer: an audit trail is kept for its auditors).
 public struct PurgeExpired: Sendable {
     let jobs: any JobRepository
     let sessions: any SessionStore
     let outbox: any Outbox
+    let audit: any AuditTrail
     let clock: any WallClock
     let retentionDays: Int
+    let auditRetentionDays: Int
 
-    public init(jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, clock: any WallClock, retentionDays: Int)
-    {
+    public init(
+        jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, audit: any AuditTrail,
+        clock: any WallClock, retentionDays: Int, auditRetentionDays: Int
+    ) {
         self.jobs = jobs
         self.sessions = sessions
         self.outbox = outbox
+        self.audit = audit
         self.clock = clock
         self.retentionDays = retentionDays
+        self.auditRetentionDays = auditRetentionDays
     }
 
     public struct Purged: Hashable, Sendable {
         public let jobs: Int
         public let sessions: Int
         public let outboxMessages: Int
+        public let auditEntries: Int
     }
 
     @discardableResult
     public func callAsFunction() async throws -> Purged {
-        let cutoff = clock.now().addingTimeInterval(-Double(retentionDays) * 86_400)
+        let now = clock.now()
+        let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
         return Purged(
             jobs: try await jobs.purgeFinished(before: cutoff),
             sessions: try await sessions.purge(endedBefore: cutoff),
-            outboxMessages: try await outbox.purgePublished(before: cutoff))
+            outboxMessages: try await outbox.purgePublished(before: cutoff),
+            auditEntries: try await audit.purge(before: now.addingTimeInterval(-Double(auditRetentionDays) * 86_400)))
     }
 }

@@ -70,7 +70,8 @@ struct JobController {
     }
 
     func stop(_ request: Request, context: APIContext) async throws -> Response {
-        let (job, effect) = try await useCases.stopJob(caller: try context.requireCaller(), id: try Self.jobID(context))
+        let (job, effect) = try await useCases.stopJob(
+            caller: try context.requireCaller(), id: try Self.jobID(context), context: context.audit)
         return Responses.json(JobRepresentation(job: job), status: effect == .stopRequested ? .accepted : .ok)
     }
 

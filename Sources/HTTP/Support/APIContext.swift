@@ -32,6 +32,9 @@ public struct APIContext: RequestContext {
     /// configured one on every route, read or not.
     public var maxUploadSize: Int { Int.max }
 
+    /// Where the request came from, for the audit trail.
+    var audit: AuditContext { AuditContext(clientAddress: clientAddress, requestID: requestID) }
+
     /// The caller on a protected route. Reaching here without one is a wiring bug.
     func requireCaller() throws -> AccessClaims {
         guard let caller else { throw APIError.unauthenticated }

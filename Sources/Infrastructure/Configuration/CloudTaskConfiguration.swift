@@ -41,6 +41,8 @@ public struct CloudTaskConfiguration: Sendable {
     public var adminJobLimitMaxima = RunLimits(memoryBytes: 8 << 30, cpu: 4, tasks: 4096)
     public var stopGraceSeconds = 5
     public var retentionDays = 30
+    /// How long audit entries are kept (CLOUDTASK_AUDIT_RETENTION_DAYS): a year by default.
+    public var auditRetentionDays = 365
     /// Seconds between heartbeat comments on live event streams.
     public var liveHeartbeatSeconds = 15
     /// Live streams one user may hold open at once, per API process; and all of them.

@@ -162,6 +162,7 @@ public struct ConfigurationLoader {
         }
         config.stopGraceSeconds = int("CLOUDTASK_STOP_GRACE_SECONDS", in: 0...300) ?? config.stopGraceSeconds
         config.retentionDays = int("CLOUDTASK_RETENTION_DAYS", in: 1...3650) ?? config.retentionDays
+        config.auditRetentionDays = int("CLOUDTASK_AUDIT_RETENTION_DAYS", in: 1...36500) ?? config.auditRetentionDays
         if let level = string("CLOUDTASK_LOG_LEVEL") {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
                 config.logLevel = level

@@ -26,10 +26,15 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     private let state = Mutex(State())
     private let outputLimitBytes: Int
     private let clock: any WallClock
+    private let audit: InMemoryAuditTrail
 
-    public init(outputLimitBytes: Int = 1_048_576, clock: any WallClock = SystemClock()) {
+    public init(
+        outputLimitBytes: Int = 1_048_576, clock: any WallClock = SystemClock(),
+        audit: InMemoryAuditTrail = InMemoryAuditTrail()
+    ) {
         self.outputLimitBytes = outputLimitBytes
         self.clock = clock
+        self.audit = audit
     }
 
     public func create(_ job: Job, dispatch: OutboxMessage?, unfinishedLimit: Int) async throws -> JobCreation {
@@ -105,7 +110,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     ) async throws -> Result {
         let now = clock.now()
         return try state.withLock { state in
-            try Self.apply(ids: ids, body, limit: outputLimitBytes, now: now, to: &state)
+            try Self.apply(ids: ids, body, limit: outputLimitBytes, now: now, audit: audit, to: &state)
         }
     }
 
@@ -116,7 +121,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         return try state.withLock { state in
             let due = state.jobs.values.filter { $0.status == .scheduled && $0.runAt <= now }
                 .sorted { $0.runAt < $1.runAt }.prefix(limit).map(\.id)
-            return try Self.apply(ids: Set(due), body, limit: outputLimitBytes, now: wallClock, to: &state)
+            return try Self.apply(ids: Set(due), body, limit: outputLimitBytes, now: wallClock, audit: audit, to: &state)
         }
     }
 
@@ -130,7 +135,8 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     }
 
     private static func apply<Result>(
-        ids: Set<JobID>, _ body: (inout JobChangeSet) throws -> Result, limit: Int, now: Date, to state: inout State
+        ids: Set<JobID>, _ body: (inout JobChangeSet) throws -> Result, limit: Int, now: Date,
+        audit: InMemoryAuditTrail, to state: inout State
     ) throws -> Result {
         var changes = JobChangeSet(jobs: state.jobs.filter { ids.contains($0.key) })
         let result = try body(&changes)
@@ -142,6 +148,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
             state.outputs[id, default: JobOutput()].append(chunk, limit: limit)
         }
         for message in changes.outbox { enqueue(message, now: now, in: &state) }
+        audit.write(changes.audit)
         return result
     }
 

@@ -17,20 +17,22 @@ public final class InMemorySessionStore: SessionStore {
     }
 
     private let state = Mutex(State())
+    private let audit: InMemoryAuditTrail
 
-    public init() {}
+    public init(audit: InMemoryAuditTrail = InMemoryAuditTrail()) { self.audit = audit }
 
-    public func create(_ session: Session, token: RefreshTokenHash) async throws {
+    public func create(_ session: Session, token: RefreshTokenHash, audit record: AuditRecord?) async throws {
         try state.withLock { state in
             guard state.sessions[session.id] == nil, state.tokens[token] == nil else { throw PortError.duplicate }
             state.sessions[session.id] = session
             state.tokens[token] = TokenRecord(session: session.id, expiresAt: session.expiresAt, spent: false)
+            audit.write(record.map { [$0] } ?? [])
         }
     }
 
-    public func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date) async throws
-        -> RefreshRotation
-    {
+    public func rotate(
+        presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date, context: AuditContext
+    ) async throws -> RefreshRotation {
         state.withLock { state in
             guard let record = state.tokens[presented], var session = state.sessions[record.session] else { return .unknown }
             switch session.verdict(tokenSpent: record.spent, tokenExpiresAt: record.expiresAt, now: now) {
@@ -39,6 +41,7 @@ public final class InMemorySessionStore: SessionStore {
             case .revokeSession:
                 let revoked = session.revokedForReuse(at: now)
                 state.sessions[session.id] = revoked
+                audit.write([.refreshTokenReused(revoked, at: now, context: context)])
                 return .reused(revoked)
             case .rotate:
                 break
@@ -57,18 +60,24 @@ public final class InMemorySessionStore: SessionStore {
         state.withLock { state in state.tokens[token].flatMap { state.sessions[$0.session] } }
     }
 
-    public func revoke(_ id: SessionID, reason: RevocationReason, at now: Date) async throws -> Session? {
+    public func revoke(_ id: SessionID, reason: RevocationReason, at now: Date, audit record: AuditRecord?) async throws
+        -> Session?
+    {
         state.withLock { state in
             guard var session = state.sessions[id], !session.isRevoked else { return nil }
             session.revokedAt = now
             session.revocationReason = reason
             state.sessions[id] = session
+            audit.write(record.map { [$0] } ?? [])
             return session
         }
     }
 
-    public func revokeAll(of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date) async throws -> [Session] {
+    public func revokeAll(
+        of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date, audit record: AuditRecord?
+    ) async throws -> [Session] {
         state.withLock { state in
+            audit.write(record.map { [$0] } ?? [])
             var revoked: [Session] = []
             for (id, var session) in state.sessions where session.userID == user && id != except && !session.isRevoked {
                 session.revokedAt = now

@@ -7,15 +7,19 @@ import Synchronization
 /// method atomic, which is what the contract asks of the real store's transactions.
 public final class InMemoryUserRepository: UserRepository {
     private let users = Mutex<[UserID: User]>([:])
+    private let audit: InMemoryAuditTrail
 
-    public init() {}
+    public init(audit: InMemoryAuditTrail = InMemoryAuditTrail()) { self.audit = audit }
 
-    public func insert(_ user: User, promoteIfNoAdmin: Bool) async throws -> User {
+    public func insert(_ user: User, promoteIfNoAdmin: Bool, audit record: @escaping @Sendable (User) -> AuditRecord) async throws
+        -> User
+    {
         try users.withLock { users in
             if users.values.contains(where: { $0.email == user.email }) { throw PortError.duplicate }
             var stored = user
             if promoteIfNoAdmin, !users.values.contains(where: { $0.role == .admin }) { stored.role = .admin }
             users[user.id] = stored
+            audit.write([record(stored)])
             return stored
         }
     }
@@ -26,19 +30,26 @@ public final class InMemoryUserRepository: UserRepository {
         users.withLock { $0.values.first { $0.email == email } }
     }
 
-    public func updatePasswordHash(_ hash: PasswordHash, for id: UserID, at now: Date) async throws {
+    public func updatePasswordHash(_ hash: PasswordHash, for id: UserID, at now: Date, audit record: AuditRecord?)
+        async throws
+    {
         try users.withLock { users in
             guard users[id] != nil else { throw PortError.notFound }
             users[id]!.passwordHash = hash
             users[id]!.updatedAt = now
+            audit.write(record.map { [$0] } ?? [])
         }
     }
 
-    public func setRole(_ role: Role, forEmail email: Email, at now: Date) async throws -> User {
+    public func setRole(
+        _ role: Role, forEmail email: Email, at now: Date, audit record: @escaping @Sendable (Role, User) -> AuditRecord
+    ) async throws -> User {
         try users.withLock { users in
             guard let id = users.values.first(where: { $0.email == email })?.id else { throw PortError.notFound }
+            let previous = users[id]!.role
             users[id]!.role = role
             users[id]!.updatedAt = now
+            audit.write([record(previous, users[id]!)])
             return users[id]!
         }
     }

@@ -134,6 +134,7 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
             if !outputs.isEmpty { _ = try await connection.query(try JobRows.upsertOutputs(outputs), logger: logger) }
         }
         try await Self.enqueue(changes.outbox, connection, logger)
+        try await PostgresAuditTrail.write(changes.audit, connection, logger)
         return result
     }
 

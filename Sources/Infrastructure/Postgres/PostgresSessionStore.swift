@@ -18,7 +18,7 @@ public struct PostgresSessionStore: SessionStore {
 
     static let columns = "id, user_id, created_at, expires_at, revoked_at, revocation_reason"
 
-    public func create(_ session: Session, token: RefreshTokenHash) async throws {
+    public func create(_ session: Session, token: RefreshTokenHash, audit: AuditRecord?) async throws {
         try await client.transaction(logger: logger) { connection in
             _ = try await connection.query(
                 """
@@ -30,12 +30,13 @@ public struct PostgresSessionStore: SessionStore {
                 """
                 INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (\(token.value), \(session.id.uuid), \(session.expiresAt))
                 """, logger: logger)
+            try await PostgresAuditTrail.write(audit.map { [$0] } ?? [], connection, logger)
         }
     }
 
-    public func rotate(presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date) async throws
-        -> RefreshRotation
-    {
+    public func rotate(
+        presented: RefreshTokenHash, next: RefreshTokenHash, expiresAt: Date, now: Date, context: AuditContext
+    ) async throws -> RefreshRotation {
         try await client.transaction(logger: logger) { connection in
             let token = try await connection.query(
                 """
@@ -56,6 +57,7 @@ public struct PostgresSessionStore: SessionStore {
                     """
                     UPDATE sessions SET revoked_at = \(revoked.revokedAt), revocation_reason = \(revoked.revocationReason?.rawValue) WHERE id = \(sessionID)
                     """, logger: logger)
+                try await PostgresAuditTrail.write([.refreshTokenReused(revoked, at: now, context: context)], connection, logger)
                 return .reused(revoked)
             case .rotate:
                 break
@@ -89,18 +91,23 @@ public struct PostgresSessionStore: SessionStore {
         }
     }
 
-    public func revoke(_ id: SessionID, reason: RevocationReason, at now: Date) async throws -> Session? {
-        try await client.connection(logger: logger) { connection in
-            try await Self.session(
+    public func revoke(_ id: SessionID, reason: RevocationReason, at now: Date, audit: AuditRecord?) async throws -> Session? {
+        try await client.transaction(logger: logger) { connection in
+            let revoked = try await Self.session(
                 """
                 UPDATE sessions SET revoked_at = \(now), revocation_reason = \(reason.rawValue)
                 WHERE id = \(id.uuid) AND revoked_at IS NULL RETURNING \(unescaped: Self.columns)
                 """, connection, logger)
+            if revoked != nil { try await PostgresAuditTrail.write(audit.map { [$0] } ?? [], connection, logger) }
+            return revoked
         }
     }
 
-    public func revokeAll(of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date) async throws -> [Session] {
-        try await client.connection(logger: logger) { connection in
+    public func revokeAll(
+        of user: UserID, except: SessionID?, reason: RevocationReason, at now: Date, audit: AuditRecord?
+    ) async throws -> [Session] {
+        try await client.transaction(logger: logger) { connection in
+            try await PostgresAuditTrail.write(audit.map { [$0] } ?? [], connection, logger)
             let rows = try await connection.query(
                 """
                 UPDATE sessions SET revoked_at = \(now), revocation_reason = \(reason.rawValue)

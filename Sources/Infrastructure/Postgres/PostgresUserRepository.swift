@@ -18,7 +18,9 @@ public struct PostgresUserRepository: UserRepository {
 
     static let columns = "id, email, username, role, password_hash, created_at, updated_at"
 
-    public func insert(_ user: User, promoteIfNoAdmin: Bool) async throws -> User {
+    public func insert(_ user: User, promoteIfNoAdmin: Bool, audit: @escaping @Sendable (User) -> AuditRecord) async throws
+        -> User
+    {
         try await client.transaction(logger: logger) { connection in
             var stored = user
             if promoteIfNoAdmin {
@@ -34,6 +36,7 @@ public struct PostgresUserRepository: UserRepository {
                 VALUES (\(stored.id.uuid), \(stored.email.value), \(stored.username?.value), \(stored.role.rawValue),
                         \(stored.passwordHash.encoded), \(stored.createdAt), \(stored.updatedAt))
                 """, logger: logger)
+            try await PostgresAuditTrail.write([audit(stored)], connection, logger)
             return stored
         }
     }
@@ -46,24 +49,39 @@ public struct PostgresUserRepository: UserRepository {
         try await one("SELECT \(unescaped: Self.columns) FROM users WHERE email = \(email.value)")
     }
 
-    public func updatePasswordHash(_ hash: PasswordHash, for id: UserID, at now: Date) async throws {
-        let updated = try await client.connection(logger: logger) { connection in
-            try await connection.query(
+    public func updatePasswordHash(_ hash: PasswordHash, for id: UserID, at now: Date, audit: AuditRecord?) async throws {
+        try await client.transaction(logger: logger) { connection in
+            let updated = try await connection.query(
                 "UPDATE users SET password_hash = \(hash.encoded), updated_at = \(now) WHERE id = \(id.uuid) RETURNING id",
                 logger: logger
             ).decode(UUID.self).first { _ in true }
+            guard updated != nil else { throw PortError.notFound }
+            try await PostgresAuditTrail.write(audit.map { [$0] } ?? [], connection, logger)
         }
-        if updated == nil { throw PortError.notFound }
     }
 
-    public func setRole(_ role: Role, forEmail email: Email, at now: Date) async throws -> User {
-        let user = try await one(
-            """
-            UPDATE users SET role = \(role.rawValue), updated_at = \(now) WHERE email = \(email.value)
-            RETURNING \(unescaped: Self.columns)
-            """)
-        guard let user else { throw PortError.notFound }
-        return user
+    public func setRole(
+        _ role: Role, forEmail email: Email, at now: Date, audit: @escaping @Sendable (Role, User) -> AuditRecord
+    ) async throws -> User {
+        try await client.transaction(logger: logger) { connection in
+            let previous = try await connection.query(
+                "SELECT role FROM users WHERE email = \(email.value) FOR UPDATE", logger: logger
+            ).decode(String.self).first { _ in true }
+            guard let previous else { throw PortError.notFound }
+            var updated: User?
+            for try await row in try await connection.query(
+                """
+                UPDATE users SET role = \(role.rawValue), updated_at = \(now) WHERE email = \(email.value)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            {
+                updated = try Self.decode(row)
+            }
+            guard let updated else { throw PortError.notFound }
+            try await PostgresAuditTrail.write(
+                [audit(Role(rawValue: previous) ?? .viewer, updated)], connection, logger)
+            return updated
+        }
     }
 
     private func one(_ query: PostgresQuery) async throws -> User? {
