@@ -83,7 +83,8 @@ let package = Package(
             ],
             resources: [
                 .embedInCode("openapi.json"),
-                .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/app.js"), .embedInCode("Dashboard/style.css"),
+                .embedInCode("Dashboard/index.html"), .embedInCode("Dashboard/app.js"),
+                .embedInCode("Dashboard/account.js"), .embedInCode("Dashboard/style.css"),
             ],
             swiftSettings: strictSettings
         ),

@@ -31,6 +31,7 @@ public func buildRouter(
     let dashboard = DashboardController()
     ops.get("/dashboard", use: dashboard.page)
     ops.get("/dashboard/app.js", use: dashboard.script)
+    ops.get("/dashboard/account.js", use: dashboard.accountScript)
     ops.get("/dashboard/style.css", use: dashboard.styles)
 
     let limits = settings.rateLimits
@@ -112,5 +113,6 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
     (.get, "/api/v1/admin/overview"), (.get, "/api/v1/admin/audit"), (.get, "/api/v1/users/me/audit"),
-    (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/style.css"),
+    (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/account.js"),
+    (.get, "/dashboard/style.css"),
 ]

@@ -13,17 +13,24 @@ struct SingleNodeTests {
         let base = ProcessInfo.processInfo.environment["CLOUDTASK_TEST_DATABASE_URL"]!
         let name = "e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         var components = URLComponents(string: base)!
+        components.path = "/postgres"
+        try psql("CREATE DATABASE \(name)", url: components.string!)
+        components.path = "/" + name
+        return components.string!
+    }
+
+    /// Runs one SQL statement with psql, as an operator (or an intruder) would.
+    static func psql(_ sql: String, url: String) throws {
+        let components = URLComponents(string: url)!
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         psql.arguments = [
             "-h", components.host!, "-p", String(components.port ?? 5432), "-U", components.user ?? "postgres",
-            "-d", "postgres", "-q", "-c", "CREATE DATABASE \(name)",
+            "-d", String(components.path.dropFirst()), "-q", "-c", sql,
         ]
         try psql.run()
         psql.waitUntilExit()
-        guard psql.terminationStatus == 0 else { throw ServerError("psql could not create \(name)") }
-        components.path = "/" + name
-        return components.string!
+        guard psql.terminationStatus == 0 else { throw ServerError("psql could not run \(sql)") }
     }
 
     static func command(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
@@ -82,5 +89,12 @@ struct SingleNodeTests {
         #expect(roleSet == 0 && output.contains("keep@example.com is now viewer"))
         let (unknown, _) = try Self.command(["set-role", "nobody@example.com", "admin"], environment: environment)
         #expect(unknown == 1)
+
+        // The audit trail: registration, two logins (one at registration is not a login), the role change.
+        let (intact, report) = try Self.command(["audit", "verify"], environment: environment)
+        #expect(intact == 0 && report.contains("audit chain intact: 3 entries"), "\(report)")
+        try Self.psql("DELETE FROM audit_entries WHERE seq = 2", url: environment["CLOUDTASK_DATABASE_URL"]!)
+        let (broken, complaint) = try Self.command(["audit", "verify"], environment: environment)
+        #expect(broken == 1 && complaint.contains("audit chain broken at entry 2"), "\(complaint)")
     }
 }

@@ -157,7 +157,8 @@ struct LiveRoutesTests {
     func dashboard() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
             for (path, type) in [
-                ("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/style.css", "text/css"),
+                ("/dashboard", "text/html"), ("/dashboard/app.js", "text/javascript"),
+                ("/dashboard/account.js", "text/javascript"), ("/dashboard/style.css", "text/css"),
             ] {
                 let response = try await api.send(.get, path)
                 #expect(response.status == .ok)

@@ -116,6 +116,8 @@ doc = {
      "responses": {"200": ok("The page", {"type": "string"}, ctype="text/html")}}},
   "/dashboard/app.js": {"get": {"operationId": "dashboardScript", "tags": ["dashboard"], "summary": "The dashboard's script",
      "responses": {"200": ok("The script", {"type": "string"}, ctype="text/javascript")}}},
+  "/dashboard/account.js": {"get": {"operationId": "dashboardAccountScript", "tags": ["dashboard"], "summary": "The dashboard's account pages",
+     "responses": {"200": ok("The script", {"type": "string"}, ctype="text/javascript")}}},
   "/dashboard/style.css": {"get": {"operationId": "dashboardStyles", "tags": ["dashboard"], "summary": "The dashboard's styles",
      "responses": {"200": ok("The styles", {"type": "string"}, ctype="text/css")}}},
   "/health/live": {"get": {"operationId": "live", "tags": ["operations"], "summary": "The process serves",

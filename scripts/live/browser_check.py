@@ -173,6 +173,25 @@ def main():
         until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#jobs-body tr")) == 3)
         ok("the status filter shows only the cancelled job, then all three again")
 
+        # The security page: the admin's own events (the wrong password first tried, then
+        # the login), then everyone's, filtered by action.
+        driver.find_element(By.ID, "nav-security").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "view-security")))
+        own = lambda d: [r.get_attribute("data-action") for r in d.find_elements(By.CSS_SELECTOR, "#audit-body tr")]
+        until(lambda d: "login.succeeded" in own(d) and "login.failed" in own(d))
+        failed = next(r for r in driver.find_elements(By.CSS_SELECTOR, "#audit-body tr")
+                      if r.get_attribute("data-action") == "login.failed")
+        assert "wrong_password" in failed.text and "failure" in failed.text, failed.text
+        driver.save_screenshot(str(ARTIFACTS / "security.png"))
+        driver.find_element(By.ID, "audit-everyone").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "audit-actor")))
+        wait_text("security-title", "Audit trail (everyone)")
+        driver.find_element(By.ID, "audit-action").send_keys("account.registered", Keys.ENTER)
+        until(lambda d: own(d) and set(own(d)) == {"account.registered"})
+        driver.find_element(By.ID, "audit-everyone").click()
+        until(lambda d: not d.find_element(By.ID, "audit-actor").is_displayed())
+        ok("the security page lists the admin's logins (the failed one with its reason), and everyone's by action")
+
         # Nothing the Content-Security-Policy refused, no script error.
         # (The wrong password's 401 is logged by Chromium as a failed load: expected.)
         problems = [entry["message"] for entry in driver.get_log("browser")

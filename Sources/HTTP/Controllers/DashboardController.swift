@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `/dashboard`: the web dashboard, three static files compiled into the binary (no
+/// `/dashboard`: the web dashboard, four static files compiled into the binary (no
 /// CDN, no build step). Every response carries a strict Content-Security-Policy: scripts
 /// and styles only from these files, no inline script, no framing, requests only to
 /// this origin.
@@ -18,6 +18,11 @@ struct DashboardController {
 
     func script(_ request: Request, context: APIContext) -> Response {
         Self.file(PackageResources.app_js, type: "text/javascript; charset=utf-8")
+    }
+
+    /// The account's pages (its security events; for admins, everyone's).
+    func accountScript(_ request: Request, context: APIContext) -> Response {
+        Self.file(PackageResources.account_js, type: "text/javascript; charset=utf-8")
     }
 
     func styles(_ request: Request, context: APIContext) -> Response {

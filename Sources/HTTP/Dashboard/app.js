@@ -480,6 +480,13 @@
     container.appendChild(svg);
   }
 
+  // What account.js uses: requests go through `api` (which holds the tokens); the
+  // tokens themselves are not handed out.
+  const shared = {
+    api, show, notice, problemText, time, cell, shortID,
+    get role() { return session.user && session.user.role; },
+  };
+
   // ---- Routing -------------------------------------------------------------------
 
   function route() {
@@ -489,6 +496,7 @@
     const job = hash.match(/^#\/jobs\/([0-9a-fA-F-]{36})$/);
     if (job) showJob(job[1]);
     else if (hash === "#/overview" && session.user.role === "admin") showOverview();
+    else if (hash === "#/security" && window.CloudTaskAccount) window.CloudTaskAccount.showSecurity(shared);
     else showJobs();
     $("main").focus({ preventScroll: true });
   }
