@@ -59,10 +59,11 @@ let package = Package(
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(
             name: "Infrastructure",
             dependencies: [
-                "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ", "CMalloc",
+                "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ", "CMalloc", "CQRencode",
                 product.hummingbirdBcrypt,
                 product.crypto,
                 product.nioPosix,

@@ -17,6 +17,11 @@ public enum UseCaseError: Error, Hashable, Sendable {
     case conflict(String)
     /// A policy of this deployment forbids it (422).
     case unprocessable(String)
+    /// The password was right and the account has a second factor: the login goes on
+    /// at `POST /auth/mfa` with this token (401, problem type `mfa-required`).
+    case mfaRequired(token: String, expiresIn: Int)
+    /// Too many attempts for this account (429 with Retry-After).
+    case rateLimited(retryAfterSeconds: Int)
 
     static func invalid(field: String, _ message: String) -> UseCaseError {
         .invalid(ValidationFailure(field: field, message))

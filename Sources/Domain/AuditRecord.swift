@@ -16,11 +16,15 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let logoutAll = AuditAction("session.logout_all")
     public static let refreshTokenReused = AuditAction("session.refresh_token_reused")
     public static let jobStoppedByAdmin = AuditAction("job.stopped_by_admin")
+    public static let mfaEnabled = AuditAction("mfa.enabled")
+    public static let mfaDisabled = AuditAction("mfa.disabled")
+    public static let mfaFailed = AuditAction("mfa.failed")
+    public static let recoveryCodeUsed = AuditAction("mfa.recovery_code_used")
 
     /// Every action this build writes, for filters and the docs.
     public static let known: [AuditAction] = [
         .registered, .passwordChanged, .roleChanged, .loginSucceeded, .loginFailed, .logout, .logoutAll,
-        .refreshTokenReused, .jobStoppedByAdmin,
+        .refreshTokenReused, .jobStoppedByAdmin, .mfaEnabled, .mfaDisabled, .mfaFailed, .recoveryCodeUsed,
     ]
 }
 

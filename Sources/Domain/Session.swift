@@ -32,4 +32,6 @@ public enum RevocationReason: String, Hashable, Sendable, Codable {
     case logout
     case refreshTokenReuse = "refresh_token_reuse"
     case passwordChange = "password_change"
+    /// Two-factor login was turned off: whoever else held a session is out.
+    case mfaChange = "mfa_change"
 }

@@ -9,6 +9,8 @@ extension APIUseCases {
         public var sessions: any SessionStore
         /// The audit trail the stores write into (the same one, for the hash chain).
         public var audit: any AuditTrail
+        /// Two-factor login: its store, codes, challenge tokens and QR codes.
+        public var mfa: MFAComponents
         /// The store every job write goes through (wrap it in `AnnouncingJobStore` for live views).
         public var jobs: any JobRepository & Outbox & JobStatistics
         public var denylist: any TokenDenylist
@@ -29,7 +31,7 @@ extension APIUseCases {
         public var workers: any WorkerRegistry
 
         public init(
-            users: any UserRepository, sessions: any SessionStore, audit: any AuditTrail,
+            users: any UserRepository, sessions: any SessionStore, audit: any AuditTrail, mfa: MFAComponents,
             jobs: any JobRepository & Outbox & JobStatistics,
             denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
             hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
@@ -41,6 +43,7 @@ extension APIUseCases {
             self.users = users
             self.sessions = sessions
             self.audit = audit
+            self.mfa = mfa
             self.jobs = jobs
             self.denylist = denylist
             self.accessGate = accessGate
@@ -65,7 +68,7 @@ extension APIUseCases {
             register: RegisterUser(
                 users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
                 bootstrapAdmin: auth.bootstrapAdmin),
-            login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, audit: a.audit),
+            login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, audit: a.audit, mfa: a.mfa),
             refresh: RefreshSession(
                 sessions: a.sessions, users: a.users, denylist: a.denylist, minter: a.minter, tokens: tokens,
                 clock: a.clock, settings: auth),
@@ -85,6 +88,13 @@ extension APIUseCases {
             followJob: FollowJob(jobs: a.jobs, hub: a.hub, clock: a.clock),
             watchJobs: WatchJobs(hub: a.hub, clock: a.clock),
             overview: GetOverview(statistics: a.jobs, outbox: a.jobs, workers: a.workers, clock: a.clock),
-            auditEntries: ListAuditEntries(trail: a.audit))
+            auditEntries: ListAuditEntries(trail: a.audit),
+            mfa: MFAUseCases(
+                enrol: EnrolTOTP(mfa: a.mfa, users: a.users), confirm: ConfirmTOTP(mfa: a.mfa),
+                complete: CompleteMFALogin(mfa: a.mfa, users: a.users, tokens: tokens),
+                disable: DisableTOTP(
+                    mfa: a.mfa, users: a.users, hasher: a.hasher, sessions: a.sessions, denylist: a.denylist,
+                    settings: auth),
+                status: GetMFAStatus(mfa: a.mfa)))
     }
 }

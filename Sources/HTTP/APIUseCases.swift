@@ -18,14 +18,16 @@ public struct APIUseCases: Sendable {
     public let watchJobs: WatchJobs
     public let overview: GetOverview
     public let auditEntries: ListAuditEntries
+    public let mfa: MFAUseCases
 
     public init(
         register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
         authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
         getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
-        overview: GetOverview, auditEntries: ListAuditEntries
+        overview: GetOverview, auditEntries: ListAuditEntries, mfa: MFAUseCases
     ) {
         self.auditEntries = auditEntries
+        self.mfa = mfa
         self.register = register
         self.login = login
         self.refresh = refresh
@@ -41,5 +43,22 @@ public struct APIUseCases: Sendable {
         self.followJob = followJob
         self.watchJobs = watchJobs
         self.overview = overview
+    }
+}
+
+/// The two-factor use cases, grouped: one route family.
+public struct MFAUseCases: Sendable {
+    public let enrol: EnrolTOTP
+    public let confirm: ConfirmTOTP
+    public let complete: CompleteMFALogin
+    public let disable: DisableTOTP
+    public let status: GetMFAStatus
+
+    public init(enrol: EnrolTOTP, confirm: ConfirmTOTP, complete: CompleteMFALogin, disable: DisableTOTP, status: GetMFAStatus) {
+        self.enrol = enrol
+        self.confirm = confirm
+        self.complete = complete
+        self.disable = disable
+        self.status = status
     }
 }

@@ -55,6 +55,11 @@ public func buildRouter(
     router.group("/api/v1/auth/register").add(middleware: perIP(limits.auth))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: auth.register)
+    let mfa = MFAController(useCases: useCases)
+    // The second step of a login: the per-address login limit applies to it too.
+    router.group("/api/v1/auth/mfa").add(middleware: perIP(limits.login))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: mfa.complete)
     router.group("/api/v1/auth/refresh").add(middleware: perIP(limits.auth))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: auth.refresh)
@@ -86,6 +91,10 @@ public func buildRouter(
     protected.post("/auth/logout", use: auth.logout)
     protected.get("/users/me", use: auth.profile)
     protected.post("/users/me/password", use: auth.changePassword)
+    protected.get("/users/me/mfa", use: mfa.status)
+    protected.post("/users/me/mfa/totp", use: mfa.enrol)
+    protected.post("/users/me/mfa/totp/confirm", use: mfa.confirm)
+    protected.delete("/users/me/mfa/totp", use: mfa.disable)
 
     let live = LiveController(useCases: useCases, streams: LiveStreamCounter(limits: settings.liveStreams))
     let jobs = JobController(useCases: useCases, live: live)
@@ -110,6 +119,8 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.get, "/health/live"), (.get, "/health/ready"), (.get, "/metrics"), (.get, "/openapi.json"),
     (.post, "/api/v1/auth/login"), (.post, "/api/v1/auth/register"), (.post, "/api/v1/auth/refresh"),
     (.post, "/api/v1/auth/logout"), (.get, "/api/v1/users/me"), (.post, "/api/v1/users/me/password"),
+    (.post, "/api/v1/auth/mfa"), (.get, "/api/v1/users/me/mfa"), (.post, "/api/v1/users/me/mfa/totp"),
+    (.post, "/api/v1/users/me/mfa/totp/confirm"), (.delete, "/api/v1/users/me/mfa/totp"),
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
     (.get, "/api/v1/admin/overview"), (.get, "/api/v1/admin/audit"), (.get, "/api/v1/users/me/audit"),

@@ -25,6 +25,10 @@ public struct Adapters {
     public let sessions: any SessionStore
     /// The audit trail the stores above write into with their changes.
     public let audit: any AuditTrail
+    /// Two-factor state; its secrets sealed with `CLOUDTASK_MFA_KEY` in PostgreSQL.
+    public let mfa: any MFAStore
+    /// Whether two-factor enrolment can be offered (a key to seal secrets with).
+    public let mfaAvailable: Bool
     /// Every job write goes through it, and it announces each one to live views.
     public let jobs: any JobRepository & Outbox & JobStatistics
     public let shared: SharedState
@@ -97,12 +101,19 @@ public struct Adapters {
         return Adapters(
             users: PostgresUserRepository(client: client, logger: logger), sessions: sessions,
             audit: PostgresAuditTrail(client: client, logger: logger),
+            mfa: PostgresMFAStore(client: client, sealer: Self.sealer(config), logger: logger),
+            mfaAvailable: Self.sealer(config) != nil,
             jobs: AnnouncingJobStore(store, publisher: shared.jobChangePublisher), shared: shared, queue: queue,
             doorbell: doorbell, outboxSignal: outboxSignal,
             health: HealthChecks(
                 postgres: { await Database.ping(client, logger: logger) }, redis: shared.redisHealth,
                 rabbitmq: rabbitmq),
             clock: clock, ids: ids, clients: clients, background: shared.background, relayWakeups: relayWakeups, gate: gate)
+    }
+
+    /// What seals TOTP secrets, when a key is configured.
+    static func sealer(_ config: CloudTaskConfiguration) -> SecretSealer? {
+        config.mfaKey.flatMap { SecretSealer(secret: $0, old: config.mfaOldKeys) }
     }
 
     /// Everything in this process's memory (`--embedded`): lost when it exits.
@@ -113,6 +124,7 @@ public struct Adapters {
         let audit = InMemoryAuditTrail()
         return Adapters(
             users: InMemoryUserRepository(audit: audit), sessions: InMemorySessionStore(audit: audit), audit: audit,
+            mfa: InMemoryMFAStore(audit: audit), mfaAvailable: true,
             jobs: AnnouncingJobStore(
                 InMemoryJobStore(outputLimitBytes: config.outputLimitBytes, audit: audit),
                 publisher: shared.jobChangePublisher),

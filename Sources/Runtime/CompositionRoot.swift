@@ -93,7 +93,8 @@ public enum CompositionRoot {
                     lock: adapters.shared.lock,
                     promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
                     purge: PurgeExpired(
-                        jobs: jobs, sessions: adapters.sessions, outbox: jobs, audit: adapters.audit, clock: clock,
+                        jobs: jobs, sessions: adapters.sessions, outbox: jobs, audit: adapters.audit, mfa: adapters.mfa,
+                        clock: clock,
                         retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays),
                     owner: workerID, logger: logger)
             ),

@@ -48,10 +48,17 @@ enum APIProcess {
         let shared = adapters.shared
         // This process's hub hears every job change (its own and other processes').
         let hub = JobChangeHub()
+        let mfa = MFAComponents(
+            store: adapters.mfa, codes: TOTPCodes(), recovery: RecoveryCodes(),
+            challenges: HMACRefreshTokenMinter(pepper: keys.refreshPepper, prefix: "mfa_"), qr: QREncodeSVG(),
+            limiter: shared.rateLimiter, audit: adapters.audit, clock: adapters.clock,
+            settings: MFASettings(
+                available: adapters.mfaAvailable, issuer: config.mfaIssuer,
+                attemptsPerAccount: config.rateLimits.mfaAttempts))
         let useCases = APIUseCases(
             auth: AuthSettings(config), jobs: JobSettings(config),
             adapters: .init(
-                users: adapters.users, sessions: adapters.sessions, audit: adapters.audit, jobs: adapters.jobs,
+                users: adapters.users, sessions: adapters.sessions, audit: adapters.audit, mfa: mfa, jobs: adapters.jobs,
                 denylist: shared.denylist,
                 accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher,
                 issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),

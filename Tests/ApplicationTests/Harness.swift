@@ -62,6 +62,9 @@ struct Harness {
     let users: InMemoryUserRepository
     let sessions: InMemorySessionStore
     let jobs: InMemoryJobStore
+    let mfaStore: InMemoryMFAStore
+    let mfaLimiter = InMemoryRateLimiter()
+    let codes = TOTPCodes()
     let denylist: any TokenDenylist
     let cache: InMemoryCache
     let stopSignal: InMemoryStopSignal
@@ -76,6 +79,7 @@ struct Harness {
         users = InMemoryUserRepository(audit: audit)
         sessions = InMemorySessionStore(audit: audit)
         jobs = InMemoryJobStore(outputLimitBytes: 1024, clock: clock, audit: audit)
+        mfaStore = InMemoryMFAStore(audit: audit)
         self.denylist = denylist ?? InMemoryTokenDenylist(clock: clock)
         cache = InMemoryCache(clock: clock)
         stopSignal = InMemoryStopSignal(clock: clock)
@@ -94,7 +98,19 @@ struct Harness {
         RegisterUser(
             users: users, hasher: hasher, tokens: sessionTokens, clock: clock, ids: ids, bootstrapAdmin: auth.bootstrapAdmin)
     }
-    var login: Login { Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, audit: audit) }
+    var mfa: MFAComponents {
+        MFAComponents(
+            store: mfaStore, codes: codes, recovery: RecoveryCodes(),
+            challenges: HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "m", count: 32))!, prefix: "mfa_"),
+            qr: QREncodeSVG(), limiter: mfaLimiter, audit: audit, clock: clock, settings: MFASettings(available: true))
+    }
+    var login: Login { Login(users: users, hasher: hasher, tokens: sessionTokens, clock: clock, audit: audit, mfa: mfa) }
+    var enrolTOTP: EnrolTOTP { EnrolTOTP(mfa: mfa, users: users) }
+    var confirmTOTP: ConfirmTOTP { ConfirmTOTP(mfa: mfa) }
+    var completeMFA: CompleteMFALogin { CompleteMFALogin(mfa: mfa, users: users, tokens: sessionTokens) }
+    var disableTOTP: DisableTOTP {
+        DisableTOTP(mfa: mfa, users: users, hasher: hasher, sessions: sessions, denylist: denylist, settings: auth)
+    }
     var refresh: RefreshSession {
         RefreshSession(
             sessions: sessions, users: users, denylist: denylist, minter: minter, tokens: sessionTokens, clock: clock,
@@ -127,7 +143,8 @@ struct Harness {
     var promote: PromoteDueJobs { PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: signal, clock: clock, ids: ids) }
     func purge(retentionDays: Int) -> PurgeExpired {
         PurgeExpired(
-            jobs: jobs, sessions: sessions, outbox: jobs, audit: audit, clock: clock, retentionDays: retentionDays,
+            jobs: jobs, sessions: sessions, outbox: jobs, audit: audit, mfa: mfaStore, clock: clock,
+            retentionDays: retentionDays,
             auditRetentionDays: retentionDays * 10)
     }
 

@@ -21,11 +21,15 @@ struct TestAPI {
     let users: InMemoryUserRepository
     let sessions: InMemorySessionStore
     let jobs: InMemoryJobStore
+    let mfaStore: InMemoryMFAStore
+    /// The limiter behind the routes and the two-factor attempt limit.
+    let limiter = InMemoryRateLimiter()
     let registry = PrometheusCollectorRegistry()
     /// Live views hear of every change made through `announcingJobs`.
     let hub = JobChangeHub()
     let workers = InMemoryWorkerRegistry()
     var announcingJobs: AnnouncingJobStore { AnnouncingJobStore(jobs, publisher: hub) }
+    var mfaSettings = MFASettings(available: true)
 
     init() {
         let audit = InMemoryAuditTrail()
@@ -33,6 +37,7 @@ struct TestAPI {
         users = InMemoryUserRepository(audit: audit)
         sessions = InMemorySessionStore(audit: audit)
         jobs = InMemoryJobStore(outputLimitBytes: 4096, audit: audit)
+        mfaStore = InMemoryMFAStore(audit: audit)
     }
 
     static var generousLimits: RateLimitPolicies {
@@ -49,7 +54,6 @@ struct TestAPI {
         let ids = RandomIDGenerator()
         let denylist = InMemoryTokenDenylist()
         let cache = InMemoryCache()
-        let limiter = InMemoryRateLimiter()
         let tokens = JWTAccessTokens(
             current: SigningKey(secret: String(repeating: "a", count: 32))!, issuer: "cloudtask", audience: "cloudtask-api")
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
@@ -59,7 +63,13 @@ struct TestAPI {
         let useCases = APIUseCases(
             auth: auth, jobs: JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5),
             adapters: .init(
-                users: users, sessions: sessions, audit: audit, jobs: announcingJobs, denylist: denylist,
+                users: users, sessions: sessions, audit: audit,
+                mfa: MFAComponents(
+                    store: mfaStore, codes: TOTPCodes(), recovery: RecoveryCodes(),
+                    challenges: HMACRefreshTokenMinter(
+                        pepper: SigningKey(secret: String(repeating: "m", count: 32))!, prefix: "mfa_"),
+                    qr: QREncodeSVG(), limiter: limiter, audit: audit, clock: clock, settings: mfaSettings),
+                jobs: announcingJobs, denylist: denylist,
                 accessGate: SequentialAccessGate(denylist: denylist, limiter: limiter), cache: cache,
                 stopSignal: InMemoryStopSignal(),
                 hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),

@@ -33,7 +33,9 @@ public struct SessionTokens: Sendable {
     }
 
     /// Starts a new session for `user`; `context` set means a login, audited with the session.
-    func startSession(for user: User, loginFrom context: AuditContext?) async throws -> IssuedTokens {
+    func startSession(for user: User, loginFrom context: AuditContext?, factor: String? = nil) async throws
+        -> IssuedTokens
+    {
         let now = clock.now()
         let session = Session(
             id: SessionID(ids.next()), userID: user.id, createdAt: now,
@@ -42,7 +44,7 @@ public struct SessionTokens: Sendable {
         let audit = context.map { context in
             AuditRecord(
                 at: now, action: .loginSucceeded, actor: user.id, account: user.id, subject: "session:\(session.id)",
-                context: context)
+                context: context, details: factor.map { ["second_factor": $0] } ?? [:])
         }
         try await sessions.create(session, token: refresh.hash, audit: audit)
         return try tokens(for: user, session: session.id, refreshToken: refresh.token, now: now)

@@ -11,16 +11,18 @@ public struct Login: Sendable {
     let tokens: SessionTokens
     let clock: any WallClock
     let audit: any AuditTrail
+    let mfa: MFAComponents
 
     public init(
         users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens, clock: any WallClock,
-        audit: any AuditTrail
+        audit: any AuditTrail, mfa: MFAComponents
     ) {
         self.users = users
         self.hasher = hasher
         self.tokens = tokens
         self.clock = clock
         self.audit = audit
+        self.mfa = mfa
     }
 
     public func callAsFunction(email rawEmail: String, password: String, context: AuditContext = .none) async throws
@@ -52,6 +54,10 @@ public struct Login: Sendable {
                 try? await users.updatePasswordHash(upgraded, for: user.id, at: clock.now(), audit: nil)
                 current.passwordHash = upgraded
             }
+        }
+        // A second factor: no session yet, only a challenge for `POST /auth/mfa`.
+        if let factor = try await mfa.store.factor(of: current.id), factor.isConfirmed {
+            try await mfa.challenge(current.id, now: clock.now())
         }
         return try await tokens.startSession(for: current, loginFrom: context)
     }

@@ -10,5 +10,8 @@ public struct RateLimitPolicies: Sendable {
     public var loginPerEmail: RateLimitPolicy? = RateLimitPolicy(name: "login_email", limit: 10, windowSeconds: 900)
     /// Password changes per user (each one is a bcrypt verification).
     public var passwordChange: RateLimitPolicy? = RateLimitPolicy(name: "password", limit: 5, windowSeconds: 900)
+    /// Two-factor code attempts per account (login, confirmation, disabling), whichever
+    /// challenge or address they come from.
+    public var mfaAttempts: RateLimitPolicy? = RateLimitPolicy(name: "mfa", limit: 10, windowSeconds: 900)
     public init() {}
 }

@@ -9,14 +9,16 @@ public struct PurgeExpired: Sendable {
     let sessions: any SessionStore
     let outbox: any Outbox
     let audit: any AuditTrail
+    let mfa: any MFAStore
     let clock: any WallClock
     let retentionDays: Int
     let auditRetentionDays: Int
 
     public init(
         jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, audit: any AuditTrail,
-        clock: any WallClock, retentionDays: Int, auditRetentionDays: Int
+        mfa: any MFAStore, clock: any WallClock, retentionDays: Int, auditRetentionDays: Int
     ) {
+        self.mfa = mfa
         self.jobs = jobs
         self.sessions = sessions
         self.outbox = outbox
@@ -31,6 +33,8 @@ public struct PurgeExpired: Sendable {
         public let sessions: Int
         public let outboxMessages: Int
         public let auditEntries: Int
+        /// Expired two-factor challenges and spent recovery codes (the audit trail keeps their use).
+        public let mfaLeftovers: Int
     }
 
     @discardableResult
@@ -41,6 +45,7 @@ public struct PurgeExpired: Sendable {
             jobs: try await jobs.purgeFinished(before: cutoff),
             sessions: try await sessions.purge(endedBefore: cutoff),
             outboxMessages: try await outbox.purgePublished(before: cutoff),
-            auditEntries: try await audit.purge(before: now.addingTimeInterval(-Double(auditRetentionDays) * 86_400)))
+            auditEntries: try await audit.purge(before: now.addingTimeInterval(-Double(auditRetentionDays) * 86_400)),
+            mfaLeftovers: try await mfa.purge(before: now))
     }
 }

@@ -40,3 +40,26 @@ struct ChangePasswordRequest: Decodable {
 }
 
 // The job submission is `APIModels.JobSubmission`, shared with the `cloudtask` client.
+
+struct MFALoginRequest: Decodable {
+    let mfaToken: String
+    let code: String?
+    let recoveryCode: String?
+    enum CodingKeys: String, CodingKey {
+        case mfaToken = "mfa_token"
+        case code
+        case recoveryCode = "recovery_code"
+    }
+    static let fields: Set<String> = ["mfa_token", "code", "recovery_code"]
+}
+
+struct MFACodeRequest: Decodable {
+    let code: String
+    static let fields: Set<String> = ["code"]
+}
+
+struct MFADisableRequest: Decodable {
+    let password: String
+    let code: String
+    static let fields: Set<String> = ["password", "code"]
+}

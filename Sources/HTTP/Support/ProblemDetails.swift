@@ -9,6 +9,13 @@ struct ProblemDetails: Sendable {
     var detail: String?
     var errors: [(field: String, message: String)] = []
     var headers: HTTPFields = [:]
+    /// Extension members (RFC 9457 §3.2) after the standard ones, e.g. `mfa_token`.
+    var extensions: [(name: String, value: JSONScalar)] = []
+
+    enum JSONScalar: Sendable {
+        case string(String)
+        case int(Int)
+    }
 
     /// The JSON body. Written by hand: field order is stable and `errors` appears only
     /// when there are field errors.
@@ -24,6 +31,12 @@ struct ProblemDetails: Sendable {
         if !errors.isEmpty {
             let items = errors.map { "{\"field\":\(JSONText.quote($0.field)),\"message\":\(JSONText.quote($0.message))}" }
             members.append("\"errors\":[" + items.joined(separator: ",") + "]")
+        }
+        for (name, value) in extensions {
+            switch value {
+            case .string(let text): members.append(JSONText.quote(name) + ":" + JSONText.quote(text))
+            case .int(let number): members.append(JSONText.quote(name) + ":\(number)")
+            }
         }
         return "{" + members.joined(separator: ",") + "}"
     }

@@ -49,6 +49,18 @@ enum ProblemMapping {
         case .unprocessable(let detail):
             return ProblemDetails(
                 status: .unprocessableContent, slug: "unprocessable", title: "Unprocessable request", detail: detail)
+        case .mfaRequired(let token, let expiresIn):
+            var problem = ProblemDetails(
+                status: .unauthorized, slug: "mfa-required", title: "Second factor required",
+                detail:
+                    "the password is right; send a code from the authenticator (or a recovery code) to POST /api/v1/auth/mfa with this mfa_token",
+                headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
+            problem.extensions = [("mfa_token", .string(token)), ("expires_in", .int(expiresIn))]
+            return problem
+        case .rateLimited(let retryAfter):
+            return ProblemDetails(
+                status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
+                detail: "too many attempts for this account; try again later", headers: [.retryAfter: String(retryAfter)])
         }
     }
 

@@ -14,6 +14,12 @@ public struct CloudTaskConfiguration: Sendable {
     public var accessSecret: String?
     public var refreshSecret: String?
     public var previousAccessSecrets: [String] = []
+    /// Seals TOTP secrets at rest (`CLOUDTASK_MFA_KEY`); without it two-factor enrolment
+    /// is refused. Old keys still open what they sealed (`CLOUDTASK_MFA_OLD_KEYS`).
+    public var mfaKey: String?
+    public var mfaOldKeys: [String] = []
+    /// The name authenticator apps show (`CLOUDTASK_MFA_ISSUER`).
+    public var mfaIssuer = "CloudTask"
     public var jwtIssuer = "cloudtask"
     public var jwtAudience = "cloudtask-api"
     public var bootstrapAdminEmail: Email?

@@ -89,6 +89,24 @@ public struct ConfigurationLoader {
                 problems.append("CLOUDTASK_JWT_PREVIOUS_ACCESS_SECRETS: every key must be at least 32 bytes")
             }
         }
+        if let key = string("CLOUDTASK_MFA_KEY") {
+            if key.utf8.count < 32 { problems.append("CLOUDTASK_MFA_KEY: must be at least 32 bytes") }
+            config.mfaKey = key
+        }
+        if let old = string("CLOUDTASK_MFA_OLD_KEYS") {
+            config.mfaOldKeys = old.split(separator: ",").map(String.init)
+            if config.mfaOldKeys.contains(where: { $0.utf8.count < 32 }) {
+                problems.append("CLOUDTASK_MFA_OLD_KEYS: every key must be at least 32 bytes")
+            }
+            if config.mfaKey == nil { problems.append("CLOUDTASK_MFA_OLD_KEYS: needs CLOUDTASK_MFA_KEY (the current key)") }
+        }
+        if let issuer = string("CLOUDTASK_MFA_ISSUER") {
+            if issuer.utf8.count > 64 || issuer.contains(":") {
+                problems.append("CLOUDTASK_MFA_ISSUER: must be at most 64 bytes, without ':'")
+            } else {
+                config.mfaIssuer = issuer
+            }
+        }
         config.jwtIssuer = string("CLOUDTASK_JWT_ISSUER") ?? config.jwtIssuer
         config.jwtAudience = string("CLOUDTASK_JWT_AUDIENCE") ?? config.jwtAudience
         if let email = string("CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL") {
@@ -118,6 +136,8 @@ public struct ConfigurationLoader {
             default: config.rateLimits.loginPerEmail)
         config.rateLimits.passwordChange = policy(
             "CLOUDTASK_RATE_LIMIT_PASSWORD", name: "password", default: config.rateLimits.passwordChange)
+        config.rateLimits.mfaAttempts = policy(
+            "CLOUDTASK_RATE_LIMIT_MFA", name: "mfa", default: config.rateLimits.mfaAttempts)
         config.bcryptQueue = int("CLOUDTASK_BCRYPT_QUEUE", in: 0...10_000) ?? config.bcryptQueue
         if let commands = string("CLOUDTASK_ALLOWED_COMMANDS") {
             let names = commands.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }

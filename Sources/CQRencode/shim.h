@@ -1,0 +1,2 @@
+// libqrencode (Debian's libqrencode-dev): draws the QR code of a two-factor enrolment.
+#include <qrencode.h>
