@@ -1,4 +1,5 @@
 import Application
+import Domain
 import Foundation
 import Infrastructure
 import Ports
@@ -87,6 +88,33 @@ enum Adapters {
                         "DELETE FROM audit_entries WHERE seq = \(sequence)", logger: PostgresFixture.logger)
                 })
         }
+    static let sealerKey = String(repeating: "k", count: 32)
+    static let mfaStores: [Adapter<MFAStores>] =
+        [
+            .memory {
+                let trail = InMemoryAuditTrail()
+                return MFAStores(
+                    store: InMemoryMFAStore(audit: trail), users: InMemoryUserRepository(audit: trail), trail: trail,
+                    sealedSecret: { _ in nil }, rekeyed: { nil })
+            }
+        ]
+        + PostgresFixture.adapter { client in
+            let logger = PostgresFixture.logger
+            return MFAStores(
+                store: PostgresMFAStore(client: client, sealer: SecretSealer(secret: sealerKey), logger: logger),
+                users: PostgresUserRepository(client: client, logger: logger),
+                trail: PostgresAuditTrail(client: client, logger: logger),
+                sealedSecret: { user in
+                    try await client.query("SELECT secret_sealed FROM mfa_totp WHERE user_id = \(user.uuid)", logger: logger)
+                        .decode(String.self).first { _ in true }
+                },
+                rekeyed: {
+                    // The same database after a rotation: a new key, the old one listed as old.
+                    PostgresMFAStore(
+                        client: client,
+                        sealer: SecretSealer(secret: String(repeating: "n", count: 32), old: [sealerKey]), logger: logger)
+                })
+        }
     static let queues: [Adapter<any JobQueueUnderTest>] = [.memory { InMemoryJobQueue() }] + RabbitMQFixture.adapter()
 }
 
@@ -98,6 +126,17 @@ struct AuditStores: Sendable {
     let jobs: any JobRepository
     /// Removes one entry without going through the port.
     let tamper: @Sendable (Int64) async throws -> Void
+}
+
+/// The two-factor store, with the accounts it refers to and the trail it audits into.
+struct MFAStores: Sendable {
+    let store: any MFAStore
+    let users: any UserRepository
+    let trail: any AuditTrail
+    /// The stored form of an account's secret (nil where nothing is at rest).
+    let sealedSecret: @Sendable (UserID) async throws -> String?
+    /// The store as it is after a key rotation (nil where nothing is sealed).
+    let rekeyed: @Sendable () -> (any MFAStore)?
 }
 
 /// The broker's ports, tested together because they share one broker.
