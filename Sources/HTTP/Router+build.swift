@@ -56,8 +56,10 @@ public func buildRouter(
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: auth.register)
     let mfa = MFAController(useCases: useCases)
-    // The second step of a login: the per-address login limit applies to it too.
-    router.group("/api/v1/auth/mfa").add(middleware: perIP(limits.login))
+    // The second step of a login: the per-address limit of the other auth routes (its
+    // codes are also limited per challenge and per account); not the login limit, which
+    // the password step has already counted.
+    router.group("/api/v1/auth/mfa").add(middleware: perIP(limits.auth))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: mfa.complete)
     router.group("/api/v1/auth/refresh").add(middleware: perIP(limits.auth))

@@ -7,6 +7,6 @@ struct CloudTaskAPI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudtask-api",
         abstract: "The CloudTask API server.",
-        subcommands: [Serve.self, Migrate.self, SetRole.self, Audit.self],
+        subcommands: [Serve.self, Migrate.self, SetRole.self, Audit.self, MFA.self],
         defaultSubcommand: Serve.self)
 }

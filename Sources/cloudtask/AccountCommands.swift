@@ -17,6 +17,17 @@ func readPassword(prompt: String = "Password: ") throws -> String {
     return line
 }
 
+/// The authenticator's current code: `CLOUDTASK_MFA_CODE`, else asked for on the
+/// terminal, else one line of standard input (after the password's, when both are piped).
+func readSecondFactor() throws -> String {
+    if let code = ProcessInfo.processInfo.environment["CLOUDTASK_MFA_CODE"], !code.isEmpty { return code }
+    if isatty(STDIN_FILENO) != 0 { FileHandle.standardError.write(Data("Authentication code: ".utf8)) }
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+        throw CLIError(description: "two-factor login is on: give the code (CLOUDTASK_MFA_CODE, or on stdin) or --recovery-code")
+    }
+    return line.trimmingCharacters(in: .whitespaces)
+}
+
 func printJSON(_ response: APIClient.Response) {
     print(response.text)
 }
@@ -44,12 +55,27 @@ struct Login: AsyncParsableCommand {
         abstract: "Log in; the tokens are kept (mode 0600) and refreshed by themselves.")
     @OptionGroup var options: GlobalOptions
     @Option(help: "Your email address.") var email: String
+    @Option(help: "A recovery code, instead of the authenticator's code (when two-factor login is on).")
+    var recoveryCode: String?
 
     func run() async throws {
         try await reporting {
             let client = try options.client()
-            let response = try await client.send(
+            var response = try await client.send(
                 "POST", "/api/v1/auth/login", json: ["email": email, "password": try readPassword()])
+            // Two-factor login on: the password was right, the server asks for a code.
+            if response.status == 401, let problem = try? response.decode(ProblemResource.self),
+                problem.slug == "mfa-required", let token = problem.mfaToken
+            {
+                var body: [String: Any] = ["mfa_token": token]
+                if let recoveryCode {
+                    body["recovery_code"] = recoveryCode
+                } else {
+                    body["code"] = try readSecondFactor()
+                }
+                response = try await client.send("POST", "/api/v1/auth/mfa", json: body)
+                if response.status == 401 { throw CLIError(description: "wrong or already used code") }
+            }
             if response.status == 401 { throw CLIError(description: "wrong email or password") }
             try await client.store(try response.expect(200), email: email)
             if options.json { printJSON(response) } else { print("Logged in as \(email)") }

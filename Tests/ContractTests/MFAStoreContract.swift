@@ -138,3 +138,40 @@ struct MFAStoreContract {
         }
     }
 }
+
+@Suite("PostgreSQL: sealing every secret again after a key rotation")
+struct MFAResealTests {
+    @Test("reseal: what the old key sealed moves to the new one; a secret no key opens is counted, not lost")
+    func resealAll() async throws {
+        try await PostgresFixture.withSchema { client in
+            let logger = PostgresFixture.logger
+            let oldKey = String(repeating: "o", count: 32)
+            let newKey = String(repeating: "n", count: 32)
+            let users = PostgresUserRepository(client: client, logger: logger)
+            let before = PostgresMFAStore(client: client, sealer: SecretSealer(secret: oldKey), logger: logger)
+            var accounts: [UserID] = []
+            for index in 0..<3 {
+                let user = User(
+                    id: UserID(UUID()), email: try Email("r\(index)@example.com"), username: nil, role: .user,
+                    passwordHash: PasswordHash("$2b$04$x"), createdAt: MFAStoreContract.t0, updatedAt: MFAStoreContract.t0)
+                accounts.append(
+                    try await users.insert(user, promoteIfNoAdmin: false) { .registration(of: $0, context: .none) }.id)
+                try await before.beginEnrolment(accounts[index], secret: TOTPSecret([UInt8(index)]), at: MFAStoreContract.t0)
+            }
+            // One secret sealed under a key nobody configured any more.
+            let lost = PostgresMFAStore(
+                client: client, sealer: SecretSealer(secret: String(repeating: "x", count: 32)), logger: logger)
+            try await lost.beginEnrolment(accounts[2], secret: TOTPSecret([9]), at: MFAStoreContract.t0)
+
+            let rotated = PostgresMFAStore(
+                client: client, sealer: SecretSealer(secret: newKey, old: [oldKey]), logger: logger)
+            let first = try await rotated.resealAll()
+            #expect(first.resealed == 2 && first.unreadable == 1)
+            #expect(try await rotated.resealAll().resealed == 0)
+            // The old key can go now: the new key alone opens both.
+            let newOnly = PostgresMFAStore(client: client, sealer: SecretSealer(secret: newKey), logger: logger)
+            #expect(try await newOnly.factor(of: accounts[0])?.secret == TOTPSecret([0]))
+            #expect(try await newOnly.factor(of: accounts[1])?.secret == TOTPSecret([1]))
+        }
+    }
+}

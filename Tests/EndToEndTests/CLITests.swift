@@ -26,14 +26,17 @@ struct CLITests {
             try run(arguments, password: password, server: server)
         }
 
-        func run(_ arguments: [String], password: String = "correct horse", server: String? = nil) throws -> Result {
+        func run(
+            _ arguments: [String], password: String = "correct horse", server: String? = nil,
+            environment extra: [String: String] = [:]
+        ) throws -> Result {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
             process.environment = [
                 "PATH": "/usr/bin:/bin", "CLOUDTASK_SERVER": server ?? self.server,
                 "CLOUDTASK_CONFIG_DIR": configDirectory, "CLOUDTASK_PASSWORD": password,
-            ]
+            ].merging(extra) { $1 }
             let out = Pipe()
             let err = Pipe()
             process.standardOutput = out
@@ -172,6 +175,80 @@ struct CLITests {
             #expect(down.status == 1 && down.stderr.hasPrefix("Error: "))
             let badServer = try cli("whoami", server: "ftp://example.com")
             #expect(badServer.stderr == "Error: --server must be an http:// or https:// URL\n")
+        }
+    }
+
+    /// The authenticator's code for the step `offset` steps from now (RFC 6238), computed
+    /// by Python's standard library: this suite sees the server only from outside.
+    static func totp(_ secret: String, offset: Int = 0) throws -> String {
+        let script = """
+            import base64, hashlib, hmac, struct, sys, time
+            key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+            mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30 + int(sys.argv[2])), hashlib.sha1).digest()
+            at = mac[-1] & 15
+            print("%06d" % ((struct.unpack(">I", mac[at:at + 4])[0] & 0x7fffffff) % 1000000))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, secret, String(offset)]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let code = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return code.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test("mfa enable asks for a first code and prints recovery codes; login then asks for a code, or takes a recovery code")
+    func twoFactor() async throws {
+        try await Self.withServer { cli, _ in
+            let email = "mfa-\(UUID().uuidString.prefix(6).lowercased())@example.com"
+            #expect(try cli("register", "--email", email).status == 0)
+            #expect(try cli("mfa", "status").stdout == "two-factor login is off\n")
+
+            // enable: read the secret it shows, answer with the current code on stdin.
+            let qr = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID()).svg").path
+            defer { try? FileManager.default.removeItem(atPath: qr) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: cli.binary)
+            process.arguments = ["mfa", "enable", "--qr", qr]
+            process.environment = [
+                "PATH": "/usr/bin:/bin", "CLOUDTASK_SERVER": cli.server, "CLOUDTASK_CONFIG_DIR": cli.configDirectory,
+            ]
+            let input = Pipe()
+            let output = Pipe()
+            let errors = Pipe()
+            (process.standardInput, process.standardOutput, process.standardError) = (input, output, errors)
+            try process.run()
+            var shown = ""
+            while !shown.contains("(otpauth") {
+                let chunk = errors.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                shown += String(decoding: chunk, as: UTF8.self)
+            }
+            let secret = try #require(
+                shown.split(separator: "\n").first { $0.hasPrefix("Add this secret") }?.split(separator: " ").last.map(
+                    String.init))
+            input.fileHandleForWriting.write(Data((try Self.totp(secret) + "\n").utf8))
+            try input.fileHandleForWriting.close()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(shown)")
+            let recovery = printed.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(recovery.count == 10, "\(printed)")
+            #expect((try? String(contentsOfFile: qr, encoding: .utf8))?.hasPrefix("<svg") == true)
+            #expect(try cli("mfa", "status").stdout == "two-factor login is on (10 recovery codes left)\n")
+
+            // login: no code at hand is one clear line; a recovery code works once; then a code.
+            let noCode = try cli("login", "--email", email)
+            #expect(noCode.status != 0 && noCode.stderr.contains("two-factor login is on"))
+            #expect(try cli("login", "--email", email, "--recovery-code", recovery[0]).status == 0)
+            let reused = try cli("login", "--email", email, "--recovery-code", recovery[0])
+            #expect(reused.status != 0 && reused.stderr == "Error: wrong or already used code\n")
+            let withCode = try cli.run(
+                ["login", "--email", email], environment: ["CLOUDTASK_MFA_CODE": try Self.totp(secret, offset: 1)])
+            #expect(withCode.status == 0 && withCode.stdout == "Logged in as \(email)\n", "\(withCode.stderr)")
+            #expect(try cli("whoami").stdout == "\(email) (user)\n")
         }
     }
 }

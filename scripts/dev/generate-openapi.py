@@ -53,7 +53,7 @@ doc = {
      "requestBody": body("MFALoginRequest"),
      "responses": {"200": ok("Tokens for a new session", ref("TokenResponse")), "400": problem("Not exactly one of code and recovery_code, or an unknown field"),
                    "401": problem("Unknown, expired or spent mfa_token (five attempts each), a wrong code, a code already used, or a used recovery code"),
-                   **common_public, "429": problem("Per-address login limit, or the per-account limit of code attempts (Retry-After says when to retry)")}}},
+                   **common_public, "429": problem("Per-address limit of the auth routes, or the per-account limit of code attempts (Retry-After says when to retry)")}}},
   "/api/v1/users/me/mfa": {"get": {"operationId": "getMFAStatus", "tags": ["users"], "summary": "Whether two-factor login is available, on or pending, and the recovery codes left", "security": sec,
      "responses": {"200": ok("The status", ref("MFAStatus")), **common_auth}}},
   "/api/v1/users/me/mfa/totp": {

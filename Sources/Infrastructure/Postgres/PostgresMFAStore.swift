@@ -40,6 +40,29 @@ public struct PostgresMFAStore: MFAStore {
             lastUsedStep: lastUsedStep)
     }
 
+    /// Seals every secret still under an old key with the current one (after a rotation,
+    /// so that the old key can be dropped). Returns how many were sealed again, and how
+    /// many no configured key opens.
+    public func resealAll() async throws -> (resealed: Int, unreadable: Int) {
+        guard let sealer else { throw PortError.unavailable }
+        let rows = try await client.query("SELECT user_id, secret_sealed FROM mfa_totp", logger: logger)
+        var stale: [(UUID, String, String)] = []
+        var unreadable = 0
+        for try await (user, sealed) in rows.decode((UUID, String).self) {
+            guard let opened = try? sealer.open(sealed) else {
+                unreadable += 1
+                continue
+            }
+            if opened.stale { stale.append((user, sealed, try sealer.seal(opened.plaintext))) }
+        }
+        for (user, sealed, resealed) in stale {
+            _ = try await client.query(
+                "UPDATE mfa_totp SET secret_sealed = \(resealed) WHERE user_id = \(user) AND secret_sealed = \(sealed)",
+                logger: logger)
+        }
+        return (stale.count, unreadable)
+    }
+
     public func beginEnrolment(_ user: UserID, secret: TOTPSecret, at now: Date) async throws {
         guard let sealer else { throw PortError.unavailable }
         let sealed = try sealer.seal(secret.bytes)
