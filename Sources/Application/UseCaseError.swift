@@ -20,6 +20,9 @@ public enum UseCaseError: Error, Hashable, Sendable {
     /// The password was right and the account has a second factor: the login goes on
     /// at `POST /auth/mfa` with this token (401, problem type `mfa-required`).
     case mfaRequired(token: String, expiresIn: Int)
+    /// The caller's token is fine but the password or code they gave for this action is
+    /// not (401 without `WWW-Authenticate: … invalid_token`: no refresh will help).
+    case wrongCredentials(String)
     /// Too many attempts for this account (429 with Retry-After).
     case rateLimited(retryAfterSeconds: Int)
 

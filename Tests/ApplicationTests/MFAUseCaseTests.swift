@@ -146,10 +146,10 @@ struct MFAUseCaseTests {
             mfaToken: token, proof: .code(harness.codes.code(secret: secret, at: harness.clock.now())))
         harness.clock.advance(30)
         let code = harness.codes.code(secret: secret, at: harness.clock.now())
-        await #expect(throws: UseCaseError.unauthenticated) {
+        await #expect(throws: UseCaseError.wrongCredentials("wrong password or code")) {
             try await harness.disableTOTP(caller: claims, password: "wrong horse", code: code)
         }
-        await #expect(throws: UseCaseError.unauthenticated) {
+        await #expect(throws: UseCaseError.wrongCredentials("wrong password or code")) {
             try await harness.disableTOTP(caller: claims, password: "correct horse", code: "000000")
         }
         try await harness.disableTOTP(caller: claims, password: "correct horse", code: code, context: Self.here)

@@ -78,7 +78,8 @@ struct MFARoutesTests {
             let wrong = try await api.send(
                 .delete, "/api/v1/users/me/mfa/totp", json: #"{"password":"nope nope","code":"000000"}"#,
                 token: tokens.access)
-            #expect(wrong.status == .unauthorized)
+            #expect(wrong.status == .unauthorized && wrong.problemSlug == "wrong-credentials")
+            #expect(wrong.headers[.wwwAuthenticate] == nil)
             // The confirmation used this step's code: the next step's is accepted (the window allows it).
             let code = TOTPCodes().code(secret: secret, at: Date().addingTimeInterval(30))
             let disabled = try await api.send(

@@ -6,9 +6,13 @@ raises (after a screenshot of the moment).
 
 Environment: BASE, ADMIN_EMAIL (the bootstrap admin, registered here), ARTIFACTS.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
 import pathlib
+import struct
 import time
 import urllib.request
 
@@ -24,6 +28,14 @@ BASE = os.environ["BASE"]
 ARTIFACTS = pathlib.Path(os.environ["ARTIFACTS"])
 ARTIFACTS.mkdir(parents=True, exist_ok=True)
 PASSWORD = "correct horse"
+
+
+def totp(secret, offset=0):
+    """The authenticator's code for the step `offset` steps from now (RFC 6238)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30 + offset), hashlib.sha1).digest()
+    at = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[at:at + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def ok(message):
@@ -192,11 +204,54 @@ def main():
         until(lambda d: not d.find_element(By.ID, "audit-actor").is_displayed())
         ok("the security page lists the admin's logins (the failed one with its reason), and everyone's by action")
 
+        # Two-factor login: turn it on from the security page (QR code, a first code, the
+        # recovery codes), log out, and log in again with a code.
+        driver.find_element(By.ID, "audit-action").clear()
+        driver.find_element(By.ID, "audit-action").send_keys(Keys.ENTER)
+        driver.find_element(By.ID, "mfa-enable").click()
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#mfa-qr svg")))
+        secret = text_of("mfa-secret")
+        driver.save_screenshot(str(ARTIFACTS / "mfa-enrol.png"))
+        driver.find_element(By.ID, "mfa-confirm-code").send_keys(totp(secret), Keys.ENTER)
+        until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#mfa-recovery-codes li")) == 10)
+        recovery = [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#mfa-recovery-codes li")]
+        wait_text("mfa-status", "On. 10 recovery codes left.")
+        until(lambda d: "mfa.enabled" in own(d))
+        driver.save_screenshot(str(ARTIFACTS / "mfa-on.png"))
+        driver.find_element(By.ID, "logout").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "login-email")))
+        driver.find_element(By.ID, "login-email").clear()
+        driver.find_element(By.ID, "login-email").send_keys(email)
+        driver.find_element(By.ID, "login-password").send_keys(PASSWORD, Keys.ENTER)
+        wait.until(EC.visibility_of_element_located((By.ID, "mfa-code")))
+        driver.find_element(By.ID, "mfa-code").send_keys("000000", Keys.ENTER)
+        until(lambda d: d.find_element(By.ID, "mfa-error").text.startswith("Wrong or expired code"))
+        driver.find_element(By.ID, "mfa-use-recovery").click()
+        field = driver.find_element(By.ID, "mfa-code")
+        field.clear()
+        field.send_keys(recovery[0], Keys.ENTER)
+        # Signed in again, back on the page it was on, whose events show the recovery code's use.
+        wait.until(EC.visibility_of_element_located((By.ID, "view-security")))
+        assert email in text_of("who"), text_of("who")
+        until(lambda d: any(r.get_attribute("data-action") == "login.succeeded" and "second_factor=recovery_code" in r.text
+                            for r in d.find_elements(By.CSS_SELECTOR, "#audit-body tr")))
+        wait_text("mfa-status", "On. 9 recovery codes left.")
+        ok("two-factor login turned on from the page (QR code, first code, ten recovery codes); a login asked for a code and took a recovery code")
+
+        # Off again (password and a current code): the other checks log in with a password alone.
+        driver.find_element(By.ID, "mfa-disable-password").send_keys(PASSWORD)
+        driver.find_element(By.ID, "mfa-disable-code").send_keys(totp(secret, 1), Keys.ENTER)
+        wait_text("mfa-status", "Off: a password alone logs in to this account.")
+        until(lambda d: "mfa.disabled" in own(d))
+        ok("two-factor login turned off with the password and a code")
+
         # Nothing the Content-Security-Policy refused, no script error.
         # (The wrong password's 401 is logged by Chromium as a failed load: expected.)
         problems = [entry["message"] for entry in driver.get_log("browser")
                     if entry["level"] == "SEVERE" and "favicon" not in entry["message"]
                     and not ("/api/v1/auth/login" in entry["message"] and "401" in entry["message"])
+                    # and the wrong second-factor code's
+                    and not ("/api/v1/auth/mfa" in entry["message"] and "401" in entry["message"])
                     # and the expired token's 401s, each answered by a refresh
                     and not ("/api/v1/" in entry["message"] and "401 (Unauthorized)" in entry["message"])]
         assert not problems, problems

@@ -55,9 +55,100 @@ window.CloudTaskAccount = (() => {
     $("audit-empty").hidden = $("audit-body").children.length > 0;
   }
 
-  // `#/security`: the caller's own security events; an admin may switch to everyone's.
+  // ---- Two-factor login: status, enrolment (QR code, first code, recovery codes), off.
+
+  async function loadMFA(shared) {
+    $("mfa-error-page").textContent = "";
+    try {
+      const status = await shared.api("/users/me/mfa");
+      const on = status.totp.enabled;
+      $("mfa-status").textContent = !status.available ? "Not available on this server."
+        : on ? `On. ${status.recovery_codes_left} recovery codes left.` : "Off: a password alone logs in to this account.";
+      $("mfa-enable").hidden = on || !status.available;
+      $("mfa-disable-form").hidden = !on;
+      $("mfa-card").dataset.state = on ? "on" : "off";
+    } catch (error) {
+      $("mfa-error-page").textContent = shared.problemText(error);
+    }
+  }
+
+  function showQR(svgText) {
+    // The server's SVG (squares only, no script) parsed as SVG and adopted: no innerHTML,
+    // and nothing the Content-Security-Policy has to allow.
+    const parsed = new DOMParser().parseFromString(svgText, "image/svg+xml").documentElement;
+    const svg = document.importNode(parsed, true);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", "QR code of the authenticator secret");
+    $("mfa-qr").replaceChildren(svg);
+  }
+
+  async function enable(shared) {
+    $("mfa-error-page").textContent = "";
+    $("mfa-recovery").hidden = true;
+    try {
+      const enrolment = await shared.api("/users/me/mfa/totp", { method: "POST" });
+      showQR(enrolment.qr_svg);
+      $("mfa-secret").textContent = enrolment.secret;
+      $("mfa-enrol").hidden = false;
+      $("mfa-enable").hidden = true;
+      $("mfa-confirm-code").value = "";
+      $("mfa-confirm-code").focus();
+    } catch (error) {
+      $("mfa-error-page").textContent = shared.problemText(error);
+    }
+  }
+
+  async function confirm(shared) {
+    $("mfa-error-page").textContent = "";
+    try {
+      const answer = await shared.api("/users/me/mfa/totp/confirm", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code: $("mfa-confirm-code").value.trim() }),
+      });
+      $("mfa-enrol").hidden = true;
+      $("mfa-qr").replaceChildren();
+      $("mfa-secret").textContent = "";
+      const list = $("mfa-recovery-codes");
+      list.replaceChildren(...answer.recovery_codes.map((code) => {
+        const item = document.createElement("li");
+        item.textContent = code;
+        return item;
+      }));
+      $("mfa-recovery").hidden = false;
+      await loadMFA(shared);
+      await load(shared, false);
+    } catch (error) {
+      $("mfa-error-page").textContent = shared.problemText(error);
+    }
+  }
+
+  async function disable(shared) {
+    $("mfa-error-page").textContent = "";
+    try {
+      await shared.api("/users/me/mfa/totp", {
+        method: "DELETE", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ password: $("mfa-disable-password").value, code: $("mfa-disable-code").value.trim() }),
+      });
+      $("mfa-disable-password").value = "";
+      $("mfa-disable-code").value = "";
+      $("mfa-recovery").hidden = true;
+      await loadMFA(shared);
+      await load(shared, false);
+    } catch (error) {
+      $("mfa-error-page").textContent = error.status === 401 ? "Wrong password or code." : shared.problemText(error);
+    }
+  }
+
+  // `#/security`: two-factor login, and the caller's own security events; an admin may
+  // switch to everyone's.
   function showSecurity(shared) {
     shared.show("security");
+    $("mfa-enrol").hidden = true;
+    $("mfa-recovery").hidden = true;
+    $("mfa-enable").onclick = () => enable(shared);
+    $("mfa-confirm-form").onsubmit = (event) => { event.preventDefault(); confirm(shared); };
+    $("mfa-disable-form").onsubmit = (event) => { event.preventDefault(); disable(shared); };
+    loadMFA(shared);
     const admin = shared.role === "admin";
     $("audit-everyone-label").hidden = !admin;
     if (!admin) $("audit-everyone").checked = false;

@@ -42,7 +42,9 @@
   async function authorized(path, options = {}, retried = false) {
     const headers = Object.assign({}, options.headers || {}, { Authorization: `Bearer ${session.access}` });
     const response = await fetch(API + path, Object.assign({}, options, { headers }));
-    if (response.status === 401 && !retried) {
+    // Only a refused token is worth a refresh (a wrong password for an action is not).
+    const tokenRefused = (response.headers.get("WWW-Authenticate") || "").includes("invalid_token");
+    if (response.status === 401 && tokenRefused && !retried) {
       try { await refreshTokens(); } catch (e) { signedOut("Your session has ended. Please log in again."); throw new HTTPError(401); }
       return authorized(path, options, true);
     }
@@ -180,6 +182,8 @@
 
   function signedOut(message) {
     session.access = session.refresh = session.user = null;
+    $("mfa-form").hidden = true;
+    $("login-form").hidden = false;
     show("login");
     $("login-error").textContent = message || "";
   }
@@ -194,6 +198,7 @@
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }),
       });
       const body = await response.json().catch(() => null);
+      if (response.status === 401 && body && body.mfa_token) { askForSecondFactor(body.mfa_token); return; }
       if (!response.ok) {
         $("login-error").textContent = response.status === 401 ? "Wrong email or password."
           : response.status === 429 ? "Too many attempts. Wait a while and try again."
@@ -206,6 +211,47 @@
       signedIn();
     } catch (error) {
       $("login-error").textContent = "The server could not be reached.";
+    }
+  }
+
+  // The second step of a login with two-factor login on.
+  let pendingMFA = null;
+  function askForSecondFactor(token) {
+    pendingMFA = token;
+    $("login-form").hidden = true;
+    $("mfa-form").hidden = false;
+    $("mfa-error").textContent = "";
+    $("mfa-code").value = "";
+    $("mfa-code").focus();
+  }
+  function backToPassword() {
+    pendingMFA = null;
+    $("mfa-form").hidden = true;
+    $("login-form").hidden = false;
+  }
+  async function completeSecondFactor() {
+    const value = $("mfa-code").value.trim();
+    if (!value) { $("mfa-error").textContent = "Enter the code."; return; }
+    const body = { mfa_token: pendingMFA };
+    body[$("mfa-use-recovery").checked ? "recovery_code" : "code"] = value;
+    try {
+      const response = await fetch(`${API}/auth/mfa`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) {
+        $("mfa-error").textContent = response.status === 401 ? "Wrong or expired code (a code works once). Try the next one, or go back and log in again."
+          : response.status === 429 ? "Too many attempts. Wait a while and try again."
+          : problemText(new HTTPError(response.status, answer));
+        return;
+      }
+      accept(answer);
+      if (!session.user) session.user = await api("/users/me");
+      $("login-password").value = "";
+      backToPassword();
+      signedIn();
+    } catch (error) {
+      $("mfa-error").textContent = "The server could not be reached.";
     }
   }
 
@@ -504,6 +550,12 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("login-form").addEventListener("submit", (event) => { event.preventDefault(); authenticate("login"); });
     $("register-submit").addEventListener("click", () => authenticate("register"));
+    $("mfa-form").addEventListener("submit", (event) => { event.preventDefault(); completeSecondFactor(); });
+    $("mfa-cancel").addEventListener("click", backToPassword);
+    $("mfa-use-recovery").addEventListener("change", () => {
+      $("mfa-code-label").textContent = $("mfa-use-recovery").checked ? "Recovery code" : "Authentication code (from your app)";
+      $("mfa-code").setAttribute("inputmode", $("mfa-use-recovery").checked ? "text" : "numeric");
+    });
     $("submit-form").addEventListener("submit", submitJob);
     $("job-args").addEventListener("keydown", (event) => {
       // Ctrl/Cmd+Enter submits from the arguments box; Enter adds a line.

@@ -57,6 +57,8 @@ enum ProblemMapping {
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
             problem.extensions = [("mfa_token", .string(token)), ("expires_in", .int(expiresIn))]
             return problem
+        case .wrongCredentials(let detail):
+            return ProblemDetails(status: .unauthorized, slug: "wrong-credentials", title: "Wrong credentials", detail: detail)
         case .rateLimited(let retryAfter):
             return ProblemDetails(
                 status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",

@@ -32,10 +32,10 @@ public struct DisableTOTP: Sendable {
         }
         guard try await hasher.verify(password, against: user.passwordHash) else {
             try await mfa.recordFailure(user.id, reason: "wrong_password", now: now, context: context)
-            throw UseCaseError.unauthenticated
+            throw UseCaseError.wrongCredentials("wrong password or code")
         }
         guard try await mfa.acceptCode(code, for: factor, now: now, context: context) else {
-            throw UseCaseError.unauthenticated
+            throw UseCaseError.wrongCredentials("wrong password or code")
         }
         try await mfa.store.remove(
             user.id,
