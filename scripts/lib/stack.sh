@@ -53,6 +53,10 @@ stack_secrets() {
     } > "$file"
     umask 022
   fi
+  # Added by a later release: a checkout whose secrets were made before gets it too.
+  if ! grep -q '^CLOUDTASK_MFA_KEY=' "$file"; then
+    echo "CLOUDTASK_MFA_KEY=$(openssl rand -base64 48 | tr -d '\n')" >> "$file"
+  fi
   chmod 600 "$file"
 }
 
