@@ -27,7 +27,16 @@ public struct PostgresMFAStore: MFAStore {
         ).decode((String, Date, Date?, Int64).self).first { _ in true }
         guard let (sealed, createdAt, confirmedAt, lastUsedStep) = row else { return nil }
         guard let sealer else { throw PortError.unavailable }
-        let (secret, stale) = try sealer.open(sealed)
+        let secret: [UInt8]
+        let stale: Bool
+        do {
+            (secret, stale) = try sealer.open(sealed)
+        } catch {
+            // A key missing from the configuration (or a damaged row): the operator's to
+            // fix, and this account's logins wait for it (503), never a 500.
+            logger.error("a two-factor secret cannot be opened", metadata: ["user_id": "\(user)", "error": "\(error)"])
+            throw PortError.unavailable
+        }
         if stale {
             // Rotation: the old key opened it; the current key seals it from now on.
             let resealed = try sealer.seal(secret)
