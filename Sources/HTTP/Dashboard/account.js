@@ -7,7 +7,8 @@ window.CloudTaskAccount = (() => {
   const $ = (id) => document.getElementById(id);
   const ACTIONS = [
     "account.registered", "account.password_changed", "account.role_changed", "login.succeeded", "login.failed",
-    "session.logout", "session.logout_all", "session.refresh_token_reused", "job.stopped_by_admin",
+    "session.logout", "session.logout_all", "session.refresh_token_reused", "job.stopped_by_admin", "mfa.enabled",
+    "mfa.disabled", "mfa.failed", "mfa.recovery_code_used",
   ];
   const audit = { cursor: null };
 
