@@ -18,6 +18,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 # libqrencode draws the QR code of a two-factor enrolment (the CQRencode module).
 [ -f /usr/include/qrencode.h ] || missing+=(libqrencode-dev)
+# A real SMTP server for the mail transport's tests (scripts/mail/smtp_sink.py).
+/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
