@@ -128,13 +128,6 @@ struct SMTPClientTests {
     }
 }
 
-extension SMTPSink {
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-}
-
 /// Accepts one connection and never writes: what a hung mail server looks like.
 final class SilentServer: @unchecked Sendable {
     // @unchecked: set in init, never changed.
@@ -154,6 +147,7 @@ final class SilentServer: @unchecked Sendable {
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
         try process.run()
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         port = Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
@@ -161,6 +155,7 @@ final class SilentServer: @unchecked Sendable {
 
     deinit {
         try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
 }

@@ -20,6 +20,8 @@ final class SMTPSink: @unchecked Sendable {
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
+        // Not the test's own stderr: nothing of the sink may hold the test command's output open.
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var seen = ""
         while !seen.contains("\n") {
@@ -41,9 +43,16 @@ final class SMTPSink: @unchecked Sendable {
         return try names.map { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
     }
 
-    deinit {
+    /// Stops the server: a signal, not just the end of its stdin (another child process may
+    /// have inherited the pipe's write end, and then the end never comes).
+    func stop() {
         try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
+    }
+
+    deinit {
+        stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
