@@ -106,7 +106,7 @@ struct SMTPClientTests {
             try await Self.client("smtp://127.0.0.1:\(closedPort)").send(try Self.mail())
         }
         // A server that accepts the connection and never says a word.
-        let silent = try SilentServer()
+        let silent = try silentServer()
         do {
             try await Self.client("smtp://127.0.0.1:\(silent.port)", timeout: 1).send(try Self.mail())
             Issue.record("a silent server should throw")
@@ -125,37 +125,5 @@ struct SMTPClientTests {
         {
             #expect(SMTPURL(bad) == nil, "\(bad)")
         }
-    }
-}
-
-/// Accepts one connection and never writes: what a hung mail server looks like.
-final class SilentServer: @unchecked Sendable {
-    // @unchecked: set in init, never changed.
-    let process = Process()
-    let input = Pipe()
-    let port: Int
-
-    init() throws {
-        let script = """
-            import socket, sys
-            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-            print("ready", s.getsockname()[1], flush=True)
-            s.accept(); sys.stdin.read()
-            """
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script]
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        port = Int(line.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
-    }
-
-    deinit {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
     }
 }

@@ -1,40 +1,66 @@
 import Foundation
 
-/// A real SMTP server for one test: `scripts/mail/smtp_sink.py` on Debian's aiosmtpd,
-/// writing each message it accepts to a directory. Stopped when its stdin closes.
-final class SMTPSink: @unchecked Sendable {
-    // @unchecked: every property is set in init and never changed; each test owns its sink.
+/// A helper process for one test that says "ready PORT" on its first line of output. It
+/// is killed with SIGKILL when done: a gentler signal may be ignored (a disposition
+/// inherited from whatever started the test command), and the end of its stdin may never
+/// come (another child can inherit the pipe), and either would leave the test waiting.
+final class ReadyProcess: @unchecked Sendable {
+    // @unchecked: every property is set in init and never changed; each test owns its instance.
     let process = Process()
-    let input = Pipe()
     let port: Int
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        // Not the test's own stderr: nothing of the helper may hold the test command's output open.
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Its first line, however the reads split it; an empty read is retried for a while.
+        var seen = ""
+        let deadline = Date().addingTimeInterval(20)
+        while !seen.contains("\n"), Date() < deadline, process.isRunning || !seen.isEmpty {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.02) } else { seen += String(decoding: chunk, as: UTF8.self) }
+        }
+        let words = seen.split(whereSeparator: \.isWhitespace)
+        guard words.count >= 2, words[0] == "ready", let port = Int(words[1]), port > 0 else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw HelperError(description: "\(arguments.first ?? "a helper") did not start: \(seen.prefix(200))")
+        }
+        self.port = port
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    struct HelperError: Error, CustomStringConvertible {
+        let description: String
+    }
+}
+
+/// A real SMTP server for one test: `scripts/mail/smtp_sink.py` on Debian's aiosmtpd,
+/// writing each message it accepts to a directory.
+final class SMTPSink: @unchecked Sendable {
+    // @unchecked: set in init, never changed.
+    let helper: ReadyProcess
     let directory: String
+    var port: Int { helper.port }
 
     /// Nil when aiosmtpd is not installed (the test command installs it).
     init?(_ arguments: [String]) throws {
         guard FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/aiosmtpd") else { return nil }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID())").path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments =
+        helper = try ReadyProcess(
             [FileManager.default.currentDirectoryPath + "/scripts/mail/smtp_sink.py", "--port", "0", "--out", directory]
-            + arguments
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        // Not the test's own stderr: nothing of the sink may hold the test command's output open.
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var seen = ""
-        while !seen.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
-        guard seen.hasPrefix("ready "), let port = Int(seen.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines))
-        else {
-            process.terminate()
-            throw SinkError(description: "the SMTP sink did not start: \(seen)")
-        }
-        self.port = port
+                + arguments)
     }
 
     /// The messages received so far, oldest first.
@@ -43,20 +69,23 @@ final class SMTPSink: @unchecked Sendable {
         return try names.map { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
     }
 
-    /// Stops the server: a signal, not just the end of its stdin (another child process may
-    /// have inherited the pipe's write end, and then the end never comes).
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    func stop() { helper.stop() }
 
     deinit {
-        stop()
+        helper.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
 
-    struct SinkError: Error, CustomStringConvertible {
-        let description: String
-    }
+/// Accepts connections and never writes: what a hung mail server looks like.
+func silentServer() throws -> ReadyProcess {
+    try ReadyProcess([
+        "-c",
+        """
+        import socket, time
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+        print("ready", s.getsockname()[1], flush=True)
+        while True: s.accept(); time.sleep(3600)
+        """,
+    ])
 }

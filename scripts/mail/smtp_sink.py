@@ -1,15 +1,14 @@
 #!/usr/bin/python3
 """A real SMTP server for the tests (Debian's python3-aiosmtpd): every message it accepts
-is written to OUT/<n>.eml. Prints "ready PORT" once it listens.
+is written to OUT/<n>.eml. Prints "ready PORT" once it listens, then serves until killed.
 
   smtp_sink.py --port P|0 --out DIR [--tls none|starttls|implicit] [--cert F --key F]
                [--auth USER:PASSWORD] [--rcpt accept|refuse|tempfail]
 """
 import argparse
-import asyncio
 import pathlib
 import ssl
-import sys
+import threading
 import time
 
 from aiosmtpd.controller import Controller
@@ -70,10 +69,8 @@ def main():
     controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, **kwargs)
     controller.start()
     print(f"ready {args.port}", flush=True)
-    try:
-        sys.stdin.read()  # until the test closes our stdin
-    finally:
-        controller.stop()
+    # Until the test kills it (SIGKILL: see ReadyProcess in the tests).
+    threading.Event().wait()
 
 
 if __name__ == "__main__":
