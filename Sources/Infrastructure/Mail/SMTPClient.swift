@@ -78,7 +78,11 @@ public struct SMTPClient: MailTransport {
         var encrypted = url.implicitTLS
         if !encrypted, capabilities.contains(where: { $0.uppercased() == "STARTTLS" }) {
             try await session.command("STARTTLS", expect: 220)
-            try await session.channel.pipeline.addHandler(try tlsHandler(), position: .first).get()
+            // Made and added on the channel's own loop (a TLS handler is not Sendable).
+            let channel = session.channel
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(try tlsHandler(), position: .first)
+            }.get()
             encrypted = true
             capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250)
         }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `CLOUDTASK_SMTP_URL`: `smtp://[user:password@]host[:port]` (STARTTLS when the server
 /// offers it; port 587 by default) or `smtps://…` (TLS from the first byte; port 465).
