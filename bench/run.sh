@@ -49,6 +49,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 postgres_install; redis_install; rabbitmq_install
+. ./scripts/lib/ports.sh
+reserve_fixed_ports
 VENV=$ROOT/bench/.venv
 if [ ! -x "$VENV/bin/python" ] || ! cmp -s bench/peer/requirements.txt "$VENV/requirements.txt"; then
   say "creating the Python virtualenv for the driver and the reference (bench/.venv)"

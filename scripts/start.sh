@@ -55,6 +55,8 @@ fi
 postgres_install
 redis_install
 rabbitmq_install
+. ./scripts/lib/ports.sh
+reserve_fixed_ports
 
 echo "== building (the first build takes several minutes)"
 swift build

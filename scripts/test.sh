@@ -33,6 +33,9 @@ fi
 . ./scripts/lib/redis.sh
 # shellcheck source=lib/rabbitmq.sh
 . ./scripts/lib/rabbitmq.sh
+# shellcheck source=lib/ports.sh
+. ./scripts/lib/ports.sh
+reserve_fixed_ports
 postgres_install
 redis_install
 rabbitmq_install

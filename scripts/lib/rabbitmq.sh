@@ -70,14 +70,16 @@ rabbitmq_start() {
     chown -R rabbitmq:rabbitmq "$dir"
     [ -z "$tls_dir" ] || chown -R rabbitmq:rabbitmq "$tls_dir"
   fi
-  # A port already taken (another node, another run on this machine) is the usual
-  # reason a node does not come up: say so instead of waiting for it.
+  # A port already taken is the usual reason a node does not come up, and then it dies
+  # before it writes a log: say so instead of waiting for it. Taken means listening
+  # (another node, another run on this machine) or the local end of an open connection
+  # (these ports are in the ephemeral range: see scripts/lib/ports.sh).
   local taken
   for taken in "$port" "${tls_port:-}" "${RABBITMQ_MANAGEMENT_PORT:-}" $((port + 20000)); do
     [ -n "$taken" ] || continue
-    if command -v ss >/dev/null 2>&1 && ss -Hltn "sport = :$taken" 2>/dev/null | grep -q .; then
-      echo "RabbitMQ cannot start on port $port: port $taken is already listening:" >&2
-      ss -Hltnp "sport = :$taken" >&2 2>/dev/null || true
+    if command -v ss >/dev/null 2>&1 && ss -Htanp "( sport = :$taken )" 2>/dev/null | grep -v TIME-WAIT | grep -q .; then
+      echo "RabbitMQ cannot start on port $port: port $taken is in use:" >&2
+      ss -Htanp "( sport = :$taken )" >&2 2>/dev/null || true
       return 1
     fi
   done
