@@ -22,13 +22,8 @@ struct Audit: AsyncParsableCommand {
                 """)
 
         func run() async throws {
-            let config = try loadConfiguration(mode: .database)
-            LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
-            let logger = Logger(label: "cloudtask-audit-verify")
-            let client = try Database.client(config)
-            let verdict = try await Database.withClient(client) {
-                try await Database.waitUntilReady(client, logger: logger)
-                return try await AuditChain.verify(PostgresAuditTrail(client: client, logger: logger))
+            let verdict = try await OperatorDatabase.run(label: "cloudtask-audit-verify") { _, client, logger in
+                try await AuditChain.verify(PostgresAuditTrail(client: client, logger: logger))
             }
             switch verdict {
             case .intact(let entries, let ends):

@@ -15,19 +15,18 @@ struct MFA: AsyncParsableCommand {
             abstract: "Seal every TOTP secret under CLOUDTASK_MFA_KEY (after a key rotation; see docs/mfa.md).")
 
         func run() async throws {
-            let config = try loadConfiguration(mode: .database)
-            LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
-            let logger = Logger(label: "cloudtask-mfa-reseal")
-            guard let key = config.mfaKey, let sealer = SecretSealer(secret: key, old: config.mfaOldKeys) else {
+            let result = try await OperatorDatabase.run(label: "cloudtask-mfa-reseal") {
+                config, client, logger -> (String, Int, Int)? in
+                guard let sealer = SecretSealer(secret: config.mfaKey ?? "", old: config.mfaOldKeys) else { return nil }
+                let (resealed, unreadable) = try await PostgresMFAStore(client: client, sealer: sealer, logger: logger)
+                    .resealAll()
+                return (sealer.currentKeyID, resealed, unreadable)
+            }
+            guard let (keyID, resealed, unreadable) = result else {
                 FileHandle.standardError.write(Data("CLOUDTASK_MFA_KEY is not set: nothing to seal with\n".utf8))
                 throw ExitCode(2)
             }
-            let client = try Database.client(config)
-            let (resealed, unreadable) = try await Database.withClient(client) {
-                try await Database.waitUntilReady(client, logger: logger)
-                return try await PostgresMFAStore(client: client, sealer: sealer, logger: logger).resealAll()
-            }
-            print("sealed again under key \(sealer.currentKeyID): \(resealed); opened by no configured key: \(unreadable)")
+            print("sealed again under key \(keyID): \(resealed); opened by no configured key: \(unreadable)")
             if unreadable > 0 { throw ExitCode(1) }
         }
     }

@@ -17,12 +17,7 @@ struct SetRole: AsyncParsableCommand {
         guard let role = Role(rawValue: role) else { throw ValidationError("ROLE must be admin, user or viewer") }
         let email: Email
         do { email = try Email(self.email) } catch { throw ValidationError("EMAIL is not a valid email address") }
-        let config = try loadConfiguration(mode: .database)
-        LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
-        let logger = Logger(label: "cloudtask-set-role")
-        let client = try Database.client(config)
-        let updated = try await Database.withClient(client) {
-            try await Database.waitUntilReady(client, logger: logger)
+        let updated = try await OperatorDatabase.run(label: "cloudtask-set-role") { _, client, logger in
             let now = Date()
             // An operator's command: no account did it, the entry says it came from here.
             return try? await PostgresUserRepository(client: client, logger: logger).setRole(role, forEmail: email, at: now) {
