@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "cloudtask-bench",
             dependencies: [
-                "Domain", "Ports", "Infrastructure",
+                "Domain", "Ports", "Infrastructure", "CMalloc",
                 product.argumentParser,
                 product.logging,
             ],
