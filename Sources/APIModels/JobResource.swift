@@ -40,6 +40,8 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var limits: JobSubmission.Limits?
     public var maxAttempts: Int
     public var name: String?
+    /// Whether the owner is mailed when the job ends.
+    public var notify: Bool?
     public var ownerId: String
     public var priority: Int
     public var runAt: String
@@ -58,7 +60,7 @@ public struct JobResource: Codable, Sendable, Equatable {
         case finishedAt = "finished_at"
         case id, limits
         case maxAttempts = "max_attempts"
-        case name
+        case name, notify
         case ownerId = "owner_id"
         case priority
         case runAt = "run_at"

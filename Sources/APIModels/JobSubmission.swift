@@ -12,6 +12,8 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var maxAttempts: Int?
     public var name: String?
     public var limits: Limits?
+    /// Mail the owner when the job ends (default false).
+    public var notify: Bool?
 
     /// `limits`: any of the three; one left out takes the deployment's default.
     public struct Limits: Codable, Sendable, Equatable {
@@ -51,7 +53,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         case runAt = "run_at"
         case timeoutSeconds = "timeout_seconds"
         case maxAttempts = "max_attempts"
-        case name, limits
+        case name, limits, notify
     }
 
     /// The wire names the API accepts (any other is a 400 naming it).
@@ -59,8 +61,9 @@ public struct JobSubmission: Codable, Sendable, Equatable {
 
     public init(
         command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
-        maxAttempts: Int? = nil, name: String? = nil, limits: Limits? = nil
+        maxAttempts: Int? = nil, name: String? = nil, limits: Limits? = nil, notify: Bool? = nil
     ) {
+        self.notify = notify
         self.limits = limits
         self.command = command
         self.args = args
@@ -81,6 +84,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         maxAttempts = try container.strictInteger(.maxAttempts)
         name = try container.decodeIfPresent(String.self, forKey: .name)
         limits = try container.decodeIfPresent(Limits.self, forKey: .limits)
+        notify = try container.decodeIfPresent(Bool.self, forKey: .notify)
     }
 }
 

@@ -29,4 +29,10 @@ public enum MetricNames {
     public static let reportsDeadLettered = "cloudtask_reports_dead_lettered_total"
     public static let outboxBacklog = "cloudtask_outbox_backlog"
     public static let outboxLagSeconds = "cloudtask_outbox_lag_seconds"
+
+    // Mail.
+    public static let mailAttempts = "cloudtask_mail_attempts_total"  // {kind, outcome}
+    public static let mailBacklog = "cloudtask_mail_backlog"
+    public static let mailDead = "cloudtask_mail_dead"
+    public static let mailLagSeconds = "cloudtask_mail_lag_seconds"
 }

@@ -23,6 +23,9 @@ public enum UseCaseError: Error, Hashable, Sendable {
     /// The caller's token is fine but the password or code they gave for this action is
     /// not (401 without `WWW-Authenticate: … invalid_token`: no refresh will help).
     case wrongCredentials(String)
+    /// The password was right but this deployment requires a confirmed address first
+    /// (403, problem type `email-unverified`).
+    case emailUnverified
     /// Too many attempts for this account (429 with Retry-After).
     case rateLimited(retryAfterSeconds: Int)
 

@@ -51,7 +51,7 @@ public struct SchedulerService: Service {
                             "purged old data",
                             metadata: [
                                 "jobs": "\(purged.jobs)", "sessions": "\(purged.sessions)", "outbox": "\(purged.outboxMessages)",
-                                "audit": "\(purged.auditEntries)", "mfa": "\(purged.mfaLeftovers)",
+                                "audit": "\(purged.auditEntries)", "mfa": "\(purged.mfaLeftovers)", "mail": "\(purged.mail)",
                             ])
                     }
                 }

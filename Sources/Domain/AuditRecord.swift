@@ -20,11 +20,15 @@ public struct AuditAction: Hashable, Sendable, CustomStringConvertible {
     public static let mfaDisabled = AuditAction("mfa.disabled")
     public static let mfaFailed = AuditAction("mfa.failed")
     public static let recoveryCodeUsed = AuditAction("mfa.recovery_code_used")
+    public static let passwordResetRequested = AuditAction("account.password_reset_requested")
+    public static let passwordReset = AuditAction("account.password_reset")
+    public static let emailVerified = AuditAction("account.email_verified")
 
     /// Every action this build writes, for filters and the docs.
     public static let known: [AuditAction] = [
         .registered, .passwordChanged, .roleChanged, .loginSucceeded, .loginFailed, .logout, .logoutAll,
         .refreshTokenReused, .jobStoppedByAdmin, .mfaEnabled, .mfaDisabled, .mfaFailed, .recoveryCodeUsed,
+        .passwordResetRequested, .passwordReset, .emailVerified,
     ]
 }
 

@@ -39,6 +39,8 @@ public struct Job: Hashable, Sendable, Codable {
     /// The limits its runs are held to (asked for, or the deployment's defaults when it
     /// was made); nil for jobs made before limits existed (workers use their defaults).
     public let limits: RunLimits?
+    /// Whether the owner is mailed when the job ends.
+    public let notify: Bool
 
     /// Three deliveries that started and never finished mean the job itself kills its
     /// workers (or is unlucky beyond reason): it fails `worker_lost` instead of a fourth run.
@@ -67,6 +69,7 @@ public struct Job: Hashable, Sendable, Codable {
         self.requestedRunAt = request.runAt
         self.version = 1
         self.name = request.name
+        self.notify = request.notify
     }
 
     /// Rebuilds a job read back from storage, exactly as it was stored.
@@ -76,8 +79,9 @@ public struct Job: Hashable, Sendable, Codable {
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
         idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil,
-        limits: RunLimits? = nil
+        limits: RunLimits? = nil, notify: Bool = false
     ) {
+        self.notify = notify
         self.usage = usage
         self.limits = limits
         self.id = id
@@ -110,7 +114,7 @@ public struct Job: Hashable, Sendable, Codable {
     public func wasMade(from request: JobRequest) -> Bool {
         command == request.command && args == request.args && priority == request.priority
             && timeoutSeconds == request.timeoutSeconds && maxAttempts == request.maxAttempts
-            && requestedRunAt == request.runAt && name == request.name
+            && requestedRunAt == request.runAt && name == request.name && notify == request.notify
             && (request.limits.map { $0.matches(limits) } ?? true)
     }
 }

@@ -32,11 +32,15 @@ public struct JobRequest: Hashable, Sendable, Codable {
     public let name: String?
     /// The limits asked for (each run's cgroup); `nil`: the deployment's defaults.
     public let limits: LimitRequest?
+    /// Mail the owner when the job ends.
+    public let notify: Bool
 
     public init(
         command: String, args: [String] = [], priority: Int? = nil, runAt: Date? = nil,
-        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil, limits: LimitRequest? = nil
+        timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil, limits: LimitRequest? = nil,
+        notify: Bool = false
     ) throws(ValidationFailure) {
+        self.notify = notify
         var problems = ValidationCollector()
         if command.isEmpty || command.utf8.count > JobLimits.maxCommandBytes {
             problems.add("command", "must be 1 to \(JobLimits.maxCommandBytes) bytes")

@@ -9,11 +9,14 @@ public struct User: Hashable, Sendable, Codable {
     public var passwordHash: PasswordHash
     public let createdAt: Date
     public var updatedAt: Date
+    /// When the owner followed the confirmation link mailed to `email`; nil until then.
+    public var emailVerifiedAt: Date?
 
     public init(
         id: UserID, email: Email, username: Username?, role: Role,
-        passwordHash: PasswordHash, createdAt: Date, updatedAt: Date
+        passwordHash: PasswordHash, createdAt: Date, updatedAt: Date, emailVerifiedAt: Date? = nil
     ) {
+        self.emailVerifiedAt = emailVerifiedAt
         self.id = id
         self.email = email
         self.username = username

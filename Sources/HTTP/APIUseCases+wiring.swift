@@ -29,6 +29,10 @@ extension APIUseCases {
         /// Where this process's live views subscribe.
         public var hub: JobChangeHub
         public var workers: any WorkerRegistry
+        /// Signs and checks the links in account mail.
+        public var links: any LinkTokens
+        /// Counts reset requests per address.
+        public var rateLimiter: any RateLimiter
 
         public init(
             users: any UserRepository, sessions: any SessionStore, audit: any AuditTrail, mfa: MFAComponents,
@@ -36,8 +40,11 @@ extension APIUseCases {
             denylist: any TokenDenylist, accessGate: any AccessGate, cache: any Cache, stopSignal: any StopSignal,
             hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
             minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
-            clock: any WallClock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry
+            clock: any WallClock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry,
+            links: any LinkTokens, rateLimiter: any RateLimiter
         ) {
+            self.links = links
+            self.rateLimiter = rateLimiter
             self.hub = hub
             self.workers = workers
             self.users = users
@@ -68,7 +75,9 @@ extension APIUseCases {
             register: RegisterUser(
                 users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, ids: a.ids,
                 bootstrapAdmin: auth.bootstrapAdmin),
-            login: Login(users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, audit: a.audit, mfa: a.mfa),
+            login: Login(
+                users: a.users, hasher: a.hasher, tokens: tokens, clock: a.clock, audit: a.audit, mfa: a.mfa,
+                requireVerifiedEmail: auth.requireVerifiedEmail),
             refresh: RefreshSession(
                 sessions: a.sessions, users: a.users, denylist: a.denylist, minter: a.minter, tokens: tokens,
                 clock: a.clock, settings: auth),
@@ -95,6 +104,14 @@ extension APIUseCases {
                 disable: DisableTOTP(
                     mfa: a.mfa, users: a.users, hasher: a.hasher, sessions: a.sessions, denylist: a.denylist,
                     settings: auth),
-                status: GetMFAStatus(mfa: a.mfa)))
+                status: GetMFAStatus(mfa: a.mfa)),
+            accountMail: AccountMailUseCases(
+                requestPasswordReset: RequestPasswordReset(
+                    users: a.users, audit: a.audit, limiter: a.rateLimiter, perEmail: auth.passwordResetPerEmail,
+                    clock: a.clock),
+                resetPassword: ResetPassword(
+                    users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher, links: a.links,
+                    cache: a.cache, clock: a.clock, settings: auth),
+                verifyEmail: VerifyEmail(users: a.users, links: a.links, cache: a.cache, clock: a.clock)))
     }
 }

@@ -19,13 +19,16 @@ public struct APIUseCases: Sendable {
     public let overview: GetOverview
     public let auditEntries: ListAuditEntries
     public let mfa: MFAUseCases
+    public let accountMail: AccountMailUseCases
 
     public init(
         register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
         authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
         getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
-        overview: GetOverview, auditEntries: ListAuditEntries, mfa: MFAUseCases
+        overview: GetOverview, auditEntries: ListAuditEntries, mfa: MFAUseCases,
+        accountMail: AccountMailUseCases
     ) {
+        self.accountMail = accountMail
         self.auditEntries = auditEntries
         self.mfa = mfa
         self.register = register
@@ -43,6 +46,19 @@ public struct APIUseCases: Sendable {
         self.followJob = followJob
         self.watchJobs = watchJobs
         self.overview = overview
+    }
+}
+
+/// What the links in account mail lead to, and the request for a reset link.
+public struct AccountMailUseCases: Sendable {
+    public let requestPasswordReset: RequestPasswordReset
+    public let resetPassword: ResetPassword
+    public let verifyEmail: VerifyEmail
+
+    public init(requestPasswordReset: RequestPasswordReset, resetPassword: ResetPassword, verifyEmail: VerifyEmail) {
+        self.requestPasswordReset = requestPasswordReset
+        self.resetPassword = resetPassword
+        self.verifyEmail = verifyEmail
     }
 }
 

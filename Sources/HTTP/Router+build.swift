@@ -62,6 +62,18 @@ public func buildRouter(
     router.group("/api/v1/auth/mfa").add(middleware: perIP(limits.auth))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: mfa.complete)
+    // What the links in mail lead to: the per-address limit of the auth routes (a reset
+    // request is also limited per address asked for, silently).
+    let accountMail = AccountMailController(useCases: useCases)
+    router.group("/api/v1/auth/password-reset").add(middleware: perIP(limits.auth))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: accountMail.requestPasswordReset)
+    router.group("/api/v1/auth/password-reset/confirm").add(middleware: perIP(limits.auth))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: accountMail.resetPassword)
+    router.group("/api/v1/auth/verify-email").add(middleware: perIP(limits.auth))
+        .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+        .post(use: accountMail.verifyEmail)
     router.group("/api/v1/auth/refresh").add(middleware: perIP(limits.auth))
         .add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
         .post(use: auth.refresh)
@@ -121,7 +133,8 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.get, "/health/live"), (.get, "/health/ready"), (.get, "/metrics"), (.get, "/openapi.json"),
     (.post, "/api/v1/auth/login"), (.post, "/api/v1/auth/register"), (.post, "/api/v1/auth/refresh"),
     (.post, "/api/v1/auth/logout"), (.get, "/api/v1/users/me"), (.post, "/api/v1/users/me/password"),
-    (.post, "/api/v1/auth/mfa"), (.get, "/api/v1/users/me/mfa"), (.post, "/api/v1/users/me/mfa/totp"),
+    (.post, "/api/v1/auth/mfa"), (.post, "/api/v1/auth/password-reset"), (.post, "/api/v1/auth/password-reset/confirm"),
+    (.post, "/api/v1/auth/verify-email"), (.get, "/api/v1/users/me/mfa"), (.post, "/api/v1/users/me/mfa/totp"),
     (.post, "/api/v1/users/me/mfa/totp/confirm"), (.delete, "/api/v1/users/me/mfa/totp"),
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),

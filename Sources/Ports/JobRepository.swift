@@ -51,6 +51,8 @@ public struct JobChangeSet: Sendable {
     public var outbox: [OutboxMessage] = []
     /// Audit entries for the change (an admin stopping another user's job), written with it.
     public var audit: [AuditRecord] = []
+    /// Mail the change calls for (a job that asked for a notice has ended), queued with it.
+    public var mail: [MailDraft] = []
 
     public init(jobs: [JobID: Job]) { self.jobs = jobs }
 

@@ -14,6 +14,15 @@ public protocol UserRepository: Sendable {
     /// Replaces the password hash, with `audit` (if any) in the same transaction. Throws
     /// `PortError.notFound` for an unknown id.
     func updatePasswordHash(_ hash: PasswordHash, for id: UserID, at now: Date, audit: AuditRecord?) async throws
+    /// Replaces the password hash only if it is still `expected` (a reset link is made for
+    /// one hash), confirms the address if it was not, and writes `audit`, in one
+    /// transaction. False when the hash had changed (the link was used) or the account is gone.
+    func resetPassword(
+        to hash: PasswordHash, for id: UserID, ifStill expected: PasswordHash, at now: Date, audit: AuditRecord
+    ) async throws -> Bool
+    /// Confirms the account's address, with `audit` in the same transaction. False when it
+    /// was already confirmed (or the account is gone).
+    func markEmailVerified(_ id: UserID, at now: Date, audit: AuditRecord) async throws -> Bool
     /// Sets the role of the account with this email; `audit` makes the entry from the role
     /// before and the account after, written in the same transaction. Throws `PortError.notFound`.
     func setRole(

@@ -29,6 +29,8 @@ public struct Adapters {
     public let mfa: any MFAStore
     /// Whether two-factor enrolment can be offered (a key to seal secrets with).
     public let mfaAvailable: Bool
+    /// Mail waiting to be sent (planned from the audit trail, job notices from job changes).
+    public let mail: any MailQueue
     /// Every job write goes through it, and it announces each one to live views.
     public let jobs: any JobRepository & Outbox & JobStatistics
     public let shared: SharedState
@@ -102,7 +104,7 @@ public struct Adapters {
             users: PostgresUserRepository(client: client, logger: logger), sessions: sessions,
             audit: PostgresAuditTrail(client: client, logger: logger),
             mfa: PostgresMFAStore(client: client, sealer: Self.sealer(config), logger: logger),
-            mfaAvailable: Self.sealer(config) != nil,
+            mfaAvailable: Self.sealer(config) != nil, mail: PostgresMailQueue(client: client, logger: logger),
             jobs: AnnouncingJobStore(store, publisher: shared.jobChangePublisher), shared: shared, queue: queue,
             doorbell: doorbell, outboxSignal: outboxSignal,
             health: HealthChecks(
@@ -122,11 +124,12 @@ public struct Adapters {
         let shared = SharedState.inMemory(clock: clock)
         let doorbell = RelayDoorbell()
         let audit = InMemoryAuditTrail()
+        let mail = InMemoryMailQueue()
         return Adapters(
             users: InMemoryUserRepository(audit: audit), sessions: InMemorySessionStore(audit: audit), audit: audit,
-            mfa: InMemoryMFAStore(audit: audit), mfaAvailable: true,
+            mfa: InMemoryMFAStore(audit: audit), mfaAvailable: true, mail: mail,
             jobs: AnnouncingJobStore(
-                InMemoryJobStore(outputLimitBytes: config.outputLimitBytes, audit: audit),
+                InMemoryJobStore(outputLimitBytes: config.outputLimitBytes, audit: audit, mail: mail),
                 publisher: shared.jobChangePublisher),
             shared: shared, queue: InMemoryJobQueue(), doorbell: doorbell, outboxSignal: doorbell, health: .embedded,
             clock: clock, ids: RandomIDGenerator(), clients: [], background: shared.background, relayWakeups: [],

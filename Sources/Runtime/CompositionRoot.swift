@@ -94,7 +94,7 @@ public enum CompositionRoot {
                     promote: PromoteDueJobs(jobs: jobs, cache: cache, outboxSignal: outboxSignal, clock: clock, ids: ids),
                     purge: PurgeExpired(
                         jobs: jobs, sessions: adapters.sessions, outbox: jobs, audit: adapters.audit, mfa: adapters.mfa,
-                        clock: clock,
+                        mail: adapters.mail, clock: clock,
                         retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays),
                     owner: workerID, logger: logger)
             ),

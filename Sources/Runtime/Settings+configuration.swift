@@ -8,7 +8,18 @@ extension AuthSettings {
     public init(_ config: CloudTaskConfiguration) {
         self.init(
             accessTokenTTLSeconds: config.accessTokenTTLSeconds, refreshTokenTTLSeconds: config.refreshTokenTTLSeconds,
-            bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail))
+            bootstrapAdmin: BootstrapAdminRule(email: config.bootstrapAdminEmail),
+            requireVerifiedEmail: config.requireVerifiedEmail,
+            passwordResetPerEmail: config.rateLimits.passwordResetPerEmail)
+    }
+}
+
+extension MailSettings {
+    public init(_ config: CloudTaskConfiguration) {
+        let host = config.httpHost == "0.0.0.0" || config.httpHost == "::" ? "localhost" : config.httpHost
+        self.init(
+            publicURL: config.publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(config.httpPort)",
+            maxAttempts: config.mailMaxAttempts, requireVerifiedEmail: config.requireVerifiedEmail)
     }
 }
 

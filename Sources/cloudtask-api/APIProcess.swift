@@ -55,6 +55,7 @@ enum APIProcess {
             settings: MFASettings(
                 available: adapters.mfaAvailable, issuer: config.mfaIssuer,
                 attemptsPerAccount: config.rateLimits.mfaAttempts))
+        let links = HMACLinkTokens(secret: keys.refreshPepper)
         let useCases = APIUseCases(
             auth: AuthSettings(config), jobs: JobSettings(config),
             adapters: .init(
@@ -63,7 +64,9 @@ enum APIProcess {
                 accessGate: shared.accessGate, cache: shared.cache, stopSignal: shared.stopSignal, hasher: hasher,
                 issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
                 minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,
-                clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers))
+                clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers, links: links,
+                rateLimiter: shared.rateLimiter))
+        let mail = mailService(config, adapters: adapters, links: links, logger: logger)
         let registry = ProcessMetrics.registry
         let router = buildRouter(
             useCases: useCases, settings: HTTPSettings(config), rateLimiter: shared.rateLimiter, clock: adapters.clock,
@@ -74,12 +77,37 @@ enum APIProcess {
         return Application(
             router: router,
             configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "cloudtask"),
-            services: services + [fanOut],
+            services: services + [fanOut, mail],
             onServerRunning: { _ in
                 logger.notice("\(banner)")
                 logger.notice("listening on http://\(config.httpHost):\(config.httpPort)")
             },
             logger: logger)
+    }
+
+    /// Plans and sends mail beside the API, which holds the key that signs its links.
+    static func mailService(
+        _ config: CloudTaskConfiguration, adapters: Adapters, links: HMACLinkTokens, logger: Logger
+    ) -> MailService {
+        let transport: any MailTransport
+        if let url = config.smtpURL,
+            let client = try? SMTPClient(url: url, from: config.mailFrom, caFile: config.smtpCAFile, logger: logger)
+        {
+            transport = client
+        } else {
+            if config.smtpURL != nil {
+                logger.error("the SMTP client could not be set up (its CA file?): mail is logged instead")
+            }
+            transport = LoggingMailTransport(logger: logger)
+        }
+        let settings = MailSettings(config)
+        return MailService(
+            plan: PlanAccountMail(queue: adapters.mail, audit: adapters.audit, settings: settings),
+            send: SendQueuedMail(
+                queue: adapters.mail, users: adapters.users, jobs: adapters.jobs, transport: transport,
+                composer: MailComposer(links: links, settings: settings), settings: settings, clock: adapters.clock,
+                random: SystemRandomSource()),
+            queue: adapters.mail, clock: adapters.clock, logger: logger)
     }
 
     static func banner(_ config: CloudTaskConfiguration) -> String {

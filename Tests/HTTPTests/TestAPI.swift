@@ -22,6 +22,10 @@ struct TestAPI {
     let sessions: InMemorySessionStore
     let jobs: InMemoryJobStore
     let mfaStore: InMemoryMFAStore
+    let mail: InMemoryMailQueue
+    /// Signs the links in mail (the same key as the routes that check them).
+    let links = HMACLinkTokens(secret: SigningKey(secret: String(repeating: "l", count: 32))!)
+    var requireVerifiedEmail = false
     /// The limiter behind the routes and the two-factor attempt limit.
     let limiter = InMemoryRateLimiter()
     let registry = PrometheusCollectorRegistry()
@@ -36,7 +40,9 @@ struct TestAPI {
         self.audit = audit
         users = InMemoryUserRepository(audit: audit)
         sessions = InMemorySessionStore(audit: audit)
-        jobs = InMemoryJobStore(outputLimitBytes: 4096, audit: audit)
+        let mail = InMemoryMailQueue()
+        self.mail = mail
+        jobs = InMemoryJobStore(outputLimitBytes: 4096, audit: audit, mail: mail)
         mfaStore = InMemoryMFAStore(audit: audit)
     }
 
@@ -59,7 +65,8 @@ struct TestAPI {
         let minter = HMACRefreshTokenMinter(pepper: SigningKey(secret: String(repeating: "r", count: 32))!)
         let auth = AuthSettings(
             accessTokenTTLSeconds: 900, refreshTokenTTLSeconds: 604_800,
-            bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")))
+            bootstrapAdmin: BootstrapAdminRule(email: try! Email("root@example.com")),
+            requireVerifiedEmail: requireVerifiedEmail)
         let useCases = APIUseCases(
             auth: auth, jobs: JobSettings(allowlist: allowlist, maxUnfinishedJobs: 5),
             adapters: .init(
@@ -74,7 +81,7 @@ struct TestAPI {
                 stopSignal: InMemoryStopSignal(),
                 hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
                 minter: minter, outboxSignal: RelayDoorbell(),
-                clock: clock, ids: ids, hub: hub, workers: workers))
+                clock: clock, ids: ids, hub: hub, workers: workers, links: links, rateLimiter: limiter))
         let registry = self.registry
         return buildRouter(
             useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,
@@ -84,6 +91,17 @@ struct TestAPI {
                 registry.emit(into: &buffer)
                 return String(decoding: buffer, as: UTF8.self)
             })
+    }
+
+    /// Plans and sends the mail queued so far through `transport`, as the mail service does.
+    func deliverMail(through transport: any MailTransport, settings: MailSettings = MailSettings()) async throws
+        -> [(kind: MailKind, outcome: MailAttemptOutcome)]
+    {
+        try await PlanAccountMail(queue: mail, audit: audit, settings: settings)()
+        return try await SendQueuedMail(
+            queue: mail, users: users, jobs: jobs, transport: transport,
+            composer: MailComposer(links: links, settings: settings), settings: settings, clock: SystemClock(),
+            random: SystemRandomSource())()
     }
 
     func run(_ test: @escaping @Sendable (APIClient) async throws -> Void) async throws {

@@ -33,8 +33,11 @@ public struct UserProfile: Hashable, Sendable, Codable {
     public let username: Username?
     public let role: Role
     public let createdAt: Date
+    /// Whether the address was confirmed (the mailed link was followed).
+    public let emailVerified: Bool
 
     public init(_ user: User) {
+        emailVerified = user.emailVerifiedAt != nil
         id = user.id
         email = user.email
         username = user.username

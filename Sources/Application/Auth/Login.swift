@@ -12,11 +12,14 @@ public struct Login: Sendable {
     let clock: any WallClock
     let audit: any AuditTrail
     let mfa: MFAComponents
+    /// Refuse accounts whose address is not confirmed (`CLOUDTASK_REQUIRE_VERIFIED_EMAIL`).
+    let requireVerifiedEmail: Bool
 
     public init(
         users: any UserRepository, hasher: any PasswordHasher, tokens: SessionTokens, clock: any WallClock,
-        audit: any AuditTrail, mfa: MFAComponents
+        audit: any AuditTrail, mfa: MFAComponents, requireVerifiedEmail: Bool = false
     ) {
+        self.requireVerifiedEmail = requireVerifiedEmail
         self.users = users
         self.hasher = hasher
         self.tokens = tokens
@@ -45,6 +48,14 @@ public struct Login: Sendable {
                     at: clock.now(), action: .loginFailed, outcome: .failure, actor: nil, account: user.id,
                     context: context, details: ["reason": "wrong_password"]))
             throw UseCaseError.unauthenticated
+        }
+        // Said only to whoever knows the password: it reveals nothing to anyone else.
+        if requireVerifiedEmail, user.emailVerifiedAt == nil {
+            try await audit.append(
+                AuditRecord(
+                    at: clock.now(), action: .loginFailed, outcome: .failure, actor: nil, account: user.id,
+                    context: context, details: ["reason": "email_unverified"]))
+            throw UseCaseError.emailUnverified
         }
         var current = user
         if hasher.needsRehash(user.passwordHash), let valid = try? Password(password) {

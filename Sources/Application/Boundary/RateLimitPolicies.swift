@@ -13,5 +13,8 @@ public struct RateLimitPolicies: Sendable {
     /// Two-factor code attempts per account (login, confirmation, disabling), whichever
     /// challenge or address they come from.
     public var mfaAttempts: RateLimitPolicy? = RateLimitPolicy(name: "mfa", limit: 10, windowSeconds: 900)
+    /// Reset mails per address asked for: past it the request still answers 202 and
+    /// mails nothing, so nobody can bury an inbox in reset mail.
+    public var passwordResetPerEmail: RateLimitPolicy? = RateLimitPolicy(name: "password_reset", limit: 3, windowSeconds: 3600)
     public init() {}
 }

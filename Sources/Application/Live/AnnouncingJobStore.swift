@@ -5,7 +5,8 @@ public import Ports
 /// A job store that tells live views about every change it commits: creations, and
 /// whatever an `update` changed (a job's version, or its output). Every writer — the
 /// API, the results processor, the scheduler — goes through it, so no path can forget
-/// to announce. The announcement follows the commit; if it is lost, views still catch
+/// to announce (nor to queue the mail of a job that asked for a notice when it ends).
+/// The announcement follows the commit; if it is lost, views still catch
 /// up from the store at their next periodic re-read.
 public struct AnnouncingJobStore: JobRepository, Outbox, JobStatistics {
     let store: any JobRepository & Outbox & JobStatistics
@@ -45,7 +46,16 @@ public struct AnnouncingJobStore: JobRepository, Outbox, JobStatistics {
         _ set: inout JobChangeSet, _ body: (inout JobChangeSet) throws -> Result
     ) rethrows -> (Result, [JobChange]) {
         let versions = set.jobs.mapValues(\.version)
+        let wasFinal = set.jobs.mapValues(\.status.isFinal)
         let result = try body(&set)
+        // A job that asked for a notice and has just ended: the mail is queued with the
+        // change, whichever writer ended it. Its id is the job's: a job ends once.
+        for job in set.jobs.values where job.notify && job.status.isFinal && wasFinal[job.id] == false {
+            set.mail.append(
+                MailDraft(
+                    id: job.id.uuid, kind: .jobFinished, accountID: job.ownerID, jobID: job.id,
+                    createdAt: job.finishedAt ?? job.updatedAt))
+        }
         var outputs = Set(set.outputResets)
         for (id, _) in set.outputAppends { outputs.insert(id) }
         let changes = set.jobs.values.compactMap { job -> JobChange? in

@@ -2,7 +2,7 @@ import Foundation
 public import Ports
 
 /// Deletes what is older than the retention period: final jobs and their output,
-/// sessions that ended, and published outbox messages; and audit entries older than
+/// sessions that ended, published outbox messages and finished mail; and audit entries older than
 /// their own retention period (usually longer: an audit trail is kept for its auditors).
 public struct PurgeExpired: Sendable {
     let jobs: any JobRepository
@@ -10,14 +10,17 @@ public struct PurgeExpired: Sendable {
     let outbox: any Outbox
     let audit: any AuditTrail
     let mfa: any MFAStore
+    let mail: (any MailQueue)?
     let clock: any WallClock
     let retentionDays: Int
     let auditRetentionDays: Int
 
     public init(
         jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, audit: any AuditTrail,
-        mfa: any MFAStore, clock: any WallClock, retentionDays: Int, auditRetentionDays: Int
+        mfa: any MFAStore, mail: (any MailQueue)? = nil, clock: any WallClock, retentionDays: Int,
+        auditRetentionDays: Int
     ) {
+        self.mail = mail
         self.mfa = mfa
         self.jobs = jobs
         self.sessions = sessions
@@ -35,6 +38,8 @@ public struct PurgeExpired: Sendable {
         public let auditEntries: Int
         /// Expired two-factor challenges and spent recovery codes (the audit trail keeps their use).
         public let mfaLeftovers: Int
+        /// Mail sent, dropped or dead-lettered before the cutoff.
+        public let mail: Int
     }
 
     @discardableResult
@@ -46,6 +51,7 @@ public struct PurgeExpired: Sendable {
             sessions: try await sessions.purge(endedBefore: cutoff),
             outboxMessages: try await outbox.purgePublished(before: cutoff),
             auditEntries: try await audit.purge(before: now.addingTimeInterval(-Double(auditRetentionDays) * 86_400)),
-            mfaLeftovers: try await mfa.purge(before: now))
+            mfaLeftovers: try await mfa.purge(before: now),
+            mail: try await mail?.purgeFinished(before: cutoff) ?? 0)
     }
 }

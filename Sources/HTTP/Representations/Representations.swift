@@ -11,6 +11,7 @@ struct UserRepresentation: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, email, username, role
         case createdAt = "created_at"
+        case emailVerified = "email_verified"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -20,6 +21,7 @@ struct UserRepresentation: Encodable {
         try container.encode(profile.username?.value, forKey: .username)
         try container.encode(profile.role.rawValue, forKey: .role)
         try container.encode(Timestamp.format(profile.createdAt), forKey: .createdAt)
+        try container.encode(profile.emailVerified, forKey: .emailVerified)
     }
 }
 
@@ -69,6 +71,7 @@ struct JobRepresentation: JSONWritable {
             json.optional(job.limits) { json, limits in json.limits(limits) }
             json.member("max_attempts", job.maxAttempts)
             json.member("name", orNull: job.name)
+            json.member("notify", job.notify)
             json.member("owner_id", job.ownerID.description)
             json.member("priority", job.priority)
             json.member("run_at", Timestamp.format(job.runAt))

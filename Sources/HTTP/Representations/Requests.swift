@@ -39,6 +39,26 @@ struct ChangePasswordRequest: Decodable {
     static let fields: Set<String> = ["current_password", "new_password"]
 }
 
+struct PasswordResetRequest: Decodable {
+    let email: String
+    static let fields: Set<String> = ["email"]
+}
+
+struct PasswordResetConfirmRequest: Decodable {
+    let token: String
+    let newPassword: String
+    enum CodingKeys: String, CodingKey {
+        case token
+        case newPassword = "new_password"
+    }
+    static let fields: Set<String> = ["token", "new_password"]
+}
+
+struct VerifyEmailRequest: Decodable {
+    let token: String
+    static let fields: Set<String> = ["token"]
+}
+
 // The job submission is `APIModels.JobSubmission`, shared with the `cloudtask` client.
 
 struct MFALoginRequest: Decodable {

@@ -57,6 +57,11 @@ enum ProblemMapping {
                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
             problem.extensions = [("mfa_token", .string(token)), ("expires_in", .int(expiresIn))]
             return problem
+        case .emailUnverified:
+            return ProblemDetails(
+                status: .forbidden, slug: "email-unverified", title: "Address not confirmed",
+                detail:
+                    "confirm the address with the link mailed at registration first (a password reset confirms it too)")
         case .wrongCredentials(let detail):
             return ProblemDetails(status: .unauthorized, slug: "wrong-credentials", title: "Wrong credentials", detail: detail)
         case .rateLimited(let retryAfter):

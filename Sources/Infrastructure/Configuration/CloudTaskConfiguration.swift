@@ -56,6 +56,18 @@ public struct CloudTaskConfiguration: Sendable {
     public var liveStreamsPerProcess = 2_000
     /// How long a write to a live stream may wait for a client that reads nothing.
     public var liveWriteTimeoutSeconds = 30
+    /// The mail server (`CLOUDTASK_SMTP_URL`); without it mail is written to the log.
+    public var smtpURL: SMTPURL?
+    /// CA bundle the mail server's certificate is checked against (the system's when nil).
+    public var smtpCAFile: String?
+    /// The sender address of every mail (`CLOUDTASK_MAIL_FROM`).
+    public var mailFrom = "cloudtask@localhost"
+    /// The base of links in mail (`CLOUDTASK_PUBLIC_URL`); by default this server's own address.
+    public var publicURL: String?
+    /// Attempts before a mail is dead-lettered (`CLOUDTASK_MAIL_MAX_ATTEMPTS`).
+    public var mailMaxAttempts = 8
+    /// Refuse logins until the address is confirmed (`CLOUDTASK_REQUIRE_VERIFIED_EMAIL`).
+    public var requireVerifiedEmail = false
     public var logLevel = "info"
     public var logFormat = LogFormat.json
 

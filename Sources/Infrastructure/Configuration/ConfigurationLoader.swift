@@ -183,6 +183,39 @@ public struct ConfigurationLoader {
         config.stopGraceSeconds = int("CLOUDTASK_STOP_GRACE_SECONDS", in: 0...300) ?? config.stopGraceSeconds
         config.retentionDays = int("CLOUDTASK_RETENTION_DAYS", in: 1...3650) ?? config.retentionDays
         config.auditRetentionDays = int("CLOUDTASK_AUDIT_RETENTION_DAYS", in: 1...36500) ?? config.auditRetentionDays
+        if let smtp = string("CLOUDTASK_SMTP_URL") {
+            config.smtpURL = SMTPURL(smtp)
+            if config.smtpURL == nil {
+                problems.append("CLOUDTASK_SMTP_URL: must be smtp://[user:password@]host[:port] or smtps://…")
+            }
+        }
+        if let caFile = string("CLOUDTASK_SMTP_CA_FILE") {
+            if FileManager.default.isReadableFile(atPath: caFile) {
+                config.smtpCAFile = caFile
+            } else {
+                problems.append("CLOUDTASK_SMTP_CA_FILE: cannot read \(caFile)")
+            }
+        }
+        if let from = string("CLOUDTASK_MAIL_FROM") {
+            if (try? Email(from)) == nil {
+                problems.append("CLOUDTASK_MAIL_FROM: must be an email address")
+            } else {
+                config.mailFrom = from
+            }
+        }
+        if let publicURL = string("CLOUDTASK_PUBLIC_URL") {
+            if let parsed = URLComponents(string: publicURL), ["http", "https"].contains(parsed.scheme ?? ""),
+                parsed.host?.isEmpty == false, parsed.query == nil, parsed.fragment == nil
+            {
+                config.publicURL = publicURL
+            } else {
+                problems.append("CLOUDTASK_PUBLIC_URL: must be an http:// or https:// URL without query or fragment")
+            }
+        }
+        config.mailMaxAttempts = int("CLOUDTASK_MAIL_MAX_ATTEMPTS", in: 1...100) ?? config.mailMaxAttempts
+        config.requireVerifiedEmail = bool("CLOUDTASK_REQUIRE_VERIFIED_EMAIL") ?? config.requireVerifiedEmail
+        config.rateLimits.passwordResetPerEmail = policy(
+            "CLOUDTASK_RATE_LIMIT_PASSWORD_RESET", name: "password_reset", default: config.rateLimits.passwordResetPerEmail)
         if let level = string("CLOUDTASK_LOG_LEVEL") {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
                 config.logLevel = level

@@ -27,11 +27,13 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     private let outputLimitBytes: Int
     private let clock: any WallClock
     private let audit: InMemoryAuditTrail
+    private let mail: InMemoryMailQueue
 
     public init(
         outputLimitBytes: Int = 1_048_576, clock: any WallClock = SystemClock(),
-        audit: InMemoryAuditTrail = InMemoryAuditTrail()
+        audit: InMemoryAuditTrail = InMemoryAuditTrail(), mail: InMemoryMailQueue = InMemoryMailQueue()
     ) {
+        self.mail = mail
         self.outputLimitBytes = outputLimitBytes
         self.clock = clock
         self.audit = audit
@@ -110,7 +112,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     ) async throws -> Result {
         let now = clock.now()
         return try state.withLock { state in
-            try Self.apply(ids: ids, body, limit: outputLimitBytes, now: now, audit: audit, to: &state)
+            try Self.apply(ids: ids, body, limit: outputLimitBytes, now: now, audit: audit, mail: mail, to: &state)
         }
     }
 
@@ -121,7 +123,8 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         return try state.withLock { state in
             let due = state.jobs.values.filter { $0.status == .scheduled && $0.runAt <= now }
                 .sorted { $0.runAt < $1.runAt }.prefix(limit).map(\.id)
-            return try Self.apply(ids: Set(due), body, limit: outputLimitBytes, now: wallClock, audit: audit, to: &state)
+            return try Self.apply(
+                ids: Set(due), body, limit: outputLimitBytes, now: wallClock, audit: audit, mail: mail, to: &state)
         }
     }
 
@@ -136,7 +139,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
 
     private static func apply<Result>(
         ids: Set<JobID>, _ body: (inout JobChangeSet) throws -> Result, limit: Int, now: Date,
-        audit: InMemoryAuditTrail, to state: inout State
+        audit: InMemoryAuditTrail, mail: InMemoryMailQueue, to state: inout State
     ) throws -> Result {
         var changes = JobChangeSet(jobs: state.jobs.filter { ids.contains($0.key) })
         let result = try body(&changes)
@@ -149,6 +152,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         }
         for message in changes.outbox { enqueue(message, now: now, in: &state) }
         audit.write(changes.audit)
+        mail.enqueue(changes.mail)
         return result
     }
 

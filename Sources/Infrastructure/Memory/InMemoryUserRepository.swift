@@ -41,6 +41,29 @@ public final class InMemoryUserRepository: UserRepository {
         }
     }
 
+    public func resetPassword(
+        to hash: PasswordHash, for id: UserID, ifStill expected: PasswordHash, at now: Date, audit record: AuditRecord
+    ) async throws -> Bool {
+        users.withLock { users in
+            guard users[id]?.passwordHash == expected else { return false }
+            users[id]!.passwordHash = hash
+            users[id]!.updatedAt = now
+            if users[id]!.emailVerifiedAt == nil { users[id]!.emailVerifiedAt = now }
+            audit.write([record])
+            return true
+        }
+    }
+
+    public func markEmailVerified(_ id: UserID, at now: Date, audit record: AuditRecord) async throws -> Bool {
+        users.withLock { users in
+            guard users[id] != nil, users[id]!.emailVerifiedAt == nil else { return false }
+            users[id]!.emailVerifiedAt = now
+            users[id]!.updatedAt = now
+            audit.write([record])
+            return true
+        }
+    }
+
     public func setRole(
         _ role: Role, forEmail email: Email, at now: Date, audit record: @escaping @Sendable (Role, User) -> AuditRecord
     ) async throws -> User {

@@ -61,6 +61,7 @@ enum JobRows {
         Column("limit_memory_bytes", "bigint") { try $1.appendOptional($0.limits?.memoryBytes) },
         Column("limit_cpu", "double precision") { try $1.appendOptional($0.limits?.cpu) },
         Column("limit_tasks", "int") { try $1.appendOptional($0.limits?.tasks) },
+        Column("notify", "boolean") { try $1.append($0.notify) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -97,7 +98,8 @@ enum JobRows {
             exitCode: try cells["exit_code"].decode(Int?.self), failure: failure,
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
-            name: try cells["name"].decode(String?.self), usage: try usage(cells), limits: try limits(cells))
+            name: try cells["name"].decode(String?.self), usage: try usage(cells), limits: try limits(cells),
+            notify: try cells["notify"].decode(Bool.self))
     }
 
     /// The limit columns: all null (a job from before limits) or all set.

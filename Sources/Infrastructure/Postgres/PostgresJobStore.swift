@@ -135,6 +135,7 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         }
         try await Self.enqueue(changes.outbox, connection, logger)
         try await PostgresAuditTrail.write(changes.audit, connection, logger)
+        try await PostgresMailQueue.insert(changes.mail, connection, logger)
         return result
     }
 

@@ -16,7 +16,7 @@ public struct PostgresUserRepository: UserRepository {
         self.logger = logger
     }
 
-    static let columns = "id, email, username, role, password_hash, created_at, updated_at"
+    static let columns = "id, email, username, role, password_hash, created_at, updated_at, email_verified_at"
 
     public func insert(_ user: User, promoteIfNoAdmin: Bool, audit: @escaping @Sendable (User) -> AuditRecord) async throws
         -> User
@@ -60,6 +60,37 @@ public struct PostgresUserRepository: UserRepository {
         }
     }
 
+    public func resetPassword(
+        to hash: PasswordHash, for id: UserID, ifStill expected: PasswordHash, at now: Date, audit: AuditRecord
+    ) async throws -> Bool {
+        try await client.transaction(logger: logger) { connection in
+            let updated = try await connection.query(
+                """
+                UPDATE users SET password_hash = \(hash.encoded), updated_at = \(now),
+                                 email_verified_at = COALESCE(email_verified_at, \(now))
+                WHERE id = \(id.uuid) AND password_hash = \(expected.encoded) RETURNING id
+                """, logger: logger
+            ).decode(UUID.self).first { _ in true }
+            guard updated != nil else { return false }
+            try await PostgresAuditTrail.write([audit], connection, logger)
+            return true
+        }
+    }
+
+    public func markEmailVerified(_ id: UserID, at now: Date, audit: AuditRecord) async throws -> Bool {
+        try await client.transaction(logger: logger) { connection in
+            let updated = try await connection.query(
+                """
+                UPDATE users SET email_verified_at = \(now), updated_at = \(now)
+                WHERE id = \(id.uuid) AND email_verified_at IS NULL RETURNING id
+                """, logger: logger
+            ).decode(UUID.self).first { _ in true }
+            guard updated != nil else { return false }
+            try await PostgresAuditTrail.write([audit], connection, logger)
+            return true
+        }
+    }
+
     public func setRole(
         _ role: Role, forEmail email: Email, at now: Date, audit: @escaping @Sendable (Role, User) -> AuditRecord
     ) async throws -> User {
@@ -93,10 +124,11 @@ public struct PostgresUserRepository: UserRepository {
     }
 
     static func decode(_ row: PostgresRow) throws -> User {
-        let (id, email, username, role, hash, createdAt, updatedAt) =
-            try row.decode((UUID, String, String?, String, String, Date, Date).self)
+        let (id, email, username, role, hash, createdAt, updatedAt, verifiedAt) =
+            try row.decode((UUID, String, String?, String, String, Date, Date, Date?).self)
         return User(
             id: UserID(id), email: Email(trusted: email), username: username.map(Username.init(trusted:)),
-            role: Role(rawValue: role) ?? .viewer, passwordHash: PasswordHash(hash), createdAt: createdAt, updatedAt: updatedAt)
+            role: Role(rawValue: role) ?? .viewer, passwordHash: PasswordHash(hash), createdAt: createdAt, updatedAt: updatedAt,
+            emailVerifiedAt: verifiedAt)
     }
 }
