@@ -88,6 +88,24 @@ enum Adapters {
                         "DELETE FROM audit_entries WHERE seq = \(sequence)", logger: PostgresFixture.logger)
                 })
         }
+    static let mailStores: [Adapter<MailStores>] =
+        [
+            .memory {
+                let trail = InMemoryAuditTrail()
+                let queue = InMemoryMailQueue()
+                return MailStores(
+                    queue: queue, users: InMemoryUserRepository(audit: trail), trail: trail,
+                    jobs: InMemoryJobStore(audit: trail, mail: queue))
+            }
+        ]
+        + PostgresFixture.adapter { client in
+            let logger = PostgresFixture.logger
+            return MailStores(
+                queue: PostgresMailQueue(client: client, logger: logger),
+                users: PostgresUserRepository(client: client, logger: logger),
+                trail: PostgresAuditTrail(client: client, logger: logger),
+                jobs: PostgresJobStore(client: client, outputLimitBytes: 64, logger: logger))
+        }
     static let sealerKey = String(repeating: "k", count: 32)
     static let mfaStores: [Adapter<MFAStores>] =
         [
@@ -126,6 +144,14 @@ struct AuditStores: Sendable {
     let jobs: any JobRepository
     /// Removes one entry without going through the port.
     let tamper: @Sendable (Int64) async throws -> Void
+}
+
+/// The mail queue, with the stores that feed it (job changes) and that it reads.
+struct MailStores: Sendable {
+    let queue: any MailQueue
+    let users: any UserRepository
+    let trail: any AuditTrail
+    let jobs: any JobRepository
 }
 
 /// The two-factor store, with the accounts it refers to and the trail it audits into.
