@@ -149,6 +149,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport", swiftSettings: strictSettings),
+        // Helper processes for tests (a real SMTP server, a silent one).
+        .target(name: "TestHelpers", path: "Tests/TestHelpers", swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "ApplicationTests",
@@ -170,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "InfrastructureTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "CSpawn", "FuzzSupport",
+                "Domain", "Ports", "Application", "Infrastructure", "CSpawn", "FuzzSupport", "TestHelpers",
                 // Built for the sandbox's tests, which run it.
                 "cloudtask-box-init",
                 product.crypto,
@@ -188,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["APIModels"],
+            dependencies: ["APIModels", "TestHelpers"],
             swiftSettings: strictSettings
         ),
     ]

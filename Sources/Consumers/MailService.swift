@@ -37,7 +37,9 @@ public struct MailService: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let planned = try await plan()
-                let outcomes = try await send()
+                // A shutdown does not wait on a mail server (it may take its whole reply
+                // timeout): the batch is cancelled, and what it held comes back after its lease.
+                let outcomes = try await cancelWhenGracefulShutdown { try await send() }
                 for (kind, outcome) in outcomes {
                     Counter(label: MetricNames.mailAttempts, dimensions: [("kind", kind.rawValue), ("outcome", outcome.label)])
                         .increment()

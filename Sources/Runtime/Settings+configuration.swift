@@ -19,7 +19,9 @@ extension MailSettings {
         let host = config.httpHost == "0.0.0.0" || config.httpHost == "::" ? "localhost" : config.httpHost
         self.init(
             publicURL: config.publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(config.httpPort)",
-            maxAttempts: config.mailMaxAttempts, requireVerifiedEmail: config.requireVerifiedEmail)
+            maxAttempts: config.mailMaxAttempts,
+            backoff: Backoff(baseSeconds: Double(config.mailRetryBaseSeconds), capSeconds: 3600),
+            requireVerifiedEmail: config.requireVerifiedEmail)
     }
 }
 

@@ -71,14 +71,17 @@ struct MailUseCaseTests {
         #expect(try await world.send(transport) == [.retry(at: world.clock.now().addingTimeInterval(10), error: "451 later")])
         #expect(try await world.send(transport).isEmpty)  // not due yet
         world.clock.advance(10)
-        #expect(try await world.send(transport) == [.retry(at: world.clock.now().addingTimeInterval(20), error: "connection refused")])
+        #expect(
+            try await world.send(transport) == [.retry(at: world.clock.now().addingTimeInterval(20), error: "connection refused")]
+        )
         world.clock.advance(20)
         #expect(try await world.send(transport) == [.dead(error: "451")])
         #expect(world.queue.all().map(\.state) == ["dead"] && world.queue.all().first?.attempts == 3)
 
         _ = try await world.register("b@example.com", from: "192.0.2.2")
         _ = try await world.plan()
-        #expect(try await world.send(ScriptedTransport([.permanent("550 no such mailbox")])) == [.dead(error: "550 no such mailbox")])
+        #expect(
+            try await world.send(ScriptedTransport([.permanent("550 no such mailbox")])) == [.dead(error: "550 no such mailbox")])
         _ = try await world.register("c@example.com", from: "192.0.2.3")
         _ = try await world.plan()
         let working = ScriptedTransport([])

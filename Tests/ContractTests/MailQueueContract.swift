@@ -17,7 +17,9 @@ struct MailQueueContract {
             createdAt: date, notAfter: date.addingTimeInterval(1800))
     }
 
-    @Test("planning starts after the chain's head, stores drafts with the position, queues an entry once", arguments: Adapters.mailStores)
+    @Test(
+        "planning starts after the chain's head, stores drafts with the position, queues an entry once",
+        arguments: Adapters.mailStores)
     func planning(adapter: Adapter<MailStores>) async throws {
         try await adapter.run { stores in
             let queue = stores.queue
@@ -69,7 +71,8 @@ struct MailQueueContract {
         }
     }
 
-    @Test("claims hide mail for the lease; retries come back when due; dead and sent mail does not", arguments: Adapters.mailStores)
+    @Test(
+        "claims hide mail for the lease; retries come back when due; dead and sent mail does not", arguments: Adapters.mailStores)
     func leases(adapter: Adapter<MailStores>) async throws {
         try await adapter.run { stores in
             let queue = stores.queue
@@ -104,20 +107,24 @@ struct MailQueueContract {
             _ = try await stores.jobs.create(job, dispatch: nil, unfinishedLimit: 10)
             await #expect(throws: PortError.self) {
                 try await stores.jobs.update([job.id]) { changes in
-                    changes.mail.append(MailDraft(id: UUID(), kind: .jobFinished, accountID: owner, jobID: job.id, createdAt: Self.t0))
+                    changes.mail.append(
+                        MailDraft(id: UUID(), kind: .jobFinished, accountID: owner, jobID: job.id, createdAt: Self.t0))
                     throw PortError.rejected
                 }
             }
             #expect(try await stores.queue.claim(now: Self.t0, limit: 10, leaseSeconds: 60).isEmpty)
             try await stores.jobs.update([job.id]) { changes in
-                changes.mail.append(MailDraft(id: job.id.uuid, kind: .jobFinished, accountID: owner, jobID: job.id, createdAt: Self.t0))
+                changes.mail.append(
+                    MailDraft(id: job.id.uuid, kind: .jobFinished, accountID: owner, jobID: job.id, createdAt: Self.t0))
             }
             let claimed = try await stores.queue.claim(now: Self.t0, limit: 10, leaseSeconds: 60)
             #expect(claimed.map(\.draft.jobID) == [job.id] && claimed.first?.draft.kind == .jobFinished)
         }
     }
 
-    @Test("a reset swaps the hash only if it is still the one the link was made for; a confirmation happens once", arguments: Adapters.mailStores)
+    @Test(
+        "a reset swaps the hash only if it is still the one the link was made for; a confirmation happens once",
+        arguments: Adapters.mailStores)
     func accountChanges(adapter: Adapter<MailStores>) async throws {
         try await adapter.run { stores in
             let user = User(
@@ -127,7 +134,8 @@ struct MailQueueContract {
             let record = AuditRecord(at: Self.t0, action: .passwordReset, actor: user.id, account: user.id, context: .none)
             #expect(
                 try await stores.users.resetPassword(
-                    to: PasswordHash("$2b$04$new"), for: user.id, ifStill: PasswordHash("$2b$04$old"), at: Self.t0, audit: record))
+                    to: PasswordHash("$2b$04$new"), for: user.id, ifStill: PasswordHash("$2b$04$old"), at: Self.t0, audit: record)
+            )
             #expect(
                 !(try await stores.users.resetPassword(
                     to: PasswordHash("$2b$04$third"), for: user.id, ifStill: PasswordHash("$2b$04$old"), at: Self.t0,

@@ -48,10 +48,11 @@ final class EmbeddedServer: @unchecked Sendable {
     }
 
     /// Sends a request; returns the status, the JSON body (if any) and the headers.
-    func request(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> (
-        Int, [String: Any], [String: String]
-    ) {
+    func request(
+        _ method: String, _ path: String, json: String? = nil, token: String? = nil, timeout: TimeInterval = 60
+    ) async throws -> (Int, [String: Any], [String: String]) {
         var request = URLRequest(url: URL(string: base + path)!)
+        request.timeoutInterval = timeout
         request.httpMethod = method
         if let json {
             request.httpBody = Data(json.utf8)

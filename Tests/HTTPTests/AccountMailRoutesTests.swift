@@ -138,7 +138,8 @@ struct AccountMailRoutesTests {
                 let body = String(data: try JSONEncoder().encode(["token": token]), encoding: .utf8)!
                 let answer = try await api.send(.post, "/api/v1/auth/verify-email", json: body)
                 #expect(answer.status == .badRequest, "\(token.prefix(40)): \(answer.status)")
-                let reset = String(data: try JSONEncoder().encode(["token": token, "new_password": "long enough 123"]), encoding: .utf8)!
+                let reset = String(
+                    data: try JSONEncoder().encode(["token": token, "new_password": "long enough 123"]), encoding: .utf8)!
                 let answer2 = try await api.send(.post, "/api/v1/auth/password-reset/confirm", json: reset)
                 #expect(answer2.status == .badRequest, "\(token.prefix(40)): \(answer2.status)")
             }
@@ -162,7 +163,8 @@ struct AccountMailRoutesTests {
             let login = #"{"email":"eve@example.com","password":"eve password 1"}"#
             let refused = try await api.send(.post, "/api/v1/auth/login", json: login)
             #expect(refused.status == .forbidden && refused.problemSlug == "email-unverified")
-            let wrong = try await api.send(.post, "/api/v1/auth/login", json: #"{"email":"eve@example.com","password":"nope nope"}"#)
+            let wrong = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"email":"eve@example.com","password":"nope nope"}"#)
             #expect(wrong.status == .unauthorized)
             _ = try await test.deliverMail(through: transport)
             let token = try #require(transport.token(kind: "welcome", fragment: "verify-email"))

@@ -23,7 +23,7 @@ struct AuthRoutesTests {
             #expect(
                 user["email"] as? String == "eve@example.com" && user["username"] as? String == "eve_1"
                     && user["role"] as? String == "user")
-            #expect(Set(user.keys) == ["id", "email", "username", "role", "created_at"])
+            #expect(Set(user.keys) == ["id", "email", "username", "role", "created_at", "email_verified"])
             let taken = try await api.send(
                 .post, "/api/v1/auth/register", json: #"{"email":"EVE@example.com","password":"another pass"}"#)
             #expect(taken.status == .conflict)

@@ -3,6 +3,7 @@ import Foundation
 import Infrastructure
 import Logging
 import Ports
+import TestHelpers
 import Testing
 
 @Suite("SMTP: the mail transport against a real server (aiosmtpd)", .serialized)
@@ -24,15 +25,6 @@ struct SMTPClientTests {
             replyTimeoutSeconds: timeout, logger: logger)
     }
 
-    /// The decoded body of each MIME part of a received message.
-    static func parts(_ message: String) -> [String] {
-        message.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
-            let encoded = part.components(separatedBy: "\r\n--").first ?? ""
-            let data = Data(base64Encoded: encoded.replacingOccurrences(of: "\r\n", with: "")) ?? Data()
-            return String(decoding: data, as: UTF8.self)
-        }
-    }
-
     @Test("plain SMTP on loopback: the message arrives with its headers, both bodies and the link")
     func plain() async throws {
         guard let sink = try SMTPSink([]) else { return }
@@ -46,7 +38,7 @@ struct SMTPClientTests {
         #expect(message.contains(subject))
         #expect(message.contains("Message-ID: <") && message.contains("@cloudtask.example>\r\n"))
         #expect(message.contains("Content-Type: multipart/alternative; boundary="))
-        let parts = Self.parts(message)
+        let parts = SMTPSink.parts(message)
         #expect(parts.count == 2)
         #expect(parts.first == (try Self.mail()).text)
         #expect(parts.last?.contains("href=\"https://cloudtask.example/dashboard#/verify-email/abc\"") == true)

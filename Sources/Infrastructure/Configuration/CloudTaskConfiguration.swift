@@ -66,6 +66,8 @@ public struct CloudTaskConfiguration: Sendable {
     public var publicURL: String?
     /// Attempts before a mail is dead-lettered (`CLOUDTASK_MAIL_MAX_ATTEMPTS`).
     public var mailMaxAttempts = 8
+    /// The first retry's wait; each next one doubles, up to an hour (`CLOUDTASK_MAIL_RETRY_BASE_SECONDS`).
+    public var mailRetryBaseSeconds = 30
     /// Refuse logins until the address is confirmed (`CLOUDTASK_REQUIRE_VERIFIED_EMAIL`).
     public var requireVerifiedEmail = false
     public var logLevel = "info"

@@ -213,6 +213,7 @@ public struct ConfigurationLoader {
             }
         }
         config.mailMaxAttempts = int("CLOUDTASK_MAIL_MAX_ATTEMPTS", in: 1...100) ?? config.mailMaxAttempts
+        config.mailRetryBaseSeconds = int("CLOUDTASK_MAIL_RETRY_BASE_SECONDS", in: 1...3600) ?? config.mailRetryBaseSeconds
         config.requireVerifiedEmail = bool("CLOUDTASK_REQUIRE_VERIFIED_EMAIL") ?? config.requireVerifiedEmail
         config.rateLimits.passwordResetPerEmail = policy(
             "CLOUDTASK_RATE_LIMIT_PASSWORD_RESET", name: "password_reset", default: config.rateLimits.passwordResetPerEmail)

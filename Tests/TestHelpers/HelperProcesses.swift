@@ -4,12 +4,12 @@ import Foundation
 /// is killed with SIGKILL when done: a gentler signal may be ignored (a disposition
 /// inherited from whatever started the test command), and the end of its stdin may never
 /// come (another child can inherit the pipe), and either would leave the test waiting.
-final class ReadyProcess: @unchecked Sendable {
+public final class ReadyProcess: @unchecked Sendable {
     // @unchecked: every property is set in init and never changed; each test owns its instance.
     let process = Process()
-    let port: Int
+    public let port: Int
 
-    init(_ arguments: [String]) throws {
+    public init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = arguments
         let output = Pipe()
@@ -34,42 +34,52 @@ final class ReadyProcess: @unchecked Sendable {
         self.port = port
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
     deinit { stop() }
 
-    struct HelperError: Error, CustomStringConvertible {
-        let description: String
+    public struct HelperError: Error, CustomStringConvertible {
+        public let description: String
     }
 }
 
 /// A real SMTP server for one test: `scripts/mail/smtp_sink.py` on Debian's aiosmtpd,
 /// writing each message it accepts to a directory.
-final class SMTPSink: @unchecked Sendable {
+public final class SMTPSink: @unchecked Sendable {
     // @unchecked: set in init, never changed.
     let helper: ReadyProcess
-    let directory: String
-    var port: Int { helper.port }
+    public let directory: String
+    public var port: Int { helper.port }
 
     /// Nil when aiosmtpd is not installed (the test command installs it).
-    init?(_ arguments: [String]) throws {
+    /// `port` 0: a free one (then `port` says which); another: that one (a server started again).
+    public init?(_ arguments: [String], port: Int = 0) throws {
         guard FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/aiosmtpd") else { return nil }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID())").path
         helper = try ReadyProcess(
-            [FileManager.default.currentDirectoryPath + "/scripts/mail/smtp_sink.py", "--port", "0", "--out", directory]
+            [FileManager.default.currentDirectoryPath + "/scripts/mail/smtp_sink.py", "--port", String(port), "--out", directory]
                 + arguments)
     }
 
     /// The messages received so far, oldest first.
-    func messages() throws -> [String] {
+    public func messages() throws -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
         return try names.map { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
     }
 
-    func stop() { helper.stop() }
+    public func stop() { helper.stop() }
+
+    /// The decoded body of each MIME part of a received message (every part is base64).
+    public static func parts(_ message: String) -> [String] {
+        message.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { part in
+            let encoded = part.components(separatedBy: "\r\n--").first ?? ""
+            let data = Data(base64Encoded: encoded.replacingOccurrences(of: "\r\n", with: "")) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
 
     deinit {
         helper.stop()
@@ -78,7 +88,7 @@ final class SMTPSink: @unchecked Sendable {
 }
 
 /// Accepts connections and never writes: what a hung mail server looks like.
-func silentServer() throws -> ReadyProcess {
+public func silentServer() throws -> ReadyProcess {
     try ReadyProcess([
         "-c",
         """
