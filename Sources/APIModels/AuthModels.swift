@@ -63,4 +63,11 @@ public struct MFAStatusResource: Codable, Sendable {
 public struct UserResource: Codable, Sendable {
     public var email: String
     public var role: String
+    /// Absent from servers that do not mail.
+    public var emailVerified: Bool?
+
+    public enum CodingKeys: String, CodingKey {
+        case email, role
+        case emailVerified = "email_verified"
+    }
 }

@@ -77,6 +77,12 @@ struct Login: AsyncParsableCommand {
                 if response.status == 401 { throw CLIError(description: "wrong or already used code") }
             }
             if response.status == 401 { throw CLIError(description: "wrong email or password") }
+            if response.status == 403, (try? response.decode(ProblemResource.self))?.slug == "email-unverified" {
+                throw CLIError(
+                    description:
+                        "confirm your address first: open the link mailed at registration, or run cloudtask verify-email --token <link>"
+                )
+            }
             try await client.store(try response.expect(200), email: email)
             if options.json { printJSON(response) } else { print("Logged in as \(email)") }
         }
@@ -114,7 +120,8 @@ struct Whoami: AsyncParsableCommand {
             let response = try await options.client().authorized("GET", "/api/v1/users/me").expect(200)
             if options.json { return printJSON(response) }
             let user = try response.decode(UserResource.self)
-            print("\(user.email) (\(user.role))")
+            let unconfirmed = user.emailVerified == false ? ", address not confirmed yet" : ""
+            print("\(user.email) (\(user.role)\(unconfirmed))")
         }
     }
 }

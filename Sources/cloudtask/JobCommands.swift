@@ -16,6 +16,7 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Memory per run, swap included (e.g. 256m, 2g); default: the deployment's.") var memory: String?
     @Option(help: "CPU per run in cores (e.g. 0.5); default: the deployment's.") var cpus: Double?
     @Option(help: "Processes and threads per run at once; default: the deployment's.") var tasks: Int?
+    @Flag(help: "Mail me when the job ends.") var notify = false
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (no shell).") var command: [String] = []
 
     func submission() throws -> JobSubmission {
@@ -37,7 +38,7 @@ struct JobOptions: ParsableArguments {
         }
         return JobSubmission(
             command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
-            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name, limits: limits)
+            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name, limits: limits, notify: notify ? true : nil)
     }
 
     /// `512m`, `2g`, `64k` or a number of bytes.

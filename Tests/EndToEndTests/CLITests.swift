@@ -84,7 +84,7 @@ struct CLITests {
             #expect(registered.status == 0 && registered.stdout == "Registered and logged in as \(email)\n")
             let attributes = try FileManager.default.attributesOfItem(atPath: cli.credentialsPath)
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
-            #expect(try cli("whoami").stdout == "\(email) (user)\n")
+            #expect(try cli("whoami").stdout == "\(email) (user, address not confirmed yet)\n")
 
             let started = try cli("start", "echo", "Hello World")
             #expect(started.status == 0 && started.stdout.hasPrefix("Job started with ID "))
@@ -248,7 +248,7 @@ struct CLITests {
             let withCode = try cli.run(
                 ["login", "--email", email], environment: ["CLOUDTASK_MFA_CODE": try Self.totp(secret, offset: 1)])
             #expect(withCode.status == 0 && withCode.stdout == "Logged in as \(email)\n", "\(withCode.stderr)")
-            #expect(try cli("whoami").stdout == "\(email) (user)\n")
+            #expect(try cli("whoami").stdout == "\(email) (user, address not confirmed yet)\n")
         }
     }
 }
