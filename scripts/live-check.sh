@@ -7,8 +7,10 @@
 #                                  the admin overview);
 #   scripts/live/browser_check.py  the dashboard in headless Chromium driven by
 #                                  selenium, with screenshots in $CLOUDTASK_TEST_ARTIFACTS
-#                                  (default: test-artifacts/dashboard in the checkout).
-# Installs what it uses that is missing: chromium and chromium-driver from Debian's
+#                                  (default: test-artifacts/dashboard in the checkout),
+#                                  then the links of mail that a real SMTP server
+#                                  (aiosmtpd, scripts/mail/smtp_sink.py) received.
+# Installs what it uses that is missing: chromium, chromium-driver and aiosmtpd from Debian's
 # packages, selenium (pinned) from PyPI into a virtualenv under .build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ SELENIUM_VERSION=4.51.0
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "live: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -39,8 +42,9 @@ API_PORT=${LIVE_API_PORT:-18479}
 ARTIFACTS=${CLOUDTASK_TEST_ARTIFACTS:-$PWD/test-artifacts}/dashboard
 DIR=$(mktemp -d /tmp/cloudtask-live.XXXXXX)
 chmod 755 "$DIR"  # the postgres and rabbitmq users reach their directories through it
-API="" WORKER=""
+API="" WORKER="" SMTP=""
 cleanup() {
+  [ -n "$SMTP" ] && kill -9 "$SMTP" 2>/dev/null && wait "$SMTP" 2>/dev/null || true
   [ -n "$WORKER" ] && kill "$WORKER" 2>/dev/null && wait "$WORKER" 2>/dev/null || true
   [ -n "$API" ] && kill "$API" 2>/dev/null && wait "$API" 2>/dev/null || true
   rabbitmq_stop "$DIR/mq" "$MQ_PORT"
@@ -67,7 +71,8 @@ export CLOUDTASK_JWT_REFRESH_SECRET=live-check-refresh-secret-0123456789abcdef
 export CLOUDTASK_MFA_KEY=live-check-mfa-key-0123456789abcdef0123
 export CLOUDTASK_HTTP_PORT=$API_PORT CLOUDTASK_BCRYPT_COST=10 CLOUDTASK_LOG_FORMAT=text
 export CLOUDTASK_STOP_GRACE_SECONDS=2 CLOUDTASK_RATE_LIMIT_API=off CLOUDTASK_RATE_LIMIT_JOBS_CREATE=off
-export CLOUDTASK_RATE_LIMIT_LOGIN=100/1m
+# The checks log in, refresh and follow mailed links more often than a person would.
+export CLOUDTASK_RATE_LIMIT_LOGIN=100/1m CLOUDTASK_RATE_LIMIT_AUTH=200/1m
 export CLOUDTASK_ALLOWED_COMMANDS=echo,sleep,true,false,sh
 export CLOUDTASK_LIVE_HEARTBEAT_SECONDS=1
 # Short-lived access tokens, so that the checks see streams end at expiry and the
@@ -75,6 +80,16 @@ export CLOUDTASK_LIVE_HEARTBEAT_SECONDS=1
 export CLOUDTASK_ACCESS_TOKEN_TTL=20
 export CLOUDTASK_BOOTSTRAP_ADMIN_EMAIL=admin@live.example.com
 [ "$(id -u)" -ne 0 ] || export CLOUDTASK_JOB_USER=root
+
+# A real SMTP server (Debian's aiosmtpd) receives the mail; the browser follows its links.
+MAIL_DIR="$DIR/mail"
+/usr/bin/python3 scripts/mail/smtp_sink.py --port 0 --out "$MAIL_DIR" >"$DIR/smtp.out" 2>"$DIR/smtp.log" </dev/null &
+SMTP=$!
+for _ in $(seq 1 100); do grep -q '^ready' "$DIR/smtp.out" 2>/dev/null && break; sleep 0.1; done
+SMTP_PORT=$(awk '/^ready/ {print $2}' "$DIR/smtp.out")
+[ -n "$SMTP_PORT" ] || fail "the SMTP server did not start: $(cat "$DIR/smtp.log")"
+export CLOUDTASK_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" CLOUDTASK_MAIL_FROM=noreply@live.example.com
+export CLOUDTASK_PUBLIC_URL="http://127.0.0.1:$API_PORT" MAIL_DIR
 
 .build/debug/cloudtask-api migrate >"$DIR/migrate.log" 2>&1 || fail "migrate"
 .build/debug/cloudtask-api >"$DIR/api.log" 2>&1 &

@@ -66,7 +66,7 @@ public struct MailService: Service {
     func log(_ kind: MailKind, _ outcome: MailAttemptOutcome) {
         switch outcome {
         case .sent:
-            logger.info("mail sent", metadata: ["kind": "\(kind.rawValue)"])
+            logger.debug("mail sent", metadata: ["kind": "\(kind.rawValue)"])  // the transport logs it with its server
         case .retry(let at, let error):
             logger.warning(
                 "mail not sent; will retry", metadata: ["kind": "\(kind.rawValue)", "retry_at": "\(at)", "error": "\(error)"])

@@ -4,8 +4,13 @@ succeeded without a reload and its output, a sleep 60 stopped to cancelled, the 
 overview. Screenshots go to ARTIFACTS. Each check prints one line; the first failure
 raises (after a screenshot of the moment).
 
-Environment: BASE, ADMIN_EMAIL (the bootstrap admin, registered here), ARTIFACTS.
+Then the links in mail (received by aiosmtpd into MAIL_DIR): a confirmation link that
+works once, a password reset from the login page, and a job's notice.
+
+Environment: BASE, ADMIN_EMAIL (the bootstrap admin, registered here), ARTIFACTS, MAIL_DIR.
 """
+import email
+import email.policy
 import base64
 import hashlib
 import hmac
@@ -51,6 +56,27 @@ def register(email):
     except urllib.error.HTTPError as error:
         if error.code != 409:  # already registered by an earlier check
             raise
+
+
+def wait_mail(to, subject_part, seen, timeout=30):
+    """The first message in MAIL_DIR not in `seen` for `to` whose subject contains
+    `subject_part` (as an email.message.EmailMessage)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for path in sorted(pathlib.Path(os.environ["MAIL_DIR"]).glob("*.eml")):
+            if path.name in seen:
+                continue
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if to in str(message["To"]) and subject_part in str(message["Subject"]):
+                seen.add(path.name)
+                return message
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {to} about {subject_part!r} within {timeout} s")
+
+
+def link_in(message, fragment):
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return next(word for word in text.split() if fragment in word)
 
 
 def browser():
@@ -245,6 +271,54 @@ def main():
         until(lambda d: "mfa.disabled" in own(d))
         ok("two-factor login turned off with the password and a code")
 
+        # Mail: its links open pages of the dashboard.
+        reader = "reader@live.example.com"
+        seen = set()
+        register(reader)
+        welcome = wait_mail(reader, "confirm your address", seen)
+        assert "multipart/alternative" in welcome.get_content_type(), welcome.get_content_type()
+        confirm = link_in(welcome, "#/verify-email?token=")
+        assert confirm.startswith(f"{BASE}/dashboard#/verify-email?token="), confirm
+        driver.get(confirm)
+        wait_text("verify-result", "Your address is confirmed. Thank you.")
+        driver.save_screenshot(str(ARTIFACTS / "mail-confirmed.png"))
+        driver.get(f"{BASE}/dashboard#/jobs")
+        driver.get(confirm)
+        wait_text("verify-result", "This link is invalid, has expired or was already used.")
+        ok("the welcome mail's link confirms the address, once")
+
+        driver.find_element(By.ID, "logout").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "forgot-link")))
+        driver.find_element(By.ID, "forgot-link").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "forgot-email")))
+        driver.find_element(By.ID, "forgot-email").send_keys(reader, Keys.ENTER)
+        until(lambda d: d.find_element(By.ID, "forgot-sent").text.startswith(f"If {reader} has an account"))
+        reset = link_in(wait_mail(reader, "Reset your", seen), "#/reset-password?token=")
+        driver.get(reset)
+        wait.until(EC.visibility_of_element_located((By.ID, "reset-password")))
+        driver.find_element(By.ID, "reset-password").send_keys("a brand new password")
+        driver.find_element(By.ID, "reset-password-again").send_keys("a brand new password", Keys.ENTER)
+        wait.until(EC.visibility_of_element_located((By.ID, "reset-done")))
+        driver.save_screenshot(str(ARTIFACTS / "mail-reset.png"))
+        driver.find_element(By.CSS_SELECTOR, "#reset-done a").click()
+        wait.until(EC.visibility_of_element_located((By.ID, "login-email")))
+        driver.find_element(By.ID, "login-email").clear()
+        driver.find_element(By.ID, "login-email").send_keys(reader)
+        driver.find_element(By.ID, "login-password").clear()
+        driver.find_element(By.ID, "login-password").send_keys("a brand new password", Keys.ENTER)
+        until(lambda d: reader in d.find_element(By.ID, "who").text)
+        ok("a reset asked for on the login page: the mailed link sets a new password, which then logs in")
+
+        wait.until(EC.visibility_of_element_located((By.ID, "job-command")))
+        for field, value in (("job-command", "echo"), ("job-args", "noticed")):
+            driver.find_element(By.ID, field).clear()
+            driver.find_element(By.ID, field).send_keys(value)
+        driver.find_element(By.ID, "job-notify").click()
+        driver.find_element(By.ID, "job-submit").click()
+        notice = wait_mail(reader, "succeeded", seen, timeout=60)
+        assert "Your job" in notice.get_body(preferencelist=("plain",)).get_content()
+        ok("a job submitted with 'Mail me when it ends' mailed its owner when it succeeded")
+
         # Nothing the Content-Security-Policy refused, no script error.
         # (The wrong password's 401 is logged by Chromium as a failed load: expected.)
         problems = [entry["message"] for entry in driver.get_log("browser")
@@ -252,6 +326,8 @@ def main():
                     and not ("/api/v1/auth/login" in entry["message"] and "401" in entry["message"])
                     # and the wrong second-factor code's
                     and not ("/api/v1/auth/mfa" in entry["message"] and "401" in entry["message"])
+                    # and the used confirmation link's 400
+                    and not ("/api/v1/auth/verify-email" in entry["message"] and "400" in entry["message"])
                     # and the expired token's 401s, each answered by a refresh
                     and not ("/api/v1/" in entry["message"] and "401 (Unauthorized)" in entry["message"])]
         assert not problems, problems

@@ -8,7 +8,8 @@ window.CloudTaskAccount = (() => {
   const ACTIONS = [
     "account.registered", "account.password_changed", "account.role_changed", "login.succeeded", "login.failed",
     "session.logout", "session.logout_all", "session.refresh_token_reused", "job.stopped_by_admin", "mfa.enabled",
-    "mfa.disabled", "mfa.failed", "mfa.recovery_code_used",
+    "mfa.disabled", "mfa.failed", "mfa.recovery_code_used", "account.password_reset_requested",
+    "account.password_reset", "account.email_verified",
   ];
   const audit = { cursor: null };
 
@@ -172,5 +173,91 @@ window.CloudTaskAccount = (() => {
     everyoneChanged();
   }
 
-  return { showSecurity };
+  // ---- The pages the links in mail open (no session needed) ---------------------
+
+  async function post(path, body) {
+    const response = await fetch(`/api/v1${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    const answer = response.status === 204 || response.status === 202 ? null : await response.json().catch(() => null);
+    return { response, answer };
+  }
+
+  function tokenIn(hash) {
+    const query = hash.indexOf("?");
+    return query < 0 ? "" : new URLSearchParams(hash.slice(query + 1)).get("token") || "";
+  }
+
+  function forgotPage(shared) {
+    shared.show("forgot");
+    $("forgot-form").hidden = false;
+    $("forgot-sent").hidden = true;
+    $("forgot-error").textContent = "";
+    $("forgot-form").onsubmit = async (event) => {
+      event.preventDefault();
+      const email = $("forgot-email").value.trim();
+      if (!email) { $("forgot-error").textContent = "Enter your email."; return; }
+      try {
+        const { response } = await post("/auth/password-reset", { email });
+        if (response.status === 429) { $("forgot-error").textContent = "Too many attempts. Wait a while and try again."; return; }
+        // The same answer whether or not the address has an account.
+        $("forgot-form").hidden = true;
+        $("forgot-sent").textContent = `If ${email} has an account, a link is on its way. It works once, for 30 minutes.`;
+        $("forgot-sent").hidden = false;
+      } catch (error) {
+        $("forgot-error").textContent = "The server could not be reached.";
+      }
+    };
+  }
+
+  function resetPage(shared, token) {
+    shared.show("reset");
+    $("reset-form").hidden = false;
+    $("reset-done").hidden = true;
+    $("reset-error").textContent = token ? "" : "This link has no token: open the whole link from the mail.";
+    $("reset-form").onsubmit = async (event) => {
+      event.preventDefault();
+      const password = $("reset-password").value;
+      if (password !== $("reset-password-again").value) { $("reset-error").textContent = "The two passwords differ."; return; }
+      try {
+        const { response, answer } = await post("/auth/password-reset/confirm", { token, new_password: password });
+        if (response.status === 204) {
+          $("reset-password").value = $("reset-password-again").value = "";
+          $("reset-form").hidden = true;
+          $("reset-done").hidden = false;
+          return;
+        }
+        const fields = answer && Array.isArray(answer.errors) ? answer.errors.map((e) => e.field) : [];
+        $("reset-error").textContent = fields.includes("token")
+          ? "This link is invalid, has expired or was already used. Ask for a new one."
+          : answer && answer.errors ? answer.errors.map((e) => `${e.field}: ${e.message}`).join("; ")
+          : response.status === 429 ? "Too many attempts. Wait a while and try again." : "Something went wrong.";
+      } catch (error) {
+        $("reset-error").textContent = "The server could not be reached.";
+      }
+    };
+  }
+
+  async function verifyPage(shared, token) {
+    shared.show("verify");
+    $("verify-result").textContent = "Confirming…";
+    try {
+      const { response } = await post("/auth/verify-email", { token });
+      $("verify-result").textContent = response.status === 204 ? "Your address is confirmed. Thank you."
+        : response.status === 400 ? "This link is invalid, has expired or was already used."
+        : "Something went wrong; try again later.";
+    } catch (error) {
+      $("verify-result").textContent = "The server could not be reached.";
+    }
+  }
+
+  // Shows the page a mailed link opens, if `hash` is one; says whether it was.
+  function showLinkPage(hash, shared) {
+    if (hash === "#/forgot-password") { forgotPage(shared); return true; }
+    if (hash.startsWith("#/reset-password")) { resetPage(shared, tokenIn(hash)); return true; }
+    if (hash.startsWith("#/verify-email")) { verifyPage(shared, tokenIn(hash)); return true; }
+    return false;
+  }
+
+  return { showSecurity, showLinkPage };
 })();

@@ -168,7 +168,7 @@
     leaveView();
     leaveView = () => {};
     for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
-    $("nav").hidden = name === "login";
+    $("nav").hidden = name === "login" || !session.access;
   }
 
   function notice(text) { $("notice").textContent = text || ""; }
@@ -201,6 +201,8 @@
       if (response.status === 401 && body && body.mfa_token) { askForSecondFactor(body.mfa_token); return; }
       if (!response.ok) {
         $("login-error").textContent = response.status === 401 ? "Wrong email or password."
+          : body && typeof body.type === "string" && body.type.endsWith("/email-unverified")
+            ? "Confirm your address first: open the link in the welcome mail (or reset your password, which confirms it too)."
           : response.status === 429 ? "Too many attempts. Wait a while and try again."
           : problemText(new HTTPError(response.status, body));
         return;
@@ -257,7 +259,7 @@
 
   function signedIn() {
     const admin = session.user.role === "admin";
-    $("who").textContent = `${session.user.email} (${session.user.role})`;
+    $("who").textContent = `${session.user.email} (${session.user.role}${session.user.email_verified === false ? ", address not confirmed" : ""})`;
     $("nav-overview").hidden = !admin;
     $("filter-all-label").hidden = !admin;
     if (!location.hash || location.hash === "#/login") location.hash = "#/jobs"; else route();
@@ -350,6 +352,7 @@
     if ($("job-cpus").value) limits.cpu = Number($("job-cpus").value);
     if ($("job-tasks").value) limits.tasks = Number($("job-tasks").value);
     if (Object.keys(limits).length > 0) body.limits = limits;
+    if ($("job-notify").checked) body.notify = true;
     $("job-submit").disabled = true;
     try {
       const job = await api("/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -371,7 +374,7 @@
     $("job-stdout").textContent = "";
     $("job-stderr").textContent = "";
     $("job-error-banner").textContent = "";
-    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage"]) {
+    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage", "job-notify-fact"]) {
       $(field).textContent = "";
     }
     const render = () => {
@@ -389,6 +392,7 @@
       const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
       $("job-limits").textContent = job.limits
         ? `${mib(job.limits.memory_bytes)}, ${job.limits.cpu} CPU, ${job.limits.tasks} tasks` : "—";
+      $("job-notify-fact").textContent = job.notify ? "yes" : "no";
       const used = job.usage;
       $("job-usage").textContent = used
         ? `${(used.cpu_user_seconds + used.cpu_system_seconds).toFixed(2)} s CPU, ${mib(used.memory_peak_bytes)} peak, `
@@ -536,9 +540,11 @@
   // ---- Routing -------------------------------------------------------------------
 
   function route() {
+    // The pages the links in mail open need no session.
+    const hash = location.hash || "#/jobs";
+    if (window.CloudTaskAccount && window.CloudTaskAccount.showLinkPage(hash, shared)) return;
     if (!session.access) { signedOut(); return; }
     notice("");
-    const hash = location.hash || "#/jobs";
     const job = hash.match(/^#\/jobs\/([0-9a-fA-F-]{36})$/);
     if (job) showJob(job[1]);
     else if (hash === "#/overview" && session.user.role === "admin") showOverview();
@@ -568,5 +574,6 @@
     });
     window.addEventListener("hashchange", route);
     signedOut();
+    route();
   });
 })();
