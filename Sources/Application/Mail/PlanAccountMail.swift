@@ -74,13 +74,15 @@ public struct PlanAccountMail: Sendable {
     }
 
     /// Whether the account registered or logged in from `address` before this entry
-    /// (within the audit trail's retention).
+    /// (within the audit trail's retention, and its last 10,000 events: an account that
+    /// busy is not mailed about an address it may have used long ago, rather than every
+    /// planning pass reading its whole history).
     static func seenBefore(_ address: String, account: UserID, before sequence: Int64, audit: any AuditTrail) async throws
         -> Bool
     {
         var cursor = sequence
         // Newest first, a page at a time; a busy account finds a recent match quickly.
-        while true {
+        for _ in 0..<50 {
             let page = try await audit.entries(AuditQuery(involving: account, before: cursor, limit: 200))
             for entry in page
             where entry.record.accountID == account && entry.record.outcome == .success
@@ -92,6 +94,7 @@ public struct PlanAccountMail: Sendable {
             guard page.count == 200, let last = page.last else { return false }
             cursor = last.sequence
         }
+        return true
     }
 
     /// The same entry always plans the same mail id.
