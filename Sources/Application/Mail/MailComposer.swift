@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 public import Ports
 
 /// Makes the message a queued mail stands for: picks its template, signs its links (now,

@@ -1,5 +1,5 @@
 public import Domain
-public import Foundation
+import Foundation
 
 /// How mail is made and retried, from configuration.
 public struct MailSettings: Sendable {

@@ -1,5 +1,5 @@
-public import Domain
-public import Foundation
+import Domain
+import Foundation
 public import Ports
 
 /// Sends what is due: claims a batch, makes each message, hands it to the transport and

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// Encrypts secrets at rest (the TOTP secrets) with AES-256-GCM under a key from the
 /// configuration (`CLOUDTASK_MFA_KEY`). A sealed value names its key

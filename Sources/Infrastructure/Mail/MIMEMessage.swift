@@ -1,6 +1,6 @@
 import Domain
 import Foundation
-public import Ports
+import Ports
 
 /// The RFC 5322 / MIME form of a message: `multipart/alternative` with a plain-text and
 /// an HTML part, both UTF-8 in base64 (lines of 76), a `Subject` in RFC 2047 encoding

@@ -1,5 +1,5 @@
 import Crypto
-public import Domain
+import Domain
 import Foundation
 public import Ports
 

@@ -1,5 +1,5 @@
 import CSpawn
-public import Domain
+import Domain
 import Foundation
 
 #if canImport(Glibc)
