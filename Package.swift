@@ -14,6 +14,7 @@ let strictSettings: [SwiftSetting] = [
 /// Every product a target names, declared once.
 let product = (
     argumentParser: Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser"),
+    asyncHTTPClient: Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client"),
     crypto: Target.Dependency.product(name: "Crypto", package: "swift-crypto"),
     hummingbird: Target.Dependency.product(name: "Hummingbird", package: "hummingbird"),
     hummingbirdBcrypt: Target.Dependency.product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -50,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // The S3 adapter's HTTP client (already in the graph through HummingbirdTesting).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "Domain", swiftSettings: strictSettings),
@@ -68,6 +71,7 @@ let package = Package(
             name: "Infrastructure",
             dependencies: [
                 "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ", "CMalloc", "CQRencode",
+                product.asyncHTTPClient,
                 product.hummingbirdBcrypt,
                 product.crypto,
                 product.nioCore,
@@ -166,6 +170,8 @@ let package = Package(
             dependencies: [
                 "Domain", "Ports", "Application", "Infrastructure",
                 product.postgresNIO,
+                product.crypto,
+                product.logging,
             ],
             swiftSettings: strictSettings
         ),

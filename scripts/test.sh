@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test CloudTask has, from a fresh clone on a fresh Debian machine:
 # installs what is missing, builds, checks the layer rules, runs the Swift suites
-# (unit, contract, HTTP, end to end) with a throwaway PostgreSQL cluster and Redis
-# server started here (no systemd needed), the outage checks, the live events and
-# the dashboard in a headless browser, then schemathesis against the OpenAPI document.
+# (unit, contract, HTTP, end to end) with a throwaway PostgreSQL cluster, Redis server,
+# RabbitMQ node and S3 protocol server (moto) started here (no systemd needed), the
+# outage checks, the live events and the dashboard in a headless browser, then
+# schemathesis against the OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,8 @@ fi
 . ./scripts/lib/rabbitmq.sh
 # shellcheck source=lib/ports.sh
 . ./scripts/lib/ports.sh
+# shellcheck source=lib/moto.sh
+. ./scripts/lib/moto.sh
 reserve_fixed_ports
 postgres_install
 redis_install
@@ -54,8 +57,9 @@ PG_DIR=$(mktemp -d /tmp/cloudtask-test-pg.XXXXXX)
 REDIS_DIR=$(mktemp -d /tmp/cloudtask-test-redis.XXXXXX)
 MQ_DIR=$(mktemp -d /tmp/cloudtask-test-rabbitmq.XXXXXX)
 chmod 755 "$MQ_DIR"  # RabbitMQ runs as the rabbitmq user: it must reach its directory
+S3_DIR=$(mktemp -d /tmp/cloudtask-test-s3.XXXXXX)
 : "${CLOUDTASK_TEST_AMQP_PORT:=35682}"
-trap 'postgres_stop "$PG_DIR"; redis_stop "$REDIS_DIR"; rabbitmq_stop "$MQ_DIR/node" "$CLOUDTASK_TEST_AMQP_PORT"; rm -rf "$PG_DIR" "$REDIS_DIR" "$MQ_DIR"' EXIT
+trap 'postgres_stop "$PG_DIR"; redis_stop "$REDIS_DIR"; rabbitmq_stop "$MQ_DIR/node" "$CLOUDTASK_TEST_AMQP_PORT"; moto_stop "$S3_DIR"; rm -rf "$PG_DIR" "$REDIS_DIR" "$MQ_DIR" "$S3_DIR"' EXIT
 postgres_start "$PG_DIR" "$CLOUDTASK_TEST_PG_PORT"
 export CLOUDTASK_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$CLOUDTASK_TEST_PG_PORT/postgres?sslmode=disable"
 echo "== starting a throwaway Redis on 127.0.0.1:${CLOUDTASK_TEST_REDIS_PORT:=56379}"
@@ -67,6 +71,9 @@ rabbitmq_start "$MQ_DIR/node" "$CLOUDTASK_TEST_AMQP_PORT" $((CLOUDTASK_TEST_AMQP
 export CLOUDTASK_TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$CLOUDTASK_TEST_AMQP_PORT/%2f"
 export CLOUDTASK_TEST_AMQPS_URL="amqps://guest:guest@localhost:$((CLOUDTASK_TEST_AMQP_PORT - 1))/%2f"
 export CLOUDTASK_TEST_TLS_DIR="$MQ_DIR/tls"
+echo "== starting a throwaway S3 protocol server (moto $MOTO_VERSION) on 127.0.0.1:${CLOUDTASK_TEST_S3_PORT:=54395}"
+moto_start "$S3_DIR" "$CLOUDTASK_TEST_S3_PORT"
+export CLOUDTASK_TEST_S3_URL="http://127.0.0.1:$CLOUDTASK_TEST_S3_PORT"
 
 echo "== Swift tests (the contract suites run on the in-memory adapters, PostgreSQL, Redis and RabbitMQ)"
 SWIFT_LOG=$(mktemp)

@@ -1,0 +1,47 @@
+import Crypto
+public import Foundation
+public import Ports
+import Synchronization
+
+/// Objects in memory, for the fast tests: the same answers as the S3 adapter, no URLs.
+public final class InMemoryObjectStore: ObjectStore {
+    private let objects = Mutex<[String: [UInt8]]>([:])
+
+    public init() {}
+
+    public func put(_ key: String, bytes: [UInt8], contentType: String) async throws -> StoredObject {
+        objects.withLock { $0[key] = bytes }
+        return StoredObject(key: key, size: Int64(bytes.count), sha256: SHA256.hash(data: bytes).hexString)
+    }
+
+    public func put(_ key: String, file path: String, contentType: String) async throws -> StoredObject {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ObjectStoreError.rejected("cannot read \(path)")
+        }
+        return try await put(key, bytes: Array(data), contentType: contentType)
+    }
+
+    public func get(_ key: String, maxBytes: Int) async throws -> [UInt8] {
+        guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
+        guard bytes.count <= maxBytes else { throw ObjectStoreError.tooLarge(limit: maxBytes) }
+        return bytes
+    }
+
+    public func size(of key: String) async throws -> Int64 {
+        guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
+        return Int64(bytes.count)
+    }
+
+    public func list(prefix: String) async throws -> [ObjectSummary] {
+        objects.withLock { objects in
+            objects.filter { $0.key.hasPrefix(prefix) }.map { ObjectSummary(key: $0.key, size: Int64($0.value.count)) }
+                .sorted { $0.key < $1.key }
+        }
+    }
+
+    public func delete(_ keys: [String]) async throws {
+        objects.withLock { objects in for key in keys { objects[key] = nil } }
+    }
+
+    public func presignedURL(for key: String, expiresIn seconds: Int, now: Date) -> URL? { nil }
+}
