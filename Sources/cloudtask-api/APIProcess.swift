@@ -29,7 +29,7 @@ enum APIProcess {
         let consumers = CompositionRoot.consumers(
             config: config, adapters: adapters, workerID: workerID, concurrency: roles == [.relay] ? 1 : concurrency,
             roles: roles, sandbox: sandbox, logger: logger)
-        let app = application(config, adapters: adapters, services: consumers, banner: banner(config), logger: logger)
+        let app = try application(config, adapters: adapters, services: consumers, banner: banner(config), logger: logger)
         try await ProcessGroup.run(adapters: adapters, work: [app], gracePeriod: shutdownLimit, logger: logger)
     }
 
@@ -37,7 +37,7 @@ enum APIProcess {
     static func application(
         _ config: CloudTaskConfiguration, adapters: Adapters, services: [any Service], banner: String,
         logger: Logger
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let keys = SigningKeys(config)
         let hasher = BcryptPasswordHasher(
             cost: config.bcryptCost, threads: ProcessInfo.processInfo.activeProcessorCount,
@@ -66,7 +66,7 @@ enum APIProcess {
                 minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,
                 clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers, links: links,
                 rateLimiter: shared.rateLimiter))
-        let mail = mailService(config, adapters: adapters, links: links, logger: logger)
+        let mail = try mailService(config, adapters: adapters, links: links, logger: logger)
         let registry = ProcessMetrics.registry
         let router = buildRouter(
             useCases: useCases, settings: HTTPSettings(config), rateLimiter: shared.rateLimiter, clock: adapters.clock,
@@ -85,19 +85,20 @@ enum APIProcess {
             logger: logger)
     }
 
-    /// Plans and sends mail beside the API, which holds the key that signs its links.
+    /// Plans and sends mail beside the API, which holds the key that signs its links. A
+    /// configured server whose TLS set-up fails (an unreadable CA bundle) stops the start:
+    /// falling back to the log would write live links where they do not belong.
     static func mailService(
         _ config: CloudTaskConfiguration, adapters: Adapters, links: HMACLinkTokens, logger: Logger
-    ) -> MailService {
+    ) throws -> MailService {
         let transport: any MailTransport
-        if let url = config.smtpURL,
-            let client = try? SMTPClient(url: url, from: config.mailFrom, caFile: config.smtpCAFile, logger: logger)
-        {
-            transport = client
-        } else {
-            if config.smtpURL != nil {
-                logger.error("the SMTP client could not be set up (its CA file?): mail is logged instead")
+        if let url = config.smtpURL {
+            do {
+                transport = try SMTPClient(url: url, from: config.mailFrom, caFile: config.smtpCAFile, logger: logger)
+            } catch {
+                throw ConfigurationError(problems: ["CLOUDTASK_SMTP_CA_FILE: not a usable CA bundle (\(error))"])
             }
+        } else {
             transport = LoggingMailTransport(logger: logger)
         }
         let settings = MailSettings(config)

@@ -33,6 +33,10 @@ struct Serve: AsyncParsableCommand {
             try await APIProcess.run(configuration: configuration, concurrency: concurrency, logger: logger)
         } catch is MigrationError {
             throw ExitCode(1)  // the schema is not this build's: already said in one line
+        } catch let error as ConfigurationError {
+            // A setting that only fails when used (a CA bundle that does not parse).
+            reportConfigurationProblems(error)
+            throw ExitCode(78)
         }
     }
 }
@@ -44,8 +48,13 @@ func loadConfiguration(mode: ConfigurationLoader.Mode) throws -> CloudTaskConfig
         var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
         return try loader.load(mode: mode)
     } catch {
-        FileHandle.standardError.write(
-            Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+        reportConfigurationProblems(error)
         throw ExitCode(78)  // EX_CONFIG
     }
+}
+
+/// One line per problem on standard error, under one heading.
+func reportConfigurationProblems(_ error: ConfigurationError) {
+    FileHandle.standardError.write(
+        Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
 }

@@ -4,4 +4,6 @@
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let problems: [String]
     public var description: String { problems.joined(separator: "\n") }
+
+    public init(problems: [String]) { self.problems = problems }
 }
