@@ -72,6 +72,41 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("mail settings: defaults, good values, and each bad one named without echoing a password")
+    func mail() throws {
+        let defaults = try load([:], mode: .embedded)
+        #expect(defaults.smtpURL == nil && defaults.mailFrom == "cloudtask@localhost" && defaults.publicURL == nil)
+        #expect(defaults.mailMaxAttempts == 8 && defaults.mailRetryBaseSeconds == 30 && !defaults.requireVerifiedEmail)
+        #expect(
+            defaults.rateLimits.passwordResetPerEmail == RateLimitPolicy(name: "password_reset", limit: 3, windowSeconds: 3600))
+        var environment = production
+        environment["CLOUDTASK_SMTP_URL"] = "smtps://mailer:s3cret@mail.example.com"
+        environment["CLOUDTASK_MAIL_FROM"] = "noreply@example.com"
+        environment["CLOUDTASK_PUBLIC_URL"] = "https://tasks.example.com/"
+        environment["CLOUDTASK_REQUIRE_VERIFIED_EMAIL"] = "true"
+        environment["CLOUDTASK_MAIL_MAX_ATTEMPTS"] = "3"
+        let good = try load(environment)
+        #expect(good.smtpURL?.implicitTLS == true && good.smtpURL?.port == 465 && good.smtpURL?.password == "s3cret")
+        #expect(good.mailFrom == "noreply@example.com" && good.publicURL == "https://tasks.example.com/")
+        #expect(good.requireVerifiedEmail && good.mailMaxAttempts == 3)
+        environment["CLOUDTASK_SMTP_URL"] = "http://mailer:s3cret@mail.example.com"
+        environment["CLOUDTASK_MAIL_FROM"] = "not an address"
+        environment["CLOUDTASK_PUBLIC_URL"] = "tasks.example.com?x=1"
+        environment["CLOUDTASK_SMTP_CA_FILE"] = "/nonexistent/ca.pem"
+        environment["CLOUDTASK_MAIL_MAX_ATTEMPTS"] = "0"
+        do {
+            _ = try load(environment)
+            Issue.record("expected failure")
+        } catch {
+            #expect(
+                Set(error.problems.map { String($0.split(separator: ":")[0]) }) == [
+                    "CLOUDTASK_SMTP_URL", "CLOUDTASK_MAIL_FROM", "CLOUDTASK_PUBLIC_URL", "CLOUDTASK_SMTP_CA_FILE",
+                    "CLOUDTASK_MAIL_MAX_ATTEMPTS",
+                ])
+            #expect(!error.description.contains("s3cret"))
+        }
+    }
+
     @Test("rate limits parse N/window or off; rlimits and commands parse")
     func parsing() throws {
         var environment = production

@@ -24,6 +24,7 @@ moto_start() {
   mkdir -p "$dir"
   "$python" -m moto.server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 </dev/null &
   echo $! >"$dir/pid"
+  disown  # its end (a SIGKILL from moto_stop) is not the shell's news
   for _ in $(seq 1 150); do
     curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 && return 0
     sleep 0.1
