@@ -55,6 +55,5 @@ func loadConfiguration(mode: ConfigurationLoader.Mode) throws -> CloudTaskConfig
 
 /// One line per problem on standard error, under one heading.
 func reportConfigurationProblems(_ error: ConfigurationError) {
-    FileHandle.standardError.write(
-        Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+    FileHandle.standardError.write(Data(error.report.utf8))
 }

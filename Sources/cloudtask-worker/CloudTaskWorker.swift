@@ -44,8 +44,7 @@ struct CloudTaskWorker: AsyncParsableCommand {
             var loader = try ConfigurationLoader(environment: ProcessInfo.processInfo.environment)
             config = try loader.load(mode: .worker, runsJobs: roles.contains(.executor))
         } catch {
-            FileHandle.standardError.write(
-                Data(("configuration error:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            FileHandle.standardError.write(Data(error.report.utf8))
             throw ExitCode(78)
         }
         LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)

@@ -15,6 +15,12 @@ public struct GetProfile: Sendable {
     static func key(_ id: UserID) -> CacheKey { CacheKey("user:\(id)") }
     static let ttlSeconds = 300
 
+    /// Drops the account's cached profile after a change it shows (a confirmed address),
+    /// so the next read is the store's rather than the cache's for up to `ttlSeconds`.
+    static func invalidate(_ id: UserID, in cache: any Cache, changedAt now: Date) async {
+        await cache.invalidate(key(id), version: Int(now.timeIntervalSince1970 * 1000), ttlSeconds: ttlSeconds)
+    }
+
     public func callAsFunction(caller: AccessClaims) async throws -> UserProfile {
         let key = Self.key(caller.userID)
         if let cached = await cache.get(UserProfile.self, key: key) { return cached }

@@ -47,7 +47,6 @@ public struct ResetPassword: Sendable {
                 details: ["sessions": "revoked"]))
         guard swapped else { throw Self.invalidToken }
         try await revoker.revokeAll(of: user.id, except: nil, reason: .passwordChange, now: now)
-        await cache.invalidate(
-            GetProfile.key(user.id), version: Int(now.timeIntervalSince1970 * 1000), ttlSeconds: GetProfile.ttlSeconds)
+        await GetProfile.invalidate(user.id, in: cache, changedAt: now)
     }
 }

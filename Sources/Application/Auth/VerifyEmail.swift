@@ -31,7 +31,6 @@ public struct VerifyEmail: Sendable {
                 details: ["email": user.email.value]))
         guard confirmed else { throw ResetPassword.invalidToken }
         // The profile shows the confirmation at once, not when its cache entry expires.
-        await cache.invalidate(
-            GetProfile.key(user.id), version: Int(now.timeIntervalSince1970 * 1000), ttlSeconds: GetProfile.ttlSeconds)
+        await GetProfile.invalidate(user.id, in: cache, changedAt: now)
     }
 }

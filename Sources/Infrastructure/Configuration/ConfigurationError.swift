@@ -6,4 +6,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public var description: String { problems.joined(separator: "\n") }
 
     public init(problems: [String]) { self.problems = problems }
+
+    /// What a process prints before it exits: a heading, then one indented line per problem.
+    public var report: String { "configuration error:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n" }
 }

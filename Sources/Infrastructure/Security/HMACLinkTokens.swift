@@ -22,12 +22,21 @@ public struct HMACLinkTokens: LinkTokens {
         return Base64URL.encode(payload) + "." + Base64URL.encode(mac(payload, binding))
     }
 
-    public func claims(of token: String) -> LinkClaims? {
+    public func claims(of token: String) -> LinkClaims? { Self.parse(token)?.claims }
+
+    public func verify(_ token: String, binding: String) -> Bool {
+        guard let (_, payload, mac) = Self.parse(token) else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload + [0] + Array(binding.utf8), using: key)
+    }
+
+    /// The claims, the bytes they were read from and the MAC of a well-formed token.
+    static func parse(_ token: String) -> (claims: LinkClaims, payload: [UInt8], mac: [UInt8])? {
         // Bounded before anything is decoded: the token comes from a client.
         guard token.utf8.count <= 128 else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let payload = Base64URL.decode(parts[0]).map(Array.init), payload.count == 26,
-            payload[0] == Self.version, let purpose = LinkPurpose(rawValue: payload[1])
+            payload[0] == Self.version, let purpose = LinkPurpose(rawValue: payload[1]),
+            let mac = Base64URL.decode(parts[1]).map(Array.init), mac.count == 32
         else { return nil }
         let uuid = UUID(
             uuid: (
@@ -36,18 +45,9 @@ public struct HMACLinkTokens: LinkTokens {
             ))
         let seconds = payload[18..<26].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard seconds < 1 << 40 else { return nil }
-        return LinkClaims(
+        let claims = LinkClaims(
             purpose: purpose, account: UserID(uuid), expiresAt: Date(timeIntervalSince1970: Double(seconds)))
-    }
-
-    public func verify(_ token: String, binding: String) -> Bool {
-        guard claims(of: token) != nil else { return false }
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard let payload = Base64URL.decode(parts[0]), let given = Base64URL.decode(parts[1]), given.count == 32 else {
-            return false
-        }
-        return HMAC<SHA256>.isValidAuthenticationCode(
-            given, authenticating: Array(payload) + [0] + Array(binding.utf8), using: key)
+        return (claims, payload, mac)
     }
 
     func mac(_ payload: [UInt8], _ binding: String) -> [UInt8] {
