@@ -62,7 +62,15 @@ let package = Package(
         .target(name: "APIModels", swiftSettings: strictSettings),
         .target(name: "CSpawn"),
         // The first process of a job's box (docs/isolation.md): install it beside cloudtask-worker.
-        .executableTarget(name: "cloudtask-box-init"),
+        // Freestanding and static (its main.c says why): no C library, no loader, and the
+        // static Swift runtime is named only so that swiftc's link step finds no shared one.
+        .executableTarget(
+            name: "cloudtask-box-init",
+            cSettings: [.unsafeFlags(["-ffreestanding", "-fno-stack-protector", "-fno-builtin", "-fno-pic"])],
+            linkerSettings: [
+                .unsafeFlags(["-static-executable", "-Xclang-linker", "-nostdlib", "-Xclang-linker", "-nostartfiles"])
+            ]
+        ),
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CMalloc"),
