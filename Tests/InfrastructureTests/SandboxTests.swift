@@ -133,6 +133,42 @@ struct SandboxTests {
         #expect(Self.runCgroups().isEmpty)
     }
 
+    @Test(
+        "network namespaces are kept and reused, one run in each at a time: two runs at once are apart, a later run finds nothing of an earlier one"
+    )
+    func networkNamespacesReused() async throws {
+        let name = "ct-netns-\(UUID().uuidString.prefix(8))"
+        let ns = "import os; print(os.readlink('/proc/self/ns/net'), flush=True)"
+        let connect = """
+            import socket
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect('\\0\(name)'); print('connected')
+            except OSError:
+                print('refused')
+            print(socket.if_nameindex())
+            """
+        let listen = "import socket, time; s = socket.socket(socket.AF_UNIX); s.bind('\\0\(name)'); s.listen(1); time.sleep(2)"
+        let first = Task { try await run("python3", ["-c", "\(ns)\n\(listen)"]) }
+        try await Task.sleep(for: .milliseconds(700))
+        let (during, duringOutput) = try await run("python3", ["-c", "\(ns)\n\(connect)"])
+        let (firstResult, firstOutput) = try await first.value
+        let (after, afterOutput) = try await run("python3", ["-c", "\(ns)\n\(connect)"])
+        #expect(firstResult.termination == .exited(0) && during.termination == .exited(0) && after.termination == .exited(0))
+        let host = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        let firstNS = firstOutput.stdout.split(separator: "\n").first.map(String.init)
+        let duringLines = duringOutput.stdout.split(separator: "\n").map(String.init)
+        let afterLines = afterOutput.stdout.split(separator: "\n").map(String.init)
+        // Two runs at once: two namespaces, neither the host's; the second cannot reach the first's socket.
+        #expect(firstNS != nil && firstNS != duringLines.first && firstNS != host && duringLines.first != host)
+        #expect(duringLines.dropFirst().first == "refused", "\(duringOutput.stdout)")
+        // Later: one of the two again (kept, not made anew), with only its loopback device and no socket left.
+        #expect(afterLines.first == firstNS || afterLines.first == duringLines.first, "\(afterOutput.stdout)")
+        #expect(afterLines.dropFirst().first == "refused", "\(afterOutput.stdout)")
+        #expect(afterLines.dropFirst(2).first == "[(1, 'lo')]", "\(afterOutput.stdout)")
+        #expect(Self.sandbox!.networks.idle >= 2)
+    }
+
     @Test("a run cannot read another running run's files, and its /tmp is its own")
     func runsAreApart() async throws {
         let first = Task {

@@ -26,6 +26,9 @@ enum {
 typedef struct {
     /// CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS, or a subset.
     int namespaces;
+    /// A network namespace to join (from ct_netns_create) instead of making one, or -1.
+    /// With it, CLONE_NEWNET in `namespaces` is ignored.
+    int network_fd;
     /// `cgroup.procs` of the run's cgroup in each hierarchy, opened for writing by the
     /// parent; the child writes "0" (itself) to each before anything else.
     const int *cgroup_procs_fds;
@@ -74,6 +77,10 @@ typedef struct {
 /// program's status is the child's own.
 int ct_spawn(const ct_spawn_request *request, pid_t *pid, int *stdout_fd, int *stderr_fd, int *status_fd);
 
+/// Makes an empty network namespace (only a loopback device, down) and returns a
+/// descriptor that keeps it, or -errno. The calling thread enters it and comes back to its
+/// own before returning; the process needs CAP_SYS_ADMIN.
+int ct_netns_create(void);
 /// The program's raw wait status from a box's status descriptor, once its init has
 /// exited: 1 and the status if the init sent one, 0 if it did not (it was killed).
 int ct_read_status(int status_fd, int *status);

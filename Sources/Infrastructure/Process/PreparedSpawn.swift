@@ -11,6 +11,8 @@ struct SpawnBox: Sendable {
     /// cloudtask-box-init, which starts the program inside the box.
     let initPath: String
     let namespaces: Int32
+    /// A kept network namespace to join (NetworkNamespacePool), or -1 for a new one.
+    var networkFD: Int32 = -1
     let procsFDs: [Int32]
     let hiddenPaths: [String]
     let privatePaths: [String]
@@ -75,7 +77,8 @@ final class PreparedSpawn: Sendable {
                                 fds.withUnsafeBufferPointer { fdPointer in
                                     initArgv.withUnsafeBufferPointer { initPointer in
                                         let sandbox = ct_sandbox(
-                                            namespaces: box?.namespaces ?? 0, cgroup_procs_fds: fdPointer.baseAddress,
+                                            namespaces: box?.namespaces ?? 0, network_fd: box?.networkFD ?? -1,
+                                            cgroup_procs_fds: fdPointer.baseAddress,
                                             cgroup_procs_count: Int32(fds.count), hidden_paths: hiddenPointer.baseAddress,
                                             private_paths: privatePointer.baseAddress, tmp_bytes: UInt64(box?.tmpBytes ?? 0),
                                             init_path: initPointer[0], init_argv: initPointer.baseAddress)

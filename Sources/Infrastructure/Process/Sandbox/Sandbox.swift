@@ -17,6 +17,7 @@ public final class Sandbox: Sendable {
     let namespaces: Int32
     let cgroups: (any CgroupDriver)?
     let users: JobUserPool
+    let networks = NetworkNamespacePool()
     let initPath: String
 
     init(
@@ -133,7 +134,9 @@ public final class Sandbox: Sendable {
         }
         var cgroup: (any RunCgroup)?
         var fds: [Int32] = []
+        var network: Int32 = -1
         do throws(SandboxError) {
+            if namespaces & Int32(CT_NEWNET) != 0 { network = try networks.take() }
             if let cgroups {
                 let run = try cgroups.makeRun(named: "w\(getpid())-\(UUID().uuidString.lowercased())")
                 cgroup = run
@@ -148,20 +151,24 @@ public final class Sandbox: Sendable {
         } catch {
             for fd in fds { close(fd) }
             cgroup?.remove()
+            if network >= 0 { networks.give(network) }
             users.give(uid)
             throw error
         }
         let spawn = SpawnBox(
-            initPath: initPath, namespaces: namespaces, procsFDs: fds, hiddenPaths: settings.hiddenPaths,
-            privatePaths: settings.privatePaths,
-            tmpBytes: settings.tmpBytes)
+            initPath: initPath, namespaces: namespaces, networkFD: network, procsFDs: fds,
+            hiddenPaths: settings.hiddenPaths, privatePaths: settings.privatePaths, tmpBytes: settings.tmpBytes)
         return RunBox(uid: uid, limits: limits, cgroup: cgroup, spawn: spawn)
     }
 
     /// After the run: what it used and which limit it met; then no task of it is left,
     /// its cgroup is gone and its uid is free again.
     func release(_ box: RunBox) -> (usage: ResourceUsage?, memoryKilled: Bool, tasksRefused: Bool) {
-        defer { users.give(box.uid) }
+        defer {
+            // After killAll: no process of the run is left in its network namespace.
+            if box.spawn.networkFD >= 0 { networks.give(box.spawn.networkFD) }
+            users.give(box.uid)
+        }
         guard let cgroup = box.cgroup else { return (nil, false, false) }
         cgroup.killAll()
         let result = (cgroup.usage(), cgroup.memoryKills() > 0, cgroup.tasksRefused() > 0)
