@@ -42,6 +42,8 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var name: String?
     /// Whether the owner is mailed when the job ends.
     public var notify: Bool?
+    /// The files its runs keep (absent from servers before artifacts).
+    public var artifacts: [String]?
     public var ownerId: String
     public var priority: Int
     public var runAt: String
@@ -53,7 +55,7 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var usage: Usage?
 
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case args, attempts, command
+        case args, artifacts, attempts, command
         case createdAt = "created_at"
         case error
         case exitCode = "exit_code"

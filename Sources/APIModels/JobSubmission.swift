@@ -14,6 +14,8 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var limits: Limits?
     /// Mail the owner when the job ends (default false).
     public var notify: Bool?
+    /// Files to keep from the working directory when the program ends (docs/artifacts.md).
+    public var artifacts: [String]?
 
     /// `limits`: any of the three; one left out takes the deployment's default.
     public struct Limits: Codable, Sendable, Equatable {
@@ -53,7 +55,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         case runAt = "run_at"
         case timeoutSeconds = "timeout_seconds"
         case maxAttempts = "max_attempts"
-        case name, limits, notify
+        case name, limits, notify, artifacts
     }
 
     /// The wire names the API accepts (any other is a 400 naming it).
@@ -61,8 +63,10 @@ public struct JobSubmission: Codable, Sendable, Equatable {
 
     public init(
         command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
-        maxAttempts: Int? = nil, name: String? = nil, limits: Limits? = nil, notify: Bool? = nil
+        maxAttempts: Int? = nil, name: String? = nil, limits: Limits? = nil, notify: Bool? = nil,
+        artifacts: [String]? = nil
     ) {
+        self.artifacts = artifacts
         self.notify = notify
         self.limits = limits
         self.command = command
@@ -85,6 +89,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         name = try container.decodeIfPresent(String.self, forKey: .name)
         limits = try container.decodeIfPresent(Limits.self, forKey: .limits)
         notify = try container.decodeIfPresent(Bool.self, forKey: .notify)
+        artifacts = try container.decodeIfPresent([String].self, forKey: .artifacts)
     }
 }
 

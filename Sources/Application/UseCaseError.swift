@@ -26,6 +26,8 @@ public enum UseCaseError: Error, Hashable, Sendable {
     /// The password was right but this deployment requires a confirmed address first
     /// (403, problem type `email-unverified`).
     case emailUnverified
+    /// A service this needs is down or not configured here (503).
+    case unavailable(String)
     /// Too many attempts for this account (429 with Retry-After).
     case rateLimited(retryAfterSeconds: Int)
 

@@ -41,6 +41,8 @@ public struct Job: Hashable, Sendable, Codable {
     public let limits: RunLimits?
     /// Whether the owner is mailed when the job ends.
     public let notify: Bool
+    /// Files its runs keep from their working directory (ArtifactRules).
+    public let artifacts: [String]
 
     /// Three deliveries that started and never finished mean the job itself kills its
     /// workers (or is unlucky beyond reason): it fails `worker_lost` instead of a fourth run.
@@ -70,6 +72,7 @@ public struct Job: Hashable, Sendable, Codable {
         self.version = 1
         self.name = request.name
         self.notify = request.notify
+        self.artifacts = request.artifacts
     }
 
     /// Rebuilds a job read back from storage, exactly as it was stored.
@@ -79,9 +82,10 @@ public struct Job: Hashable, Sendable, Codable {
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
         idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil,
-        limits: RunLimits? = nil, notify: Bool = false
+        limits: RunLimits? = nil, notify: Bool = false, artifacts: [String] = []
     ) {
         self.notify = notify
+        self.artifacts = artifacts
         self.usage = usage
         self.limits = limits
         self.id = id
@@ -115,6 +119,7 @@ public struct Job: Hashable, Sendable, Codable {
         command == request.command && args == request.args && priority == request.priority
             && timeoutSeconds == request.timeoutSeconds && maxAttempts == request.maxAttempts
             && requestedRunAt == request.runAt && name == request.name && notify == request.notify
+            && artifacts == request.artifacts
             && (request.limits.map { $0.matches(limits) } ?? true)
     }
 }

@@ -92,12 +92,16 @@ public struct JobEvent: Hashable, Sendable, Codable {
     /// On a finish: what the run used; on output: what it has used so far (when its
     /// worker measures it).
     public let usage: ResourceUsage?
+    /// On a finish: the files the job declared, each kept or not (why not). Empty when
+    /// it declared none or the program never ran.
+    public let artifacts: [JobArtifact]
 
     public init(
         eventID: UUID, jobID: JobID, attempt: Int, workerID: String, occurredAt: Date, kind: Kind, startedAt: Date? = nil,
-        usage: ResourceUsage? = nil
+        usage: ResourceUsage? = nil, artifacts: [JobArtifact] = []
     ) {
         self.usage = usage
+        self.artifacts = artifacts
         self.eventID = eventID
         self.jobID = jobID
         self.attempt = attempt
@@ -121,8 +125,11 @@ public struct JobDispatch: Hashable, Sendable, Codable {
     public let occurredAt: Date
     /// The run's limits; nil: the worker's defaults.
     public let limits: RunLimits?
+    /// Files to keep from the working directory when the program ends.
+    public let artifacts: [String]
 
     public init(eventID: UUID, job: Job, occurredAt: Date) {
+        self.artifacts = job.artifacts
         self.eventID = eventID
         self.jobID = job.id
         self.attempt = job.attempts + 1
@@ -136,8 +143,9 @@ public struct JobDispatch: Hashable, Sendable, Codable {
 
     public init(
         eventID: UUID, jobID: JobID, attempt: Int, command: String, args: [String],
-        priority: Int, timeoutSeconds: Int, occurredAt: Date, limits: RunLimits? = nil
+        priority: Int, timeoutSeconds: Int, occurredAt: Date, limits: RunLimits? = nil, artifacts: [String] = []
     ) {
+        self.artifacts = artifacts
         self.limits = limits
         self.eventID = eventID
         self.jobID = jobID

@@ -34,14 +34,25 @@ public struct JobRequest: Hashable, Sendable, Codable {
     public let limits: LimitRequest?
     /// Mail the owner when the job ends.
     public let notify: Bool
+    /// Files to keep from the working directory when the program ends (ArtifactRules).
+    public let artifacts: [String]
 
     public init(
         command: String, args: [String] = [], priority: Int? = nil, runAt: Date? = nil,
         timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil, limits: LimitRequest? = nil,
-        notify: Bool = false
+        notify: Bool = false, artifacts: [String] = []
     ) throws(ValidationFailure) {
         self.notify = notify
+        self.artifacts = artifacts
         var problems = ValidationCollector()
+        if artifacts.count > ArtifactRules.maxCount {
+            problems.add("artifacts", "must have at most \(ArtifactRules.maxCount) items")
+        } else if Set(artifacts).count != artifacts.count {
+            problems.add("artifacts", "must not name a file twice")
+        }
+        for (index, path) in artifacts.enumerated().prefix(ArtifactRules.maxCount) {
+            if let problem = ArtifactRules.problem(with: path) { problems.add("artifacts[\(index)]", problem) }
+        }
         if command.isEmpty || command.utf8.count > JobLimits.maxCommandBytes {
             problems.add("command", "must be 1 to \(JobLimits.maxCommandBytes) bytes")
         } else if command.containsNUL {

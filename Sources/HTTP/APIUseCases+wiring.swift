@@ -33,6 +33,8 @@ extension APIUseCases {
         public var links: any LinkTokens
         /// Counts reset requests per address.
         public var rateLimiter: any RateLimiter
+        /// Where artifacts are kept; nil: jobs may not declare any.
+        public var objectStore: (any ObjectStore)?
 
         public init(
             users: any UserRepository, sessions: any SessionStore, audit: any AuditTrail, mfa: MFAComponents,
@@ -41,8 +43,9 @@ extension APIUseCases {
             hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
             minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
             clock: any WallClock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry,
-            links: any LinkTokens, rateLimiter: any RateLimiter
+            links: any LinkTokens, rateLimiter: any RateLimiter, objectStore: (any ObjectStore)? = nil
         ) {
+            self.objectStore = objectStore
             self.links = links
             self.rateLimiter = rateLimiter
             self.hub = hub
@@ -68,7 +71,9 @@ extension APIUseCases {
 
     /// Every use case the API needs, with the given policies. The one wiring shared by
     /// every mode and by the HTTP tests.
-    public init(auth: AuthSettings, jobs jobSettings: JobSettings, adapters a: Adapters) {
+    public init(auth: AuthSettings, jobs settings: JobSettings, adapters a: Adapters) {
+        var jobSettings = settings
+        jobSettings.artifactsAvailable = a.objectStore != nil
         let tokens = SessionTokens(
             sessions: a.sessions, issuer: a.issuer, minter: a.minter, clock: a.clock, ids: a.ids, settings: auth)
         self.init(
@@ -112,6 +117,9 @@ extension APIUseCases {
                 resetPassword: ResetPassword(
                     users: a.users, sessions: a.sessions, denylist: a.denylist, hasher: a.hasher, links: a.links,
                     cache: a.cache, clock: a.clock, settings: auth),
-                verifyEmail: VerifyEmail(users: a.users, links: a.links, cache: a.cache, clock: a.clock)))
+                verifyEmail: VerifyEmail(users: a.users, links: a.links, cache: a.cache, clock: a.clock)),
+            artifacts: JobArtifacts(
+                jobs: a.jobs, cache: a.cache, store: a.objectStore, clock: a.clock, maxBytes: jobSettings.artifactMaxBytes,
+                redirectSeconds: jobSettings.artifactRedirectSeconds))
     }
 }

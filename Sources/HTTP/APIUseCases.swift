@@ -20,14 +20,16 @@ public struct APIUseCases: Sendable {
     public let auditEntries: ListAuditEntries
     public let mfa: MFAUseCases
     public let accountMail: AccountMailUseCases
+    public let artifacts: JobArtifacts
 
     public init(
         register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
         authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
         getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
         overview: GetOverview, auditEntries: ListAuditEntries, mfa: MFAUseCases,
-        accountMail: AccountMailUseCases
+        accountMail: AccountMailUseCases, artifacts: JobArtifacts
     ) {
+        self.artifacts = artifacts
         self.accountMail = accountMail
         self.auditEntries = auditEntries
         self.mfa = mfa

@@ -117,6 +117,9 @@ public func buildRouter(
     protected.get("/jobs/:id", use: jobs.get)
     protected.post("/jobs/:id/stop", use: jobs.stop)
     protected.get("/jobs/:id/output", use: jobs.output)
+    let artifacts = ArtifactController(useCases: useCases)
+    protected.get("/jobs/:id/artifacts", use: artifacts.list)
+    protected.get("/jobs/:id/artifacts/**", use: artifacts.download)
 
     protected.get("/jobs/:id/events", use: live.jobEvents)
     protected.get("/events", use: live.watch)
@@ -138,6 +141,7 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.post, "/api/v1/users/me/mfa/totp/confirm"), (.delete, "/api/v1/users/me/mfa/totp"),
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
+    (.get, "/api/v1/jobs/:id/artifacts"), (.get, "/api/v1/jobs/:id/artifacts/:name"),
     (.get, "/api/v1/admin/overview"), (.get, "/api/v1/admin/audit"), (.get, "/api/v1/users/me/audit"),
     (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/account.js"),
     (.get, "/dashboard/style.css"),

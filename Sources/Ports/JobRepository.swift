@@ -53,6 +53,8 @@ public struct JobChangeSet: Sendable {
     public var audit: [AuditRecord] = []
     /// Mail the change calls for (a job that asked for a notice has ended), queued with it.
     public var mail: [MailDraft] = []
+    /// The artifacts of a job's latest finished run: they replace whatever it had.
+    public var artifacts: [JobID: [JobArtifact]] = [:]
 
     public init(jobs: [JobID: Job]) { self.jobs = jobs }
 
@@ -91,6 +93,8 @@ public protocol JobRepository: Sendable {
     /// At most `query.limit` jobs, newest first.
     func list(_ query: JobQuery) async throws -> [Job]
     func output(of id: JobID) async throws -> JobOutput?
+    /// The artifacts of the job's latest finished run, in the order it declared them.
+    func artifacts(of id: JobID) async throws -> [JobArtifact]
     /// The job and its output as one consistent reading (both from the same commit):
     /// what a live view compares with what its client has seen.
     func snapshot(of id: JobID) async throws -> JobSnapshot?

@@ -7,8 +7,17 @@ public struct ProcessSpec: Hashable, Sendable {
     public let timeoutSeconds: Int
     /// The run's limits; nil: the runner's defaults.
     public let limits: RunLimits?
+    /// Files to keep from the working directory when the program ends (paths that pass
+    /// `ArtifactRules`), each at most `keepMaxBytes`.
+    public let keep: [String]
+    public let keepMaxBytes: Int64
 
-    public init(command: String, args: [String], timeoutSeconds: Int, limits: RunLimits? = nil) {
+    public init(
+        command: String, args: [String], timeoutSeconds: Int, limits: RunLimits? = nil, keep: [String] = [],
+        keepMaxBytes: Int64 = 0
+    ) {
+        self.keep = keep
+        self.keepMaxBytes = keepMaxBytes
         self.command = command
         self.args = args
         self.timeoutSeconds = timeoutSeconds
@@ -33,14 +42,35 @@ public enum ProcessTermination: Hashable, Sendable {
     case tasksLimit(tasks: Int, exitCode: Int32?)
 }
 
+/// A file the spec asked to keep, as the runner found it when the program ended: copied
+/// out of the working directory (which the runner removes) to `path`, which belongs to
+/// the caller from then on, or not (why not).
+public struct KeptFile: Hashable, Sendable {
+    public enum Content: Hashable, Sendable {
+        case copied(path: String, size: Int64)
+        case refused(String)
+    }
+
+    public let name: String
+    public let content: Content
+
+    public init(name: String, content: Content) {
+        self.name = name
+        self.content = content
+    }
+}
+
 /// How a program ended, and what it used (nil where the runner cannot measure it).
 public struct ProcessResult: Hashable, Sendable {
     public let termination: ProcessTermination
     public let usage: ResourceUsage?
+    /// One entry per file of `ProcessSpec.keep`, in its order (empty when the program never started).
+    public let kept: [KeptFile]
 
-    public init(_ termination: ProcessTermination, usage: ResourceUsage? = nil) {
+    public init(_ termination: ProcessTermination, usage: ResourceUsage? = nil, kept: [KeptFile] = []) {
         self.termination = termination
         self.usage = usage
+        self.kept = kept
     }
 }
 

@@ -55,6 +55,8 @@ public struct Adapters {
     /// build's schema (and, with an in-memory broker, in-flight jobs are dispatched
     /// again). Throws `MigrationError` for a schema that is not this build's.
     public let gate: @Sendable () async throws -> Void
+    /// Where artifacts are kept: S3 when configured, memory in the embedded mode, else none.
+    public let objectStore: (any ObjectStore)?
 
     public static func build(_ config: CloudTaskConfiguration, logger: Logger) throws -> Adapters {
         guard let databaseURL = config.databaseURL else { return inMemory(config) }
@@ -110,7 +112,8 @@ public struct Adapters {
             health: HealthChecks(
                 postgres: { await Database.ping(client, logger: logger) }, redis: shared.redisHealth,
                 rabbitmq: rabbitmq),
-            clock: clock, ids: ids, clients: clients, background: shared.background, relayWakeups: relayWakeups, gate: gate)
+            clock: clock, ids: ids, clients: clients, background: shared.background, relayWakeups: relayWakeups, gate: gate,
+            objectStore: config.objectStore.map { S3ObjectStore(settings: $0, logger: logger) })
     }
 
     /// What seals TOTP secrets, when a key is configured.
@@ -133,6 +136,8 @@ public struct Adapters {
                 publisher: shared.jobChangePublisher),
             shared: shared, queue: InMemoryJobQueue(), doorbell: doorbell, outboxSignal: doorbell, health: .embedded,
             clock: clock, ids: RandomIDGenerator(), clients: [], background: shared.background, relayWakeups: [],
-            gate: {})
+            gate: {},
+            objectStore: config.objectStore.map { S3ObjectStore(settings: $0, logger: Logger(label: "cloudtask")) }
+                ?? InMemoryObjectStore())
     }
 }

@@ -65,7 +65,9 @@ public enum CompositionRoot {
         let registry = StopRegistry()
         let runJob = RunJob(
             events: queue, stopSignal: stopSignal, stops: registry, runner: runner, clock: clock,
-            ids: ids, allowlist: config.allowedCommands, workerID: workerID)
+            ids: ids, allowlist: config.allowedCommands, workerID: workerID,
+            artifacts: ObjectStoreArtifactSink(store: adapters.objectStore, logger: logger),
+            artifactMaxBytes: config.artifactMaxBytes)
         let backoff = Backoff()
         let running = RunningCount()
         // A service group shuts services down in reverse order, one after the other: the

@@ -31,5 +31,7 @@ extension JobSettings {
             allowlist: config.allowedCommands, maxUnfinishedJobs: config.maxUnfinishedJobs,
             limitDefaults: config.sandbox.defaults, limitMaxima: config.jobLimitMaxima,
             adminLimitMaxima: config.adminJobLimitMaxima)
+        artifactMaxBytes = config.artifactMaxBytes
+        artifactRedirectSeconds = config.artifactRedirectSeconds
     }
 }

@@ -334,6 +334,46 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test(
+        "a job's declared artifacts read back; a finish's records replace the earlier ones, in order, and go with the job",
+        arguments: Adapters.jobStores)
+    func artifacts(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            let job = Job(
+                id: JobID(UUID()), ownerID: owner,
+                request: try JobRequest(command: "echo", artifacts: ["out/z.txt", "a ü+%.csv"]), idempotencyKey: nil,
+                now: JobFixtures.t0)
+            _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+            #expect(try await store.job(id: job.id)?.artifacts == ["out/z.txt", "a ü+%.csv"])
+            #expect(try await store.artifacts(of: job.id) == [])
+            let digest = String(repeating: "0f", count: 32)
+            let first: [JobArtifact] = [
+                .kept("out/z.txt", attempt: 1, size: 0, sha256: digest),
+                .missing("a ü+%.csv", attempt: 1, because: "was not found"),
+            ]
+            try await store.update([job.id]) { $0.artifacts[job.id] = first }
+            #expect(try await store.artifacts(of: job.id) == first)
+            let second: [JobArtifact] = [
+                .missing("out/z.txt", attempt: 2, because: "is a symbolic link, which is not followed"),
+                .kept("a ü+%.csv", attempt: 2, size: 1 << 40, sha256: digest),
+            ]
+            try await store.update([job.id]) { $0.artifacts[job.id] = second }
+            #expect(try await store.artifacts(of: job.id) == second)
+            // A change that throws writes none of it.
+            await #expect(throws: Boom.self) {
+                try await store.update([job.id]) { changes in
+                    changes.artifacts[job.id] = []
+                    throw Boom()
+                }
+            }
+            #expect(try await store.artifacts(of: job.id) == second)
+            try await store.update([job.id]) { changes in _ = try changes.jobs[job.id]!.requestStop(now: JobFixtures.t0) }
+            #expect(try await store.purgeFinished(before: JobFixtures.t0.addingTimeInterval(1)) == 1)
+            #expect(try await store.artifacts(of: job.id) == [])
+        }
+    }
+
     @Test("purge deletes final jobs older than the cutoff, and their output", arguments: Adapters.jobStores)
     func purge(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner

@@ -32,6 +32,30 @@ struct JobRequestTests {
         #expect(throws: Never.self) { try JobRequest(command: "echo", priority: 9, timeoutSeconds: 3600, maxAttempts: 10) }
     }
 
+    @Test("artifacts: at most 16, each a relative path inside the working directory, none twice")
+    func artifacts() throws {
+        #expect(try JobRequest(command: "echo", artifacts: ["out/report.txt", "a b+%ü.csv"]).artifacts.count == 2)
+        for bad in ["", "/etc/passwd", "../up", "a/../b", "./a", "a//b", "a/", "tab\there", String(repeating: "x", count: 256)] {
+            #expect(throws: ValidationFailure.self, "\(bad)") { try JobRequest(command: "echo", artifacts: [bad]) }
+        }
+        #expect(throws: ValidationFailure(field: "artifacts", "must not name a file twice")) {
+            try JobRequest(command: "echo", artifacts: ["a", "a"])
+        }
+        #expect(throws: ValidationFailure(field: "artifacts", "must have at most 16 items")) {
+            try JobRequest(command: "echo", artifacts: (0..<17).map { "f\($0)" })
+        }
+        do {
+            _ = try JobRequest(command: "echo", artifacts: ["ok", "../no"])
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.issues.map(\.field) == ["artifacts[1]"])
+        }
+        #expect(
+            ArtifactRules.objectKey(
+                job: JobID(UUID(uuidString: "00000000-0000-0000-0000-0000000000AB")!), attempt: 3, name: "o/r")
+                == "jobs/00000000-0000-0000-0000-0000000000ab/3/artifacts/o/r")
+    }
+
     @Test("argument limits: 64 items, 4 KiB each, 64 KiB in all, no NUL")
     func argumentLimits() {
         #expect(throws: Never.self) { try JobRequest(command: "echo", args: Array(repeating: "x", count: 64)) }

@@ -137,7 +137,12 @@ struct RateLimitAndOperationsTests {
             #expect(response.object["openapi"] as? String == "3.1.0")
             let paths = Set(((response.object["paths"] as? [String: Any]) ?? [:]).keys)
             // Exactly the router's routes: neither can gain one the other lacks.
-            #expect(paths == Set(servedRoutes.map { $0.1.replacingOccurrences(of: ":id", with: "{id}") }))
+            #expect(
+                paths
+                    == Set(
+                        servedRoutes.map {
+                            $0.1.replacingOccurrences(of: ":id", with: "{id}").replacingOccurrences(of: ":name", with: "{name}")
+                        }))
             #expect(paths.contains("/api/v1/jobs/{id}/events") && paths.contains("/api/v1/admin/overview"))
         }
     }

@@ -48,7 +48,8 @@ struct SharedModelTests {
     func submission() throws {
         let sent = JobSubmission(
             command: "sleep", args: ["1"], priority: 3, runAt: "2030-01-01T00:00:00Z", timeoutSeconds: 60,
-            maxAttempts: 2, name: "nightly", limits: .init(memoryBytes: 1 << 28, cpu: 0.5, tasks: 16), notify: true)
+            maxAttempts: 2, name: "nightly", limits: .init(memoryBytes: 1 << 28, cpu: 0.5, tasks: 16), notify: true,
+            artifacts: ["out/report.txt"])
         let wire = try JSONEncoder().encode(sent)
         let keys = try #require(try JSONSerialization.jsonObject(with: wire) as? [String: Any]).keys
         #expect(Set(keys) == JobSubmission.fieldNames)

@@ -34,6 +34,8 @@ struct TestAPI {
     let workers = InMemoryWorkerRegistry()
     var announcingJobs: AnnouncingJobStore { AnnouncingJobStore(jobs, publisher: hub) }
     var mfaSettings = MFASettings(available: true)
+    /// Where artifacts are kept; nil: none configured.
+    var objectStore: (any ObjectStore)?
 
     init() {
         let audit = InMemoryAuditTrail()
@@ -81,7 +83,8 @@ struct TestAPI {
                 stopSignal: InMemoryStopSignal(),
                 hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
                 minter: minter, outboxSignal: RelayDoorbell(),
-                clock: clock, ids: ids, hub: hub, workers: workers, links: links, rateLimiter: limiter))
+                clock: clock, ids: ids, hub: hub, workers: workers, links: links, rateLimiter: limiter,
+                objectStore: objectStore))
         let registry = self.registry
         return buildRouter(
             useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,

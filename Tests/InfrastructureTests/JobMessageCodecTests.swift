@@ -98,6 +98,44 @@ struct JobMessageCodecTests {
     }
 
     @Test(
+        "a dispatch carries the paths to keep and a finish each one's record; a path the rules refuse, a bad digest or a record with neither size nor error is refused"
+    )
+    func artifacts() throws {
+        let dispatch = JobDispatch(
+            eventID: UUID(), jobID: Self.job, attempt: 1, command: "echo", args: [], priority: 0, timeoutSeconds: 30,
+            occurredAt: Self.time, artifacts: ["out/r.txt", "b"])
+        let text = String(decoding: JobMessageCodec.encode(dispatch), as: UTF8.self)
+        #expect(text.contains(#""args":[],"artifacts":["out/r.txt","b"],"attempt":1"#))
+        #expect(try JobMessageCodec.decodeDispatch(Array(text.utf8)) == dispatch)
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeDispatch(Array(text.replacingOccurrences(of: "out/r.txt", with: "../r.txt").utf8))
+        }
+        let digest = String(repeating: "ab", count: 32)
+        let finish = JobEvent(
+            eventID: UUID(), jobID: Self.job, attempt: 1, workerID: "w-1", occurredAt: Self.time,
+            kind: .finished(.succeeded, output: OutputChunk()),
+            artifacts: [
+                .kept("out/r.txt", attempt: 1, size: 6, sha256: digest), .missing("b", attempt: 1, because: "was not found"),
+            ])
+        let encoded = String(decoding: JobMessageCodec.encode(finish), as: UTF8.self)
+        #expect(try JobMessageCodec.decodeEvent(Array(encoded.utf8)) == finish)
+        #expect(try JobMessageCodec.decodeReports(JobMessageCodec.encodeReports([finish])).first?.get() == finish)
+        for (from, to) in [
+            (digest, "ABCD"), (#""name":"b""#, #""name":"/etc/b""#), (#""error":"was not found","#, ""),
+            (#""size":6"#, #""size":-6"#),
+        ] {
+            #expect(throws: JobMessageCodec.DecodingError.self, "\(to)") {
+                try JobMessageCodec.decodeEvent(Array(encoded.replacingOccurrences(of: from, with: to).utf8))
+            }
+        }
+        // A reason with control characters is cleaned and cut, not refused.
+        let noisy = encoded.replacingOccurrences(
+            of: "was not found", with: "bad\\u0000" + String(repeating: "é", count: 900))
+        let reason = try #require(try JobMessageCodec.decodeEvent(Array(noisy.utf8)).artifacts.last?.error)
+        #expect(reason.utf8.count <= 1024 && !reason.contains("\u{0}"))
+    }
+
+    @Test(
         "a field of the wrong kind, a fraction where a whole number belongs, or a missing field is refused; null is absent; unknown fields are ignored"
     )
     func shapes() throws {

@@ -33,6 +33,9 @@ public struct CreateJob: Sendable {
         guard settings.allowlist.allows(request.command) else {
             throw UseCaseError.unprocessable("command '\(request.command)' is not allowed on this deployment")
         }
+        if !request.artifacts.isEmpty && !settings.artifactsAvailable {
+            throw UseCaseError.unprocessable("this deployment has no object storage, so jobs cannot keep artifacts")
+        }
         if let asked = request.limits {
             let maxima = caller.role == .admin ? settings.adminLimitMaxima : settings.limitMaxima
             let exceeding = asked.resolved(defaults: settings.limitDefaults).exceeding(maxima)

@@ -12,6 +12,11 @@ public struct JobSettings: Sendable {
     public let limitDefaults: RunLimits
     public let limitMaxima: RunLimits
     public let adminLimitMaxima: RunLimits
+    /// Whether jobs may declare artifacts (object storage is configured).
+    public var artifactsAvailable = false
+    /// The most one artifact may hold, and how long a download link lives (0: none).
+    public var artifactMaxBytes: Int64 = 100 << 20
+    public var artifactRedirectSeconds = 0
 
     public init(
         allowlist: CommandAllowlist = .standard, maxUnfinishedJobs: Int = 1000,

@@ -72,6 +72,7 @@ public struct AnnouncingJobStore: JobRepository, Outbox, JobStatistics {
     }
     public func list(_ query: JobQuery) async throws -> [Job] { try await store.list(query) }
     public func output(of id: JobID) async throws -> JobOutput? { try await store.output(of: id) }
+    public func artifacts(of id: JobID) async throws -> [JobArtifact] { try await store.artifacts(of: id) }
     public func snapshot(of id: JobID) async throws -> JobSnapshot? { try await store.snapshot(of: id) }
     public func purgeFinished(before cutoff: Date) async throws -> Int { try await store.purgeFinished(before: cutoff) }
 

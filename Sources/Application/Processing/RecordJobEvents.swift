@@ -48,6 +48,10 @@ public struct RecordJobEvents: Sendable {
                 }
                 changes.jobs[event.jobID] = job
                 changes.recordOutput(for: job.id, reset: effect.resetsOutput, append: effect.appendedOutput)
+                switch effect {
+                case .finished, .retryScheduled: changes.artifacts[job.id] = event.artifacts
+                default: break
+                }
                 if effect == .workerLost {
                     changes.outbox.append(.stop(StopRequest(eventID: ids.next(), jobID: job.id, occurredAt: now)))
                     lost.append(job.id)

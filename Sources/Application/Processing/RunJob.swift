@@ -27,12 +27,19 @@ public struct RunJob: Sendable {
     let workerID: String
     let flushInterval: Duration
     let startedDelay: Duration
+    let artifacts: (any ArtifactSink)?
+    let artifactMaxBytes: Int64
 
+    /// `artifacts`: where the files a job keeps go (nil: nowhere, and no file is copied
+    /// out of a run); `artifactMaxBytes`: the most one file may hold.
     public init(
         events: any JobEventPublisher, stopSignal: any StopSignal, stops: StopRegistry, runner: any ProcessRunner,
         clock: any WallClock, ids: any IDGenerator, allowlist: CommandAllowlist, workerID: String,
-        flushInterval: Duration = .seconds(1), startedDelay: Duration = .milliseconds(50)
+        flushInterval: Duration = .seconds(1), startedDelay: Duration = .milliseconds(50),
+        artifacts: (any ArtifactSink)? = nil, artifactMaxBytes: Int64 = 100 << 20
     ) {
+        self.artifacts = artifacts
+        self.artifactMaxBytes = artifactMaxBytes
         self.startedDelay = startedDelay
         self.events = events
         self.stopSignal = stopSignal
@@ -72,7 +79,8 @@ public struct RunJob: Sendable {
         let buffer = OutputBuffer()
         let stoppedByRequest = Flag()
         let spec = ProcessSpec(
-            command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds, limits: dispatch.limits)
+            command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds, limits: dispatch.limits,
+            keep: artifacts == nil ? [] : dispatch.artifacts, keepMaxBytes: artifactMaxBytes)
         let result = await withTaskGroup(of: ProcessResult?.self) { group in
             group.addTask { [runner] in
                 await runner.run(spec, onOutput: { await buffer.append($0) }, onUsage: { await buffer.measured($0) })
@@ -110,10 +118,18 @@ public struct RunJob: Sendable {
         let startedReported = await started.withdrawOrConfirm()
         let rest = await buffer.take()
         guard let outcome = await outcome(of: result.termination, dispatch: dispatch, stopped: stoppedByRequest.isSet) else {
+            artifacts?.discard(result.kept)
             return .abandoned
         }
+        // Stored before the finish is reported: a final job's artifacts are there.
+        let stored =
+            await artifacts?.store(result.kept, job: dispatch.jobID, attempt: dispatch.attempt)
+            ?? dispatch.artifacts.map {
+                .missing($0, attempt: dispatch.attempt, because: "no object storage is configured on the worker")
+            }
         return try await report(
-            dispatch, outcome, output: rest, startedAt: startedReported ? nil : runStart, usage: result.usage)
+            dispatch, outcome, output: rest, startedAt: startedReported ? nil : runStart, usage: result.usage,
+            artifacts: stored)
     }
 
     private func outcome(of termination: ProcessTermination, dispatch: JobDispatch, stopped: Bool) async -> RunOutcome? {
@@ -152,19 +168,21 @@ public struct RunJob: Sendable {
 
     private func report(
         _ dispatch: JobDispatch, _ outcome: RunOutcome, output: OutputChunk, startedAt: Date? = nil,
-        usage: ResourceUsage? = nil
+        usage: ResourceUsage? = nil, artifacts: [JobArtifact] = []
     ) async throws -> Disposition {
-        try await publish(dispatch, .finished(outcome, output: output), startedAt: startedAt, usage: usage)
+        try await publish(
+            dispatch, .finished(outcome, output: output), startedAt: startedAt, usage: usage, artifacts: artifacts)
         return .reported(outcome)
     }
 
     private func publish(
-        _ dispatch: JobDispatch, _ kind: JobEvent.Kind, startedAt: Date? = nil, usage: ResourceUsage? = nil
+        _ dispatch: JobDispatch, _ kind: JobEvent.Kind, startedAt: Date? = nil, usage: ResourceUsage? = nil,
+        artifacts: [JobArtifact] = []
     ) async throws {
         try await events.publish(
             JobEvent(
                 eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
-                occurredAt: clock.now(), kind: kind, startedAt: startedAt, usage: usage))
+                occurredAt: clock.now(), kind: kind, startedAt: startedAt, usage: usage, artifacts: artifacts))
     }
 }
 

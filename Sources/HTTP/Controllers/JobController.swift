@@ -26,7 +26,7 @@ struct JobController {
                 command: body.command, args: body.args ?? [], priority: body.priority, runAt: runAt,
                 timeoutSeconds: body.timeoutSeconds, maxAttempts: body.maxAttempts, name: body.name,
                 limits: body.limits.map { LimitRequest(memoryBytes: $0.memoryBytes, cpu: $0.cpu, tasks: $0.tasks) },
-                notify: body.notify ?? false)
+                notify: body.notify ?? false, artifacts: body.artifacts ?? [])
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let (job, created) = try await useCases.createJob(caller: caller, request: jobRequest!, idempotencyKey: key)

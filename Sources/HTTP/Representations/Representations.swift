@@ -54,6 +54,8 @@ struct JobRepresentation: JSONWritable {
         json.object { json in
             json.key("args")
             json.array(job.args) { json, arg in json.string(arg) }
+            json.key("artifacts")
+            json.array(job.artifacts) { json, name in json.string(name) }
             json.member("attempts", job.attempts)
             json.member("command", job.command)
             json.member("created_at", Timestamp.format(job.createdAt))
@@ -82,6 +84,27 @@ struct JobRepresentation: JSONWritable {
             json.member("updated_at", Timestamp.format(job.updatedAt))
             json.key("usage")
             json.optional(job.usage) { json, usage in json.usage(usage) }
+        }
+    }
+}
+
+/// `GET /jobs/{id}/artifacts`: each declared file of the latest finished run.
+struct ArtifactListRepresentation: JSONWritable {
+    let artifacts: [JobArtifact]
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("artifacts")
+            json.array(artifacts) { json, artifact in
+                json.object { json in
+                    json.member("attempt", artifact.attempt)
+                    json.member("error", orNull: artifact.error)
+                    json.member("kept", artifact.isKept)
+                    json.member("name", artifact.name)
+                    json.member("sha256", orNull: artifact.sha256)
+                    json.member("size", orNull: artifact.size.map(Int.init))
+                }
+            }
         }
     }
 }

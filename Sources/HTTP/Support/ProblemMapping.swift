@@ -64,6 +64,9 @@ enum ProblemMapping {
                     "confirm the address with the link mailed at registration first (a password reset confirms it too)")
         case .wrongCredentials(let detail):
             return ProblemDetails(status: .unauthorized, slug: "wrong-credentials", title: "Wrong credentials", detail: detail)
+        case .unavailable(let detail):
+            return ProblemDetails(
+                status: .serviceUnavailable, slug: "unavailable", title: "Service unavailable", detail: detail)
         case .rateLimited(let retryAfter):
             return ProblemDetails(
                 status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",

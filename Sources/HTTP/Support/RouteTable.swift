@@ -13,7 +13,9 @@ final class RouteTable: Sendable {
     func methods(for path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")
         var methods: [HTTPRequest.Method] = []
-        for route in routes where route.segments.count == segments.count {
+        for route in routes where route.segments.count == segments.count || route.segments.last == ":name" {
+            // A trailing `:name` (an artifact's path) takes every remaining segment.
+            guard segments.count >= route.segments.count else { continue }
             let matches = zip(route.segments, segments).allSatisfy { template, actual in
                 template.hasPrefix(":") || template == actual
             }

@@ -70,6 +70,14 @@ public struct CloudTaskConfiguration: Sendable {
     public var mailRetryBaseSeconds = 30
     /// Refuse logins until the address is confirmed (`CLOUDTASK_REQUIRE_VERIFIED_EMAIL`).
     public var requireVerifiedEmail = false
+    /// Where artifacts go (`CLOUDTASK_OBJECT_STORE_*`); nil: jobs may not declare any
+    /// (the embedded mode keeps them in its memory).
+    public var objectStore: S3Settings?
+    /// The most one artifact may hold (`CLOUDTASK_ARTIFACT_MAX_BYTES`).
+    public var artifactMaxBytes: Int64 = 100 << 20
+    /// Answer a download with a redirect to a presigned URL valid this long, instead of
+    /// passing the bytes through the API (`CLOUDTASK_ARTIFACT_REDIRECT_SECONDS`; 0: never).
+    public var artifactRedirectSeconds = 0
     public var logLevel = "info"
     public var logFormat = LogFormat.json
 

@@ -212,6 +212,11 @@ public struct ConfigurationLoader {
                 problems.append("CLOUDTASK_PUBLIC_URL: must be an http:// or https:// URL without query or fragment")
             }
         }
+        config.objectStore = objectStore()
+        config.artifactMaxBytes =
+            int("CLOUDTASK_ARTIFACT_MAX_BYTES", in: 1...(5 << 30)).map(Int64.init) ?? config.artifactMaxBytes
+        config.artifactRedirectSeconds =
+            int("CLOUDTASK_ARTIFACT_REDIRECT_SECONDS", in: 0...604_800) ?? config.artifactRedirectSeconds
         config.mailMaxAttempts = int("CLOUDTASK_MAIL_MAX_ATTEMPTS", in: 1...100) ?? config.mailMaxAttempts
         config.mailRetryBaseSeconds = int("CLOUDTASK_MAIL_RETRY_BASE_SECONDS", in: 1...3600) ?? config.mailRetryBaseSeconds
         config.requireVerifiedEmail = bool("CLOUDTASK_REQUIRE_VERIFIED_EMAIL") ?? config.requireVerifiedEmail
@@ -280,6 +285,52 @@ public struct ConfigurationLoader {
         }
         limits.tasks = int(prefix + "TASKS", in: RunLimits.tasksRange) ?? limits.tasks
         return limits
+    }
+
+    /// The S3 settings, all or none: a URL without its bucket or keys (or the other way
+    /// round) is a mistake to name, not a reason to run without artifacts.
+    private mutating func objectStore() -> S3Settings? {
+        let prefix = "CLOUDTASK_OBJECT_STORE_"
+        let names = ["URL", "BUCKET", "REGION", "ACCESS_KEY", "SECRET_KEY", "PATH_STYLE"]
+        guard let url = string(prefix + "URL") else {
+            if let set = names.first(where: { string(prefix + $0) != nil }) {
+                problems.append("\(prefix)\(set): set without CLOUDTASK_OBJECT_STORE_URL")
+            }
+            return nil
+        }
+        var complete = true
+        let endpoint = URLComponents(string: url)
+        if endpoint == nil || !["http", "https"].contains(endpoint?.scheme ?? "") || endpoint?.host?.isEmpty != false
+            || endpoint?.query != nil || endpoint?.fragment != nil || !["", "/"].contains(endpoint?.path ?? "")
+            || endpoint?.user != nil
+        {
+            problems.append(
+                "\(prefix)URL: must be http:// or https:// and a host (and port), e.g. https://s3.eu-west-1.amazonaws.com")
+            complete = false
+        }
+        let bucket = string(prefix + "BUCKET") ?? ""
+        let bucketCharacters = bucket.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "."
+        }
+        if !(3...63).contains(bucket.count) || !bucketCharacters {
+            problems.append("\(prefix)BUCKET: must be a bucket name (3 to 63 of a-z, 0-9, '-' and '.')")
+            complete = false
+        }
+        let region = string(prefix + "REGION") ?? "us-east-1"
+        if region.isEmpty
+            || !region.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+        {
+            problems.append("\(prefix)REGION: must be a region name such as eu-west-1")
+            complete = false
+        }
+        let access = string(prefix + "ACCESS_KEY")
+        let secret = string(prefix + "SECRET_KEY")
+        if access == nil { problems.append("\(prefix)ACCESS_KEY: required with CLOUDTASK_OBJECT_STORE_URL") }
+        if secret == nil { problems.append("\(prefix)SECRET_KEY: required with CLOUDTASK_OBJECT_STORE_URL") }
+        let pathStyle = bool(prefix + "PATH_STYLE") ?? false
+        guard complete, let access, let secret, let parsed = endpoint?.url else { return nil }
+        return S3Settings(
+            endpoint: parsed, bucket: bucket, region: region, accessKey: access, secretKey: secret, pathStyle: pathStyle)
     }
 
     private func string(_ name: String) -> String? {

@@ -19,6 +19,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     private struct State {
         var jobs: [JobID: Job] = [:]
         var outputs: [JobID: JobOutput] = [:]
+        var artifacts: [JobID: [JobArtifact]] = [:]
         var outbox: [OutboxRecord] = []
         var nextSequence = 1
     }
@@ -79,6 +80,8 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
     }
 
     public func output(of id: JobID) async throws -> JobOutput? { state.withLock { $0.outputs[id] } }
+
+    public func artifacts(of id: JobID) async throws -> [JobArtifact] { state.withLock { $0.artifacts[id] ?? [] } }
 
     public func snapshot(of id: JobID) async throws -> JobSnapshot? {
         state.withLock { state in
@@ -150,6 +153,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         for (id, chunk) in changes.outputAppends where state.jobs[id] != nil {
             state.outputs[id, default: JobOutput()].append(chunk, limit: limit)
         }
+        for (id, list) in changes.artifacts where state.jobs[id] != nil { state.artifacts[id] = list }
         for message in changes.outbox { enqueue(message, now: now, in: &state) }
         audit.write(changes.audit)
         mail.enqueue(changes.mail)
@@ -162,6 +166,7 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
             for id in old {
                 state.jobs[id] = nil
                 state.outputs[id] = nil
+                state.artifacts[id] = nil
             }
             return old.count
         }

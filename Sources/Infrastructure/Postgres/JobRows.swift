@@ -62,6 +62,7 @@ enum JobRows {
         Column("limit_cpu", "double precision") { try $1.appendOptional($0.limits?.cpu) },
         Column("limit_tasks", "int") { try $1.appendOptional($0.limits?.tasks) },
         Column("notify", "boolean") { try $1.append($0.notify) },
+        Column("artifacts", "text[]") { try $1.append($0.artifacts) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -99,7 +100,7 @@ enum JobRows {
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
             name: try cells["name"].decode(String?.self), usage: try usage(cells), limits: try limits(cells),
-            notify: try cells["notify"].decode(Bool.self))
+            notify: try cells["notify"].decode(Bool.self), artifacts: try cells["artifacts"].decode([String].self))
     }
 
     /// The limit columns: all null (a job from before limits) or all set.

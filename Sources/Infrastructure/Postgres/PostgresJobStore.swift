@@ -74,6 +74,12 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         }
     }
 
+    public func artifacts(of id: JobID) async throws -> [JobArtifact] {
+        try await client.connection(logger: logger) { connection in
+            try await PostgresJobArtifacts.read(id, connection, logger)
+        }
+    }
+
     public func update<Result: Sendable>(
         _ ids: Set<JobID>, _ body: @Sendable (inout JobChangeSet) throws -> Result
     ) async throws -> Result {
@@ -133,6 +139,7 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
             }
             if !outputs.isEmpty { _ = try await connection.query(try JobRows.upsertOutputs(outputs), logger: logger) }
         }
+        try await PostgresJobArtifacts.replace(changes.artifacts.filter { originals[$0.key] != nil }, connection, logger)
         try await Self.enqueue(changes.outbox, connection, logger)
         try await PostgresAuditTrail.write(changes.audit, connection, logger)
         try await PostgresMailQueue.insert(changes.mail, connection, logger)

@@ -69,9 +69,12 @@ public struct IsolatedProcessRunner: ProcessRunner {
             spec, path: path, directory: directory, identity: identity, limits: limits, box: box.spawn, onOutput: onOutput)
         sampler.cancel()
         let (usage, memoryKilled, tasksRefused) = sandbox.release(box)
+        // Every process of the run has ended (its PID namespace and its cgroup are empty).
+        let kept = await KeptFileCollector.collect(
+            spec.keep, from: directory, owner: identity.uid, maxBytes: spec.keepMaxBytes, root: sandbox.settings.workRoot)
         return ProcessResult(
             Self.attribute(termination, memoryKilled: memoryKilled, tasksRefused: tasksRefused, limits: box.limits),
-            usage: usage)
+            usage: usage, kept: kept)
     }
 
     /// A run that died after the kernel's OOM killer acted in its cgroup ended at its
@@ -112,10 +115,14 @@ public struct IsolatedProcessRunner: ProcessRunner {
             return ProcessResult(.spawnFailed("could not create a working directory"))
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return ProcessResult(
-            await supervise(
-                spec, path: path, directory: directory, identity: identity, limits: settings.limits, box: nil,
-                onOutput: onOutput))
+        let termination = await supervise(
+            spec, path: path, directory: directory, identity: identity, limits: settings.limits, box: nil,
+            onOutput: onOutput)
+        // Without a box a process that left the run's group may still be going; the checks
+        // on each file (owner, size counted while copying) hold against it too.
+        let kept = await KeptFileCollector.collect(
+            spec.keep, from: directory, owner: identity?.uid, maxBytes: spec.keepMaxBytes, root: settings.workRoot)
+        return ProcessResult(termination, kept: kept)
     }
 
     private func supervise(

@@ -24,6 +24,7 @@ public enum JobMessageCodec {
         wire.priority = dispatch.priority
         wire.timeoutSeconds = dispatch.timeoutSeconds
         wire.limits = dispatch.limits
+        wire.artifactNames = dispatch.artifacts.isEmpty ? nil : dispatch.artifacts
         return encode(wire)
     }
 
@@ -46,6 +47,7 @@ public enum JobMessageCodec {
             wire.output = WireOutput(chunk)
         case .finished(let outcome, let output):
             wire.output = WireOutput(output)
+            wire.artifactResults = event.artifacts.isEmpty ? nil : event.artifacts
             switch outcome {
             case .succeeded:
                 wire.outcome = "succeeded"
@@ -98,14 +100,14 @@ public enum JobMessageCodec {
         // The same rules as a submission: a program that cannot be run as written is
         // refused here, not by a C call that would read a NUL as the end of the string.
         do {
-            _ = try JobRequest(command: command, args: args, timeoutSeconds: timeout)
+            _ = try JobRequest(command: command, args: args, timeoutSeconds: timeout, artifacts: wire.artifactNames ?? [])
         } catch {
             throw .malformed("job.created has an invalid command line (\(error.issues.map(\.field).joined(separator: ", ")))")
         }
         return JobDispatch(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
             priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt,
-            limits: wire.limits)
+            limits: wire.limits, artifacts: wire.artifactNames ?? [])
     }
 
     public static func decodeStop(_ bytes: [UInt8]) throws(DecodingError) -> StopRequest {
@@ -155,10 +157,12 @@ public enum JobMessageCodec {
         // Only a finish carries the start of its run; on another report it means nothing.
         var startedAt: Date?
         var usage: ResourceUsage?
+        var artifacts: [JobArtifact] = []
         switch kind {
         case .finished:
             startedAt = wire.startedAt
             usage = wire.usage
+            artifacts = wire.artifactResults ?? []
         case .output:
             usage = wire.usage  // what the run has used so far
         case .started:
@@ -166,7 +170,7 @@ public enum JobMessageCodec {
         }
         return JobEvent(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
-            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt, usage: usage)
+            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt, usage: usage, artifacts: artifacts)
     }
 
     // MARK: The JSON shape
@@ -191,6 +195,10 @@ public enum JobMessageCodec {
         var exitCode: Int?
         var failure: WireFailure?
         var output: WireOutput?
+        /// `job.created`: the paths to keep.
+        var artifactNames: [String]?
+        /// `job.finished`: each path kept or not.
+        var artifactResults: [JobArtifact]?
 
         init(type: String, eventID: UUID, occurredAt: Date, jobID: JobID) {
             self.type = type
@@ -257,6 +265,21 @@ public enum JobMessageCodec {
             if let args = wire.args {
                 json.key("args")
                 json.array(args) { json, arg in json.string(arg) }
+            }
+            if let names = wire.artifactNames {
+                json.key("artifacts")
+                json.array(names) { json, name in json.string(name) }
+            } else if let results = wire.artifactResults {
+                json.key("artifacts")
+                json.array(results) { json, artifact in
+                    json.object { json in
+                        json.member("attempt", artifact.attempt)
+                        json.member("error", ifPresent: artifact.error)
+                        json.member("name", artifact.name)
+                        json.member("sha256", ifPresent: artifact.sha256)
+                        json.member("size", ifPresent: artifact.size.map(Int.init))
+                    }
+                }
             }
             json.member("attempt", ifPresent: wire.attempt)
             json.member("command", ifPresent: wire.command)
@@ -334,7 +357,7 @@ public enum JobMessageCodec {
     /// The members a message's reader looks at; any other is checked and ignored.
     private static let wireFields: Set<String> = [
         "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
-        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage", "limits",
+        "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage", "limits", "artifacts",
     ]
 
     /// The fields of a message; nil when one has the wrong shape.
@@ -362,6 +385,21 @@ public enum JobMessageCodec {
                 value.array.flatMap { elements in
                     let strings = elements.compactMap(\.string)
                     return strings.count == elements.count ? strings : nil
+                }
+            }
+            if type == "job.created" {
+                wire.artifactNames = try optional(root["artifacts"]) { value in
+                    value.array.flatMap { elements in
+                        let strings = elements.compactMap(\.string)
+                        return strings.count == elements.count ? strings : nil
+                    }
+                }
+            } else if type == "job.finished" {
+                wire.artifactResults = try optional(root["artifacts"]) { value in
+                    value.array.flatMap { elements in
+                        let results = elements.compactMap(WireBounds.artifact)
+                        return results.count == elements.count && results.count <= ArtifactRules.maxCount ? results : nil
+                    }
                 }
             }
             wire.failure = try optional(root["failure"]) { value in

@@ -56,6 +56,23 @@ enum WireBounds {
             ioWriteBytes: written)
     }
 
+    /// One artifact of a finish: a name the rules allow, an attempt in range, and either
+    /// a size (0 to 2^53) with a SHA-256 in lowercase hex, or the reason it was not kept
+    /// (cleaned and cut to 1 KiB, since the store keeps it and the owner reads it).
+    static func artifact(_ value: JSONValue) -> JobArtifact? {
+        guard let name = value["name"]?.string, ArtifactRules.problem(with: name) == nil,
+            let attempt = value["attempt"]?.int, attempts.contains(attempt)
+        else { return nil }
+        if let error = value["error"]?.string {
+            let reason = prefix(OutputText.clean(error), bytes: 1024)
+            return .missing(name, attempt: attempt, because: reason.isEmpty ? "not kept" : reason)
+        }
+        guard let size = value["size"]?.int, (0...(1 << 53)).contains(size), let digest = value["sha256"]?.string,
+            digest.utf8.count == 64, digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
+        return .kept(name, attempt: attempt, size: Int64(size), sha256: digest)
+    }
+
     /// At most `bytes` bytes of `text`, cut on a character boundary.
     static func prefix(_ text: String, bytes: Int) -> String { String(OutputText.prefix(text, maxBytes: bytes)) }
 }
