@@ -148,7 +148,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "cloudtask",
-            dependencies: ["APIModels", product.argumentParser],
+            dependencies: ["APIModels", product.argumentParser, product.crypto],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -204,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["APIModels", "TestHelpers"],
+            dependencies: ["APIModels", "TestHelpers", product.crypto],
             swiftSettings: strictSettings
         ),
     ]

@@ -109,5 +109,17 @@ public protocol JobRepository: Sendable {
         now: Date, limit: Int, _ body: @Sendable (inout JobChangeSet) throws -> Result
     ) async throws -> Result
     /// Deletes final jobs, and their output, that finished before `cutoff`.
-    func purgeFinished(before cutoff: Date) async throws -> Int
+    /// Deletes final jobs that finished before `cutoff`, with their output and artifact
+    /// records; a job that declared artifacts only when it is in `cleared` (its objects
+    /// are gone), so that no object outlives the only record of its key.
+    func purgeFinished(before cutoff: Date, cleared: Set<JobID>) async throws -> Int
+    /// Final jobs that finished before `cutoff` and declared artifacts, oldest first.
+    func finishedWithArtifacts(before cutoff: Date, limit: Int) async throws -> [JobID]
+}
+
+extension JobRepository {
+    /// `purgeFinished(before:cleared:)` for jobs without artifacts only.
+    public func purgeFinished(before cutoff: Date) async throws -> Int {
+        try await purgeFinished(before: cutoff, cleared: [])
+    }
 }

@@ -97,7 +97,8 @@ public enum CompositionRoot {
                     purge: PurgeExpired(
                         jobs: jobs, sessions: adapters.sessions, outbox: jobs, audit: adapters.audit, mfa: adapters.mfa,
                         mail: adapters.mail, clock: clock,
-                        retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays),
+                        retentionDays: config.retentionDays, auditRetentionDays: config.auditRetentionDays,
+                        objects: adapters.objectStore),
                     owner: workerID, logger: logger)
             ),
             (

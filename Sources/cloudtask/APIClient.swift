@@ -21,12 +21,16 @@ struct APIClient {
         self.credentials = credentials
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 30
-        session = URLSession(configuration: configuration)
+        // Redirects are not followed: the one the API sends (a download's presigned URL)
+        // must be fetched without the access token, which is for the API alone.
+        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
     struct Response {
         let status: Int
         let body: Data
+        /// Header names lower-cased.
+        var headers: [String: String] = [:]
         var text: String { String(decoding: body, as: UTF8.self) }
 
         /// The body as one of the contract's types (`APIModels`).
@@ -152,7 +156,12 @@ struct APIClient {
         }
         do {
             let (data, response) = try await session.data(for: request)
-            return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+            let http = response as? HTTPURLResponse
+            var headers: [String: String] = [:]
+            for case (let name as String, let value as String) in http?.allHeaderFields ?? [:] {
+                headers[name.lowercased()] = value
+            }
+            return Response(status: http?.statusCode ?? 0, body: data, headers: headers)
         } catch {
             throw CLIError(description: "cannot reach \(server): \(error.localizedDescription)")
         }
@@ -173,5 +182,15 @@ extension APIClient.Response {
         case 500...: throw CLIError(description: "the server failed (\(status))" + (detail.map { ": \($0)" } ?? ""))
         default: throw CLIError(description: detail ?? "unexpected answer \(status)")
         }
+    }
+}
+
+/// Answers every redirect with "do not follow": the caller sees the 3xx and its Location.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

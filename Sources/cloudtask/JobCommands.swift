@@ -17,6 +17,10 @@ struct JobOptions: ParsableArguments {
     @Option(help: "CPU per run in cores (e.g. 0.5); default: the deployment's.") var cpus: Double?
     @Option(help: "Processes and threads per run at once; default: the deployment's.") var tasks: Int?
     @Flag(help: "Mail me when the job ends.") var notify = false
+    @Option(
+        name: .customLong("artifact"),
+        help: "A file to keep from the job's working directory when it ends (repeat for more; e.g. out/report.txt).")
+    var artifacts: [String] = []
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (no shell).") var command: [String] = []
 
     func submission() throws -> JobSubmission {
@@ -38,7 +42,8 @@ struct JobOptions: ParsableArguments {
         }
         return JobSubmission(
             command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
-            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name, limits: limits, notify: notify ? true : nil)
+            timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name, limits: limits, notify: notify ? true : nil,
+            artifacts: artifacts.isEmpty ? nil : artifacts)
     }
 
     /// `512m`, `2g`, `64k` or a number of bytes.

@@ -130,3 +130,48 @@ struct ArtifactWorkerTests {
         #expect(spoolLeftovers.isEmpty)
     }
 }
+
+/// Retention removes a job's objects before the job: a job whose objects cannot be
+/// deleted now (the store is down) stays, with its records, for a later round.
+@Suite("Artifacts: retention")
+struct ArtifactRetentionTests {
+    @Test(
+        "an expired job's objects are deleted, then the job; with the store down the job waits; one without artifacts goes as before"
+    )
+    func retention() async throws {
+        let harness = Harness()
+        let owner = UserID(UUID())
+        let store = InMemoryObjectStore()
+        func finishedJob(artifacts: [String]) async throws -> Job {
+            let job = Job(
+                id: JobID(UUID()), ownerID: owner, request: try JobRequest(command: "echo", artifacts: artifacts),
+                idempotencyKey: nil, now: harness.clock.now())
+            _ = try await harness.jobs.create(job, dispatch: nil, unfinishedLimit: 100)
+            try await harness.jobs.update([job.id]) { changes in
+                _ = try changes.jobs[job.id]!.requestStop(now: harness.clock.now())
+            }
+            return job
+        }
+        let kept = try await finishedJob(artifacts: ["out.txt"])
+        let plain = try await finishedJob(artifacts: [])
+        let key = ArtifactRules.objectKey(job: kept.id, attempt: 1, name: "out.txt")
+        _ = try await store.put(key, bytes: [1, 2, 3], contentType: "application/octet-stream")
+        let other = try await store.put("jobs/someone-else/1/artifacts/x", bytes: [9], contentType: "application/octet-stream")
+        harness.clock.advance(2 * 86_400)
+        func purge(_ objects: any ObjectStore) -> PurgeExpired {
+            PurgeExpired(
+                jobs: harness.jobs, sessions: harness.sessions, outbox: harness.jobs, audit: harness.audit,
+                mfa: harness.mfaStore, clock: harness.clock, retentionDays: 1, auditRetentionDays: 100, objects: objects)
+        }
+        // The store is down: the job without artifacts goes, the other stays with its object.
+        #expect(try await purge(DownObjectStore())().jobs == 1)
+        #expect(try await harness.jobs.job(id: plain.id) == nil)
+        #expect(try await harness.jobs.job(id: kept.id) != nil)
+        #expect(try await store.get(key, maxBytes: 10) == [1, 2, 3])
+        // Back up: its objects go, then the job; nobody else's object is touched.
+        #expect(try await purge(store)().jobs == 1)
+        #expect(try await harness.jobs.job(id: kept.id) == nil)
+        await #expect(throws: ObjectStoreError.notFound) { try await store.get(key, maxBytes: 10) }
+        #expect(try await store.get(other.key, maxBytes: 10) == [9])
+    }
+}

@@ -369,7 +369,12 @@ struct JobRepositoryContract {
             }
             #expect(try await store.artifacts(of: job.id) == second)
             try await store.update([job.id]) { changes in _ = try changes.jobs[job.id]!.requestStop(now: JobFixtures.t0) }
-            #expect(try await store.purgeFinished(before: JobFixtures.t0.addingTimeInterval(1)) == 1)
+            // Retention takes a job with artifacts only once its objects are cleared.
+            let later = JobFixtures.t0.addingTimeInterval(1)
+            #expect(try await store.finishedWithArtifacts(before: later, limit: 10) == [job.id])
+            #expect(try await store.finishedWithArtifacts(before: JobFixtures.t0, limit: 10) == [])
+            #expect(try await store.purgeFinished(before: later) == 0)
+            #expect(try await store.purgeFinished(before: later, cleared: [job.id]) == 1)
             #expect(try await store.artifacts(of: job.id) == [])
         }
     }

@@ -135,6 +135,37 @@ struct CLITests {
         }
     }
 
+    @Test(
+        "start --artifact, artifacts, download: the file comes back as written, its SHA-256 checked; a link is listed as not kept"
+    )
+    func artifacts() async throws {
+        try await Self.withServer { cli, _ in
+            _ = try cli("register", "--email", "art-\(UUID().uuidString.prefix(6).lowercased())@example.com")
+            let script = "mkdir -p out; printf 'line one\\nline two\\n' > 'out/report v1.txt'; ln -s /etc/passwd leak"
+            let id = try Self.jobID(
+                try cli("start", "--artifact", "out/report v1.txt", "--artifact", "leak", "--", "sh", "-c", script))
+            var status = try cli("status", id)
+            for _ in 0..<100 where !status.stdout.contains("succeeded") {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try cli("status", id)
+            }
+            let listed = try cli("artifacts", id)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("out/report v1.txt\t18 bytes\tsha256 "), "\(listed.stdout)")
+            #expect(listed.stdout.contains("leak\tnot kept: is a symbolic link, which is not followed"), "\(listed.stdout)")
+            let target = FileManager.default.temporaryDirectory.appendingPathComponent("cli-artifact-\(UUID())").path
+            defer { try? FileManager.default.removeItem(atPath: target) }
+            let downloaded = try cli("download", id, "out/report v1.txt", "-o", target)
+            #expect(
+                downloaded.status == 0 && downloaded.stdout.hasPrefix("Wrote \(target) (18 bytes, sha256 "),
+                "\(downloaded.stderr)")
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "line one\nline two\n")
+            #expect(try cli("download", id, "out/report v1.txt", "-o", "-").stdout == "line one\nline two\n")
+            let refused = try cli("download", id, "leak")
+            #expect(refused.status == 1 && refused.stderr.contains("was not kept"), "\(refused.stderr)")
+        }
+    }
+
     @Test("an expired access token is refreshed by itself; commands racing to refresh never trip reuse detection")
     func refresh() async throws {
         try await Self.withServer { cli, _ in

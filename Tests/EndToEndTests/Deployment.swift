@@ -51,7 +51,20 @@ final class Deployment: Sendable {
         self.token = token
     }
 
+    static let s3Bucket = "cloudtask-e2e"
+
+    /// Makes the artifacts' bucket (moto takes an unsigned PUT; one that exists is fine).
+    static func createBucket() async throws {
+        guard let s3 = environment["CLOUDTASK_TEST_S3_URL"], let url = URL(string: s3 + "/" + s3Bucket) else { return }
+        var request = URLRequest(url: url)
+        request.httpMethod = "PUT"
+        let (_, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard status == 200 || status == 409 else { throw DeploymentError("creating the bucket answered \(status)") }
+    }
+
     private static func start() async throws -> Deployment {
+        try await createBucket()
         let directory = environment["CLOUDTASK_E2E_DIR"] ?? NSTemporaryDirectory()
         let apiPort = Int(environment["CLOUDTASK_E2E_API_PORT"] ?? "") ?? 18469
         let migrate = try launch(
@@ -87,6 +100,14 @@ final class Deployment: Sendable {
             // pkill lets a job kill its own worker (the worker_lost check).
             "CLOUDTASK_ALLOWED_COMMANDS": "echo,sleep,true,false,sh,pkill",
         ]
+        // Artifacts go to the test command's S3 protocol server, when it runs one.
+        if let s3 = environment["CLOUDTASK_TEST_S3_URL"] {
+            settings["CLOUDTASK_OBJECT_STORE_URL"] = s3
+            settings["CLOUDTASK_OBJECT_STORE_BUCKET"] = s3Bucket
+            settings["CLOUDTASK_OBJECT_STORE_ACCESS_KEY"] = "e2e-access"
+            settings["CLOUDTASK_OBJECT_STORE_SECRET_KEY"] = "e2e-secret"
+            settings["CLOUDTASK_OBJECT_STORE_PATH_STYLE"] = "true"
+        }
         // As root, jobs run as root here, so that pkill can reach a worker whose sandbox
         // is off (the worker_lost check; in the sandbox a job cannot see its worker).
         if geteuid() == 0 { settings["CLOUDTASK_JOB_USER"] = "root" }

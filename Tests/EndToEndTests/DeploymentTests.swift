@@ -1,4 +1,5 @@
 import APIModels
+import Crypto
 import Foundation
 import Testing
 
@@ -22,6 +23,30 @@ struct DeploymentTests {
         try await deployment.waitFor(job.id, "succeeded", within: 20)
         let output = try await deployment.request("GET", "/api/v1/jobs/\(job.id)/output").decode(JobOutputResource.self)
         #expect(output.stdout == "hello from a worker\n")
+        await deployment.stopWorkers()
+    }
+
+    @Test(
+        "a job's declared file is in object storage when the job is final: listed with its SHA-256, downloaded as written; a link is not followed",
+        .enabled(if: Deployment.environment["CLOUDTASK_TEST_S3_URL"] != nil))
+    func artifacts() async throws {
+        let deployment = try await Deployment.shared()
+        try deployment.startWorker("artifacts", ["--concurrency", "2"])
+        let script = "mkdir -p out; head -c 300000 /dev/urandom > out/data.bin; ln -s /etc/passwd leak"
+        let job = try await deployment.submit(
+            #"{"command":"sh","args":["-c","\#(script)"],"artifacts":["out/data.bin","leak","missing"]}"#)
+        try await deployment.waitFor(job.id, "succeeded", within: 30)
+        let list = try await deployment.request("GET", "/api/v1/jobs/\(job.id)/artifacts")
+        let items = try #require(
+            (try JSONSerialization.jsonObject(with: list.body) as? [String: Any])?["artifacts"] as? [[String: Any]])
+        #expect(items.map { $0["name"] as? String } == ["out/data.bin", "leak", "missing"])
+        #expect(items[0]["kept"] as? Bool == true && items[0]["size"] as? Int == 300_000, "\(list.text)")
+        #expect(items[1]["error"] as? String == "is a symbolic link, which is not followed")
+        #expect(items[2]["error"] as? String == "was not found")
+        let download = try await deployment.request("GET", "/api/v1/jobs/\(job.id)/artifacts/out/data.bin")
+        #expect(download.status == 200 && download.body.count == 300_000)
+        let digest = try #require(items[0]["sha256"] as? String)
+        #expect(SHA256.hash(data: download.body).map { String(format: "%02x", $0) }.joined() == digest)
         await deployment.stopWorkers()
     }
 

@@ -22,6 +22,17 @@ struct ConfigurationTests {
         return try loader.load(mode: mode)
     }
 
+    /// The variables a refused environment's problems name, and the whole message (to
+    /// check that no secret is echoed); nil when the environment was accepted.
+    func refusal(_ environment: [String: String]) -> (names: Set<String>, text: String)? {
+        do {
+            _ = try load(environment)
+            return nil
+        } catch {
+            return (Set(error.problems.map { String($0.split(separator: ":")[0]) }), error.description)
+        }
+    }
+
     @Test("defaults match the documented table")
     func defaults() throws {
         let config = try load([:], mode: .embedded)
@@ -94,17 +105,50 @@ struct ConfigurationTests {
         environment["CLOUDTASK_PUBLIC_URL"] = "tasks.example.com?x=1"
         environment["CLOUDTASK_SMTP_CA_FILE"] = "/nonexistent/ca.pem"
         environment["CLOUDTASK_MAIL_MAX_ATTEMPTS"] = "0"
-        do {
-            _ = try load(environment)
-            Issue.record("expected failure")
-        } catch {
-            #expect(
-                Set(error.problems.map { String($0.split(separator: ":")[0]) }) == [
-                    "CLOUDTASK_SMTP_URL", "CLOUDTASK_MAIL_FROM", "CLOUDTASK_PUBLIC_URL", "CLOUDTASK_SMTP_CA_FILE",
-                    "CLOUDTASK_MAIL_MAX_ATTEMPTS",
-                ])
-            #expect(!error.description.contains("s3cret"))
-        }
+        let refused = try #require(refusal(environment))
+        #expect(
+            refused.names == [
+                "CLOUDTASK_SMTP_URL", "CLOUDTASK_MAIL_FROM", "CLOUDTASK_PUBLIC_URL", "CLOUDTASK_SMTP_CA_FILE",
+                "CLOUDTASK_MAIL_MAX_ATTEMPTS",
+            ])
+        #expect(!refused.text.contains("s3cret"))
+    }
+
+    @Test("object storage: all or none; each missing or bad part named, the secret key never echoed")
+    func objectStore() throws {
+        let defaults = try load([:], mode: .embedded)
+        #expect(defaults.objectStore == nil && defaults.artifactMaxBytes == 100 << 20 && defaults.artifactRedirectSeconds == 0)
+        var environment = production
+        environment["CLOUDTASK_OBJECT_STORE_URL"] = "http://127.0.0.1:9000"
+        environment["CLOUDTASK_OBJECT_STORE_BUCKET"] = "cloudtask-artifacts"
+        environment["CLOUDTASK_OBJECT_STORE_ACCESS_KEY"] = "AKIDEXAMPLE"
+        environment["CLOUDTASK_OBJECT_STORE_SECRET_KEY"] = "s3cret-key"
+        environment["CLOUDTASK_OBJECT_STORE_PATH_STYLE"] = "true"
+        environment["CLOUDTASK_ARTIFACT_MAX_BYTES"] = "1048576"
+        environment["CLOUDTASK_ARTIFACT_REDIRECT_SECONDS"] = "300"
+        let good = try load(environment)
+        let store = try #require(good.objectStore)
+        #expect(store.endpoint.absoluteString == "http://127.0.0.1:9000" && store.bucket == "cloudtask-artifacts")
+        #expect(store.region == "us-east-1" && store.pathStyle && store.accessKey == "AKIDEXAMPLE")
+        #expect(good.artifactMaxBytes == 1 << 20 && good.artifactRedirectSeconds == 300)
+        environment["CLOUDTASK_OBJECT_STORE_URL"] = "ftp://s3.example.com/path?x=1"
+        environment["CLOUDTASK_OBJECT_STORE_BUCKET"] = "No_Such Bucket"
+        environment["CLOUDTASK_OBJECT_STORE_REGION"] = "EU West"
+        environment["CLOUDTASK_OBJECT_STORE_ACCESS_KEY"] = nil
+        environment["CLOUDTASK_ARTIFACT_MAX_BYTES"] = "0"
+        let refused = try #require(refusal(environment))
+        #expect(
+            refused.names == [
+                "CLOUDTASK_OBJECT_STORE_URL", "CLOUDTASK_OBJECT_STORE_BUCKET", "CLOUDTASK_OBJECT_STORE_REGION",
+                "CLOUDTASK_OBJECT_STORE_ACCESS_KEY", "CLOUDTASK_ARTIFACT_MAX_BYTES",
+            ])
+        #expect(!refused.text.contains("s3cret-key"))
+        // A key without the URL is a mistake too, not a quiet "no artifacts".
+        var partial = production
+        partial["CLOUDTASK_OBJECT_STORE_SECRET_KEY"] = "s3cret-key"
+        let partly = try #require(refusal(partial))
+        #expect(partly.names == ["CLOUDTASK_OBJECT_STORE_SECRET_KEY"] && partly.text.contains("set without"))
+        #expect(!partly.text.contains("s3cret-key"))
     }
 
     @Test("rate limits parse N/window or off; rlimits and commands parse")

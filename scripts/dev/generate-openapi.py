@@ -230,7 +230,7 @@ doc = {
                     "limits": {"oneOf": [ref("JobLimitsRequest"), {"type": "null"}], "description": "each run's cgroup limits; a field left out takes the deployment's default; above the deployment's maxima (higher for admins): 422"},
                     "notify": {"type": ["boolean", "null"], "default": False, "description": "mail the owner when the job ends"},
                     "artifacts": {"type": ["array", "null"], "maxItems": 16, "uniqueItems": True,
-                                  "items": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!/)(?!.*(^|/)\\.{1,2}(/|$))(?!.*//)[^\\u0000-\\u001f\\u007f]+(?<!/)$"},
+                                  "items": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^/\\u0000-\\u001f\\u007f]+(/[^/\\u0000-\\u001f\\u007f]+)*$"},
                                   "description": "files to keep from the working directory when the program ends: relative paths, no '.', '..' or empty parts (docs/artifacts.md); without object storage on the deployment: 422"}}},
    "JobLimitsRequest": {"type": "object", "additionalProperties": False,
      "properties": {"memory_bytes": {"type": ["integer", "null"], "minimum": 4194304, "maximum": 1099511627776, "description": "memory, swap included"},

@@ -74,7 +74,12 @@ public struct AnnouncingJobStore: JobRepository, Outbox, JobStatistics {
     public func output(of id: JobID) async throws -> JobOutput? { try await store.output(of: id) }
     public func artifacts(of id: JobID) async throws -> [JobArtifact] { try await store.artifacts(of: id) }
     public func snapshot(of id: JobID) async throws -> JobSnapshot? { try await store.snapshot(of: id) }
-    public func purgeFinished(before cutoff: Date) async throws -> Int { try await store.purgeFinished(before: cutoff) }
+    public func purgeFinished(before cutoff: Date, cleared: Set<JobID>) async throws -> Int {
+        try await store.purgeFinished(before: cutoff, cleared: cleared)
+    }
+    public func finishedWithArtifacts(before cutoff: Date, limit: Int) async throws -> [JobID] {
+        try await store.finishedWithArtifacts(before: cutoff, limit: limit)
+    }
 
     public func relay(limit: Int, _ publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
         try await store.relay(limit: limit, publish)

@@ -1,9 +1,12 @@
+public import Domain
 import Foundation
 public import Ports
 
 /// Deletes what is older than the retention period: final jobs and their output,
 /// sessions that ended, published outbox messages and finished mail; and audit entries older than
 /// their own retention period (usually longer: an audit trail is kept for its auditors).
+/// A job's artifacts go before the job: its objects are deleted first, and a job whose
+/// objects could not be (the store is down) stays until a later round.
 public struct PurgeExpired: Sendable {
     let jobs: any JobRepository
     let sessions: any SessionStore
@@ -14,12 +17,14 @@ public struct PurgeExpired: Sendable {
     let clock: any WallClock
     let retentionDays: Int
     let auditRetentionDays: Int
+    let objects: (any ObjectStore)?
 
     public init(
         jobs: any JobRepository, sessions: any SessionStore, outbox: any Outbox, audit: any AuditTrail,
         mfa: any MFAStore, mail: (any MailQueue)? = nil, clock: any WallClock, retentionDays: Int,
-        auditRetentionDays: Int
+        auditRetentionDays: Int, objects: (any ObjectStore)? = nil
     ) {
+        self.objects = objects
         self.mail = mail
         self.mfa = mfa
         self.jobs = jobs
@@ -47,11 +52,30 @@ public struct PurgeExpired: Sendable {
         let now = clock.now()
         let cutoff = now.addingTimeInterval(-Double(retentionDays) * 86_400)
         return Purged(
-            jobs: try await jobs.purgeFinished(before: cutoff),
+            jobs: try await jobs.purgeFinished(before: cutoff, cleared: try await clearArtifacts(before: cutoff)),
             sessions: try await sessions.purge(endedBefore: cutoff),
             outboxMessages: try await outbox.purgePublished(before: cutoff),
             auditEntries: try await audit.purge(before: now.addingTimeInterval(-Double(auditRetentionDays) * 86_400)),
             mfaLeftovers: try await mfa.purge(before: now),
             mail: try await mail?.purgeFinished(before: cutoff) ?? 0)
+    }
+
+    /// Deletes the objects of up to 500 expired jobs; the ones now free of objects. Without
+    /// a store (it was configured once and is not now) there is nothing this process can
+    /// delete, and the jobs go.
+    private func clearArtifacts(before cutoff: Date) async throws -> Set<JobID> {
+        let candidates = try await jobs.finishedWithArtifacts(before: cutoff, limit: 500)
+        guard let objects else { return Set(candidates) }
+        var cleared: Set<JobID> = []
+        for id in candidates {
+            do {
+                let keys = try await objects.list(prefix: ArtifactRules.jobPrefix(id)).map(\.key)
+                if !keys.isEmpty { try await objects.delete(keys) }
+                cleared.insert(id)
+            } catch {
+                continue  // kept, with its record, for the next round
+            }
+        }
+        return cleared
     }
 }

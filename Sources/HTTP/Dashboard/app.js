@@ -353,6 +353,8 @@
     if ($("job-tasks").value) limits.tasks = Number($("job-tasks").value);
     if (Object.keys(limits).length > 0) body.limits = limits;
     if ($("job-notify").checked) body.notify = true;
+    const keep = $("job-artifacts").value.split("\n").map((a) => a.trim()).filter((a) => a.length > 0);
+    if (keep.length > 0) body.artifacts = keep;
     $("job-submit").disabled = true;
     try {
       const job = await api("/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -377,8 +379,17 @@
     for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage", "job-notify-fact"]) {
       $(field).textContent = "";
     }
+    $("job-artifacts-card").hidden = true;
+    $("job-artifact-list").textContent = "";
+    let artifactsShownFor = null;
     const render = () => {
       if (!job) return;
+      // The list once a run has finished (and again after a later one).
+      const finishedRun = `${job.attempts}/${job.status}`;
+      if (job.artifacts.length > 0 && (FINAL.has(job.status) || job.status === "scheduled") && artifactsShownFor !== finishedRun) {
+        artifactsShownFor = finishedRun;
+        showArtifacts(job.id).catch((error) => { $("job-error-banner").textContent = problemText(error); });
+      }
       $("job-title").textContent = `Job ${shortID(job.id)}: ${[job.command, ...job.args].join(" ")}`;
       $("job-status").className = `badge ${job.status}`;
       $("job-status").textContent = job.status;
@@ -429,6 +440,50 @@
       }
     };
     leaveView = () => { stream.stop(); clearInterval(ticker); $("live-job").classList.remove("on"); };
+  }
+
+  // A job's artifacts: each kept one a button that downloads it (with the access token,
+  // so not a plain link), each other one with why it was not kept.
+  async function showArtifacts(id) {
+    const { artifacts } = await api(`/jobs/${id}/artifacts`);
+    const list = $("job-artifact-list");
+    list.textContent = "";
+    $("job-artifacts-card").hidden = artifacts.length === 0;
+    for (const artifact of artifacts) {
+      const item = document.createElement("li");
+      if (artifact.kept) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link";
+        button.textContent = artifact.name;
+        button.onclick = () => downloadArtifact(id, artifact.name).catch((error) => notice(problemText(error)));
+        const facts = document.createElement("span");
+        facts.className = "muted";
+        facts.textContent = ` ${artifact.size} bytes, sha256 ${artifact.sha256.slice(0, 12)}…`;
+        item.append(button, facts);
+      } else {
+        item.textContent = `${artifact.name}: not kept (${artifact.error})`;
+        item.className = "muted";
+      }
+      list.appendChild(item);
+    }
+  }
+
+  async function downloadArtifact(id, name) {
+    const path = name.split("/").map(encodeURIComponent).join("/");
+    const response = await authorized(`/jobs/${id}/artifacts/${path}`, {});
+    if (!response.ok) {
+      const type = response.headers.get("Content-Type") || "";
+      throw new HTTPError(response.status, type.includes("json") ? await response.json() : await response.text());
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name.split("/").pop();
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   // The admin overview, refreshed every few seconds.

@@ -160,9 +160,18 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         return result
     }
 
-    public func purgeFinished(before cutoff: Date) async throws -> Int {
+    public func finishedWithArtifacts(before cutoff: Date, limit: Int) async throws -> [JobID] {
         state.withLock { state in
-            let old = state.jobs.values.filter { $0.status.isFinal && ($0.finishedAt ?? $0.updatedAt) < cutoff }.map(\.id)
+            state.jobs.values.filter { $0.status.isFinal && ($0.finishedAt ?? $0.updatedAt) < cutoff && !$0.artifacts.isEmpty }
+                .sorted { ($0.finishedAt ?? $0.updatedAt) < ($1.finishedAt ?? $1.updatedAt) }.prefix(limit).map(\.id)
+        }
+    }
+
+    public func purgeFinished(before cutoff: Date, cleared: Set<JobID>) async throws -> Int {
+        state.withLock { state in
+            let old = state.jobs.values.filter {
+                $0.status.isFinal && ($0.finishedAt ?? $0.updatedAt) < cutoff && ($0.artifacts.isEmpty || cleared.contains($0.id))
+            }.map(\.id)
             for id in old {
                 state.jobs[id] = nil
                 state.outputs[id] = nil

@@ -14,14 +14,21 @@ public import Ports
 public struct ObjectStoreArtifactSink: ArtifactSink {
     let objects: (any ObjectStore)?
     let logger: Logger
+    /// How long one run's uploads may take in all: a store that answers slowly holds a
+    /// worker's slot for at most this (each request also has its own timeout and retries).
+    let budget: Duration
 
-    public init(store: (any ObjectStore)?, logger: Logger = Logger(label: "cloudtask.artifacts")) {
+    public init(
+        store: (any ObjectStore)?, logger: Logger = Logger(label: "cloudtask.artifacts"), budget: Duration = .seconds(300)
+    ) {
         objects = store
         self.logger = logger
+        self.budget = budget
     }
 
     public func store(_ files: [KeptFile], job: JobID, attempt: Int) async -> [JobArtifact] {
         var records: [JobArtifact] = []
+        let deadline = ContinuousClock.now + budget
         for file in files {
             switch file.content {
             case .refused(let reason):
@@ -31,6 +38,11 @@ public struct ObjectStoreArtifactSink: ArtifactSink {
                 guard let objects else {
                     records.append(
                         .missing(file.name, attempt: attempt, because: "no object storage is configured on the worker"))
+                    continue
+                }
+                guard ContinuousClock.now < deadline else {
+                    records.append(
+                        .missing(file.name, attempt: attempt, because: "the object store took too long for the files before it"))
                     continue
                 }
                 let key = ArtifactRules.objectKey(job: job, attempt: attempt, name: file.name)

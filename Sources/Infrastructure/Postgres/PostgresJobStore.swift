@@ -146,14 +146,30 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         return result
     }
 
-    public func purgeFinished(before cutoff: Date) async throws -> Int {
-        try await client.connection(logger: logger) { connection in
+    public func purgeFinished(before cutoff: Date, cleared: Set<JobID>) async throws -> Int {
+        let clearedIDs = cleared.map(\.uuid)
+        return try await client.connection(logger: logger) { connection in
             try await connection.query(
                 """
-                WITH gone AS (DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < \(cutoff) RETURNING 1)
+                WITH gone AS (
+                    DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < \(cutoff)
+                    AND (cardinality(artifacts) = 0 OR id = ANY(\(clearedIDs)::uuid[])) RETURNING 1)
                 SELECT count(*) FROM gone
                 """, logger: logger
             ).decode(Int.self).first { _ in true } ?? 0
+        }
+    }
+
+    public func finishedWithArtifacts(before cutoff: Date, limit: Int) async throws -> [JobID] {
+        try await client.connection(logger: logger) { connection in
+            var ids: [JobID] = []
+            let rows = try await connection.query(
+                """
+                SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < \(cutoff)
+                AND cardinality(artifacts) > 0 ORDER BY finished_at LIMIT \(limit)
+                """, logger: logger)
+            for try await id in rows.decode(UUID.self) { ids.append(JobID(id)) }
+            return ids
         }
     }
 
