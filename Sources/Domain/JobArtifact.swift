@@ -28,6 +28,12 @@ public enum ArtifactRules {
         "\(jobPrefix(job))\(attempt)/artifacts/\(name)"
     }
 
+    /// The object key of the full log of one stream (`stdout`, `stderr`) of one attempt,
+    /// kept when the stream passed the cap of what PostgreSQL keeps.
+    public static func logKey(job: JobID, attempt: Int, stream: String) -> String {
+        "\(jobPrefix(job))\(attempt)/log/\(stream)"
+    }
+
     /// Every object of a job starts with this.
     public static func jobPrefix(_ job: JobID) -> String { "jobs/\(job)/" }
 }

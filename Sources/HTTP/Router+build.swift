@@ -120,6 +120,7 @@ public func buildRouter(
     let artifacts = ArtifactController(useCases: useCases)
     protected.get("/jobs/:id/artifacts", use: artifacts.list)
     protected.get("/jobs/:id/artifacts/**", use: artifacts.download)
+    protected.get("/jobs/:id/log", use: artifacts.log)
 
     protected.get("/jobs/:id/events", use: live.jobEvents)
     protected.get("/events", use: live.watch)
@@ -141,7 +142,7 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.post, "/api/v1/users/me/mfa/totp/confirm"), (.delete, "/api/v1/users/me/mfa/totp"),
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
-    (.get, "/api/v1/jobs/:id/artifacts"), (.get, "/api/v1/jobs/:id/artifacts/:name"),
+    (.get, "/api/v1/jobs/:id/artifacts"), (.get, "/api/v1/jobs/:id/artifacts/:name"), (.get, "/api/v1/jobs/:id/log"),
     (.get, "/api/v1/admin/overview"), (.get, "/api/v1/admin/audit"), (.get, "/api/v1/users/me/audit"),
     (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/account.js"),
     (.get, "/dashboard/style.css"),

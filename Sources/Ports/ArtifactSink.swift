@@ -8,6 +8,9 @@ public protocol ArtifactSink: Sendable {
     /// the reason, and the job still ends.
     func store(_ files: [KeptFile], job: JobID, attempt: Int) async -> [JobArtifact]
 
+    /// Stores the full logs of one attempt (`ProcessResult.logs`) and removes their files;
+    /// a log the store refuses is only logged (the job's output in PostgreSQL stands).
+    func storeLogs(_ logs: [KeptFile], job: JobID, attempt: Int) async
     /// Removes the copies without storing them (a run abandoned at shutdown).
     func discard(_ files: [KeptFile])
 }

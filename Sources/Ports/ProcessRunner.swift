@@ -11,11 +11,15 @@ public struct ProcessSpec: Hashable, Sendable {
     /// `ArtifactRules`), each at most `keepMaxBytes`.
     public let keep: [String]
     public let keepMaxBytes: Int64
+    /// Keep each output stream's every byte, up to this many, when it passes the output
+    /// cap (`ProcessResult.logs`); 0: only what the cap admits.
+    public let fullLogMaxBytes: Int64
 
     public init(
         command: String, args: [String], timeoutSeconds: Int, limits: RunLimits? = nil, keep: [String] = [],
-        keepMaxBytes: Int64 = 0
+        keepMaxBytes: Int64 = 0, fullLogMaxBytes: Int64 = 0
     ) {
+        self.fullLogMaxBytes = fullLogMaxBytes
         self.keep = keep
         self.keepMaxBytes = keepMaxBytes
         self.command = command
@@ -66,8 +70,12 @@ public struct ProcessResult: Hashable, Sendable {
     public let usage: ResourceUsage?
     /// One entry per file of `ProcessSpec.keep`, in its order (empty when the program never started).
     public let kept: [KeptFile]
+    /// The full log of each stream that passed the output cap, named `stdout` or `stderr`
+    /// (with `ProcessSpec.fullLogMaxBytes`); the files belong to the caller.
+    public let logs: [KeptFile]
 
-    public init(_ termination: ProcessTermination, usage: ResourceUsage? = nil, kept: [KeptFile] = []) {
+    public init(_ termination: ProcessTermination, usage: ResourceUsage? = nil, kept: [KeptFile] = [], logs: [KeptFile] = []) {
+        self.logs = logs
         self.termination = termination
         self.usage = usage
         self.kept = kept

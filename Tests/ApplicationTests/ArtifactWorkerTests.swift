@@ -175,3 +175,29 @@ struct ArtifactRetentionTests {
         #expect(try await store.get(other.key, maxBytes: 10) == [9])
     }
 }
+
+/// Full logs: a stream that passes the output cap is kept whole (up to the artifact
+/// limit) in object storage; one within it is not stored twice.
+@Suite("Full logs: the worker keeps a stream past the cap", .serialized)
+struct FullLogWorkerTests {
+    @Test(
+        "3 MiB on stdout past a 1 MiB cap: the whole stream is stored, stderr within it is not; a log past the limit keeps its first part"
+    )
+    func fullLog() async throws {
+        let worker = try ArtifactWorkerTests()
+        for (limit, expected) in [(Int64(8 << 20), 3 << 20), (Int64(2 << 20), 2 << 20)] {
+            let store = InMemoryObjectStore()
+            let events = EventLog()
+            let job = worker.dispatch("head -c 3145728 /dev/zero | tr '\\0' a; echo short >&2", artifacts: [])
+            let disposition = try await worker.runJob(store: store, events: events, maxBytes: limit)(job)
+            #expect(disposition == .reported(.succeeded))
+            let stdout = try await store.get(
+                ArtifactRules.logKey(job: job.jobID, attempt: 2, stream: "stdout"), maxBytes: 8 << 20)
+            #expect(stdout.count == expected && stdout.allSatisfy { $0 == UInt8(ascii: "a") })
+            await #expect(throws: ObjectStoreError.notFound) {
+                try await store.get(ArtifactRules.logKey(job: job.jobID, attempt: 2, stream: "stderr"), maxBytes: 100)
+            }
+            #expect(worker.spoolLeftovers.isEmpty, "\(worker.spoolLeftovers)")
+        }
+    }
+}

@@ -47,6 +47,12 @@ struct DeploymentTests {
         #expect(download.status == 200 && download.body.count == 300_000)
         let digest = try #require(items[0]["sha256"] as? String)
         #expect(SHA256.hash(data: download.body).map { String(format: "%02x", $0) }.joined() == digest)
+        // A stream past the 1 MiB kept in PostgreSQL: the worker keeps it whole.
+        let loud = try await deployment.submit(
+            #"{"command":"sh","args":["-c","head -c 2000000 /dev/zero | tr '\\0' a"]}"#)
+        try await deployment.waitFor(loud.id, "succeeded", within: 30)
+        let log = try await deployment.request("GET", "/api/v1/jobs/\(loud.id)/log?stream=stdout")
+        #expect(log.status == 200 && log.body.count == 2_000_000 && log.body.allSatisfy { $0 == UInt8(ascii: "a") })
         await deployment.stopWorkers()
     }
 

@@ -19,6 +19,14 @@ struct ArtifactRoutesTests {
         }
     }
 
+    /// The API with an in-memory object store, and the store.
+    static func withStore() -> (TestAPI, InMemoryObjectStore) {
+        let store = InMemoryObjectStore()
+        var api = TestAPI()
+        api.objectStore = store
+        return (api, store)
+    }
+
     @Test("without object storage a job that declares artifacts is a 422 that says so; a bad path is a 400 naming it")
     func refusedWithoutStore() async throws {
         try await TestAPI().run { (api: APIClient) async throws in
@@ -39,10 +47,7 @@ struct ArtifactRoutesTests {
         "the list shows each declared file kept or not; a download is the bytes with their SHA-256, someone else's job is a 404, a file not kept a 409"
     )
     func listAndDownload() async throws {
-        let store = InMemoryObjectStore()
-        var api = TestAPI()
-        api.objectStore = store
-        let server = api
+        let (server, store) = Self.withStore()
         try await server.run { (client: APIClient) async throws in
             let token = try await client.register().access
             let created = try await client.createJob(
@@ -92,6 +97,50 @@ struct ArtifactRoutesTests {
             try await store.delete([ArtifactRules.objectKey(job: jobID, attempt: 1, name: "out/report v1.txt")])
             let gone = try await client.send(.get, "/api/v1/jobs/\(id)/artifacts/out/report%20v1.txt", token: token)
             #expect(gone.status == .conflict && (gone.object["detail"] as? String)?.contains("no longer") == true)
+        }
+    }
+
+    @Test(
+        "GET /log: the stored text while it fits (complete), the full log from the store once a cut run has ended, the stored part when none was kept; stream is required"
+    )
+    func fullLog() async throws {
+        let (server, store) = Self.withStore()
+        try await server.run { (client: APIClient) async throws in
+            let token = try await client.register().access
+            let created = try await client.createJob(#"{"command":"echo"}"#, token: token)
+            let id = try #require(created["id"] as? String)
+            let jobID = JobID(try #require(UUID(uuidString: id)))
+            let missing = try await client.send(.get, "/api/v1/jobs/\(id)/log", token: token)
+            #expect(missing.status == .badRequest && missing.problemFields == ["stream"])
+            let complete = HTTPField.Name("X-Log-Complete")!
+            // (Another job: a read caches the job, and this test changes it behind the cache.)
+            let fresh = try #require(try await client.createJob(#"{"command":"echo"}"#, token: token)["id"] as? String)
+            let empty = try await client.send(.get, "/api/v1/jobs/\(fresh)/log?stream=stdout", token: token)
+            #expect(empty.status == .ok && empty.text == "" && empty.headers[complete] == "true")
+            // A run that printed past the cap (the store keeps 4 KiB here) and ended.
+            let long = String(repeating: "x", count: 6000)
+            let started = JobEvent(
+                eventID: UUID(), jobID: jobID, attempt: 1, workerID: "w1", occurredAt: Date(), kind: .started)
+            let finished = JobEvent(
+                eventID: UUID(), jobID: jobID, attempt: 1, workerID: "w1", occurredAt: Date(),
+                kind: .finished(.succeeded, output: OutputChunk(stdout: long, stderr: "fine", truncated: true)))
+            try await server.jobs.update([jobID]) { changes in
+                for event in [started, finished] {
+                    let effect = changes.jobs[jobID]!.apply(event, now: Date()) { _ in 1 }
+                    changes.recordOutput(for: jobID, reset: effect.resetsOutput, append: effect.appendedOutput)
+                }
+            }
+            let cut = try await client.send(.get, "/api/v1/jobs/\(id)/log?stream=stdout", token: token)
+            #expect(cut.status == .ok && cut.text.count == 4096 && cut.headers[complete] == "false")
+            _ = try await store.put(
+                ArtifactRules.logKey(job: jobID, attempt: 1, stream: "stdout"), bytes: Array(long.utf8), contentType: "text/plain"
+            )
+            let whole = try await client.send(.get, "/api/v1/jobs/\(id)/log?stream=stdout", token: token)
+            #expect(whole.status == .ok && whole.text == long && whole.headers[complete] == "true")
+            let stderr = try await client.send(.get, "/api/v1/jobs/\(id)/log?stream=stderr", token: token)
+            #expect(stderr.status == .ok && stderr.text == "fine")
+            let other = try await client.register().access
+            #expect(try await client.send(.get, "/api/v1/jobs/\(id)/log?stream=stdout", token: other).status == .notFound)
         }
     }
 }

@@ -33,6 +33,42 @@ public struct JobArtifacts: Sendable {
         case redirect(URL)
     }
 
+    /// One stream of a job's log.
+    public enum Log: Sendable {
+        /// The whole stream, from object storage (it passed the cap of what PostgreSQL keeps).
+        case full([UInt8])
+        case redirect(URL)
+        /// What PostgreSQL holds: the whole stream when `complete`, else its first part
+        /// (the full log was not kept: no object storage, or the store refused it).
+        case stored(String, complete: Bool)
+    }
+
+    /// `stream` (`stdout` or `stderr`) of the job's latest run: from PostgreSQL while it
+    /// runs or when it fit under the cap; past the cap, the full log the worker kept.
+    public func log(caller: AccessClaims, id: JobID, stream: String) async throws -> Log {
+        let job = try await getJob(caller: caller, id: id)
+        let output = try await jobs.output(of: id) ?? JobOutput()
+        let text = stream == "stderr" ? output.stderr : output.stdout
+        guard output.truncated, job.status != .running, job.attempts > 0, let store else {
+            return .stored(text, complete: !output.truncated)
+        }
+        let key = ArtifactRules.logKey(job: id, attempt: job.attempts, stream: stream)
+        do {
+            if redirectSeconds > 0, try await store.size(of: key) >= 0,
+                let url = store.presignedURL(for: key, expiresIn: redirectSeconds, now: clock.now())
+            {
+                return .redirect(url)
+            }
+            return .full(try await store.get(key, maxBytes: Int(maxBytes)))
+        } catch ObjectStoreError.notFound {
+            return .stored(text, complete: false)  // this stream fit, or its full log was not kept
+        } catch ObjectStoreError.tooLarge {
+            throw UseCaseError.unprocessable("the full log is larger than this API passes through")
+        } catch is ObjectStoreError {
+            throw UseCaseError.unavailable("the object store is unavailable; try again later")
+        }
+    }
+
     /// The job's declared files as its latest finished run left them (empty before then).
     public func list(caller: AccessClaims, id: JobID) async throws -> [JobArtifact] {
         _ = try await getJob(caller: caller, id: id)

@@ -80,7 +80,8 @@ public struct RunJob: Sendable {
         let stoppedByRequest = Flag()
         let spec = ProcessSpec(
             command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds, limits: dispatch.limits,
-            keep: artifacts == nil ? [] : dispatch.artifacts, keepMaxBytes: artifactMaxBytes)
+            keep: artifacts == nil ? [] : dispatch.artifacts, keepMaxBytes: artifactMaxBytes,
+            fullLogMaxBytes: artifacts == nil ? 0 : artifactMaxBytes)
         let result = await withTaskGroup(of: ProcessResult?.self) { group in
             group.addTask { [runner] in
                 await runner.run(spec, onOutput: { await buffer.append($0) }, onUsage: { await buffer.measured($0) })
@@ -118,10 +119,11 @@ public struct RunJob: Sendable {
         let startedReported = await started.withdrawOrConfirm()
         let rest = await buffer.take()
         guard let outcome = await outcome(of: result.termination, dispatch: dispatch, stopped: stoppedByRequest.isSet) else {
-            artifacts?.discard(result.kept)
+            artifacts?.discard(result.kept + result.logs)
             return .abandoned
         }
-        // Stored before the finish is reported: a final job's artifacts are there.
+        // Stored before the finish is reported: a final job's artifacts and full logs are there.
+        await artifacts?.storeLogs(result.logs, job: dispatch.jobID, attempt: dispatch.attempt)
         let stored =
             await artifacts?.store(result.kept, job: dispatch.jobID, attempt: dispatch.attempt)
             ?? dispatch.artifacts.map {

@@ -37,6 +37,28 @@ struct ArtifactController {
         }
     }
 
+    /// `GET /jobs/{id}/log?stream=stdout|stderr`: the whole stream, `X-Log-Complete` saying
+    /// whether it is (false: only the part PostgreSQL keeps was available).
+    func log(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try JobController.jobID(context)
+        guard let stream = request.uri.queryParameters["stream"].map(String.init), stream == "stdout" || stream == "stderr"
+        else { throw APIError.invalid(ValidationFailure(field: "stream", "must be stdout or stderr")) }
+        let complete = HTTPField.Name("X-Log-Complete")!
+        switch try await useCases.artifacts.log(caller: caller, id: id, stream: stream) {
+        case .redirect(let url):
+            return Response(status: .temporaryRedirect, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+        case .full(let bytes):
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8", complete: "true"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .stored(let text, let whole):
+            var response = Responses.text(text)
+            response.headers[complete] = whole ? "true" : "false"
+            return response
+        }
+    }
+
     /// The artifact's path from the URL's remaining segments, each percent-decoded; one
     /// that ArtifactRules refuses is a 400 (it cannot name a declared file).
     static func name(_ segments: [Substring]) throws -> String {

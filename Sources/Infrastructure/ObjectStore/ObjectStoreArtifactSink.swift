@@ -59,6 +59,20 @@ public struct ObjectStoreArtifactSink: ArtifactSink {
         return records
     }
 
+    public func storeLogs(_ logs: [KeptFile], job: JobID, attempt: Int) async {
+        for log in logs {
+            guard case .copied(let path, _) = log.content else { continue }
+            defer { unlink(path) }
+            guard let objects else { continue }
+            let key = ArtifactRules.logKey(job: job, attempt: attempt, stream: log.name)
+            do {
+                _ = try await objects.put(key, file: path, contentType: "text/plain")
+            } catch {
+                logger.warning("a full log was not stored", metadata: ["job": "\(job)", "key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
     public func discard(_ files: [KeptFile]) {
         for case .copied(let path, _) in files.map(\.content) { unlink(path) }
     }

@@ -65,8 +65,9 @@ public struct IsolatedProcessRunner: ProcessRunner {
                 await onUsage(cgroup.usage())
             }
         }
-        let termination = await supervise(
-            spec, path: path, directory: directory, identity: identity, limits: limits, box: box.spawn, onOutput: onOutput)
+        let (termination, logs) = await supervise(
+            spec, path: path, directory: directory, identity: identity, limits: limits, box: box.spawn, onOutput: onOutput,
+            spoolRoot: sandbox.settings.workRoot)
         sampler.cancel()
         let (usage, memoryKilled, tasksRefused) = sandbox.release(box)
         // Every process of the run has ended (its PID namespace and its cgroup are empty).
@@ -74,7 +75,7 @@ public struct IsolatedProcessRunner: ProcessRunner {
             spec.keep, from: directory, owner: identity.uid, maxBytes: spec.keepMaxBytes, root: sandbox.settings.workRoot)
         return ProcessResult(
             Self.attribute(termination, memoryKilled: memoryKilled, tasksRefused: tasksRefused, limits: box.limits),
-            usage: usage, kept: kept)
+            usage: usage, kept: kept, logs: logs)
     }
 
     /// A run that died after the kernel's OOM killer acted in its cgroup ended at its
@@ -115,20 +116,31 @@ public struct IsolatedProcessRunner: ProcessRunner {
             return ProcessResult(.spawnFailed("could not create a working directory"))
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let termination = await supervise(
+        let (termination, logs) = await supervise(
             spec, path: path, directory: directory, identity: identity, limits: settings.limits, box: nil,
-            onOutput: onOutput)
+            onOutput: onOutput, spoolRoot: settings.workRoot)
         // Without a box a process that left the run's group may still be going; the checks
         // on each file (owner, size counted while copying) hold against it too.
         let kept = await KeptFileCollector.collect(
             spec.keep, from: directory, owner: identity?.uid, maxBytes: spec.keepMaxBytes, root: settings.workRoot)
-        return ProcessResult(termination, kept: kept)
+        return ProcessResult(termination, kept: kept, logs: logs)
     }
 
     private func supervise(
         _ spec: ProcessSpec, path: String, directory: String, identity: (uid: uid_t, gid: gid_t)?, limits: ResourceLimits,
-        box: SpawnBox?, onOutput: @escaping @Sendable (OutputChunk) async -> Void
-    ) async -> ProcessTermination {
+        box: SpawnBox?, onOutput: @escaping @Sendable (OutputChunk) async -> Void, spoolRoot: String
+    ) async -> (ProcessTermination, logs: [KeptFile]) {
+        // The full logs' files, when asked for and the spool directory is the worker's own.
+        let spools: [LogSpool]? =
+            spec.fullLogMaxBytes > 0
+            ? KeptFileCollector.spoolDirectory(root: spoolRoot).flatMap { directory in
+                guard let out = LogSpool(directory: directory, limit: spec.fullLogMaxBytes) else { return nil }
+                guard let err = LogSpool(directory: directory, limit: spec.fullLogMaxBytes) else {
+                    out.finish(keep: false)
+                    return nil
+                }
+                return [out, err]
+            } : nil
 
         let environment = [
             "PATH=\(settings.searchPath.joined(separator: ":"))", "HOME=\(directory)", "TMPDIR=\(directory)",
@@ -141,26 +153,35 @@ public struct IsolatedProcessRunner: ProcessRunner {
         let supervisor = ProcessSupervisor(
             request: prepared, timeoutSeconds: spec.timeoutSeconds,
             graceSeconds: settings.stopGraceSeconds, outputLimit: settings.outputLimitBytes,
-            events: continuation)
+            events: continuation, spools: spools)
         supervisor.start()
         // Read the supervisor's reports in a task of their own: iterating an AsyncStream
         // ends at once when the iterating task is cancelled, and a stop must wait until
         // the program is really gone (SIGTERM, grace, SIGKILL), output included.
         let reports = Task {
             var termination = ProcessTermination.stopped
+            var truncated = (stdout: false, stderr: false)
             for await event in events {
                 switch event {
                 case .output(let chunk): await onOutput(chunk)
+                case .truncated(let stdout, let stderr): truncated = (stdout, stderr)
                 case .finished(let result): termination = result
                 }
             }
-            return termination
+            return (termination, truncated)
         }
-        return await withTaskCancellationHandler {
+        let (termination, truncated) = await withTaskCancellationHandler {
             await reports.value
         } onCancel: {
             supervisor.requestStop()
         }
+        // A stream within the cap is whole in PostgreSQL already: its file goes.
+        var logs: [KeptFile] = []
+        for (name, spool, passedCap) in zip3(["stdout", "stderr"], spools ?? [], [truncated.stdout, truncated.stderr]) {
+            spool.finish(keep: passedCap)
+            if passedCap { logs.append(KeptFile(name: name, content: .copied(path: spool.path, size: spool.size))) }
+        }
+        return (termination, logs)
     }
 
     private func resolve(_ command: String) -> String? {
@@ -189,4 +210,9 @@ public struct IsolatedProcessRunner: ProcessRunner {
         guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
         return (entry.pw_uid, entry.pw_gid)
     }
+}
+
+/// The elements of three sequences side by side, as far as the shortest goes.
+private func zip3<A: Sequence, B: Sequence, C: Sequence>(_ a: A, _ b: B, _ c: C) -> [(A.Element, B.Element, C.Element)] {
+    zip(zip(a, b), c).map { ($0.0, $0.1, $1) }
 }

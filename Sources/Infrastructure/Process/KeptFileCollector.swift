@@ -35,20 +35,24 @@ enum KeptFileCollector {
         }
     }
 
+    /// `<root>/cloudtask-kept`, made here or earlier by this worker's user; nil when a
+    /// directory of that name is anyone else's (in a shared /tmp) or open to others.
+    static func spoolDirectory(root: String) -> String? {
+        let spool = root + "/" + spoolName
+        _ = mkdir(spool, 0o700)
+        var facts = stat()
+        guard lstat(spool, &facts) == 0, facts.st_mode & S_IFMT == S_IFDIR, facts.st_uid == geteuid(),
+            facts.st_mode & 0o077 == 0
+        else { return nil }
+        return spool
+    }
+
     static func collectNow(_ names: [String], from directory: String, owner: uid_t?, maxBytes: Int64, root: String)
         -> [KeptFile]
     {
-        let spool = root + "/" + spoolName
-        // Made here, or made earlier by this worker's user: a directory of that name that
-        // anyone else made (in a shared /tmp) is not written into.
-        _ = mkdir(spool, 0o700)
-        var spoolFacts = stat()
-        guard lstat(spool, &spoolFacts) == 0, spoolFacts.st_mode & S_IFMT == S_IFDIR, spoolFacts.st_uid == geteuid(),
-            spoolFacts.st_mode & 0o077 == 0
-        else {
+        guard let spool = spoolDirectory(root: root) else {
             return names.map {
-                KeptFile(
-                    name: $0, content: .refused("the worker could not keep it (its spool directory \(spool) is not its own)"))
+                KeptFile(name: $0, content: .refused("the worker could not keep it (its spool directory is not its own)"))
             }
         }
         let base = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

@@ -11,6 +11,8 @@ import Synchronization
 /// What the supervising thread reports back to the async side.
 enum SupervisorEvent: Sendable {
     case output(OutputChunk)
+    /// Just before `finished`: which streams passed the output cap (stdout, stderr).
+    case truncated(stdout: Bool, stderr: Bool)
     case finished(ProcessTermination)
 }
 
@@ -30,11 +32,15 @@ final class ProcessSupervisor: Sendable {
     private let graceSeconds: Int
     private let outputLimit: Int
     private let events: AsyncStream<SupervisorEvent>.Continuation
+    /// Files that receive each stream's every byte (stdout, stderr), up to a cap: the full
+    /// log, kept when a stream passes the output cap. Nil: none. Owned by the caller.
+    private let spools: [LogSpool]?
 
     init(
         request: PreparedSpawn, timeoutSeconds: Int, graceSeconds: Int, outputLimit: Int,
-        events: AsyncStream<SupervisorEvent>.Continuation
+        events: AsyncStream<SupervisorEvent>.Continuation, spools: [LogSpool]? = nil
     ) {
+        self.spools = spools
         self.request = request
         self.timeoutSeconds = timeoutSeconds
         self.graceSeconds = graceSeconds
@@ -71,7 +77,10 @@ final class ProcessSupervisor: Sendable {
         let deadline = started + .seconds(timeoutSeconds)
         var termSentAt: ContinuousClock.Instant?
         var killed = false
-        var streams = [PipeReader(fd: stdoutFD, limit: outputLimit), PipeReader(fd: stderrFD, limit: outputLimit)]
+        var streams = [
+            PipeReader(fd: stdoutFD, limit: outputLimit, spool: spools?[0]),
+            PipeReader(fd: stderrFD, limit: outputLimit, spool: spools?[1]),
+        ]
         var status: Int32 = 0
         var exited = false
         var truncationReported = false
@@ -126,6 +135,7 @@ final class ProcessSupervisor: Sendable {
             }
         }
         for index in streams.indices { streams[index].close() }
+        events.yield(.truncated(stdout: streams[0].truncated, stderr: streams[1].truncated))
         events.yield(.finished(termination(status)))
     }
 
@@ -151,9 +161,11 @@ struct PipeReader {
     private var decoder = UTF8StreamDecoder()
     private var capped: CappedStream
     private var buffer = [UInt8](repeating: 0, count: 65_536)
+    private let spool: LogSpool?
 
-    init(fd: Int32, limit: Int) {
+    init(fd: Int32, limit: Int, spool: LogSpool? = nil) {
         self.fd = fd
+        self.spool = spool
         capped = CappedStream(limit: limit)
     }
 
@@ -171,6 +183,7 @@ struct PipeReader {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count > 0 {
                 reads += 1
+                spool?.append(buffer[..<count])
                 // Past the cap the bytes are only drained (the program keeps running), not decoded.
                 if !capped.truncated { text += capped.admit(decoder.decode(buffer[..<count])) }
                 continue
