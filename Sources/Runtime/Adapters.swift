@@ -59,7 +59,7 @@ public struct Adapters {
     public let objectStore: (any ObjectStore)?
 
     public static func build(_ config: CloudTaskConfiguration, logger: Logger) throws -> Adapters {
-        guard let databaseURL = config.databaseURL else { return inMemory(config) }
+        guard let databaseURL = config.databaseURL else { return try inMemory(config) }
         let clock = SystemClock()
         let ids = RandomIDGenerator()
         let client = PostgresClient(configuration: try PostgresURL.configuration(databaseURL))
@@ -113,7 +113,13 @@ public struct Adapters {
                 postgres: { await Database.ping(client, logger: logger) }, redis: shared.redisHealth,
                 rabbitmq: rabbitmq),
             clock: clock, ids: ids, clients: clients, background: shared.background, relayWakeups: relayWakeups, gate: gate,
-            objectStore: config.objectStore.map { S3ObjectStore(settings: $0, logger: logger) })
+            objectStore: try objectStore(config, logger: logger))
+    }
+
+    /// S3, a directory, or none (the embedded mode then keeps them in memory).
+    static func objectStore(_ config: CloudTaskConfiguration, logger: Logger) throws -> (any ObjectStore)? {
+        if let settings = config.objectStore { return S3ObjectStore(settings: settings, logger: logger) }
+        return try config.objectStoreDirectory.map { try FileSystemObjectStore(root: $0) }
     }
 
     /// What seals TOTP secrets, when a key is configured.
@@ -122,7 +128,7 @@ public struct Adapters {
     }
 
     /// Everything in this process's memory (`--embedded`): lost when it exits.
-    static func inMemory(_ config: CloudTaskConfiguration) -> Adapters {
+    static func inMemory(_ config: CloudTaskConfiguration) throws -> Adapters {
         let clock = SystemClock()
         let shared = SharedState.inMemory(clock: clock)
         let doorbell = RelayDoorbell()
@@ -137,7 +143,6 @@ public struct Adapters {
             shared: shared, queue: InMemoryJobQueue(), doorbell: doorbell, outboxSignal: doorbell, health: .embedded,
             clock: clock, ids: RandomIDGenerator(), clients: [], background: shared.background, relayWakeups: [],
             gate: {},
-            objectStore: config.objectStore.map { S3ObjectStore(settings: $0, logger: Logger(label: "cloudtask")) }
-                ?? InMemoryObjectStore())
+            objectStore: try objectStore(config, logger: Logger(label: "cloudtask")) ?? InMemoryObjectStore())
     }
 }

@@ -10,7 +10,15 @@ import Testing
 
 @Suite("Contract: ObjectStore")
 struct ObjectStoreContract {
-    static let adapters: [Adapter<any ObjectStore>] = [.memory { InMemoryObjectStore() }] + S3Fixture.adapter()
+    static let adapters: [Adapter<any ObjectStore>] =
+        [
+            .memory { InMemoryObjectStore() },
+            Adapter(name: "directory") { body in
+                let root = FileManager.default.temporaryDirectory.appendingPathComponent("objects-\(UUID())").path
+                defer { try? FileManager.default.removeItem(atPath: root) }
+                try await body(try FileSystemObjectStore(root: root))
+            },
+        ] + S3Fixture.adapter()
 
     @Test("put, size, get, list by prefix in key order, delete (twice is fine)", arguments: adapters)
     func roundTrip(adapter: Adapter<any ObjectStore>) async throws {
@@ -33,6 +41,22 @@ struct ObjectStoreContract {
             #expect(try await store.put("empty", bytes: [], contentType: "text/plain").size == 0)
             #expect(try await store.get("empty", maxBytes: 1) == [])
         }
+    }
+
+    @Test("a directory store refuses a key that could leave its directory, and lists none of its own temporary files")
+    func directoryKeys() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("objects-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try FileSystemObjectStore(root: root)
+        for key in ["../escape", "a/../../b", "/etc/passwd", "a//b", "", ".incoming/x", "./a"] {
+            await #expect(throws: ObjectStoreError.self, "\(key)") { _ = try await store.put(key, bytes: [1], contentType: "x") }
+        }
+        #expect(!FileManager.default.fileExists(atPath: root + "/../escape"))
+        _ = try await store.put("a/b/c", bytes: [1, 2], contentType: "x")
+        #expect(try await store.list(prefix: "").map(\.key) == ["a/b/c"])
+        try await store.delete(["a/b/c"])
+        // Directories left empty go with the last object.
+        #expect(!FileManager.default.fileExists(atPath: root + "/a"))
     }
 
     @Test("a file larger than a part goes up in parts and comes back whole, with its SHA-256", arguments: adapters)

@@ -143,6 +143,15 @@ struct ConfigurationTests {
                 "CLOUDTASK_OBJECT_STORE_ACCESS_KEY", "CLOUDTASK_ARTIFACT_MAX_BYTES",
             ])
         #expect(!refused.text.contains("s3cret-key"))
+        // A directory instead of S3: an absolute path, and nothing of S3's beside it.
+        var directory = production
+        directory["CLOUDTASK_OBJECT_STORE_URL"] = "file:///var/lib/cloudtask/objects"
+        let local = try load(directory)
+        #expect(local.objectStoreDirectory == "/var/lib/cloudtask/objects" && local.objectStore == nil)
+        directory["CLOUDTASK_OBJECT_STORE_URL"] = "file://relative/../objects"
+        directory["CLOUDTASK_OBJECT_STORE_BUCKET"] = "cloudtask"
+        #expect(
+            refusal(directory)?.names == ["CLOUDTASK_OBJECT_STORE_URL", "CLOUDTASK_OBJECT_STORE_BUCKET"])
         // A key without the URL is a mistake too, not a quiet "no artifacts".
         var partial = production
         partial["CLOUDTASK_OBJECT_STORE_SECRET_KEY"] = "s3cret-key"

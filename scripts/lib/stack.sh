@@ -70,4 +70,7 @@ stack_environment() {
   export CLOUDTASK_AMQP_URL="amqp://guest:guest@127.0.0.1:$STACK_AMQP_PORT/%2f"
   export CLOUDTASK_HTTP_PORT=$STACK_HTTP_PORT
   export CLOUDTASK_LOG_FORMAT=${CLOUDTASK_LOG_FORMAT:-text}
+  # Artifacts and full logs: a directory beside the data, since the API and the worker
+  # share this machine's disk (docs/artifacts.md); an S3 URL set by the caller wins.
+  export CLOUDTASK_OBJECT_STORE_URL=${CLOUDTASK_OBJECT_STORE_URL:-file://$STACK_DIR/objects}
 }

@@ -73,6 +73,9 @@ public struct CloudTaskConfiguration: Sendable {
     /// Where artifacts go (`CLOUDTASK_OBJECT_STORE_*`); nil: jobs may not declare any
     /// (the embedded mode keeps them in its memory).
     public var objectStore: S3Settings?
+    /// Or a directory (`CLOUDTASK_OBJECT_STORE_URL=file:///path`), for one machine whose
+    /// API and workers share its disk.
+    public var objectStoreDirectory: String?
     /// The most one artifact may hold (`CLOUDTASK_ARTIFACT_MAX_BYTES`).
     public var artifactMaxBytes: Int64 = 100 << 20
     /// Answer a download with a redirect to a presigned URL valid this long, instead of

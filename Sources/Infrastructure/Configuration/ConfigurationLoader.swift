@@ -212,7 +212,11 @@ public struct ConfigurationLoader {
                 problems.append("CLOUDTASK_PUBLIC_URL: must be an http:// or https:// URL without query or fragment")
             }
         }
-        config.objectStore = objectStore()
+        if let url = string("CLOUDTASK_OBJECT_STORE_URL"), url.hasPrefix("file:") {
+            config.objectStoreDirectory = objectStoreDirectory(url)
+        } else {
+            config.objectStore = objectStore()
+        }
         config.artifactMaxBytes =
             int("CLOUDTASK_ARTIFACT_MAX_BYTES", in: 1...(5 << 30)).map(Int64.init) ?? config.artifactMaxBytes
         config.artifactRedirectSeconds =
@@ -285,6 +289,21 @@ public struct ConfigurationLoader {
         }
         limits.tasks = int(prefix + "TASKS", in: RunLimits.tasksRange) ?? limits.tasks
         return limits
+    }
+
+    /// The directory of a `file:///path` URL: absolute, no `..`; the S3 settings beside it
+    /// would mean nothing, so they are a mistake to name.
+    private mutating func objectStoreDirectory(_ url: String) -> String? {
+        let prefix = "CLOUDTASK_OBJECT_STORE_"
+        for name in ["BUCKET", "REGION", "ACCESS_KEY", "SECRET_KEY", "PATH_STYLE"] where string(prefix + name) != nil {
+            problems.append("\(prefix)\(name): not used with a file:// CLOUDTASK_OBJECT_STORE_URL")
+        }
+        let path = String(url.dropFirst("file://".count))
+        guard url.hasPrefix("file:///"), !path.split(separator: "/").contains(".."), !path.contains("\0") else {
+            problems.append("\(prefix)URL: a file:// URL must name an absolute directory, e.g. file:///var/lib/cloudtask/objects")
+            return nil
+        }
+        return path.removingPercentEncoding ?? path
     }
 
     /// The S3 settings, all or none: a URL without its bucket or keys (or the other way
