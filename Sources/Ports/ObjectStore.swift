@@ -24,6 +24,21 @@ public struct ObjectSummary: Hashable, Sendable {
     }
 }
 
+/// An object's bytes as they arrive: its size, then chunks on demand. Nothing is read
+/// ahead of the reader, so a slow reader holds one chunk at a time, never the object.
+/// One consumer calls `next()` at a time; nil ends it.
+public struct ObjectReader: Sendable {
+    public let size: Int64
+    private let pull: @Sendable () async throws -> [UInt8]?
+
+    public init(size: Int64, next: @escaping @Sendable () async throws -> [UInt8]?) {
+        self.size = size
+        pull = next
+    }
+
+    public func next() async throws -> [UInt8]? { try await pull() }
+}
+
 /// Why an object-store call failed.
 public enum ObjectStoreError: Error, Hashable, Sendable {
     /// No object has this key.
@@ -47,6 +62,8 @@ public protocol ObjectStore: Sendable {
     func put(_ key: String, file path: String, contentType: String) async throws -> StoredObject
     /// The whole object, refused past `maxBytes` (`ObjectStoreError.tooLarge`).
     func get(_ key: String, maxBytes: Int) async throws -> [UInt8]
+    /// The object, read as it is sent on (`ObjectStoreError.notFound` when absent).
+    func open(_ key: String) async throws -> ObjectReader
     /// The object's size, or `ObjectStoreError.notFound`.
     func size(of key: String) async throws -> Int64
     /// Every object whose key starts with `prefix`, in key order.

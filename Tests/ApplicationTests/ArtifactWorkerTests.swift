@@ -19,6 +19,7 @@ struct DownObjectStore: ObjectStore {
         throw ObjectStoreError.unavailable("connection refused")
     }
     func get(_ key: String, maxBytes: Int) async throws -> [UInt8] { throw ObjectStoreError.unavailable("down") }
+    func open(_ key: String) async throws -> ObjectReader { throw ObjectStoreError.unavailable("down") }
     func size(of key: String) async throws -> Int64 { throw ObjectStoreError.unavailable("down") }
     func list(prefix: String) async throws -> [ObjectSummary] { throw ObjectStoreError.unavailable("down") }
     func delete(_ keys: [String]) async throws { throw ObjectStoreError.unavailable("down") }

@@ -43,6 +43,31 @@ struct ObjectStoreContract {
         }
     }
 
+    @Test(
+        "open reads an object a chunk at a time, whole and in order, with its size; a missing key is notFound",
+        arguments: adapters)
+    func streamed(adapter: Adapter<any ObjectStore>) async throws {
+        try await adapter.run { store in
+            // 2.5 MiB: more than one chunk for every adapter.
+            let block = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 12)) }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(40 << 16)
+            for index in 0..<40 { bytes += block.map { $0 &+ UInt8(truncatingIfNeeded: index) } }
+            _ = try await store.put("streamed/object", bytes: bytes, contentType: "application/octet-stream")
+            let reader = try await store.open("streamed/object")
+            #expect(reader.size == Int64(bytes.count))
+            var read: [UInt8] = []
+            var chunks = 0
+            while let chunk = try await reader.next() {
+                read += chunk
+                chunks += 1
+            }
+            #expect(read == bytes && chunks > 1)
+            #expect(try await reader.next() == nil)
+            await #expect(throws: ObjectStoreError.notFound) { _ = try await store.open("streamed/absent") }
+        }
+    }
+
     @Test("a directory store refuses a key that could leave its directory, and lists none of its own temporary files")
     func directoryKeys() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("objects-\(UUID())").path

@@ -9,7 +9,8 @@ public struct JobArtifacts: Sendable {
     let getJob: GetJob
     let store: (any ObjectStore)?
     let clock: any WallClock
-    /// The most the API passes through in one download (the workers' per-file limit).
+    /// The most a worker stores in one object: an object larger than this was not put
+    /// there by a worker of this deployment, and is not passed on.
     let maxBytes: Int64
     /// Seconds a presigned link lives; 0: downloads pass through the API.
     let redirectSeconds: Int
@@ -28,7 +29,8 @@ public struct JobArtifacts: Sendable {
 
     /// What a download answers with.
     public enum Download: Sendable {
-        case bytes([UInt8], JobArtifact)
+        /// The object as it arrives from the store (a chunk at a time: never all in memory).
+        case stream(ObjectReader, JobArtifact)
         /// A presigned URL of the object store, valid for a short while.
         case redirect(URL)
     }
@@ -36,7 +38,7 @@ public struct JobArtifacts: Sendable {
     /// One stream of a job's log.
     public enum Log: Sendable {
         /// The whole stream, from object storage (it passed the cap of what PostgreSQL keeps).
-        case full([UInt8])
+        case full(ObjectReader)
         case redirect(URL)
         /// What PostgreSQL holds: the whole stream when `complete`, else its first part
         /// (the full log was not kept: no object storage, or the store refused it).
@@ -59,7 +61,7 @@ public struct JobArtifacts: Sendable {
             {
                 return .redirect(url)
             }
-            return .full(try await store.get(key, maxBytes: Int(maxBytes)))
+            return .full(try await open(key, in: store))
         } catch ObjectStoreError.notFound {
             return .stored(text, complete: false)  // this stream fit, or its full log was not kept
         } catch ObjectStoreError.tooLarge {
@@ -89,7 +91,7 @@ public struct JobArtifacts: Sendable {
             return .redirect(url)
         }
         do {
-            return .bytes(try await store.get(key, maxBytes: Int(maxBytes)), artifact)
+            return .stream(try await open(key, in: store), artifact)
         } catch ObjectStoreError.notFound {
             throw UseCaseError.conflict("'\(name)' is no longer in the object store")
         } catch ObjectStoreError.tooLarge {
@@ -97,5 +99,11 @@ public struct JobArtifacts: Sendable {
         } catch is ObjectStoreError {
             throw UseCaseError.unavailable("the object store is unavailable; try again later")
         }
+    }
+
+    private func open(_ key: String, in store: any ObjectStore) async throws -> ObjectReader {
+        let reader = try await store.open(key)
+        guard reader.size <= maxBytes else { throw ObjectStoreError.tooLarge(limit: Int(maxBytes)) }
+        return reader
     }
 }

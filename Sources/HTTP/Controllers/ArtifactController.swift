@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Ports
 
 /// `/jobs/{id}/artifacts*`: the files a job kept (docs/artifacts.md).
 struct ArtifactController {
@@ -24,7 +25,7 @@ struct ArtifactController {
         switch try await useCases.artifacts.download(caller: caller, id: id, name: name) {
         case .redirect(let url):
             return Response(status: .temporaryRedirect, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
-        case .bytes(let bytes, let artifact):
+        case .stream(let reader, let artifact):
             let file = name.split(separator: "/").last.map(String.init) ?? "artifact"
             var headers: HTTPFields = [
                 .contentType: "application/octet-stream",
@@ -33,7 +34,7 @@ struct ArtifactController {
             ]
             headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
             if let digest = artifact.sha256 { headers[HTTPField.Name("X-Checksum-Sha256")!] = digest }
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Response(status: .ok, headers: headers, body: Self.body(reader))
         }
     }
 
@@ -48,15 +49,24 @@ struct ArtifactController {
         switch try await useCases.artifacts.log(caller: caller, id: id, stream: stream) {
         case .redirect(let url):
             return Response(status: .temporaryRedirect, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
-        case .full(let bytes):
+        case .full(let reader):
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; charset=utf-8", complete: "true"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8", complete: "true"], body: Self.body(reader))
         case .stored(let text, let whole):
             var response = Responses.text(text)
             response.headers[complete] = whole ? "true" : "false"
             return response
         }
+    }
+
+    /// The object as the store sends it: each chunk written when the client has taken the
+    /// last (the writer waits), so a slow client holds one chunk here, not the object.
+    static func body(_ reader: ObjectReader) -> ResponseBody {
+        let write: @Sendable (inout any ResponseBodyWriter) async throws -> Void = { writer in
+            while let chunk = try await reader.next() { try await writer.write(ByteBuffer(bytes: chunk)) }
+            try await writer.finish(nil)
+        }
+        return ResponseBody(contentLength: reader.size >= 0 ? Int(reader.size) : nil, write)
     }
 
     /// The artifact's path from the URL's remaining segments, each percent-decoded; one

@@ -27,6 +27,19 @@ public final class InMemoryObjectStore: ObjectStore {
         return bytes
     }
 
+    public func open(_ key: String) async throws -> ObjectReader {
+        guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
+        let offset = Mutex(0)
+        return ObjectReader(size: Int64(bytes.count)) {
+            offset.withLock { start in
+                guard start < bytes.count else { return nil }
+                let end = min(bytes.count, start + 65_536)
+                defer { start = end }
+                return Array(bytes[start..<end])
+            }
+        }
+    }
+
     public func size(of key: String) async throws -> Int64 {
         guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
         return Int64(bytes.count)

@@ -74,6 +74,16 @@ public struct FileSystemObjectStore: ObjectStore {
         }
     }
 
+    public func open(_ key: String) async throws -> ObjectReader {
+        let path = try self.path(of: key)
+        let (size, handle) = try await Self.blocking { () throws -> (Int64, FileReading) in
+            let size = try Self.size(at: path)
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw ObjectStoreError.notFound }
+            return (size, FileReading(handle))
+        }
+        return ObjectReader(size: size) { try await Self.blocking { try handle.next() } }
+    }
+
     public func size(of key: String) async throws -> Int64 {
         let path = try self.path(of: key)
         return try await Self.blocking { try Self.size(at: path) }
@@ -163,4 +173,24 @@ public struct FileSystemObjectStore: ObjectStore {
             thread.start()
         }
     }
+}
+
+/// An open file read a chunk at a time, closed at its end.
+/// `@unchecked Sendable`: the handle is used by one reader at a time (ObjectReader's
+/// contract: one consumer, `next()` never concurrent), each read on a thread of its own
+/// that the reader waits for.
+private final class FileReading: @unchecked Sendable {
+    private var handle: FileHandle?
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func next() throws -> [UInt8]? {
+        guard let current = handle else { return nil }
+        if let chunk = try current.read(upToCount: 1 << 20), !chunk.isEmpty { return Array(chunk) }
+        try? current.close()
+        handle = nil
+        return nil
+    }
+
+    deinit { try? handle?.close() }
 }

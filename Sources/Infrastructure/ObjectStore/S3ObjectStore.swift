@@ -123,6 +123,26 @@ public struct S3ObjectStore: ObjectStore {
         return response.body
     }
 
+    public func open(_ key: String) async throws -> ObjectReader {
+        var failure = ObjectStoreError.unavailable("no attempt made")
+        // Retried like any call until the answer's head has come; the body is the reader's.
+        for attempt in 1...attempts {
+            do {
+                let response = try await start("GET", key: key, deadline: .now() + .hours(1))
+                let size = response.headers.first(name: "content-length").flatMap(Int64.init) ?? -1
+                let body = ResponseChunks(response.body)
+                return ObjectReader(size: size) { try await body.next() }
+            } catch let error as ObjectStoreError {
+                guard case .unavailable = error else { throw error }
+                failure = error
+            } catch {
+                failure = .unavailable("\(error)")
+            }
+            if attempt < attempts { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
+        }
+        throw failure
+    }
+
     public func size(of key: String) async throws -> Int64 {
         let response = try await send("HEAD", key: key)
         guard let length = response.headers.first(name: "content-length").flatMap(Int64.init) else {
@@ -241,6 +261,25 @@ public struct S3ObjectStore: ObjectStore {
         _ method: String, key: String?, query: [(String, String)], headers: [(String, String)], body: [UInt8],
         payloadHash: String, maxResponseBytes: Int
     ) async throws -> Answer {
+        let response = try await start(
+            method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash,
+            deadline: .now() + timeout)
+        if method == "HEAD" { return Answer(status: Int(response.status.code), headers: response.headers, body: []) }
+        let collected: ByteBuffer
+        do {
+            collected = try await response.body.collect(upTo: maxResponseBytes)
+        } catch is NIOTooManyBytesError {
+            throw ObjectStoreError.tooLarge(limit: maxResponseBytes)
+        }
+        return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: collected))
+    }
+
+    /// Sends one signed request and returns a 2xx answer with its body still to read;
+    /// any other answer is read and turned into the error it stands for.
+    private func start(
+        _ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: [UInt8] = [], payloadHash: String = SigV4.emptyPayloadHash, deadline: NIODeadline
+    ) async throws -> HTTPClientResponse {
         let (host, path) = location(key)
         var signHeaders = headers
         if !body.isEmpty || method == "PUT" || method == "POST" { signHeaders.append(("content-length", String(body.count))) }
@@ -254,18 +293,9 @@ public struct S3ObjectStore: ObjectStore {
         if !body.isEmpty || method == "PUT" || method == "POST" {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await client.execute(request, timeout: timeout, logger: logger)
+        let response = try await client.execute(request, deadline: deadline, logger: logger)
         let status = Int(response.status.code)
-        if (200..<300).contains(status) {
-            if method == "HEAD" { return Answer(status: status, headers: response.headers, body: []) }
-            let collected: ByteBuffer
-            do {
-                collected = try await response.body.collect(upTo: maxResponseBytes)
-            } catch is NIOTooManyBytesError {
-                throw ObjectStoreError.tooLarge(limit: maxResponseBytes)
-            }
-            return Answer(status: status, headers: response.headers, body: Array(buffer: collected))
-        }
+        if (200..<300).contains(status) { return response }
         let text = method == "HEAD" ? "" : String(buffer: (try? await response.body.collect(upTo: 64 << 10)) ?? ByteBuffer())
         let code = S3ListPage.element("Code", in: text) ?? ""
         switch (status, code) {
@@ -275,6 +305,23 @@ public struct S3ObjectStore: ObjectStore {
             throw ObjectStoreError.unavailable("\(status) \(code)")
         default:
             throw ObjectStoreError.rejected("\(status) \(code.isEmpty ? "(no error code)" : code)")
+        }
+    }
+}
+
+/// The body of an answer, a chunk per `next()`, pulled from the connection as asked.
+/// `@unchecked Sendable`: the iterator is used by one reader at a time (ObjectReader's
+/// contract: one consumer, `next()` never concurrent).
+private final class ResponseChunks: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+
+    init(_ body: HTTPClientResponse.Body) { iterator = body.makeAsyncIterator() }
+
+    func next() async throws -> [UInt8]? {
+        do {
+            return try await iterator.next().map { Array(buffer: $0) }
+        } catch {
+            throw ObjectStoreError.unavailable("the object store stopped sending: \(error)")
         }
     }
 }
