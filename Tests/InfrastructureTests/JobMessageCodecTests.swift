@@ -128,6 +128,18 @@ struct JobMessageCodecTests {
                 try JobMessageCodec.decodeEvent(Array(encoded.replacingOccurrences(of: from, with: to).utf8))
             }
         }
+        // More records than a job may declare: a worker that sends them is not believed.
+        let flood = JobEvent(
+            eventID: UUID(), jobID: Self.job, attempt: 1, workerID: "w-1", occurredAt: Self.time,
+            kind: .finished(.succeeded, output: OutputChunk()),
+            artifacts: (0...ArtifactRules.maxCount).map { .missing("f\($0)", attempt: 1, because: "was not found") })
+        #expect(throws: JobMessageCodec.DecodingError.self) { try JobMessageCodec.decodeEvent(JobMessageCodec.encode(flood)) }
+        let declaredTooMany = JobDispatch(
+            eventID: UUID(), jobID: Self.job, attempt: 1, command: "echo", args: [], priority: 0, timeoutSeconds: 30,
+            occurredAt: Self.time, artifacts: (0...ArtifactRules.maxCount).map { "f\($0)" })
+        #expect(throws: JobMessageCodec.DecodingError.self) {
+            try JobMessageCodec.decodeDispatch(JobMessageCodec.encode(declaredTooMany))
+        }
         // A reason with control characters is cleaned and cut, not refused.
         let noisy = encoded.replacingOccurrences(
             of: "was not found", with: "bad\\u0000" + String(repeating: "é", count: 900))

@@ -167,11 +167,7 @@ public struct FileSystemObjectStore: ObjectStore {
 
     /// Runs blocking file work on a thread of its own.
     private static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try work() }) }
-            thread.name = "cloudtask-objects"
-            thread.start()
-        }
+        try await BlockingFileIO.run(work)
     }
 }
 

@@ -80,10 +80,9 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func put(_ key: String, file path: String, contentType: String) async throws -> StoredObject {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ObjectStoreError.rejected("cannot read \(path)") }
-        defer { try? handle.close() }
+        guard let file = SerialFileReader(path: path) else { throw ObjectStoreError.rejected("cannot read \(path)") }
         var whole = SHA256()
-        var first = try handle.read(upToCount: settings.partSize) ?? Data()
+        var first = try await file.read(upTo: settings.partSize)
         if first.count < settings.partSize {
             // Small: one request.
             let bytes = Array(first)
@@ -107,7 +106,7 @@ public struct S3ObjectStore: ObjectStore {
                     throw ObjectStoreError.unavailable("a part was stored without an ETag")
                 }
                 parts.append(etag)
-                first = try handle.read(upToCount: settings.partSize) ?? Data()
+                first = try await file.read(upTo: settings.partSize)
             }
             try await completeMultipart(key, uploadID: uploadID, etags: parts)
             return StoredObject(key: key, size: size, sha256: whole.finalize().hexString)
