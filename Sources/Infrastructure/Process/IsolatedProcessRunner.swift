@@ -133,13 +133,11 @@ public struct IsolatedProcessRunner: ProcessRunner {
         // The full logs' files, when asked for and the spool directory is the worker's own.
         let spools: [LogSpool]? =
             spec.fullLogMaxBytes > 0
-            ? KeptFileCollector.spoolDirectory(root: spoolRoot).flatMap { directory in
-                guard let out = LogSpool(directory: directory, limit: spec.fullLogMaxBytes) else { return nil }
-                guard let err = LogSpool(directory: directory, limit: spec.fullLogMaxBytes) else {
-                    out.finish(keep: false)
-                    return nil
-                }
-                return [out, err]
+            ? KeptFileCollector.spoolDirectory(root: spoolRoot).map { directory in
+                [
+                    LogSpool(directory: directory, limit: spec.fullLogMaxBytes),
+                    LogSpool(directory: directory, limit: spec.fullLogMaxBytes),
+                ]
             } : nil
 
         let environment = [
@@ -179,7 +177,9 @@ public struct IsolatedProcessRunner: ProcessRunner {
         var logs: [KeptFile] = []
         for (name, spool, passedCap) in zip3(["stdout", "stderr"], spools ?? [], [truncated.stdout, truncated.stderr]) {
             spool.finish(keep: passedCap)
-            if passedCap { logs.append(KeptFile(name: name, content: .copied(path: spool.path, size: spool.size))) }
+            if passedCap, let path = spool.path {
+                logs.append(KeptFile(name: name, content: .copied(path: path, size: spool.size)))
+            }
         }
         return (termination, logs)
     }
