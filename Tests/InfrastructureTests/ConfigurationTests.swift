@@ -148,6 +148,8 @@ struct ConfigurationTests {
         directory["CLOUDTASK_OBJECT_STORE_URL"] = "file:///var/lib/cloudtask/objects"
         let local = try load(directory)
         #expect(local.objectStoreDirectory == "/var/lib/cloudtask/objects" && local.objectStore == nil)
+        directory["CLOUDTASK_OBJECT_STORE_URL"] = "file:///var/lib/%2E%2E/objects"
+        #expect(refusal(directory)?.names == ["CLOUDTASK_OBJECT_STORE_URL"])
         directory["CLOUDTASK_OBJECT_STORE_URL"] = "file://relative/../objects"
         directory["CLOUDTASK_OBJECT_STORE_BUCKET"] = "cloudtask"
         #expect(

@@ -298,12 +298,13 @@ public struct ConfigurationLoader {
         for name in ["BUCKET", "REGION", "ACCESS_KEY", "SECRET_KEY", "PATH_STYLE"] where string(prefix + name) != nil {
             problems.append("\(prefix)\(name): not used with a file:// CLOUDTASK_OBJECT_STORE_URL")
         }
-        let path = String(url.dropFirst("file://".count))
+        let encoded = String(url.dropFirst("file://".count))
+        let path = encoded.removingPercentEncoding ?? encoded
         guard url.hasPrefix("file:///"), !path.split(separator: "/").contains(".."), !path.contains("\0") else {
             problems.append("\(prefix)URL: a file:// URL must name an absolute directory, e.g. file:///var/lib/cloudtask/objects")
             return nil
         }
-        return path.removingPercentEncoding ?? path
+        return path
     }
 
     /// The S3 settings, all or none: a URL without its bucket or keys (or the other way
