@@ -144,11 +144,11 @@ public struct FileSystemObjectStore: ObjectStore {
     }
 
     private static func temporaryFile(root: String) throws -> String {
-        var template = Array((root + "/.incoming/object-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ObjectStoreError.unavailable("cannot write under \(root)") }
+        guard let (fd, path) = TemporaryFile.make(in: root + "/.incoming", prefix: "object") else {
+            throw ObjectStoreError.unavailable("cannot write under \(root)")
+        }
         close(fd)
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path
     }
 
     private static func moveIntoPlace(_ temporary: String, _ path: String) throws {

@@ -25,14 +25,11 @@ enum KeptFileCollector {
         -> [KeptFile]
     {
         guard !names.isEmpty else { return [] }
-        return await withCheckedContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(
-                    returning: collectNow(names, from: directory, owner: owner, maxBytes: maxBytes, root: root))
-            }
-            thread.name = "cloudtask-keep"
-            thread.start()
+        // The closure throws nothing: `try?` only satisfies BlockingFileIO's signature.
+        let kept = try? await BlockingFileIO.run {
+            collectNow(names, from: directory, owner: owner, maxBytes: maxBytes, root: root)
         }
+        return kept ?? []
     }
 
     /// `<root>/cloudtask-kept`, made here or earlier by this worker's user; nil when a
@@ -101,11 +98,9 @@ enum KeptFileCollector {
 
     /// Copies at most `limit` bytes; a file that holds more by now is refused.
     private static func copy(_ file: Int32, limit: Int64, spool: String) -> KeptFile.Content {
-        var template = Array((spool + "/kept-XXXXXX").utf8CString)
-        let target = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if target >= 0 { _ = fcntl(target, F_SETFD, FD_CLOEXEC) }
-        guard target >= 0 else { return .refused("the worker could not keep it (no room in its spool directory)") }
-        let path = String(cString: template)
+        guard let (target, path) = TemporaryFile.make(in: spool, prefix: "kept") else {
+            return .refused("the worker could not keep it (no room in its spool directory)")
+        }
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         var total: Int64 = 0
         var failure: String?

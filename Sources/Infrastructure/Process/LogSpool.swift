@@ -65,15 +65,12 @@ final class LogSpool: Sendable {
     /// Makes the file at the first byte; false (and broken) when it cannot be made.
     private static func open(_ state: inout State, in directory: String) -> Bool {
         guard state.fd < 0 else { return true }
-        var template = Array((directory + "/log-XXXXXX").utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard made >= 0 else {
+        guard let (fd, path) = TemporaryFile.make(in: directory, prefix: "log") else {
             state.broken = true
             return false
         }
-        _ = fcntl(made, F_SETFD, FD_CLOEXEC)
-        state.fd = made
-        state.path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        state.fd = fd
+        state.path = path
         return true
     }
 }
