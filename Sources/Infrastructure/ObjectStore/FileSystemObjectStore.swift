@@ -76,12 +76,12 @@ public struct FileSystemObjectStore: ObjectStore {
 
     public func open(_ key: String) async throws -> ObjectReader {
         let path = try self.path(of: key)
-        let (size, handle) = try await Self.blocking { () throws -> (Int64, FileReading) in
-            let size = try Self.size(at: path)
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw ObjectStoreError.notFound }
-            return (size, FileReading(handle))
+        let size = try await Self.blocking { try Self.size(at: path) }
+        guard let file = SerialFileReader(path: path) else { throw ObjectStoreError.notFound }
+        return ObjectReader(size: size) {
+            let chunk = try await file.read(upTo: 1 << 20)
+            return chunk.isEmpty ? nil : Array(chunk)
         }
-        return ObjectReader(size: size) { try await Self.blocking { try handle.next() } }
     }
 
     public func size(of key: String) async throws -> Int64 {
@@ -169,24 +169,4 @@ public struct FileSystemObjectStore: ObjectStore {
     private static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await BlockingFileIO.run(work)
     }
-}
-
-/// An open file read a chunk at a time, closed at its end.
-/// `@unchecked Sendable`: the handle is used by one reader at a time (ObjectReader's
-/// contract: one consumer, `next()` never concurrent), each read on a thread of its own
-/// that the reader waits for.
-private final class FileReading: @unchecked Sendable {
-    private var handle: FileHandle?
-
-    init(_ handle: FileHandle) { self.handle = handle }
-
-    func next() throws -> [UInt8]? {
-        guard let current = handle else { return nil }
-        if let chunk = try current.read(upToCount: 1 << 20), !chunk.isEmpty { return Array(chunk) }
-        try? current.close()
-        handle = nil
-        return nil
-    }
-
-    deinit { try? handle?.close() }
 }
