@@ -24,9 +24,11 @@ let product = (
     nioCore: Target.Dependency.product(name: "NIOCore", package: "swift-nio"),
     nioPosix: Target.Dependency.product(name: "NIOPosix", package: "swift-nio"),
     nioSSL: Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl"),
+    otel: Target.Dependency.product(name: "OTel", package: "swift-otel"),
     postgresNIO: Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio"),
     prometheus: Target.Dependency.product(name: "Prometheus", package: "swift-prometheus"),
     serviceLifecycle: Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    tracing: Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing"),
     unixSignals: Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 )
 
@@ -53,6 +55,11 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // The S3 adapter's HTTP client (already in the graph through HummingbirdTesting).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // Tracing (docs/tracing.md): the API every layer outside the core records spans
+        // with, and the OTLP exporter behind it. OTLP over HTTP/protobuf only: the gRPC
+        // trait would add grpc-swift and minutes to every build.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .target(name: "Domain", swiftSettings: strictSettings),
@@ -60,6 +67,9 @@ let package = Package(
         .target(name: "Application", dependencies: ["Domain", "Ports"], swiftSettings: strictSettings),
         // The HTTP contract's job types, shared by the API and the `cloudtask` client.
         .target(name: "APIModels", swiftSettings: strictSettings),
+        // Spans and W3C trace context for the layers outside the core; off (and free)
+        // unless the process bootstraps an exporter.
+        .target(name: "Telemetry", dependencies: ["Domain", product.tracing], swiftSettings: strictSettings),
         .target(name: "CSpawn"),
         // The first process of a job's box (docs/isolation.md): install it beside cloudtask-worker.
         // Freestanding and static (its main.c says why): no C library, no loader, and the
@@ -78,9 +88,10 @@ let package = Package(
         .target(
             name: "Infrastructure",
             dependencies: [
-                "Domain", "Ports", "Application", "CSpawn", "CHiredis", "CRabbitMQ", "CMalloc", "CQRencode",
+                "Domain", "Ports", "Application", "Telemetry", "CSpawn", "CHiredis", "CRabbitMQ", "CMalloc", "CQRencode",
                 product.asyncHTTPClient,
                 product.hummingbirdBcrypt,
+                product.tracing,
                 product.crypto,
                 product.nioCore,
                 product.nioPosix,
@@ -95,8 +106,9 @@ let package = Package(
         .target(
             name: "HTTP",
             dependencies: [
-                "Domain", "Ports", "Application", "APIModels",
+                "Domain", "Ports", "Application", "APIModels", "Telemetry",
                 product.hummingbird,
+                product.tracing,
                 product.serviceLifecycle,
                 product.metrics,
             ],
@@ -110,7 +122,8 @@ let package = Package(
         .target(
             name: "Consumers",
             dependencies: [
-                "Domain", "Ports", "Application",
+                "Domain", "Ports", "Application", "Telemetry",
+                product.tracing,
                 product.serviceLifecycle,
                 product.logging,
                 product.metrics,
@@ -120,9 +133,11 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "Consumers",
+                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Telemetry",
                 product.serviceLifecycle,
                 product.unixSignals,
+                product.otel,
+                product.tracing,
                 product.prometheus,
                 product.metrics,
                 product.logging,
@@ -167,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "ApplicationTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Runtime", "FuzzSupport",
+                "Domain", "Ports", "Application", "Infrastructure", "Consumers", "Runtime", "Telemetry", "FuzzSupport",
                 product.logging,
                 product.serviceLifecycle,
             ],
@@ -186,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "InfrastructureTests",
             dependencies: [
-                "Domain", "Ports", "Application", "Infrastructure", "CSpawn", "FuzzSupport", "TestHelpers",
+                "Domain", "Ports", "Application", "Infrastructure", "Telemetry", "CSpawn", "FuzzSupport", "TestHelpers",
                 // Built for the sandbox's tests, which run it.
                 "cloudtask-box-init",
                 product.crypto,

@@ -15,11 +15,12 @@ package = json.load(sys.stdin)
 core = {"Domain", "Ports", "Application"}
 allowed = {
     "Domain": set(), "Ports": {"Domain"}, "Application": {"Domain", "Ports"},
-    "Consumers": core | {"ServiceLifecycle", "Logging", "Metrics"},
-    "HTTP": core | {"APIModels", "Hummingbird", "ServiceLifecycle", "Metrics"},
+    "Consumers": core | {"Telemetry", "Tracing", "ServiceLifecycle", "Logging", "Metrics"},
+    "HTTP": core | {"APIModels", "Telemetry", "Tracing", "Hummingbird", "ServiceLifecycle", "Metrics"},
+    "Telemetry": {"Domain", "Tracing"},
     "APIModels": set(),
-    "Runtime": core | {"Infrastructure", "Consumers", "ServiceLifecycle", "UnixSignals", "Prometheus", "Metrics", "Logging",
-                       "PostgresNIO"},
+    "Runtime": core | {"Infrastructure", "Consumers", "Telemetry", "Tracing", "OTel", "ServiceLifecycle", "UnixSignals",
+                       "Prometheus", "Metrics", "Logging", "PostgresNIO"},
 }
 failed = False
 for target in package["targets"]:
@@ -59,12 +60,13 @@ check_imports() {  # DIRECTORY ALLOWED-REGEX WHAT
     exit 1
   fi
 }
-check_imports Sources/Consumers 'Foundation|Synchronization|Domain|Ports|Application|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
+check_imports Sources/Consumers 'Foundation|Synchronization|Domain|Ports|Application|Telemetry|Tracing|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
   "the background services use the core's ports only"
-check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|APIModels|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
+check_imports Sources/HTTP 'Foundation|Synchronization|Domain|Ports|Application|APIModels|Telemetry|Tracing|Hummingbird|HTTPTypes|NIOCore|ServiceLifecycle|Logging|Metrics|CoreMetrics' \
   "HTTP maps requests to use cases on the core's ports: no adapter (Infrastructure), no driver, no C shim"
 check_imports Sources/APIModels 'Foundation' "the contract's types are plain Codable values, shared with the client"
-check_imports Sources/Runtime 'Foundation|Synchronization|Domain|Ports|Application|Infrastructure|Consumers|ServiceLifecycle|UnixSignals|Prometheus|Metrics|CoreMetrics|Logging|PostgresNIO' \
+check_imports Sources/Telemetry 'Domain|Tracing|Synchronization' "spans and trace context, for the layers outside the core"
+check_imports Sources/Runtime 'Foundation|Synchronization|Domain|Ports|Application|Infrastructure|Consumers|Telemetry|Tracing|OTel|ServiceLifecycle|UnixSignals|Prometheus|Metrics|CoreMetrics|Logging|PostgresNIO' \
   "Runtime composes adapters and consumers; the HTTP server is the API executable's"
 for dir in Sources/Runtime Sources/cloudtask-worker Sources/Infrastructure Sources/Consumers; do
   if grep -rqE '^\s*(public )?import HTTP$' "$dir"; then

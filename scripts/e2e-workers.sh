@@ -9,12 +9,15 @@ cd "$(dirname "$0")/.."
 . ./scripts/lib/postgres.sh
 . ./scripts/lib/redis.sh
 . ./scripts/lib/rabbitmq.sh
+. ./scripts/lib/otlp.sh
 
 PG_PORT=${E2E_PG_PORT:-54369}
 REDIS_PORT=${E2E_REDIS_PORT:-56409}
 MQ_PORT=${E2E_AMQP_PORT:-35702}
 MQ_HTTP=${E2E_AMQP_HTTP_PORT:-35703}
 API_PORT=${E2E_API_PORT:-18469}
+# In the range reserve_fixed_ports keeps out of outgoing connections' way.
+OTLP_PORT=${E2E_OTLP_PORT:-56488}
 DIR=$(mktemp -d /tmp/cloudtask-e2e.XXXXXX)
 chmod 755 "$DIR"  # the postgres and rabbitmq users reach their directories through it
 
@@ -24,6 +27,7 @@ cleanup() {
     while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$DIR/pids"
   fi
   rabbitmq_stop "$DIR/mq" "$MQ_PORT"
+  otlp_stop "$DIR/otlp"
   redis_stop "$DIR/redis"
   postgres_stop "$DIR/pg"
   rm -rf "$DIR"
@@ -35,6 +39,9 @@ trap cleanup EXIT
 postgres_start "$DIR/pg" "$PG_PORT"
 redis_start "$DIR/redis" "$REDIS_PORT"
 RABBITMQ_MANAGEMENT_PORT=$MQ_HTTP rabbitmq_start "$DIR/mq" "$MQ_PORT"
+# Every process of the deployment traces to it (docs/tracing.md).
+otlp_start "$DIR/otlp" "$OTLP_PORT"
+export CLOUDTASK_TEST_OTLP_URL="http://127.0.0.1:$OTLP_PORT"
 
 export CLOUDTASK_E2E_DIR="$DIR"
 export CLOUDTASK_E2E_API_PORT=$API_PORT

@@ -51,6 +51,8 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var status: String
     public var stopRequestedAt: String?
     public var timeoutSeconds: Int
+    /// The trace of the request that made it (null when the API was not tracing).
+    public var traceId: String?
     public var updatedAt: String
     public var usage: Usage?
 
@@ -70,6 +72,7 @@ public struct JobResource: Codable, Sendable, Equatable {
         case status
         case stopRequestedAt = "stop_requested_at"
         case timeoutSeconds = "timeout_seconds"
+        case traceId = "trace_id"
         case updatedAt = "updated_at"
         case usage
     }

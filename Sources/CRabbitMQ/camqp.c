@@ -170,7 +170,7 @@ int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, siz
 
 int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, const char *routing_key,
                            const void *body, size_t body_len, const char *type, const char *message_id,
-                           int priority, const char *dead_reason, char *error, size_t size) {
+                           int priority, const char *dead_reason, const char *traceparent, char *error, size_t size) {
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TYPE_FLAG |
@@ -180,14 +180,24 @@ int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, c
     props.type = amqp_cstring_bytes(type);
     props.message_id = amqp_cstring_bytes(message_id);
     props.priority = (uint8_t)priority;
-    amqp_table_entry_t reason;
+    amqp_table_entry_t headers[2];
+    int count = 0;
     if (dead_reason) {
-        reason.key = amqp_cstring_bytes("x-cloudtask-dead-reason");
-        reason.value.kind = AMQP_FIELD_KIND_UTF8;
-        reason.value.value.bytes = amqp_cstring_bytes(dead_reason);
+        headers[count].key = amqp_cstring_bytes("x-cloudtask-dead-reason");
+        headers[count].value.kind = AMQP_FIELD_KIND_UTF8;
+        headers[count].value.value.bytes = amqp_cstring_bytes(dead_reason);
+        count++;
+    }
+    if (traceparent) {
+        headers[count].key = amqp_cstring_bytes("traceparent");
+        headers[count].value.kind = AMQP_FIELD_KIND_UTF8;
+        headers[count].value.value.bytes = amqp_cstring_bytes(traceparent);
+        count++;
+    }
+    if (count > 0) {
         props._flags |= AMQP_BASIC_HEADERS_FLAG;
-        props.headers.num_entries = 1;
-        props.headers.entries = &reason;
+        props.headers.num_entries = count;
+        props.headers.entries = headers;
     }
     amqp_bytes_t bytes = {body_len, (void *)body};
     int status = amqp_basic_publish(conn, CHANNEL, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key),
@@ -376,5 +386,22 @@ int cloudtask_amqp_service(amqp_connection_state_t conn, char *error, size_t siz
         return 0;
     }
     set_error(error, size, "heartbeat: %s", amqp_error_string2(status));
+    return -1;
+}
+
+int cloudtask_amqp_header(const amqp_envelope_t *envelope, const char *key, char *out, size_t out_size) {
+    if (!(envelope->message.properties._flags & AMQP_BASIC_HEADERS_FLAG)) return -1;
+    const amqp_table_t *table = &envelope->message.properties.headers;
+    size_t key_len = strlen(key);
+    for (int i = 0; i < table->num_entries; i++) {
+        const amqp_table_entry_t *entry = &table->entries[i];
+        if (entry->key.len != key_len || memcmp(entry->key.bytes, key, key_len) != 0) continue;
+        if (entry->value.kind != AMQP_FIELD_KIND_UTF8 && entry->value.kind != AMQP_FIELD_KIND_BYTES) return -1;
+        amqp_bytes_t value = entry->value.value.bytes;
+        if (value.len >= out_size) return -1;
+        memcpy(out, value.bytes, value.len);
+        out[value.len] = 0;
+        return (int)value.len;
+    }
     return -1;
 }

@@ -6,6 +6,8 @@ import Metrics
 public import Ports
 public import ServiceLifecycle
 import Synchronization
+import Telemetry
+import Tracing
 
 /// Runs dispatched jobs, at most `concurrency` at once (the broker's prefetch), and
 /// listens to the stop broadcast. A dispatch is acknowledged only once its outcome is
@@ -81,19 +83,36 @@ public struct ExecutorService: Service {
     }
 
     private func handle(_ delivery: Delivery<JobDispatch>) async {
-        let dispatch = delivery.message
+        // The run is a span of the job's trace (a child of the relay's publish, or of the
+        // request when the relay did not trace); the reports it makes carry this span's
+        // context, so the results processor's spans are its children (docs/tracing.md).
+        await Telemetry.withSpan("run job", continuing: delivery.message.trace, ofKind: .consumer) { span in
+            span?.updateAttributes { attributes in
+                attributes["cloudtask.job_id"] = delivery.message.jobID.description
+                attributes["cloudtask.attempt"] = delivery.message.attempt
+                attributes["messaging.system"] = "rabbitmq"
+            }
+            let dispatch = delivery.message.continuing(Telemetry.traceParent(of: span?.context))
+            await handle(delivery, dispatch, span: span)
+        }
+    }
+
+    private func handle(_ delivery: Delivery<JobDispatch>, _ dispatch: JobDispatch, span: (any Span)?) async {
         var logger = logger
         logger[metadataKey: "job_id"] = .string(dispatch.jobID.description)
         do {
             switch try await runJob(dispatch, redelivered: delivery.redelivered) {
             case .reported(let outcome):
                 try await delivery.ack()
+                span?.attributes["cloudtask.outcome"] = String("\(outcome)".prefix(200))
                 logger.info("job run finished", metadata: ["outcome": "\(outcome)", "attempt": "\(dispatch.attempt)"])
             case .abandoned:
                 try await delivery.requeue()
+                span?.attributes["cloudtask.outcome"] = "abandoned"
                 logger.info("job run abandoned at shutdown; handed back")
             }
         } catch {
+            span?.setStatus(SpanStatus(code: .error, message: "the outcome could not be reported"))
             logger.warning("job run could not be reported; handing it back", metadata: ["error": "\(error)"])
             try? await delivery.requeue()
         }

@@ -5,6 +5,8 @@ public import Logging
 import Metrics
 public import Ports
 public import ServiceLifecycle
+import Telemetry
+import Tracing
 
 /// Applies worker reports to the jobs, a batch per transaction, and acknowledges them
 /// only after the transaction committed. Applying is idempotent, so a retry is harmless.
@@ -103,12 +105,52 @@ public struct ResultsProcessorService: Service {
         error as? PortError == .unavailable || error is CancellationError
     }
 
+    /// Applies a batch; with tracing on, in a span of its own, with a span for each
+    /// traced start or finish in its job's trace (a child of the run that reported it,
+    /// linked to the batch's span): docs/tracing.md.
     private func apply(_ batch: [Delivery<JobEvent>]) async {
+        let traced = Telemetry.isOn ? batch.filter { $0.message.trace != nil && Self.spanName(of: $0.message) != nil } : []
+        guard !traced.isEmpty else {
+            _ = await applyBatch(batch)
+            return
+        }
+        await Telemetry.withSpan("record reports", ofKind: .consumer) { batchSpan in
+            batchSpan?.attributes["cloudtask.batch.size"] = batch.count
+            let spans = traced.map { delivery -> (any Span)? in
+                let event = delivery.message
+                let span = Telemetry.startSpan(
+                    Self.spanName(of: event) ?? "record", continuing: event.trace, ofKind: .consumer)
+                if let batchSpan { span?.addLink(SpanLink(context: batchSpan.context, attributes: [:])) }
+                span?.attributes["cloudtask.job_id"] = event.jobID.description
+                span?.attributes["cloudtask.attempt"] = event.attempt
+                return span
+            }
+            let clean = await applyBatch(batch)
+            for span in spans {
+                if !clean { span?.setStatus(SpanStatus(code: .error, message: "the batch was refused or handed back")) }
+                span?.end()
+            }
+            if !clean { batchSpan?.setStatus(SpanStatus(code: .error, message: "the batch was refused or handed back")) }
+        }
+    }
+
+    /// The span of a report that gets one: starts and finishes (output is too frequent).
+    static func spanName(of event: JobEvent) -> String? {
+        switch event.kind {
+        case .started: "record job.started"
+        case .finished: "record job.finished"
+        case .output: nil
+        }
+    }
+
+    /// Whether the batch was recorded as it came (not handed back, not isolated).
+    private func applyBatch(_ batch: [Delivery<JobEvent>]) async -> Bool {
         do {
             let effects = try await record(batch.map(\.message))
             for delivery in batch { try? await delivery.ack() }
             Self.count(effects)
             Self.recordUsage(zip(batch.map(\.message), effects))
+            return true
         } catch  where Self.isTransient(error) {
             await handBack(batch, error: error)
         } catch {
@@ -117,6 +159,7 @@ public struct ResultsProcessorService: Service {
                 metadata: ["error": "\(error)", "size": "\(batch.count)"])
             await isolate(batch)
         }
+        return false
     }
 
     private func handBack(_ batch: some Collection<Delivery<JobEvent>>, error: any Error) async {

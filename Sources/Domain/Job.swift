@@ -43,6 +43,9 @@ public struct Job: Hashable, Sendable, Codable {
     public let notify: Bool
     /// Files its runs keep from their working directory (ArtifactRules).
     public let artifacts: [String]
+    /// The trace of the request that made it: every run of the job, in every process,
+    /// records its spans there (docs/tracing.md). Nil when the API was not tracing.
+    public let trace: TraceParent?
 
     /// Three deliveries that started and never finished mean the job itself kills its
     /// workers (or is unlucky beyond reason): it fails `worker_lost` instead of a fourth run.
@@ -50,9 +53,11 @@ public struct Job: Hashable, Sendable, Codable {
 
     /// A new job: `scheduled` when `run_at` is in the future, `queued` otherwise.
     public init(
-        id: JobID, ownerID: UserID, request: JobRequest, idempotencyKey: String?, now: Date, defaultLimits: RunLimits? = nil
+        id: JobID, ownerID: UserID, request: JobRequest, idempotencyKey: String?, now: Date, defaultLimits: RunLimits? = nil,
+        trace: TraceParent? = nil
     ) {
         let now = Date.truncatedToMilliseconds(now)
+        self.trace = trace
         self.limits = defaultLimits.map { request.limits?.resolved(defaults: $0) ?? $0 }
         self.id = id
         self.ownerID = ownerID
@@ -82,8 +87,9 @@ public struct Job: Hashable, Sendable, Codable {
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
         idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil,
-        limits: RunLimits? = nil, notify: Bool = false, artifacts: [String] = []
+        limits: RunLimits? = nil, notify: Bool = false, artifacts: [String] = [], trace: TraceParent? = nil
     ) {
+        self.trace = trace
         self.notify = notify
         self.artifacts = artifacts
         self.usage = usage

@@ -95,11 +95,14 @@ public struct JobEvent: Hashable, Sendable, Codable {
     /// On a finish: the files the job declared, each kept or not (why not). Empty when
     /// it declared none or the program never ran.
     public let artifacts: [JobArtifact]
+    /// The span of the run that reported it (docs/tracing.md); nil when not traced.
+    public let trace: TraceParent?
 
     public init(
         eventID: UUID, jobID: JobID, attempt: Int, workerID: String, occurredAt: Date, kind: Kind, startedAt: Date? = nil,
-        usage: ResourceUsage? = nil, artifacts: [JobArtifact] = []
+        usage: ResourceUsage? = nil, artifacts: [JobArtifact] = [], trace: TraceParent? = nil
     ) {
+        self.trace = trace
         self.usage = usage
         self.artifacts = artifacts
         self.eventID = eventID
@@ -127,8 +130,12 @@ public struct JobDispatch: Hashable, Sendable, Codable {
     public let limits: RunLimits?
     /// Files to keep from the working directory when the program ends.
     public let artifacts: [String]
+    /// The span that caused this run (docs/tracing.md): the job's request, or whoever
+    /// passed the dispatch on and traced that (the relay, the worker's run span).
+    public private(set) var trace: TraceParent?
 
     public init(eventID: UUID, job: Job, occurredAt: Date) {
+        self.trace = job.trace
         self.artifacts = job.artifacts
         self.eventID = eventID
         self.jobID = job.id
@@ -143,8 +150,10 @@ public struct JobDispatch: Hashable, Sendable, Codable {
 
     public init(
         eventID: UUID, jobID: JobID, attempt: Int, command: String, args: [String],
-        priority: Int, timeoutSeconds: Int, occurredAt: Date, limits: RunLimits? = nil, artifacts: [String] = []
+        priority: Int, timeoutSeconds: Int, occurredAt: Date, limits: RunLimits? = nil, artifacts: [String] = [],
+        trace: TraceParent? = nil
     ) {
+        self.trace = trace
         self.artifacts = artifacts
         self.limits = limits
         self.eventID = eventID
@@ -155,5 +164,15 @@ public struct JobDispatch: Hashable, Sendable, Codable {
         self.priority = priority
         self.timeoutSeconds = timeoutSeconds
         self.occurredAt = occurredAt
+    }
+}
+
+extension JobDispatch {
+    /// The same dispatch, caused by `trace` instead (nil keeps the one it has).
+    public func continuing(_ trace: TraceParent?) -> JobDispatch {
+        guard let trace else { return self }
+        var copy = self
+        copy.trace = trace
+        return copy
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Ports
+import Telemetry
 
 /// Wires routes to use cases. Composition roots and tests both call this; it chooses
 /// no adapter itself.
@@ -18,6 +19,7 @@ public func buildRouter(
     health: HealthChecks, metricsFactory: any MetricsFactory, exportMetrics: @escaping @Sendable () -> String
 ) -> Router<APIContext> {
     let router = Router(context: APIContext.self)
+    if Telemetry.isOn { router.add(middleware: RequestSpanMiddleware()) }
     router.add(middleware: EnvelopeMiddleware(trustedProxies: settings.trustedProxies))
     router.add(middleware: HTTPMetricsMiddleware(factory: metricsFactory))
     router.add(middleware: MethodNotAllowedMiddleware(table: RouteTable(servedRoutes)))

@@ -7,6 +7,7 @@ public import Logging
 import Metrics
 import Ports
 public import ServiceLifecycle
+import Telemetry
 
 /// The background roles a worker process can take on.
 public enum WorkerRole: String, CaseIterable, Sendable {
@@ -60,7 +61,8 @@ public enum CompositionRoot {
             allowlist: config.allowedCommands, outputLimitBytes: config.outputLimitBytes,
             stopGraceSeconds: config.stopGraceSeconds, jobUser: config.jobUser, limits: config.jobResourceLimits)
         runnerSettings.allowJobsAsWorkerUser = config.allowJobsAsWorkerUser
-        let runner = IsolatedProcessRunner(settings: runnerSettings, sandbox: sandbox)
+        let isolated = IsolatedProcessRunner(settings: runnerSettings, sandbox: sandbox)
+        let runner: any ProcessRunner = Telemetry.isOn ? TracedProcessRunner(isolated) : isolated
         // One registry: the executor records what the broadcast says, the runs consult it.
         let registry = StopRegistry()
         let runJob = RunJob(

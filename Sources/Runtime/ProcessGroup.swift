@@ -18,8 +18,12 @@ public enum ProcessGroup {
         cancellationLimit: Duration = .seconds(5), logger: Logger
     ) async throws {
         let gated = GatedServices(gate: adapters.gate, services: adapters.background + work, logger: logger)
+        // The span exporter (when tracing is on) first: it stops last, after the spans of
+        // the work's last moments.
+        let exporter = TracingSetup.service.map { [$0] } ?? []
         var configuration = ServiceGroupConfiguration(
-            services: (adapters.clients + [gated]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            services: (exporter + adapters.clients + [gated]).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = gracePeriod
         configuration.maximumCancellationDuration = cancellationLimit

@@ -25,8 +25,11 @@ struct Serve: AsyncParsableCommand {
         let concurrency = self.concurrency ?? ExecutorDefaults.concurrency
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
         let configuration = try loadConfiguration(mode: embedded ? .embedded : singleNode ? .singleNode : .production)
-        LineLogHandler.bootstrap(level: configuration.logLevel, json: configuration.logFormat == .json)
+        LineLogHandler.bootstrap(
+            level: configuration.logLevel, json: configuration.logFormat == .json,
+            metadataProvider: TracingSetup.logMetadata)
         let logger = Logger(label: "cloudtask-api")
+        guard TracingSetup.start(serviceName: "cloudtask-api", logger: logger) else { throw ExitCode(78) }
         MallocArenas.limit()
         ProcessMetrics.bootstrap()
         do {

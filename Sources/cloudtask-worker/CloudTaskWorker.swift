@@ -47,10 +47,12 @@ struct CloudTaskWorker: AsyncParsableCommand {
             FileHandle.standardError.write(Data(error.report.utf8))
             throw ExitCode(78)
         }
-        LineLogHandler.bootstrap(level: config.logLevel, json: config.logFormat == .json)
+        LineLogHandler.bootstrap(
+            level: config.logLevel, json: config.logFormat == .json, metadataProvider: TracingSetup.logMetadata)
         MallocArenas.limit()
         ProcessMetrics.bootstrap()
         var logger = Logger(label: "cloudtask-worker")
+        guard TracingSetup.start(serviceName: "cloudtask-worker", logger: logger) else { throw ExitCode(78) }
         // Unique per process: the results processor tells a redelivery to a restarted
         // worker from a duplicate report by the worker id, so a restart must not reuse it.
         let workerID = "\(workerId ?? ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"

@@ -44,6 +44,28 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test("a job's trace context is stored with it, and its dispatch in the outbox carries it", arguments: Adapters.jobStores)
+    func traceContext(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            let trace = try #require(TraceParent(header: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+            let plain = JobFixtures.job(owner: owner)
+            let job = Job(
+                id: JobID(UUID()), ownerID: owner, request: try JobRequest(command: "echo"), idempotencyKey: nil,
+                now: JobFixtures.t0, trace: trace)
+            let dispatch = JobFixtures.dispatch(job)
+            #expect(try await store.create(job, dispatch: dispatch, unfinishedLimit: 10) == .created(job))
+            #expect(try await store.job(id: job.id)?.trace == trace)
+            let published = PublishedMessages()
+            _ = try await store.relay(limit: 10) { published.append($0) }
+            #expect(published.all.contains(dispatch))
+            if case .dispatch(let stored) = published.all.first(where: { $0.jobID == job.id }) {
+                #expect(stored.trace == trace)
+            }
+            #expect(plain.trace == nil)
+        }
+    }
+
     @Test("an idempotency key is unique per owner", arguments: Adapters.jobStores)
     func idempotency(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner

@@ -10,15 +10,8 @@ import Testing
 struct RabbitMQAdapterTests {
     @Test("a malformed message is dead-lettered and the consumer carries on")
     func deadLetter() async throws {
-        let settings = try #require(RabbitMQFixture.settings())
-        let queue = RabbitMQJobQueue(settings: settings, logger: RabbitMQFixture.logger)
-        let raw = AMQPPublisher(settings: settings, logger: RabbitMQFixture.logger)
-        defer {
-            Task {
-                await queue.close()
-                await raw.close()
-            }
-        }
+        let (settings, queue, raw) = try RabbitMQFixture.queueAndPublisher()
+        defer { RabbitMQFixture.close(queue, raw) }
         let garbage = Array(#"{"type":"job.created","version":1,"nonsense":true}"#.utf8)
         try await raw.publish([
             AMQPMessage(
@@ -34,6 +27,36 @@ struct RabbitMQAdapterTests {
 
         let letter = try #require(await RabbitMQFixture.nextDeadLetter(settings))
         #expect(letter.body == garbage)
+    }
+
+    @Test("a dispatch's `traceparent` header names the span that caused its run, over the request's in the body")
+    func traceHeader() async throws {
+        let (settings, queue, raw) = try RabbitMQFixture.queueAndPublisher()
+        defer { RabbitMQFixture.close(queue, raw) }
+        let request = try #require(TraceParent(header: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+        let relay = try #require(TraceParent(traceID: request.traceID, spanID: "1111111111111111", sampled: true))
+        let inBody = JobQueueContract.dispatch(priority: 0).continuing(request)
+        let headerOnly = JobQueueContract.dispatch(priority: 0)
+        let untraced = JobQueueContract.dispatch(priority: 0)
+        let exchange = settings.namePrefix + "cloudtask.jobs"
+        func message(_ dispatch: JobDispatch, header: TraceParent?) -> AMQPMessage {
+            AMQPMessage(
+                exchange: exchange, routingKey: "job.created", body: JobMessageCodec.encode(dispatch), type: "job.created",
+                messageID: dispatch.eventID.uuidString, traceParent: header)
+        }
+        try await raw.publish([
+            message(inBody, header: relay), message(headerOnly, header: relay), message(untraced, header: nil),
+            message(inBody, header: nil),
+        ])
+        var deliveries = try await queue.dispatches(prefetch: 5).makeAsyncIterator()
+        var received: [JobDispatch] = []
+        for _ in 0..<4 {
+            let delivery = try #require(try await deliveries.next())
+            received.append(delivery.message)
+            try await delivery.ack()
+        }
+        #expect(received.map(\.trace) == [relay, relay, nil, request])
+        #expect(received.map(\.jobID) == [inBody.jobID, headerOnly.jobID, untraced.jobID, inBody.jobID])
     }
 
     @Test("publishes made at once go out together and each is confirmed; one the broker refuses fails alone")

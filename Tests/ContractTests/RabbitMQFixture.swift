@@ -14,6 +14,24 @@ enum RabbitMQFixture {
         url.map { AMQPSettings(url: $0, heartbeatSeconds: 10, timeout: .seconds(5), namePrefix: prefix) }
     }
 
+    /// The adapter and a raw publisher beside it, on names of their own.
+    static func queueAndPublisher() throws -> (AMQPSettings, RabbitMQJobQueue, AMQPPublisher) {
+        guard let settings = settings() else { throw FixtureUnavailable() }
+        return (
+            settings, RabbitMQJobQueue(settings: settings, logger: logger), AMQPPublisher(settings: settings, logger: logger)
+        )
+    }
+
+    /// Closes both once the test is done (from a `defer`, which cannot wait).
+    static func close(_ queue: RabbitMQJobQueue, _ raw: AMQPPublisher) {
+        Task {
+            await queue.close()
+            await raw.close()
+        }
+    }
+
+    struct FixtureUnavailable: Error {}
+
     static func adapter() -> [Adapter<any JobQueueUnderTest>] {
         guard url != nil else { return [] }
         return [

@@ -51,15 +51,8 @@ struct RabbitMQReportBatchTests {
         "a job.reports is handed out part by part: a malformed part is dead-lettered with its place, a part handed back comes back alone, an acknowledged one does not"
     )
     func partsSettledAlone() async throws {
-        let settings = try #require(RabbitMQFixture.settings())
-        let queue = RabbitMQJobQueue(settings: settings, logger: RabbitMQFixture.logger)
-        let raw = AMQPPublisher(settings: settings, logger: RabbitMQFixture.logger)
-        defer {
-            Task {
-                await queue.close()
-                await raw.close()
-            }
-        }
+        let (settings, queue, raw) = try RabbitMQFixture.queueAndPublisher()
+        defer { RabbitMQFixture.close(queue, raw) }
         let kept = Self.report()
         let handedBack = Self.report(JobID(UUID()), .output(OutputChunk(stdout: "again")))
         func part(_ event: JobEvent) -> String { String(decoding: JobMessageCodec.encode(event), as: UTF8.self) }

@@ -108,6 +108,12 @@ final class Deployment: Sendable {
             settings["CLOUDTASK_OBJECT_STORE_SECRET_KEY"] = "e2e-secret"
             settings["CLOUDTASK_OBJECT_STORE_PATH_STYLE"] = "true"
         }
+        // Every process traces to the test's OTLP receiver, when the script runs one,
+        // exporting within 100 ms so that a test need not wait long for the spans.
+        if let otlp = environment["CLOUDTASK_TEST_OTLP_URL"] {
+            settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp
+            settings["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+        }
         // As root, jobs run as root here, so that pkill can reach a worker whose sandbox
         // is off (the worker_lost check; in the sandbox a job cannot see its worker).
         if geteuid() == 0 { settings["CLOUDTASK_JOB_USER"] = "root" }

@@ -187,4 +187,29 @@ struct JobMessageCodecTests {
         // Keys are compared as the text they stand for: an escaped twin is a repeat.
         #expect(throws: StrictJSON.Problem.self) { try StrictJSON.parse(Array(#"{"a\n":1,"a\u000a":2}"#.utf8)) }
     }
+
+    @Test("a trace context rides as `traceparent`; one that is not valid is dropped and the message is still read")
+    func traceContext() throws {
+        let trace = try #require(TraceParent(header: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+        let dispatch = JobDispatch(
+            eventID: UUID(), jobID: Self.job, attempt: 1, command: "echo", args: [], priority: 0, timeoutSeconds: 5,
+            occurredAt: Self.time, trace: trace)
+        let bytes = JobMessageCodec.encode(dispatch)
+        #expect(try Self.object(bytes)["traceparent"] as? String == trace.header)
+        #expect(try JobMessageCodec.decodeDispatch(bytes) == dispatch)
+        #expect(try JobMessageCodec.decodeOutbox(JobMessageCodec.encode(.dispatch(dispatch))) == .dispatch(dispatch))
+        let event = JobEvent(
+            eventID: UUID(), jobID: Self.job, attempt: 1, workerID: "w-1", occurredAt: Self.time, kind: .started, trace: trace)
+        #expect(try JobMessageCodec.decodeEvent(JobMessageCodec.encode(event)) == event)
+        let untraced = JobEvent(
+            eventID: event.eventID, jobID: Self.job, attempt: 1, workerID: "w-1", occurredAt: Self.time, kind: .started)
+        let text = String(decoding: JobMessageCodec.encode(event), as: UTF8.self)
+        for hostile in [
+            #""00-zz""#, #""00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01""#, "12", "null", "[1]",
+            "\"" + String(repeating: "a", count: 100_000) + "\"",
+        ] {
+            let bytes = Array(text.replacingOccurrences(of: "\"\(trace.header)\"", with: hostile).utf8)
+            #expect(try JobMessageCodec.decodeEvent(bytes) == untraced, "\(hostile.prefix(40))")
+        }
+    }
 }

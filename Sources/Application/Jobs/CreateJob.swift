@@ -22,8 +22,11 @@ public struct CreateJob: Sendable {
         self.settings = settings
     }
 
-    /// The job, and whether it was made now (`false`: an idempotent repeat).
-    public func callAsFunction(caller: AccessClaims, request: JobRequest, idempotencyKey: String?) async throws -> (
+    /// The job, and whether it was made now (`false`: an idempotent repeat). `trace` is
+    /// the span of the request (docs/tracing.md): the job's runs join that trace.
+    public func callAsFunction(
+        caller: AccessClaims, request: JobRequest, idempotencyKey: String?, trace: TraceParent? = nil
+    ) async throws -> (
         job: Job, created: Bool
     ) {
         guard caller.role.mayCreateJobs else { throw UseCaseError.forbidden("viewers may not create jobs") }
@@ -47,7 +50,7 @@ public struct CreateJob: Sendable {
         let now = clock.now()
         let job = Job(
             id: JobID(ids.next()), ownerID: caller.userID, request: request, idempotencyKey: idempotencyKey, now: now,
-            defaultLimits: settings.limitDefaults)
+            defaultLimits: settings.limitDefaults, trace: trace)
         let dispatch =
             job.status == .queued ? OutboxMessage.dispatch(JobDispatch(eventID: ids.next(), job: job, occurredAt: now)) : nil
         switch try await jobs.create(job, dispatch: dispatch, unfinishedLimit: settings.maxUnfinishedJobs) {

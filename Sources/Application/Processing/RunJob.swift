@@ -184,7 +184,8 @@ public struct RunJob: Sendable {
         try await events.publish(
             JobEvent(
                 eventID: ids.next(), jobID: dispatch.jobID, attempt: dispatch.attempt, workerID: workerID,
-                occurredAt: clock.now(), kind: kind, startedAt: startedAt, usage: usage, artifacts: artifacts))
+                occurredAt: clock.now(), kind: kind, startedAt: startedAt, usage: usage, artifacts: artifacts,
+                trace: dispatch.trace))
     }
 }
 

@@ -30,10 +30,12 @@ int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, siz
 
 /// Publishes one persistent JSON message (mandatory: an unroutable one comes back).
 /// A non-NULL `dead_reason` goes in the header `x-cloudtask-dead-reason` (a message set
-/// aside on the dead-letter exchange says why).
+/// aside on the dead-letter exchange says why). A non-NULL `traceparent` goes in the
+/// header `traceparent` (W3C trace context: docs/tracing.md).
 int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, const char *routing_key,
                            const void *body, size_t body_len, const char *type, const char *message_id,
-                           int priority, const char *dead_reason, char *error, size_t error_size);
+                           int priority, const char *dead_reason, const char *traceparent, char *error,
+                           size_t error_size);
 
 /// Waits until the broker confirmed delivery tags first...last. 0: all acked; 1: some
 /// were nacked or returned (not safely stored: publish again); -1: connection broken
@@ -51,6 +53,10 @@ int cloudtask_amqp_cancel(amqp_connection_state_t conn, char *error, size_t erro
 /// exchange `control_exchange` (one queue per worker) and consumes that. 0 on success.
 int cloudtask_amqp_consume(amqp_connection_state_t conn, const char *queue, const char *control_exchange, int prefetch,
                            char *error, size_t error_size);
+
+/// Copies the string header `key` of a delivery into `out` (NUL-terminated). Returns its
+/// length, or -1 when it is absent, not a string, or does not fit in `out_size`.
+int cloudtask_amqp_header(const amqp_envelope_t *envelope, const char *key, char *out, size_t out_size);
 
 /// Waits up to `timeout_ms` for the next delivery. 1: `envelope` filled (free it with
 /// amqp_destroy_envelope); 0: nothing arrived (heartbeats were serviced); -1: broken.

@@ -5,6 +5,7 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Telemetry
 
 /// `/jobs*`: submit, list, read, stop, output.
 struct JobController {
@@ -29,7 +30,8 @@ struct JobController {
                 notify: body.notify ?? false, artifacts: body.artifacts ?? [])
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
-        let (job, created) = try await useCases.createJob(caller: caller, request: jobRequest!, idempotencyKey: key)
+        let (job, created) = try await useCases.createJob(
+            caller: caller, request: jobRequest!, idempotencyKey: key, trace: Telemetry.currentTraceParent)
         if created { Counter(label: MetricNames.jobsCreated).increment() }
         return Responses.json(
             JobRepresentation(job: job), status: created ? .created : .ok,

@@ -81,6 +81,7 @@ struct JobRepresentation: JSONWritable {
             json.member("status", job.status.rawValue)
             json.member("stop_requested_at", orNull: job.stopRequestedAt.map(Timestamp.format))
             json.member("timeout_seconds", job.timeoutSeconds)
+            json.member("trace_id", orNull: job.trace?.traceID)
             json.member("updated_at", Timestamp.format(job.updatedAt))
             json.key("usage")
             json.optional(job.usage) { json, usage in json.usage(usage) }

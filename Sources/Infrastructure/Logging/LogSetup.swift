@@ -7,6 +7,8 @@ import Synchronization
 /// base; this handler adds no redaction of its own.
 public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
+    /// Adds metadata from the task's context (the span's `trace_id` and `span_id`).
+    public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
     let label: String
     let json: Bool
@@ -24,6 +26,7 @@ public struct LineLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { $1 } }
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
         let line: String
@@ -49,9 +52,15 @@ public struct LineLogHandler: LogHandler {
         lock.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
     }
 
-    /// Installs this handler for the whole process (call once, at start).
-    public static func bootstrap(level: String, json: Bool) {
+    /// Installs this handler for the whole process (call once, at start), with
+    /// `metadataProvider` adding to every line (the trace context: docs/tracing.md).
+    public static func bootstrap(level: String, json: Bool, metadataProvider: Logger.MetadataProvider? = nil) {
         let parsed = Logger.Level(rawValue: level) ?? .info
-        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: parsed, json: json) }
+        LoggingSystem.bootstrap(
+            { label, provider in
+                var handler = LineLogHandler(label: label, level: parsed, json: json)
+                handler.metadataProvider = provider
+                return handler
+            }, metadataProvider: metadataProvider)
     }
 }

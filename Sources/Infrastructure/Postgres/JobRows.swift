@@ -63,6 +63,7 @@ enum JobRows {
         Column("limit_tasks", "int") { try $1.appendOptional($0.limits?.tasks) },
         Column("notify", "boolean") { try $1.append($0.notify) },
         Column("artifacts", "text[]") { try $1.append($0.artifacts) },
+        Column("trace_parent", "text") { try $1.appendOptional($0.trace?.header) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -100,7 +101,9 @@ enum JobRows {
             idempotencyKey: try cells["idempotency_key"].decode(String?.self),
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
             name: try cells["name"].decode(String?.self), usage: try usage(cells), limits: try limits(cells),
-            notify: try cells["notify"].decode(Bool.self), artifacts: try cells["artifacts"].decode([String].self))
+            notify: try cells["notify"].decode(Bool.self), artifacts: try cells["artifacts"].decode([String].self),
+            // A value that is not a trace context is no trace: tracing never fails a read.
+            trace: try cells["trace_parent"].decode(String?.self).flatMap { TraceParent(header: $0) })
     }
 
     /// The limit columns: all null (a job from before limits) or all set.

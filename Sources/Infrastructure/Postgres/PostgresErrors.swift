@@ -2,6 +2,8 @@ import Logging
 import Ports
 import PostgresNIO
 import Synchronization
+import Telemetry
+import Tracing
 
 /// Translates driver errors into the ports' errors, so that no SQL text or driver
 /// message travels further than this file (the log keeps the details).
@@ -56,8 +58,19 @@ extension PostgresClient {
     /// every request would hang. Past this, the request fails `unavailable` (a prompt 503).
     static let leaseTimeout: Duration = .seconds(5)
 
-    /// Runs `body` in a transaction with driver errors translated.
+    /// Runs `body` in a transaction with driver errors translated, in a span named by
+    /// the repository operation that asked (PostgresNIO records no spans of its own).
     func transaction<Result: Sendable>(
+        logger: Logger, operation: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await Telemetry.withChildSpan("PostgreSQL \(Self.spanName(operation))") { span in
+            span?.attributes["db.system.name"] = "postgresql"
+            span?.attributes["db.operation.name"] = "transaction"
+            return try await untracedTransaction(logger: logger, body)
+        }
+    }
+
+    private func untracedTransaction<Result: Sendable>(
         logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {
@@ -72,8 +85,23 @@ extension PostgresClient {
         }
     }
 
-    /// Runs `body` on a pooled connection with driver errors translated.
+    /// Runs `body` on a pooled connection with driver errors translated, in a span named
+    /// by the repository operation that asked.
     func connection<Result: Sendable>(
+        logger: Logger, operation: String = #function, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await Telemetry.withChildSpan("PostgreSQL \(Self.spanName(operation))") { span in
+            span?.attributes["db.system.name"] = "postgresql"
+            return try await untracedConnection(logger: logger, body)
+        }
+    }
+
+    /// `create(_:dispatch:unfinishedLimit:)` → `create`: a span's name is low-cardinality.
+    static func spanName(_ function: String) -> Substring {
+        function.prefix { $0 != "(" }
+    }
+
+    private func untracedConnection<Result: Sendable>(
         logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         do {

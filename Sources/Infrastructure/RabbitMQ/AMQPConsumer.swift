@@ -1,4 +1,5 @@
 import CRabbitMQ
+public import Domain
 import Foundation
 public import Logging
 import Synchronization
@@ -8,6 +9,8 @@ public struct AMQPDelivery: Sendable {
     public let body: [UInt8]
     public let routingKey: String
     public let redelivered: Bool
+    /// The header `traceparent`, when it holds a valid one (docs/tracing.md).
+    public let traceParent: TraceParent?
     let tag: UInt64
     /// Which connection delivered it: a settlement for an older one is moot (the
     /// broker put the message back when that connection died).
@@ -190,6 +193,18 @@ public final class AMQPConsumer: Sendable {
                 body: body.bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: body.len)) } ?? [],
                 routingKey: key.bytes.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: key.len), as: UTF8.self) }
                     ?? "",
-                redelivered: envelope.redelivered != 0, tag: envelope.delivery_tag, generation: generation))
+                redelivered: envelope.redelivered != 0, traceParent: Self.traceParent(of: &envelope),
+                tag: envelope.delivery_tag, generation: generation))
+    }
+
+    /// The delivery's `traceparent` header; nil when absent or not a valid one (a
+    /// producer's bad header never stops the message).
+    private static func traceParent(of envelope: inout amqp_envelope_t) -> TraceParent? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = buffer.withUnsafeMutableBufferPointer { out in
+            cloudtask_amqp_header(&envelope, "traceparent", out.baseAddress, out.count)
+        }
+        guard length == 55 else { return nil }
+        return TraceParent(header: String(decoding: buffer[0..<55].map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 }

@@ -1,5 +1,6 @@
 import CRabbitMQ
 import Dispatch
+public import Domain
 import Foundation
 public import Logging
 import Synchronization
@@ -16,11 +17,14 @@ public struct AMQPMessage: Sendable {
     /// Why a message is being set aside (published to the dead-letter exchange), sent in
     /// the header `x-cloudtask-dead-reason`; nil for every other message.
     public let deadReason: String?
+    /// The W3C trace context, sent in the header `traceparent` (docs/tracing.md).
+    public let traceParent: TraceParent?
 
     public init(
         exchange: String, routingKey: String, body: [UInt8], type: String, messageID: String, priority: Int = 0,
-        deadReason: String? = nil
+        deadReason: String? = nil, traceParent: TraceParent? = nil
     ) {
+        self.traceParent = traceParent
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
@@ -203,9 +207,11 @@ public final class AMQPPublisher: Sendable {
             try connection.check { error, size in
                 message.body.withUnsafeBytes { body in
                     Self.withOptionalCString(message.deadReason) { reason in
-                        cloudtask_amqp_publish(
-                            connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
-                            message.type, message.messageID, Int32(message.priority), reason, error, size)
+                        Self.withOptionalCString(message.traceParent?.header) { traceParent in
+                            cloudtask_amqp_publish(
+                                connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
+                                message.type, message.messageID, Int32(message.priority), reason, traceParent, error, size)
+                        }
                     }
                 }
             }

@@ -5,6 +5,8 @@ public import Logging
 import Metrics
 public import Ports
 public import ServiceLifecycle
+import Telemetry
+import Tracing
 
 /// The broker's ports on RabbitMQ (the queue contract of docs/architecture.md and
 /// docs/messages.md): one publishing connection shared by the outbox relay and the
@@ -50,12 +52,28 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
     private var jobsExchange: String { settings.namePrefix + "cloudtask.jobs" }
 
     public func publish(_ messages: [OutboxMessage]) async throws {
-        let wire = messages.map { message -> AMQPMessage in
+        // A traced dispatch is published in a span of its own, a child of the job's
+        // request; that span's context rides in the message's `traceparent` header, so
+        // the worker's run is its child (docs/tracing.md).
+        let spans = messages.map { message -> (any Span)? in
+            guard case .dispatch(let dispatch) = message, let trace = dispatch.trace else { return nil }
+            let span = Telemetry.startSpan("publish job.created", continuing: trace, ofKind: .producer)
+            span?.updateAttributes { attributes in
+                attributes["messaging.system"] = "rabbitmq"
+                attributes["messaging.destination.name"] = jobsExchange
+                attributes["messaging.message.id"] = dispatch.eventID.uuidString.lowercased()
+                attributes["cloudtask.job_id"] = dispatch.jobID.description
+                attributes["cloudtask.attempt"] = dispatch.attempt
+            }
+            return span
+        }
+        let wire = zip(messages, spans).map { message, span -> AMQPMessage in
             switch message {
             case .dispatch(let dispatch):
                 AMQPMessage(
                     exchange: jobsExchange, routingKey: "job.created", body: JobMessageCodec.encode(dispatch),
-                    type: "job.created", messageID: dispatch.eventID.uuidString.lowercased(), priority: dispatch.priority)
+                    type: "job.created", messageID: dispatch.eventID.uuidString.lowercased(), priority: dispatch.priority,
+                    traceParent: span.flatMap { Telemetry.traceParent(of: $0.context) } ?? dispatch.trace)
             case .stop(let stop):
                 AMQPMessage(
                     exchange: settings.namePrefix + "cloudtask.control", routingKey: "", body: JobMessageCodec.encode(stop),
@@ -67,19 +85,30 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
             try await publisher.publish(wire)
             Timer(label: MetricNames.queuePublishSeconds, dimensions: [("kind", "outbox")]).record(
                 duration: ContinuousClock.now - started)
+            for span in spans { span?.end() }
         } catch {
+            for span in spans {
+                span?.setStatus(SpanStatus(code: .error, message: "the broker did not confirm it"))
+                span?.end()
+            }
             throw PortError.unavailable
         }
     }
 
     public func publish(_ event: JobEvent) async throws {
-        try await reports.publish(event)
+        try await Telemetry.withChildSpan("publish \(JobMessageCodec.type(of: event))", ofKind: .producer) { span in
+            span?.attributes["messaging.system"] = "rabbitmq"
+            span?.attributes["cloudtask.job_id"] = event.jobID.description
+            try await reports.publish(event)
+        }
     }
 
     public func dispatches(prefetch: Int) async throws -> Intake<JobDispatch> {
         subscribe(queue: settings.namePrefix + "jobs.created", prefetch: prefetch) {
             delivery throws(JobMessageCodec.DecodingError) in
-            [.success(try JobMessageCodec.decodeDispatch(delivery.body))]
+            // The header names the relay's span; the body, the request's (when the
+            // relay did not trace). Either way the run joins the job's trace.
+            [.success(try JobMessageCodec.decodeDispatch(delivery.body).continuing(delivery.traceParent))]
         }
     }
 

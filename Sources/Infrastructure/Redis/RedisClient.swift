@@ -3,6 +3,8 @@ public import Logging
 import NIOPosix
 public import ServiceLifecycle
 import Synchronization
+import Telemetry
+import Tracing
 
 /// A small pool of blocking hiredis connections behind an async API.
 ///
@@ -70,6 +72,24 @@ public final class RedisClient: Service {
     /// Sends the commands in one round trip and returns their replies (error replies
     /// included, in order). Throws when Redis cannot be reached.
     public func pipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisReply] {
+        guard Telemetry.isOn else { return try await untracedPipeline(commands) }
+        // A span per round trip, inside traced work only (docs/tracing.md); named by the
+        // command (ours, never a key or a value).
+        let name = commands.count == 1 ? String(commands[0].first?.prefix(16) ?? "") : "pipeline"
+        let result: Result<[RedisReply], RedisError> = await Telemetry.withChildSpan("Redis \(name)") { span in
+            span?.attributes["db.system.name"] = "redis"
+            if commands.count > 1 { span?.attributes["db.operation.batch.size"] = commands.count }
+            do throws(RedisError) {
+                return .success(try await untracedPipeline(commands))
+            } catch {
+                span?.setStatus(SpanStatus(code: .error, message: Telemetry.describe(error)))
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private func untracedPipeline(_ commands: [[String]]) async throws(RedisError) -> [RedisReply] {
         try checkBackoff()
         let result: Result<[RedisReply], RedisError>
         do {

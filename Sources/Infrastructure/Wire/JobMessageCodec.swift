@@ -25,6 +25,7 @@ public enum JobMessageCodec {
         wire.timeoutSeconds = dispatch.timeoutSeconds
         wire.limits = dispatch.limits
         wire.artifactNames = dispatch.artifacts.isEmpty ? nil : dispatch.artifacts
+        wire.traceParent = dispatch.trace
         return encode(wire)
     }
 
@@ -40,6 +41,7 @@ public enum JobMessageCodec {
         wire.workerID = event.workerID
         wire.startedAt = event.startedAt
         wire.usage = event.usage
+        wire.traceParent = event.trace
         switch event.kind {
         case .started:
             break
@@ -107,7 +109,7 @@ public enum JobMessageCodec {
         return JobDispatch(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
             priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt,
-            limits: wire.limits, artifacts: wire.artifactNames ?? [])
+            limits: wire.limits, artifacts: wire.artifactNames ?? [], trace: wire.traceParent)
     }
 
     public static func decodeStop(_ bytes: [UInt8]) throws(DecodingError) -> StopRequest {
@@ -170,7 +172,8 @@ public enum JobMessageCodec {
         }
         return JobEvent(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, workerID: workerID,
-            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt, usage: usage, artifacts: artifacts)
+            occurredAt: wire.occurredAt, kind: kind, startedAt: startedAt, usage: usage, artifacts: artifacts,
+            trace: wire.traceParent)
     }
 
     // MARK: The JSON shape
@@ -199,6 +202,8 @@ public enum JobMessageCodec {
         var artifactNames: [String]?
         /// `job.finished`: each path kept or not.
         var artifactResults: [JobArtifact]?
+        /// W3C trace context (docs/tracing.md).
+        var traceParent: TraceParent?
 
         init(type: String, eventID: UUID, occurredAt: Date, jobID: JobID) {
             self.type = type
@@ -312,6 +317,7 @@ public enum JobMessageCodec {
             json.member("priority", ifPresent: wire.priority)
             json.member("started_at", ifPresent: wire.startedAt.map(WireTime.format))
             json.member("timeout_seconds", ifPresent: wire.timeoutSeconds)
+            json.member("traceparent", ifPresent: wire.traceParent?.header)
             json.member("type", wire.type)
             if let usage = wire.usage {
                 json.key("usage")
@@ -358,6 +364,7 @@ public enum JobMessageCodec {
     private static let wireFields: Set<String> = [
         "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
         "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage", "limits", "artifacts",
+        "traceparent",
     ]
 
     /// The fields of a message; nil when one has the wrong shape.
@@ -370,6 +377,8 @@ public enum JobMessageCodec {
         wire.version = version
         wire.eventID = eventID
         wire.jobID = jobID
+        // Tracing never stops work: a trace context that is not one is no context.
+        wire.traceParent = root["traceparent"]?.string.flatMap { TraceParent(header: $0) }
         do throws(ShapeError) {
             wire.attempt = try optional(root["attempt"], \.int)
             wire.workerID = try optional(root["worker_id"], \.string)
