@@ -8,6 +8,9 @@ public struct HTTPSettings: Sendable {
     public var metricsToken: String?
     public var rateLimits: RateLimitPolicies
     public var liveStreams = LiveStreamLimits()
+    /// A trace viewer's page, `{trace_id}` standing for the id: the dashboard links a
+    /// job to its trace there.
+    public var traceUIURL: String?
 
     public init(
         maxBodyBytes: Int = 1_048_576, trustedProxies: [CIDR] = [], metricsToken: String? = nil,

@@ -30,7 +30,7 @@ public func buildRouter(
     ops.get("/health/ready", use: operations.ready)
     ops.get("/metrics", use: operations.metrics)
     ops.get("/openapi.json", use: operations.openAPI)
-    let dashboard = DashboardController()
+    let dashboard = DashboardController(traceUIURL: settings.traceUIURL)
     ops.get("/dashboard", use: dashboard.page)
     ops.get("/dashboard/app.js", use: dashboard.script)
     ops.get("/dashboard/account.js", use: dashboard.accountScript)

@@ -147,5 +147,6 @@ extension HTTPSettings {
         liveStreams = LiveStreamLimits(
             perUser: config.liveStreamsPerUser, perProcess: config.liveStreamsPerProcess,
             writeTimeout: .seconds(config.liveWriteTimeoutSeconds))
+        traceUIURL = config.traceUIURL
     }
 }

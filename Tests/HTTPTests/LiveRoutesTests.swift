@@ -1,6 +1,7 @@
 import Application
 import Domain
 import Foundation
+import HTTP
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -171,10 +172,25 @@ struct LiveRoutesTests {
             // No inline script or style, and nothing fetched from elsewhere.
             #expect(
                 !page.contains("<script>") && !page.contains("style=") && !page.contains("http://") && !page.contains("https://"))
+            #expect(page.contains(#"<meta name="cloudtask-trace-url" content="">"#))
             let script = try await api.send(.get, "/dashboard/app.js").text
             // Tokens stay in memory.
             #expect(
                 !script.contains("localStorage.") && !script.contains("sessionStorage.") && !script.contains("document.cookie"))
+        }
+    }
+}
+
+extension LiveRoutesTests {
+    @Test("/dashboard with a trace viewer configured: its link template is in the page's meta element, escaped")
+    func dashboardTraceLink() async throws {
+        var test = TestAPI()
+        test.settings.traceUIURL = "https://jaeger.example.com/trace/{trace_id}?a=1&b=2"
+        try await test.run { (api: APIClient) async throws in
+            let page = try await api.send(.get, "/dashboard").text
+            #expect(
+                page.contains(
+                    #"<meta name="cloudtask-trace-url" content="https://jaeger.example.com/trace/{trace_id}?a=1&amp;b=2">"#))
         }
     }
 }

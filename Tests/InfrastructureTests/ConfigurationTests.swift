@@ -114,6 +114,21 @@ struct ConfigurationTests {
         #expect(!refused.text.contains("s3cret"))
     }
 
+    @Test("the trace viewer's link: http(s) with {trace_id}, nothing that could leave an HTML attribute")
+    func traceUIURL() throws {
+        #expect(try load([:], mode: .embedded).traceUIURL == nil)
+        var environment = production
+        environment["CLOUDTASK_TRACE_UI_URL"] = "https://jaeger.example.com/trace/{trace_id}?uiEmbed=v0"
+        #expect(try load(environment).traceUIURL == "https://jaeger.example.com/trace/{trace_id}?uiEmbed=v0")
+        for bad in [
+            "https://jaeger.example.com/trace/", "javascript:alert(1)//{trace_id}", "http://x/{trace_id}\"><script>",
+            "http://x/{trace_id} y", "http://x/{trace_id}'", "https://x/{trace_id}" + String(repeating: "a", count: 2048),
+        ] {
+            environment["CLOUDTASK_TRACE_UI_URL"] = bad
+            #expect(try refusal(environment)?.names == ["CLOUDTASK_TRACE_UI_URL"], "\(bad.prefix(40))")
+        }
+    }
+
     @Test("object storage: all or none; each missing or bad part named, the secret key never echoed")
     func objectStore() throws {
         let defaults = try load([:], mode: .embedded)

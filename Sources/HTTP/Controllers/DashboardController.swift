@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -12,8 +13,30 @@ struct DashboardController {
         "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
     ].joined(separator: "; ")
 
+    /// The page, with the trace viewer's link template in its `cloudtask-trace-url` meta
+    /// element (no inline script may carry it). Made once.
+    let page: [UInt8]
+
+    init(traceUIURL: String? = nil) {
+        page = Self.page(traceUIURL: traceUIURL)
+    }
+
+    /// `index.html` with `content=""` of the trace meta element filled in. The template
+    /// was checked at start-up (no quote, no angle bracket); it is escaped all the same.
+    static func page(traceUIURL: String?) -> [UInt8] {
+        guard let traceUIURL else { return PackageResources.index_html }
+        let html = String(decoding: PackageResources.index_html, as: UTF8.self)
+        let escaped = traceUIURL.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        return Array(
+            html.replacingOccurrences(
+                of: #"<meta name="cloudtask-trace-url" content="">"#,
+                with: #"<meta name="cloudtask-trace-url" content=""# + escaped + #"">"#
+            ).utf8)
+    }
+
     func page(_ request: Request, context: APIContext) -> Response {
-        Self.file(PackageResources.index_html, type: "text/html; charset=utf-8")
+        Self.file(page, type: "text/html; charset=utf-8")
     }
 
     func script(_ request: Request, context: APIContext) -> Response {

@@ -376,9 +376,10 @@
     $("job-stdout").textContent = "";
     $("job-stderr").textContent = "";
     $("job-error-banner").textContent = "";
-    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage", "job-notify-fact"]) {
+    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage", "job-notify-fact", "job-trace"]) {
       $(field).textContent = "";
     }
+    delete $("job-trace").dataset.trace;
     $("job-artifacts-card").hidden = true;
     $("job-artifact-list").textContent = "";
     let artifactsShownFor = null;
@@ -408,6 +409,7 @@
       $("job-usage").textContent = used
         ? `${(used.cpu_user_seconds + used.cpu_system_seconds).toFixed(2)} s CPU, ${mib(used.memory_peak_bytes)} peak, `
           + `${used.tasks_peak} tasks peak, ${used.io_read_bytes} B read, ${used.io_write_bytes} B written` : "—";
+      showTrace(job.trace_id);
       $("stop-button").disabled = FINAL.has(job.status) || (job.status === "running" && job.stop_requested_at !== null);
       $("stop-button").textContent = job.stop_requested_at && !FINAL.has(job.status) ? "Stopping…" : "Stop";
     };
@@ -440,6 +442,24 @@
       }
     };
     leaveView = () => { stream.stop(); clearInterval(ticker); $("live-job").classList.remove("on"); };
+  }
+
+  // The job's trace id, a link to the trace viewer when the deployment names one
+  // (CLOUDTASK_TRACE_UI_URL, in the page's cloudtask-trace-url meta element).
+  const TRACE_URL = document.querySelector('meta[name="cloudtask-trace-url"]')?.content || "";
+  function showTrace(traceID) {
+    const cell = $("job-trace");
+    if (!traceID || !/^[0-9a-f]{32}$/.test(traceID)) { cell.textContent = "—"; return; }
+    if (cell.dataset.trace === traceID) return;
+    cell.dataset.trace = traceID;
+    cell.textContent = "";
+    if (!TRACE_URL) { cell.textContent = traceID; return; }
+    const link = document.createElement("a");
+    link.href = TRACE_URL.replaceAll("{trace_id}", traceID);
+    link.textContent = traceID;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    cell.append(link);
   }
 
   // A job's artifacts: each kept one a button that downloads it (with the access token,

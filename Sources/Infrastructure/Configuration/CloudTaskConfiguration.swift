@@ -81,6 +81,9 @@ public struct CloudTaskConfiguration: Sendable {
     /// Answer a download with a redirect to a presigned URL valid this long, instead of
     /// passing the bytes through the API (`CLOUDTASK_ARTIFACT_REDIRECT_SECONDS`; 0: never).
     public var artifactRedirectSeconds = 0
+    /// A trace viewer's page for one trace, `{trace_id}` standing for the id
+    /// (`CLOUDTASK_TRACE_UI_URL`): the dashboard's job page links to it (docs/tracing.md).
+    public var traceUIURL: String?
     public var logLevel = "info"
     public var logFormat = LogFormat.json
 

@@ -226,6 +226,15 @@ public struct ConfigurationLoader {
         config.requireVerifiedEmail = bool("CLOUDTASK_REQUIRE_VERIFIED_EMAIL") ?? config.requireVerifiedEmail
         config.rateLimits.passwordResetPerEmail = policy(
             "CLOUDTASK_RATE_LIMIT_PASSWORD_RESET", name: "password_reset", default: config.rateLimits.passwordResetPerEmail)
+        if let template = string("CLOUDTASK_TRACE_UI_URL") {
+            if Self.isTraceUIURL(template) {
+                config.traceUIURL = template
+            } else {
+                problems.append(
+                    "CLOUDTASK_TRACE_UI_URL: must be an http(s) URL of at most 2048 bytes with {trace_id} in it, such as http://jaeger:16686/trace/{trace_id}"
+                )
+            }
+        }
         if let level = string("CLOUDTASK_LOG_LEVEL") {
             if ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
                 config.logLevel = level
@@ -462,5 +471,12 @@ public struct ConfigurationLoader {
         }
         guard seconds <= maxWindowSeconds, limit <= seconds * 1000 else { return nil }
         return RateLimitPolicy(name: name, limit: limit, windowSeconds: seconds)
+    }
+
+    /// A link the dashboard may show: http(s), printable ASCII without quotes or angle
+    /// brackets (it goes into an HTML attribute), with the place for the trace id.
+    static func isTraceUIURL(_ text: String) -> Bool {
+        (text.hasPrefix("http://") || text.hasPrefix("https://")) && text.contains("{trace_id}") && text.utf8.count <= 2048
+            && text.utf8.allSatisfy { (0x21...0x7E).contains($0) && !"\"'<>`\\".utf8.contains($0) }
     }
 }
