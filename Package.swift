@@ -205,6 +205,7 @@ let package = Package(
                 // Built for the sandbox's tests, which run it.
                 "cloudtask-box-init",
                 product.crypto,
+                product.tracing,
             ],
             swiftSettings: strictSettings
         ),

@@ -7,6 +7,10 @@
 #   BENCH_SCENARIOS="B1 B3"        only these (B1 B2 B2API B3 B3IDLE B4 B3x2 B6; B5 and the rest always)
 #   BENCH_PERF_DIR=/tmp/perf ./bench/run.sh   also records perf profiles of CloudTask's
 #       B1 (the API process) and B3 (the whole machine) there (BENCHMARKS.md reads them)
+#   BENCH_TRACING=compare ./bench/run.sh   CloudTask with tracing off ("cloudtask") and on
+#       ("traced": every span exported over OTLP to a receiver that only counts), in
+#       alternating order in one run, instead of the reference; B1 and B3 unless
+#       BENCH_SCENARIOS says otherwise (docs/tracing.md)
 #
 # It installs what is missing (wrk, PostgreSQL, Redis, RabbitMQ, a Python virtualenv for
 # the reference), builds CloudTask in release mode, starts PostgreSQL, Redis and RabbitMQ
@@ -22,6 +26,7 @@ ROOT=$PWD
 . ./scripts/lib/postgres.sh
 . ./scripts/lib/redis.sh
 . ./scripts/lib/rabbitmq.sh
+. ./scripts/lib/otlp.sh
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 JOBS=${BENCH_JOBS:-2000}
@@ -29,7 +34,9 @@ ROUNDS=${BENCH_ROUNDS:-1}
 # Jobs at once per cloudtask-worker: its default (16 per core) unless set; Celery keeps -c 4, the reference set-up.
 CONCURRENCY_FLAG=(); [ -z "${BENCH_CONCURRENCY:-}" ] || CONCURRENCY_FLAG=(--concurrency "$BENCH_CONCURRENCY")
 ONLY=${BENCH_ONLY:-}
-PG_PORT=55532 REDIS_PORT=56480 AMQP_PORT=35792
+TRACING=${BENCH_TRACING:-}
+if [ "$TRACING" = compare ]; then ONLY=cloudtask; : "${BENCH_SCENARIOS:=B1 B3}"; fi
+PG_PORT=55532 REDIS_PORT=56480 AMQP_PORT=35792 OTLP_PORT=56490
 CT_PORT=18580 PEER_PORT=18581
 CT_URL=http://127.0.0.1:$CT_PORT PEER_URL=http://127.0.0.1:$PEER_PORT
 WRK_SCRIPT=$ROOT/bench/wrk/scenario.lua
@@ -75,6 +82,7 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   sleep 1
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  [ "$TRACING" != compare ] || otlp_stop "$WORK/otlp"
   rabbitmq_stop "$WORK/rabbitmq" "$AMQP_PORT" || true
   redis_stop "$WORK/redis" || true
   postgres_stop "$WORK/postgres" || true
@@ -136,10 +144,32 @@ wait_ready "$CT_URL" /health/ready
 [ "$ONLY" = cloudtask ] || wait_ready "$PEER_URL" /health/live
 sleep 2  # let the workers connect
 
+# ---- tracing off and on (BENCH_TRACING=compare) -------------------------------------
+# One API and one worker run at a time, on the same servers: "cloudtask" untraced, and
+# "traced" with every span recorded (the default sampler) and exported to a receiver
+# that counts what it gets without decoding it. switch_to restarts them as the other.
+RUNNING_AS=cloudtask
+if [ "$TRACING" = compare ]; then otlp_start "$WORK/otlp" "$OTLP_PORT" --count-only; fi
+switch_to() {  # IMPL
+  [ "$TRACING" = compare ] && [ "$1" != "$RUNNING_AS" ] || return 0
+  kill "$CT_API_PID" "${CT_WORKER_PIDS[@]}" 2>/dev/null || true
+  for pid in "$CT_API_PID" "${CT_WORKER_PIDS[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  local otel=()
+  [ "$1" = traced ] && otel=(env "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$OTLP_PORT")
+  start api "${otel[@]}" "$BIN/cloudtask-api"; CT_API_PID=$STARTED
+  start worker1 "${otel[@]}" "$BIN/cloudtask-worker" "${CONCURRENCY_FLAG[@]}" --metrics-port 19464; CT_WORKER_PIDS=("$STARTED")
+  wait_ready "$CT_URL" /health/ready
+  sleep 2
+  RUNNING_AS=$1
+}
+
 # ---- what is measured -------------------------------------------------------------
 IMPLS=(cloudtask peer); [ "$ONLY" = cloudtask ] && IMPLS=(cloudtask)
-url_of() { [ "$1" = cloudtask ] && echo "$CT_URL" || echo "$PEER_URL"; }
-dsn_of() { [ "$1" = cloudtask ] && echo "$CT_DSN" || echo "$PEER_DSN"; }
+[ "$TRACING" = compare ] && IMPLS=(cloudtask traced)
+url_of() { [ "$1" = peer ] && echo "$PEER_URL" || echo "$CT_URL"; }
+dsn_of() { [ "$1" = peer ] && echo "$PEER_DSN" || echo "$CT_DSN"; }
 declare -A TOKEN USER_ID JOB_ID
 for impl in "${IMPLS[@]}"; do
   user=$($PY bench/driver.py user --url "$(url_of "$impl")" --email "bench-$impl@example.com")
@@ -149,10 +179,11 @@ for impl in "${IMPLS[@]}"; do
 done
 
 signal_workers() {  # IMPL SIGNAL — every worker process of IMPL and its children (Celery's pool)
-  local pids=("${CT_WORKER_PIDS[@]}"); [ "$1" = cloudtask ] || pids=("${PEER_WORKER_PIDS[@]}")
+  local pids=("${CT_WORKER_PIDS[@]}"); [ "$1" != peer ] || pids=("${PEER_WORKER_PIDS[@]}")
   for pid in "${pids[@]}"; do kill -"$2" "$pid" $(pgrep -P "$pid") 2>/dev/null || true; done
 }
 drain() { for impl in "${IMPLS[@]}"; do $PY bench/driver.py drain --dsn "$(dsn_of "$impl")"; done; }
+[ "$TRACING" = compare ] && drain() { $PY bench/driver.py drain --dsn "$CT_DSN"; }
 order() {  # ROUND INDEX — the implementations in alternating order
   if [ $(( ($1 + $2) % 2 )) -eq 0 ]; then printf '%s\n' "${IMPLS[@]}"; else printf '%s\n' "${IMPLS[@]}" | tac; fi
 }
@@ -167,10 +198,12 @@ profiled() {  # NAME IMPL COMMAND... — runs COMMAND, under a machine-wide perf
   fi
 }
 wrk_run() {  # LABEL IMPL PATH METHOD BODY CONNECTIONS
+  switch_to "$2"
   BENCH_LABEL=$1 BENCH_IMPL=$2 BENCH_METHOD=$4 BENCH_BODY=$5 BENCH_TOKEN=${TOKEN[$2]} \
     profiled "$1" "$2" wrk -t2 -c"$6" -d"${SECONDS_PER_RUN}s" --latency -s "$WRK_SCRIPT" "$(url_of "$2")$3" | grep '^{'
 }
 b3() {  # IMPL WORKERS
+  switch_to "$1"
   profiled "B3-$2" "$1" $PY bench/driver.py b3 --url "$(url_of "$1")" --token "${TOKEN[$1]}" --user-id "${USER_ID[$1]}" \
     --dsn "$(dsn_of "$1")" --jobs "$JOBS" --impl "$1" --workers "$2"
 }
@@ -207,6 +240,7 @@ for round in $(seq 1 "$ROUNDS"); do
   if want B3IDLE; then
     say "round $round: B3 latency when not saturated (a job every 50 ms)"
     for impl in $(order "$round" 1); do
+      switch_to "$impl"
       $PY bench/driver.py b3idle --url "$(url_of "$impl")" --token "${TOKEN[$impl]}" --user-id "${USER_ID[$impl]}" \
         --dsn "$(dsn_of "$impl")" --jobs 200 --interval 0.05 --impl "$impl"
     done
@@ -214,6 +248,7 @@ for round in $(seq 1 "$ROUNDS"); do
   if want B4; then
     say "round $round: B4 bcrypt isolation"
     for impl in $(order "$round" 0); do
+      switch_to "$impl"
       $PY bench/driver.py b4 --url "$(url_of "$impl")" --email "b4-$impl@example.com" \
         --seconds "$SECONDS_PER_RUN" --impl "$impl"
     done
@@ -237,6 +272,10 @@ if want B6; then
   say "B6 1,000 idle live-event subscribers"
   $PY bench/driver.py subscribers --url "$CT_URL" --token "${TOKEN[cloudtask]}" --pid "$CT_API_PID" \
     --redis-port "$REDIS_PORT" --count "${BENCH_SUBSCRIBERS:-1000}"
+fi
+
+if [ "$TRACING" = compare ]; then
+  echo "{\"otlp_receiver\":$(curl -fsS "http://127.0.0.1:$OTLP_PORT/stats")}"
 fi
 
 # ---- memory and durability --------------------------------------------------------

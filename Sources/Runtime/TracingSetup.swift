@@ -47,6 +47,10 @@ public enum TracingSetup {
         configuration.traces.sampler = .alwaysOn
         unsetenv("OTEL_TRACES_SAMPLER")
         unsetenv("OTEL_TRACES_SAMPLER_ARG")
+        // The context travels as W3C `traceparent` in rows, messages and headers, which
+        // `Telemetry` reads and writes: no other propagator may replace it.
+        configuration.propagators = [.traceContext]
+        unsetenv("OTEL_PROPAGATORS")
         configuration.diagnosticLogger = .custom(logger)
         let backend = try OTel.makeTracingBackend(configuration: configuration)
         Telemetry.bootstrap(ErrorKeepingTracer(backend.factory, sampler: sampler))
