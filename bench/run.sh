@@ -8,9 +8,11 @@
 #   BENCH_PERF_DIR=/tmp/perf ./bench/run.sh   also records perf profiles of CloudTask's
 #       B1 (the API process) and B3 (the whole machine) there (BENCHMARKS.md reads them)
 #   BENCH_TRACING=compare ./bench/run.sh   CloudTask with tracing off ("cloudtask") and on
-#       ("traced": every span exported over OTLP to a receiver that only counts), in
+#       ("traced": spans exported over OTLP to a receiver that only counts), in
 #       alternating order in one run, instead of the reference; B1 and B3 unless
-#       BENCH_SCENARIOS says otherwise (docs/tracing.md)
+#       BENCH_SCENARIOS says otherwise; OTEL_TRACES_SAMPLER(_ARG) in the environment
+#       set the traced side's sampler (docs/tracing.md); with BENCH_PERF_DIR, both are
+#       profiled (the traced side's files end in -traced)
 #
 # It installs what is missing (wrk, PostgreSQL, Redis, RabbitMQ, a Python virtualenv for
 # the reference), builds CloudTask in release mode, starts PostgreSQL, Redis and RabbitMQ
@@ -191,8 +193,9 @@ PERF_DIR=${BENCH_PERF_DIR:-}
 [ -z "$PERF_DIR" ] || mkdir -p "$PERF_DIR"
 profiled() {  # NAME IMPL COMMAND... — runs COMMAND, under a machine-wide perf record when asked
   local name=$1 impl=$2; shift 2
-  if [ -n "$PERF_DIR" ] && [ "$impl" = cloudtask ] && [ "${round:-1}" = 1 ]; then
-    perf record -q -F 499 -g -a -o "$PERF_DIR/$name.perf" -- "$@" 2>/dev/null
+  if [ -n "$PERF_DIR" ] && [ "$impl" != peer ] && [ "${round:-1}" = 1 ]; then
+    local file=$name; [ "$impl" = cloudtask ] || file=$name-$impl
+    perf record -q -F 499 -g -a -o "$PERF_DIR/$file.perf" -- "$@" 2>/dev/null
   else
     "$@"
   fi

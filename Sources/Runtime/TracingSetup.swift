@@ -51,6 +51,11 @@ public enum TracingSetup {
         // `Telemetry` reads and writes: no other propagator may replace it.
         configuration.propagators = [.traceContext]
         unsetenv("OTEL_PROPAGATORS")
+        // A collector that is down must not hold up a process's stop: the last export
+        // waits at most this long (the specification's default is 10 s; the variable
+        // OTEL_EXPORTER_OTLP_TIMEOUT still wins).
+        configuration.traces.otlpExporter.timeout = .seconds(3)
+        configuration.traces.batchSpanProcessor.exportTimeout = .seconds(5)
         configuration.diagnosticLogger = .custom(logger)
         let backend = try OTel.makeTracingBackend(configuration: configuration)
         Telemetry.bootstrap(ErrorKeepingTracer(backend.factory, sampler: sampler))

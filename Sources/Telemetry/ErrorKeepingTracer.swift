@@ -30,20 +30,23 @@ public struct ErrorKeepingTracer<Base: Tracer>: Tracer {
         let parent = context()
         let parentTrace = traceParent(of: parent)
         if sampler.samples(parent: parentTrace) {
-            return ErrorKeepingSpan(
-                .recorded(
-                    base.startSpan(
-                        operationName, context: parent, ofKind: kind, at: instant(), function: function, file: fileID,
-                        line: line)))
+            let span = base.startSpan(
+                operationName, context: parent, ofKind: kind, at: instant(), function: function, file: fileID, line: line)
+            // The base tracer's own context for this span (the key it inherited names the parent).
+            var context = span.context
+            context[SpanTraceKey.self] = written(context)
+            return ErrorKeepingSpan(.recorded(span), context: context)
         }
-        // Dropped: the same trace (or a new one), a span id of its own, not sampled.
+        // Dropped: the same trace (or a new one), a span id of its own, not sampled. The
+        // tracer's own context is set too, for a child that another sampler does record.
         var dropped = parent
         let own = TraceParent(traceID: parentTrace?.traceID ?? Self.randomHex(2), spanID: Self.randomHex(1), sampled: false)
+        dropped[SpanTraceKey.self] = own
         if let own { base.extract(["traceparent": own.header], into: &dropped, using: HeaderExtractor()) }
         let pending = PendingSpan(
             name: operationName, kind: kind, startNanoseconds: instant().nanosecondsSinceEpoch, parent: parentTrace,
-            own: own, context: dropped, record: { pending, end in record(pending, endNanoseconds: end) })
-        return ErrorKeepingSpan(.pending(pending))
+            own: own, record: { pending, end in record(pending, endNanoseconds: end) })
+        return ErrorKeepingSpan(.pending(pending), context: dropped)
     }
 
     @available(*, deprecated, message: "forwards to the base tracer's, which the protocol deprecates")
@@ -61,8 +64,15 @@ public struct ErrorKeepingTracer<Base: Tracer>: Tracer {
         base.inject(context, into: &carrier, using: injector)
     }
 
-    /// The W3C context of `context`'s span, if it has one.
+    /// The W3C context of `context`'s span, if it has one: ours when we made it (no
+    /// formatting), else the base tracer's, written out and read back.
     private func traceParent(of context: InstrumentationContext) -> TraceParent? {
+        if let known = context[SpanTraceKey.self] { return known }
+        return written(context)
+    }
+
+    /// The base tracer's W3C context of `context`, written out and read back.
+    private func written(_ context: InstrumentationContext) -> TraceParent? {
         var headers: [String: String] = [:]
         base.inject(context, into: &headers, using: HeaderInjector())
         return headers["traceparent"].flatMap { TraceParent(header: $0) }
@@ -105,13 +115,12 @@ public struct ErrorKeepingSpan: Span {
     }
 
     let kind: Kind
-    init(_ kind: Kind) { self.kind = kind }
+    /// What children and other processes see (with `SpanTraceKey` set).
+    public let context: InstrumentationContext
 
-    public var context: InstrumentationContext {
-        switch kind {
-        case .recorded(let span): span.context
-        case .pending(let pending): pending.context
-        }
+    init(_ kind: Kind, context: InstrumentationContext) {
+        self.kind = kind
+        self.context = context
     }
 
     public var operationName: String {
@@ -212,14 +221,11 @@ final class PendingSpan: Sendable {
 
     private let state: Mutex<Snapshot>
     private let record: @Sendable (Snapshot, UInt64) -> Void
-    /// What children and other processes see: the dropped span's own context.
-    let context: InstrumentationContext
 
     init(
         name: String, kind: SpanKind, startNanoseconds: UInt64, parent: TraceParent?, own: TraceParent?,
-        context: InstrumentationContext, record: @escaping @Sendable (Snapshot, UInt64) -> Void
+        record: @escaping @Sendable (Snapshot, UInt64) -> Void
     ) {
-        self.context = context
         state = Mutex(Snapshot(name: name, kind: kind, startNanoseconds: startNanoseconds, parent: parent, own: own))
         self.record = record
     }

@@ -26,9 +26,9 @@ extension Telemetry {
     public static func startSpan(
         _ name: String, continuing parent: TraceParent? = nil, ofKind kind: SpanKind = .internal
     ) -> (any Span)? {
-        guard isOn else { return nil }
+        guard let tracer else { return nil }
         let context = parent.map { Self.context(continuing: $0) } ?? InstrumentationContext.current ?? .topLevel
-        return Tracing.startSpan(name, context: context, ofKind: kind)
+        return tracer.startSpan(name, context: context, ofKind: kind)
     }
 
     /// A short, bounded description of an error for a span's status: its type and

@@ -136,4 +136,30 @@ extension DeploymentTests {
         #expect(!succeeded.contains { $0.service == "cloudtask-worker" }, "\(succeeded.map(\.name))")
         await deployment.stopWorkers()
     }
+
+    @Test(
+        "a collector that is down costs nothing but the spans: jobs run as usual and the worker still stops within its grace",
+        .enabled(if: Deployment.otlpURL != nil))
+    func collectorDown() async throws {
+        let deployment = try await Deployment.shared()
+        // Port 9 (discard) on loopback: nothing listens; every export fails at once.
+        let worker = try deployment.startWorker(
+            "no-collector", ["--concurrency", "4"], environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"])
+        let started = ContinuousClock.now
+        let jobs = try await (0..<8).asyncMap { _ in try await deployment.submit(#"{"command":"echo","args":["still here"]}"#) }
+        for job in jobs { try await deployment.waitFor(job.id, "succeeded", within: 20) }
+        #expect(ContinuousClock.now - started < .seconds(20))
+        let stopping = ContinuousClock.now
+        await deployment.stopWorkers()
+        #expect(!worker.isRunning)
+        #expect(ContinuousClock.now - stopping < .seconds(15), "stopped by SIGTERM, not by the SIGKILL after 15 s")
+    }
+}
+
+extension Sequence {
+    fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
 }

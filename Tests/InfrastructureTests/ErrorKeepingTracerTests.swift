@@ -18,6 +18,9 @@ struct ErrorKeepingTracerTests {
         root.end()
         #expect(base.finished.map(\.name) == ["statement", "request"])
         #expect(base.finished[0].parent == base.finished[1].context)
+        // What the spans hand out names each one itself, not the parent it inherited from.
+        #expect(root.context[SpanTraceKey.self] == base.finished[1].context)
+        #expect(child.context[SpanTraceKey.self] == base.finished[0].context)
 
         let never = RecordingTracer()
         let dropping = ErrorKeepingTracer(never, sampler: TraceSampler(root: .never, parentBased: true))
