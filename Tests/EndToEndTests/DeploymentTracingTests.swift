@@ -109,6 +109,28 @@ extension DeploymentTests {
     }
 
     @Test(
+        "a client's own traceparent is not continued: the request starts a trace of the service's own",
+        .enabled(if: Deployment.otlpURL != nil))
+    func clientContextIgnored() async throws {
+        let deployment = try await Deployment.shared()
+        let chosen = "0af7651916cd43dd8448eb211c80319c"
+        var request = URLRequest(url: URL(string: deployment.base + "/api/v1/jobs")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"command":"echo","run_at":"2100-01-01T00:00:00Z"}"#.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(deployment.token)", forHTTPHeaderField: "Authorization")
+        request.setValue("00-\(chosen)-b7ad6b7169203331-01", forHTTPHeaderField: "traceparent")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 201)
+        let job = try JSONDecoder().decode(JobResource.self, from: data)
+        let traceID = try #require(job.traceId)
+        #expect(traceID != chosen)
+        let spans = try await deployment.spans(of: traceID) { $0.contains { $0.name == "POST /api/v1/jobs" } }
+        #expect(spans.first { $0.name == "POST /api/v1/jobs" }?.parentSpanID.isEmpty == true)
+        _ = try await deployment.request("POST", "/api/v1/jobs/\(job.id)/stop")
+    }
+
+    @Test(
         "a worker that samples nothing still records a span that fails, in the job's trace, and nothing of a run that went well",
         .enabled(if: Deployment.otlpURL != nil))
     func errorsAlwaysSampled() async throws {
