@@ -15,6 +15,10 @@ extension Telemetry {
         do {
             return try await InstrumentationContext.$current.withValue(
                 span.context, operation: { try await body(span) }, isolation: isolation)
+        } catch is CancellationError {
+            // Work called off (a report withdrawn, a shutdown) has not failed.
+            span.attributes["cloudtask.cancelled"] = true
+            throw CancellationError()
         } catch {
             span.setStatus(SpanStatus(code: .error, message: Self.describe(error)))
             throw error
