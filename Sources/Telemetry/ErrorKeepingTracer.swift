@@ -73,9 +73,7 @@ public struct ErrorKeepingTracer<Base: Tracer>: Tracer {
 
     /// The base tracer's W3C context of `context`, written out and read back.
     private func written(_ context: InstrumentationContext) -> TraceParent? {
-        var headers: [String: String] = [:]
-        base.inject(context, into: &headers, using: HeaderInjector())
-        return headers["traceparent"].flatMap { TraceParent(header: $0) }
+        Telemetry.written(context, by: base)
     }
 
     /// `words` random 64-bit words in hex (a trace id is two, a span id one).

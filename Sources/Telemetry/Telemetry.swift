@@ -43,9 +43,13 @@ public enum Telemetry {
     /// The W3C context of `context`'s span (nil: tracing off, or no span).
     public static func traceParent(of context: InstrumentationContext?) -> TraceParent? {
         guard let tracer, let context else { return nil }
-        if let known = context[SpanTraceKey.self] { return known }
+        return context[SpanTraceKey.self] ?? written(context, by: tracer)
+    }
+
+    /// The W3C context `instrument` writes for `context`, read back.
+    public static func written(_ context: InstrumentationContext, by instrument: some Instrument) -> TraceParent? {
         var headers: [String: String] = [:]
-        tracer.inject(context, into: &headers, using: HeaderInjector())
+        instrument.inject(context, into: &headers, using: HeaderInjector())
         return headers["traceparent"].flatMap { TraceParent(header: $0) }
     }
 

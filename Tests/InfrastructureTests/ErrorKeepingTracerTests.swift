@@ -27,8 +27,8 @@ struct ErrorKeepingTracerTests {
         let dropped = dropping.startSpan("request", context: .topLevel)
         dropped.attributes["http.route"] = "/x"
         let inner = dropping.startSpan("statement", context: dropped.context)
-        let own = try #require(Telemetry.traceParent(in: dropped.context, using: never))
-        let innerOwn = try #require(Telemetry.traceParent(in: inner.context, using: never))
+        let own = try #require(Telemetry.written(dropped.context, by: never))
+        let innerOwn = try #require(Telemetry.written(inner.context, by: never))
         #expect(!own.sampled && innerOwn.traceID == own.traceID && innerOwn.spanID != own.spanID)
         inner.end()
         dropped.end()
@@ -49,21 +49,12 @@ struct ErrorKeepingTracerTests {
         run.end()
         let recorded = try #require(base.finished.first)
         #expect(base.finished.count == 1, "only the failed span")
-        let runContext = try #require(Telemetry.traceParent(in: run.context, using: base))
+        let runContext = try #require(Telemetry.written(run.context, by: base))
         #expect(recorded.name == "exec false" && recorded.status?.code == .error)
         #expect(recorded.attributes["process.exit.code"]?.toSpanAttribute() == .int64(1))
         #expect(recorded.events.count == 32, "events kept on a dropped span are bounded")
         #expect(recorded.parent?.traceID == runContext.traceID && recorded.parent?.spanID == runContext.spanID)
         #expect(recorded.parent?.sampled == true)
-    }
-}
-
-extension Telemetry {
-    /// The W3C context `tracer` writes for `context` (for tests that read it back).
-    static func traceParent(in context: InstrumentationContext, using tracer: some Tracer) -> TraceParent? {
-        var headers: [String: String] = [:]
-        tracer.inject(context, into: &headers, using: HeaderInjector())
-        return headers["traceparent"].flatMap { TraceParent(header: $0) }
     }
 }
 
