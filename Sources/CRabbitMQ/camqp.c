@@ -170,7 +170,8 @@ int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, siz
 
 int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, const char *routing_key,
                            const void *body, size_t body_len, const char *type, const char *message_id,
-                           int priority, const char *dead_reason, const char *traceparent, char *error, size_t size) {
+                           int priority, const char *dead_reason, const char *traceparent, int mandatory, char *error,
+                           size_t size) {
     amqp_basic_properties_t props;
     memset(&props, 0, sizeof props);
     props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_TYPE_FLAG |
@@ -201,7 +202,7 @@ int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, c
     }
     amqp_bytes_t bytes = {body_len, (void *)body};
     int status = amqp_basic_publish(conn, CHANNEL, amqp_cstring_bytes(exchange), amqp_cstring_bytes(routing_key),
-                                    1, 0, &props, bytes);
+                                    mandatory ? 1 : 0, 0, &props, bytes);
     if (status != AMQP_STATUS_OK) {
         set_error(error, size, "publish: %s", amqp_error_string2(status));
         return -1;

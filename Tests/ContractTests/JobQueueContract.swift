@@ -133,4 +133,27 @@ struct JobQueueContract {
             #expect(try await second.next() == stop)
         }
     }
+
+    @Test(
+        "a stop that no subscriber hears is sent, and the dispatch published with it arrives once",
+        arguments: Adapters.queues)
+    func stopWithoutSubscribers(adapter: Adapter<any JobQueueUnderTest>) async throws {
+        try await adapter.run { queue in
+            // No worker is connected: the stop reaches no queue. That must not fail the
+            // batch (the relay would retry it, and the dispatch with it, until a worker
+            // came), nor send the dispatch twice.
+            let stop = StopRequest(eventID: UUID(), jobID: JobID(UUID()), occurredAt: Self.now)
+            let dispatch = Self.dispatch(priority: 0)
+            try await queue.publish([.stop(stop), .dispatch(dispatch)])
+            var iterator = try await queue.dispatches(prefetch: 2).makeAsyncIterator()
+            let first = try #require(try await iterator.next())
+            #expect(first.message == dispatch && !first.redelivered)
+            try await first.ack()
+            let next = Task { try await iterator.next() }
+            try await Task.sleep(for: .milliseconds(300))
+            next.cancel()
+            let duplicate = try? await next.value
+            #expect(duplicate == nil, "the dispatch came twice")
+        }
+    }
 }

@@ -28,14 +28,14 @@ int cloudtask_amqp_declare_topology(amqp_connection_state_t conn, const char *pr
 /// Puts channel 1 in confirm mode. 0 on success.
 int cloudtask_amqp_confirm_select(amqp_connection_state_t conn, char *error, size_t error_size);
 
-/// Publishes one persistent JSON message (mandatory: an unroutable one comes back).
-/// A non-NULL `dead_reason` goes in the header `x-cloudtask-dead-reason` (a message set
+/// Publishes one persistent JSON message. With `mandatory` non-zero an unroutable one
+/// comes back (and the wait for confirmations reports it refused). A non-NULL `dead_reason` goes in the header `x-cloudtask-dead-reason` (a message set
 /// aside on the dead-letter exchange says why). A non-NULL `traceparent` goes in the
 /// header `traceparent` (W3C trace context: docs/tracing.md).
 int cloudtask_amqp_publish(amqp_connection_state_t conn, const char *exchange, const char *routing_key,
                            const void *body, size_t body_len, const char *type, const char *message_id,
-                           int priority, const char *dead_reason, const char *traceparent, char *error,
-                           size_t error_size);
+                           int priority, const char *dead_reason, const char *traceparent, int mandatory,
+                           char *error, size_t error_size);
 
 /// Waits until the broker confirmed delivery tags first...last. 0: all acked; 1: some
 /// were nacked or returned (not safely stored: publish again); -1: connection broken

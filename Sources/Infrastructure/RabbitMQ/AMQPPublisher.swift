@@ -19,12 +19,17 @@ public struct AMQPMessage: Sendable {
     public let deadReason: String?
     /// The W3C trace context, sent in the header `traceparent` (docs/tracing.md).
     public let traceParent: TraceParent?
+    /// Whether the broker must route it somewhere (`mandatory`): an unroutable message
+    /// then comes back and the publish fails. Off only for broadcasts that may
+    /// legitimately reach no one (a stop while no worker is connected).
+    public let mandatory: Bool
 
     public init(
         exchange: String, routingKey: String, body: [UInt8], type: String, messageID: String, priority: Int = 0,
-        deadReason: String? = nil, traceParent: TraceParent? = nil
+        deadReason: String? = nil, traceParent: TraceParent? = nil, mandatory: Bool = true
     ) {
         self.traceParent = traceParent
+        self.mandatory = mandatory
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
@@ -210,7 +215,8 @@ public final class AMQPPublisher: Sendable {
                         Self.withOptionalCString(message.traceParent?.header) { traceParent in
                             cloudtask_amqp_publish(
                                 connection.state, message.exchange, message.routingKey, body.baseAddress, body.count,
-                                message.type, message.messageID, Int32(message.priority), reason, traceParent, error, size)
+                                message.type, message.messageID, Int32(message.priority), reason, traceParent,
+                                message.mandatory ? 1 : 0, error, size)
                         }
                     }
                 }

@@ -77,7 +77,11 @@ public final class RabbitMQJobQueue: OutboxPublisher, JobEventPublisher, JobDisp
             case .stop(let stop):
                 AMQPMessage(
                     exchange: settings.namePrefix + "cloudtask.control", routingKey: "", body: JobMessageCodec.encode(stop),
-                    type: "job.stop", messageID: stop.eventID.uuidString.lowercased())
+                    type: "job.stop", messageID: stop.eventID.uuidString.lowercased(),
+                    // A stop while no worker is connected reaches no queue, and that is
+                    // fine (the stop marker refuses a later dispatch); as mandatory it
+                    // would come back and fail the batch, holding up the whole outbox.
+                    mandatory: false)
             }
         }
         do {
