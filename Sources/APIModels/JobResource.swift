@@ -44,6 +44,8 @@ public struct JobResource: Codable, Sendable, Equatable {
     public var notify: Bool?
     /// The files its runs keep (absent from servers before artifacts).
     public var artifacts: [String]?
+    /// The uploaded files its runs start with (absent from servers before inputs).
+    public var inputs: [JobSubmission.Input]?
     public var ownerId: String
     public var priority: Int
     public var runAt: String
@@ -62,7 +64,7 @@ public struct JobResource: Codable, Sendable, Equatable {
         case error
         case exitCode = "exit_code"
         case finishedAt = "finished_at"
-        case id, limits
+        case id, inputs, limits
         case maxAttempts = "max_attempts"
         case name, notify
         case ownerId = "owner_id"

@@ -16,6 +16,31 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var notify: Bool?
     /// Files to keep from the working directory when the program ends (docs/artifacts.md).
     public var artifacts: [String]?
+    /// Uploaded files (`POST /files`) to place in the working directory before the
+    /// program starts (docs/artifacts.md).
+    public var inputs: [Input]?
+
+    /// One of `inputs`: an uploaded file's id and where it goes.
+    public struct Input: Codable, Sendable, Equatable {
+        public var file: String
+        public var path: String
+
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case file, path
+        }
+
+        public init(file: String, path: String) {
+            self.file = file
+            self.path = path
+        }
+
+        public init(from decoder: any Decoder) throws {
+            try AnyKey.refuseUnknown(in: decoder, known: CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            file = try container.decode(String.self, forKey: .file)
+            path = try container.decode(String.self, forKey: .path)
+        }
+    }
 
     /// `limits`: any of the three; one left out takes the deployment's default.
     public struct Limits: Codable, Sendable, Equatable {
@@ -36,13 +61,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         }
 
         public init(from decoder: any Decoder) throws {
-            // Unknown members are refused by name, as at the top level.
-            let names = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
-            if let unknown = names.first(where: { CodingKeys(rawValue: $0) == nil }) {
-                throw DecodingError.dataCorrupted(
-                    DecodingError.Context(
-                        codingPath: decoder.codingPath + [AnyKey(stringValue: unknown)], debugDescription: "unknown field"))
-            }
+            try AnyKey.refuseUnknown(in: decoder, known: CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             memoryBytes = try container.strictInteger(.memoryBytes)
             cpu = try container.decodeIfPresent(Double.self, forKey: .cpu)
@@ -55,7 +74,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         case runAt = "run_at"
         case timeoutSeconds = "timeout_seconds"
         case maxAttempts = "max_attempts"
-        case name, limits, notify, artifacts
+        case name, limits, notify, artifacts, inputs
     }
 
     /// The wire names the API accepts (any other is a 400 naming it).
@@ -64,8 +83,9 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public init(
         command: String, args: [String]? = nil, priority: Int? = nil, runAt: String? = nil, timeoutSeconds: Int? = nil,
         maxAttempts: Int? = nil, name: String? = nil, limits: Limits? = nil, notify: Bool? = nil,
-        artifacts: [String]? = nil
+        artifacts: [String]? = nil, inputs: [Input]? = nil
     ) {
+        self.inputs = inputs
         self.artifacts = artifacts
         self.notify = notify
         self.limits = limits
@@ -90,6 +110,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         limits = try container.decodeIfPresent(Limits.self, forKey: .limits)
         notify = try container.decodeIfPresent(Bool.self, forKey: .notify)
         artifacts = try container.decodeIfPresent([String].self, forKey: .artifacts)
+        inputs = try container.decodeIfPresent([Input].self, forKey: .inputs)
     }
 }
 
@@ -99,6 +120,16 @@ struct AnyKey: CodingKey {
     var intValue: Int? { nil }
     init(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
+
+    /// Unknown members of a nested object are refused by name, as at the top level.
+    static func refuseUnknown<Keys: CodingKey>(in decoder: any Decoder, known: Keys.Type) throws {
+        let names = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        if let unknown = names.first(where: { Keys(stringValue: $0) == nil }) {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: decoder.codingPath + [AnyKey(stringValue: unknown)], debugDescription: "unknown field"))
+        }
+    }
 }
 
 extension KeyedDecodingContainer {

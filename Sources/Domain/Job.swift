@@ -43,6 +43,8 @@ public struct Job: Hashable, Sendable, Codable {
     public let notify: Bool
     /// Files its runs keep from their working directory (ArtifactRules).
     public let artifacts: [String]
+    /// Uploaded files its runs start with in their working directory.
+    public let inputs: [JobInput]
     /// The trace of the request that made it: every run of the job, in every process,
     /// records its spans there (docs/tracing.md). Nil when the API was not tracing.
     public let trace: TraceParent?
@@ -78,6 +80,7 @@ public struct Job: Hashable, Sendable, Codable {
         self.name = request.name
         self.notify = request.notify
         self.artifacts = request.artifacts
+        self.inputs = request.inputs
     }
 
     /// Rebuilds a job read back from storage, exactly as it was stored.
@@ -87,9 +90,11 @@ public struct Job: Hashable, Sendable, Codable {
         workerID: String?, runAt: Date, createdAt: Date, updatedAt: Date, startedAt: Date?,
         finishedAt: Date?, stopRequestedAt: Date?, exitCode: Int?, failure: JobFailure?,
         idempotencyKey: String?, requestedRunAt: Date?, version: Int, name: String?, usage: ResourceUsage? = nil,
-        limits: RunLimits? = nil, notify: Bool = false, artifacts: [String] = [], trace: TraceParent? = nil
+        limits: RunLimits? = nil, notify: Bool = false, artifacts: [String] = [], inputs: [JobInput] = [],
+        trace: TraceParent? = nil
     ) {
         self.trace = trace
+        self.inputs = inputs
         self.notify = notify
         self.artifacts = artifacts
         self.usage = usage
@@ -125,7 +130,7 @@ public struct Job: Hashable, Sendable, Codable {
         command == request.command && args == request.args && priority == request.priority
             && timeoutSeconds == request.timeoutSeconds && maxAttempts == request.maxAttempts
             && requestedRunAt == request.runAt && name == request.name && notify == request.notify
-            && artifacts == request.artifacts
+            && artifacts == request.artifacts && inputs == request.inputs
             && (request.limits.map { $0.matches(limits) } ?? true)
     }
 }

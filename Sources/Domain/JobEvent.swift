@@ -130,6 +130,8 @@ public struct JobDispatch: Hashable, Sendable, Codable {
     public let limits: RunLimits?
     /// Files to keep from the working directory when the program ends.
     public let artifacts: [String]
+    /// Uploaded files to place in the working directory before the program starts.
+    public let inputs: [InputPlacement]
     /// The span that caused this run (docs/tracing.md): the job's request, or whoever
     /// passed the dispatch on and traced that (the relay, the worker's run span).
     public private(set) var trace: TraceParent?
@@ -137,6 +139,9 @@ public struct JobDispatch: Hashable, Sendable, Codable {
     public init(eventID: UUID, job: Job, occurredAt: Date) {
         self.trace = job.trace
         self.artifacts = job.artifacts
+        self.inputs = job.inputs.map {
+            InputPlacement(key: InputRules.objectKey(owner: job.ownerID, file: $0.file), path: $0.path)
+        }
         self.eventID = eventID
         self.jobID = job.id
         self.attempt = job.attempts + 1
@@ -151,9 +156,10 @@ public struct JobDispatch: Hashable, Sendable, Codable {
     public init(
         eventID: UUID, jobID: JobID, attempt: Int, command: String, args: [String],
         priority: Int, timeoutSeconds: Int, occurredAt: Date, limits: RunLimits? = nil, artifacts: [String] = [],
-        trace: TraceParent? = nil
+        inputs: [InputPlacement] = [], trace: TraceParent? = nil
     ) {
         self.trace = trace
+        self.inputs = inputs
         self.artifacts = artifacts
         self.limits = limits
         self.eventID = eventID

@@ -36,15 +36,19 @@ public struct JobRequest: Hashable, Sendable, Codable {
     public let notify: Bool
     /// Files to keep from the working directory when the program ends (ArtifactRules).
     public let artifacts: [String]
+    /// Uploaded files placed in the working directory before the program starts.
+    public let inputs: [JobInput]
 
     public init(
         command: String, args: [String] = [], priority: Int? = nil, runAt: Date? = nil,
         timeoutSeconds: Int? = nil, maxAttempts: Int? = nil, name: String? = nil, limits: LimitRequest? = nil,
-        notify: Bool = false, artifacts: [String] = []
+        notify: Bool = false, artifacts: [String] = [], inputs: [JobInput] = []
     ) throws(ValidationFailure) {
         self.notify = notify
         self.artifacts = artifacts
+        self.inputs = inputs
         var problems = ValidationCollector()
+        for (field, message) in InputRules.problems(with: inputs.map(\.path)) { problems.add(field, message) }
         if artifacts.count > ArtifactRules.maxCount {
             problems.add("artifacts", "must have at most \(ArtifactRules.maxCount) items")
         } else if Set(artifacts).count != artifacts.count {

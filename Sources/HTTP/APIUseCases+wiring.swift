@@ -35,6 +35,8 @@ extension APIUseCases {
         public var rateLimiter: any RateLimiter
         /// Where artifacts are kept; nil: jobs may not declare any.
         public var objectStore: (any ObjectStore)?
+        /// Where uploads wait on their way to the object store.
+        public var uploadSpool: any UploadSpool
 
         public init(
             users: any UserRepository, sessions: any SessionStore, audit: any AuditTrail, mfa: MFAComponents,
@@ -43,8 +45,10 @@ extension APIUseCases {
             hasher: any PasswordHasher, issuer: any AccessTokenIssuer, verifier: any AccessTokenVerifier,
             minter: any RefreshTokenMinter, outboxSignal: any OutboxSignal,
             clock: any WallClock, ids: any IDGenerator, hub: JobChangeHub, workers: any WorkerRegistry,
-            links: any LinkTokens, rateLimiter: any RateLimiter, objectStore: (any ObjectStore)? = nil
+            links: any LinkTokens, rateLimiter: any RateLimiter, uploadSpool: any UploadSpool,
+            objectStore: (any ObjectStore)? = nil
         ) {
+            self.uploadSpool = uploadSpool
             self.objectStore = objectStore
             self.links = links
             self.rateLimiter = rateLimiter
@@ -92,7 +96,9 @@ extension APIUseCases {
                 clock: a.clock, settings: auth, audit: a.audit),
             authenticate: AuthenticateAccessToken(verifier: a.verifier, gate: a.accessGate, sessions: a.sessions, clock: a.clock),
             profile: GetProfile(users: a.users, cache: a.cache),
-            createJob: CreateJob(jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings),
+            createJob: CreateJob(
+                jobs: a.jobs, outboxSignal: a.outboxSignal, clock: a.clock, ids: a.ids, settings: jobSettings,
+                objects: a.objectStore),
             listJobs: ListJobs(jobs: a.jobs),
             getJob: GetJob(jobs: a.jobs, cache: a.cache),
             stopJob: StopJob(
@@ -120,6 +126,8 @@ extension APIUseCases {
                 verifyEmail: VerifyEmail(users: a.users, links: a.links, cache: a.cache, clock: a.clock)),
             artifacts: JobArtifacts(
                 jobs: a.jobs, cache: a.cache, store: a.objectStore, clock: a.clock, maxBytes: jobSettings.artifactMaxBytes,
-                redirectSeconds: jobSettings.artifactRedirectSeconds))
+                redirectSeconds: jobSettings.artifactRedirectSeconds),
+            uploadFile: UploadFile(
+                store: a.objectStore, spool: a.uploadSpool, ids: a.ids, maxBytes: jobSettings.artifactMaxBytes))
     }
 }

@@ -21,15 +21,17 @@ public struct APIUseCases: Sendable {
     public let mfa: MFAUseCases
     public let accountMail: AccountMailUseCases
     public let artifacts: JobArtifacts
+    public let uploadFile: UploadFile
 
     public init(
         register: RegisterUser, login: Login, refresh: RefreshSession, logout: Logout, changePassword: ChangePassword,
         authenticate: AuthenticateAccessToken, profile: GetProfile, createJob: CreateJob, listJobs: ListJobs,
         getJob: GetJob, stopJob: StopJob, jobOutput: GetJobOutput, followJob: FollowJob, watchJobs: WatchJobs,
         overview: GetOverview, auditEntries: ListAuditEntries, mfa: MFAUseCases,
-        accountMail: AccountMailUseCases, artifacts: JobArtifacts
+        accountMail: AccountMailUseCases, artifacts: JobArtifacts, uploadFile: UploadFile
     ) {
         self.artifacts = artifacts
+        self.uploadFile = uploadFile
         self.accountMail = accountMail
         self.auditEntries = auditEntries
         self.mfa = mfa

@@ -123,6 +123,11 @@ public func buildRouter(
     protected.get("/jobs/:id/artifacts", use: artifacts.list)
     protected.get("/jobs/:id/artifacts/**", use: artifacts.download)
     protected.get("/jobs/:id/log", use: artifacts.log)
+    // Uploads have a cap of their own, far above the JSON body limit, and stream: the
+    // body-limit middleware (which collects a body in memory) is not on this route.
+    router.group("/api/v1/files")
+        .add(middleware: AuthenticationMiddleware(authenticate: useCases.authenticate, limits: perUser, readAhead: { _ in nil }))
+        .post(use: FileController(useCases: useCases).upload)
 
     protected.get("/jobs/:id/events", use: live.jobEvents)
     protected.get("/events", use: live.watch)
@@ -145,6 +150,7 @@ public let servedRoutes: [(HTTPRequest.Method, String)] = [
     (.post, "/api/v1/jobs"), (.get, "/api/v1/jobs"), (.get, "/api/v1/jobs/:id"), (.post, "/api/v1/jobs/:id/stop"),
     (.get, "/api/v1/jobs/:id/output"), (.get, "/api/v1/jobs/:id/events"), (.get, "/api/v1/events"),
     (.get, "/api/v1/jobs/:id/artifacts"), (.get, "/api/v1/jobs/:id/artifacts/:name"), (.get, "/api/v1/jobs/:id/log"),
+    (.post, "/api/v1/files"),
     (.get, "/api/v1/admin/overview"), (.get, "/api/v1/admin/audit"), (.get, "/api/v1/users/me/audit"),
     (.get, "/dashboard"), (.get, "/dashboard/app.js"), (.get, "/dashboard/account.js"),
     (.get, "/dashboard/style.css"),

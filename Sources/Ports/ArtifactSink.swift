@@ -13,4 +13,20 @@ public protocol ArtifactSink: Sendable {
     func storeLogs(_ logs: [KeptFile], job: JobID, attempt: Int) async
     /// Removes the copies without storing them (a run abandoned at shutdown).
     func discard(_ files: [KeptFile])
+
+    /// Fetches a run's input files to local copies, each at most `maxBytes`, in order;
+    /// the copies are the caller's until it hands them to `release`. A file that cannot be
+    /// fetched throws `InputFetchFailure` naming it and why (the copies made so far are
+    /// removed).
+    func fetch(_ inputs: [InputPlacement], maxBytes: Int64) async throws(InputFetchFailure) -> [StagedInput]
+    /// Removes fetched copies.
+    func release(_ inputs: [StagedInput]) async
+}
+
+/// Why a run's inputs could not be fetched, in words for the job's owner (the store's
+/// address and its error text stay in the worker's log).
+public struct InputFetchFailure: Error, Hashable, Sendable {
+    public let message: String
+
+    public init(_ message: String) { self.message = message }
 }

@@ -14,11 +14,14 @@ public struct ProcessSpec: Hashable, Sendable {
     /// Keep each output stream's every byte, up to this many, when it passes the output
     /// cap (`ProcessResult.logs`); 0: only what the cap admits.
     public let fullLogMaxBytes: Int64
+    /// Files to place in the working directory before the program starts.
+    public let inputs: [StagedInput]
 
     public init(
         command: String, args: [String], timeoutSeconds: Int, limits: RunLimits? = nil, keep: [String] = [],
-        keepMaxBytes: Int64 = 0, fullLogMaxBytes: Int64 = 0
+        keepMaxBytes: Int64 = 0, fullLogMaxBytes: Int64 = 0, inputs: [StagedInput] = []
     ) {
+        self.inputs = inputs
         self.fullLogMaxBytes = fullLogMaxBytes
         self.keep = keep
         self.keepMaxBytes = keepMaxBytes
@@ -26,6 +29,19 @@ public struct ProcessSpec: Hashable, Sendable {
         self.args = args
         self.timeoutSeconds = timeoutSeconds
         self.limits = limits
+    }
+}
+
+/// An input file fetched for a run: a local copy at `source` (the caller's; the runner
+/// only reads it) that the runner places at `path` in the working directory, owned by
+/// the run's user, before the program starts.
+public struct StagedInput: Hashable, Sendable {
+    public let path: String
+    public let source: String
+
+    public init(path: String, source: String) {
+        self.path = path
+        self.source = source
     }
 }
 

@@ -65,7 +65,7 @@ enum APIProcess {
                 issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
                 minter: HMACRefreshTokenMinter(pepper: keys.refreshPepper), outboxSignal: adapters.outboxSignal,
                 clock: adapters.clock, ids: adapters.ids, hub: hub, workers: shared.workers, links: links,
-                rateLimiter: shared.rateLimiter, objectStore: adapters.objectStore))
+                rateLimiter: shared.rateLimiter, uploadSpool: TemporaryFileSpool(), objectStore: adapters.objectStore))
         let mail = try mailService(config, adapters: adapters, links: links, logger: logger)
         let registry = ProcessMetrics.registry
         let router = buildRouter(

@@ -49,13 +49,19 @@ struct ArtifactWorkerTests {
             events: events, stopSignal: InMemoryStopSignal(), stops: StopRegistry(),
             runner: IsolatedProcessRunner(settings: settings), clock: SystemClock(), ids: RandomIDGenerator(),
             allowlist: CommandAllowlist(["sh"]), workerID: "w1", flushInterval: .milliseconds(50),
-            artifacts: ObjectStoreArtifactSink(store: store), artifactMaxBytes: maxBytes)
+            artifacts: ObjectStoreArtifactSink(store: store, spool: TemporaryFileSpool(directory: root)),
+            artifactMaxBytes: maxBytes)
     }
 
-    func dispatch(_ script: String, artifacts: [String]) -> JobDispatch {
+    func dispatch(_ script: String, artifacts: [String], inputs: [InputPlacement] = []) -> JobDispatch {
         JobDispatch(
             eventID: UUID(), jobID: JobID(UUID()), attempt: 2, command: "sh", args: ["-c", script], priority: 0,
-            timeoutSeconds: 30, occurredAt: Date(), artifacts: artifacts)
+            timeoutSeconds: 30, occurredAt: Date(), artifacts: artifacts, inputs: inputs)
+    }
+
+    /// Fetched input files the sink left in its spool: none, once a run is reported.
+    var fetchedLeftovers: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0.hasPrefix("cloudtask-upload-") }
     }
 
     /// What the runner left in its spool directory: nothing, once a run is reported.
@@ -199,6 +205,67 @@ struct FullLogWorkerTests {
                 try await store.get(ArtifactRules.logKey(job: job.jobID, attempt: 2, stream: "stderr"), maxBytes: 100)
             }
             #expect(worker.spoolLeftovers.isEmpty, "\(worker.spoolLeftovers)")
+        }
+    }
+}
+
+/// Input files: fetched from object storage into the worker's spool, placed in the
+/// working directory before the program starts, released after the run.
+@Suite("Input files: the worker places them before the program starts", .serialized)
+struct InputWorkerTests {
+    static func printed(_ events: [JobEvent]) -> String {
+        events.map { event -> String in
+            switch event.kind {
+            case .output(let chunk), .finished(_, output: let chunk): chunk.stdout
+            case .started: ""
+            }
+        }.joined()
+    }
+
+    @Test("an uploaded file is at its path when the program starts, and the fetched copy is released after the run")
+    func placed() async throws {
+        let worker = try ArtifactWorkerTests()
+        let store = InMemoryObjectStore()
+        let key = InputRules.objectKey(owner: UserID(UUID()), file: UUID())
+        _ = try await store.put(key, bytes: Array("a,b\n1,2\n".utf8), contentType: "application/octet-stream")
+        let events = EventLog()
+        let job = worker.dispatch(
+            "cat in/data.csv; printf x >> in/data.csv", artifacts: ["in/data.csv"],
+            inputs: [InputPlacement(key: key, path: "in/data.csv")])
+        #expect(try await worker.runJob(store: store, events: events)(job) == .reported(.succeeded))
+        #expect(Self.printed(events.all) == "a,b\n1,2\n")
+        // The program may change its copy; the upload stays as it was.
+        #expect(try await store.get(key, maxBytes: 100) == Array("a,b\n1,2\n".utf8))
+        #expect(events.all.last?.artifacts.first?.size == 9)
+        #expect(worker.fetchedLeftovers.isEmpty, "\(worker.fetchedLeftovers)")
+    }
+
+    @Test(
+        "an input that is gone, too large or behind a store that is down fails the attempt before the program starts, naming the input; nothing fetched is left"
+    )
+    func notFetched() async throws {
+        let worker = try ArtifactWorkerTests()
+        let store = InMemoryObjectStore()
+        let small = InputRules.objectKey(owner: UserID(UUID()), file: UUID())
+        let big = InputRules.objectKey(owner: UserID(UUID()), file: UUID())
+        _ = try await store.put(small, bytes: [1, 2, 3], contentType: "application/octet-stream")
+        _ = try await store.put(big, bytes: Array(repeating: 7, count: 2048), contentType: "application/octet-stream")
+        let gone = InputRules.objectKey(owner: UserID(UUID()), file: UUID())
+        let cases: [(any ObjectStore, String, String)] = [
+            (store, gone, "input b could not be fetched: the uploaded file is gone"),
+            (store, big, "input b could not be fetched: it is larger than this worker takes"),
+            (DownObjectStore(), small, "input a could not be fetched: the object store was unavailable"),
+        ]
+        for (objects, second, message) in cases {
+            let events = EventLog()
+            let job = worker.dispatch(
+                "touch ran", artifacts: ["ran"],
+                inputs: [InputPlacement(key: small, path: "a"), InputPlacement(key: second, path: "b")])
+            let disposition = try await worker.runJob(store: objects, events: events, maxBytes: 1024)(job)
+            let failure = JobFailure(code: .spawnFailed, message: message)
+            #expect(disposition == .reported(.failed(exitCode: nil, failure: failure)))
+            #expect(!events.all.contains { $0.kind == .started }, "the program never started")
+            #expect(worker.fetchedLeftovers.isEmpty, "\(worker.fetchedLeftovers)")
         }
     }
 }

@@ -66,6 +66,32 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test(
+        "a job's input files read back in order, and its dispatch names each by its owner's object key",
+        arguments: Adapters.jobStores)
+    func inputs(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            let files = [UUID(), UUID()]
+            let inputs = [JobInput(file: files[0], path: "in/z ü+%.csv"), JobInput(file: files[1], path: "a")]
+            let job = Job(
+                id: JobID(UUID()), ownerID: owner, request: try JobRequest(command: "cat", inputs: inputs),
+                idempotencyKey: nil, now: JobFixtures.t0)
+            let dispatch = JobFixtures.dispatch(job)
+            #expect(try await store.create(job, dispatch: dispatch, unfinishedLimit: 10) == .created(job))
+            #expect(try await store.job(id: job.id)?.inputs == inputs)
+            let published = PublishedMessages()
+            _ = try await store.relay(limit: 10) { published.append($0) }
+            guard case .dispatch(let stored) = published.all.first(where: { $0.jobID == job.id }) else {
+                Issue.record("the job's dispatch was not relayed")
+                return
+            }
+            let keys = files.map { InputRules.objectKey(owner: owner, file: $0) }
+            #expect(
+                stored.inputs == [InputPlacement(key: keys[0], path: "in/z ü+%.csv"), InputPlacement(key: keys[1], path: "a")])
+        }
+    }
+
     @Test("an idempotency key is unique per owner", arguments: Adapters.jobStores)
     func idempotency(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner

@@ -56,6 +56,32 @@ struct JobRequestTests {
                 == "jobs/00000000-0000-0000-0000-0000000000ab/3/artifacts/o/r")
     }
 
+    @Test("inputs: at most 16, paths as artifacts' rules, never two at one path or a file where a directory goes")
+    func inputs() throws {
+        let file = UUID()
+        let fine = try JobRequest(command: "cat", inputs: [.init(file: file, path: "in/a.csv"), .init(file: file, path: "b")])
+        #expect(fine.inputs.map(\.path) == ["in/a.csv", "b"])
+        let cases: [([String], [String])] = [
+            (["../up"], ["inputs[0].path"]), (["ok", "/etc/passwd"], ["inputs[1].path"]),
+            (["a", "a"], ["inputs"]), (["a", "a/b"], ["inputs"]), ((0..<17).map { "f\($0)" }, ["inputs"]),
+        ]
+        for (paths, fields) in cases {
+            do {
+                _ = try JobRequest(command: "cat", inputs: paths.map { JobInput(file: file, path: $0) })
+                Issue.record("expected \(paths) to be refused")
+            } catch {
+                #expect(error.issues.map(\.field) == fields, "\(paths)")
+            }
+        }
+        let owner = UserID(UUID(uuidString: "00000000-0000-0000-0000-0000000000CD")!)
+        let key = InputRules.objectKey(owner: owner, file: UUID(uuidString: "00000000-0000-0000-0000-0000000000EF")!)
+        #expect(key == "files/00000000-0000-0000-0000-0000000000cd/00000000-0000-0000-0000-0000000000ef")
+        #expect(InputRules.isObjectKey(key))
+        for bad in ["files/../x", key.uppercased(), "jobs/\(owner)/\(owner)", key + "/x", "files/\(owner)"] {
+            #expect(!InputRules.isObjectKey(bad), "\(bad)")
+        }
+    }
+
     @Test("argument limits: 64 items, 4 KiB each, 64 KiB in all, no NUL")
     func argumentLimits() {
         #expect(throws: Never.self) { try JobRequest(command: "echo", args: Array(repeating: "x", count: 64)) }

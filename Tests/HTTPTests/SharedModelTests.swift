@@ -49,7 +49,8 @@ struct SharedModelTests {
         let sent = JobSubmission(
             command: "sleep", args: ["1"], priority: 3, runAt: "2030-01-01T00:00:00Z", timeoutSeconds: 60,
             maxAttempts: 2, name: "nightly", limits: .init(memoryBytes: 1 << 28, cpu: 0.5, tasks: 16), notify: true,
-            artifacts: ["out/report.txt"])
+            artifacts: ["out/report.txt"],
+            inputs: [.init(file: "0b7e9a52-3f1c-4c8e-9a57-2f4a0c6d1e3b", path: "in/data.csv")])
         let wire = try JSONEncoder().encode(sent)
         let keys = try #require(try JSONSerialization.jsonObject(with: wire) as? [String: Any]).keys
         #expect(Set(keys) == JobSubmission.fieldNames)

@@ -84,7 +84,7 @@ struct TestAPI {
                 hasher: BcryptPasswordHasher(cost: 4, threads: 2), issuer: tokens, verifier: MemoizedAccessTokenVerifier(tokens),
                 minter: minter, outboxSignal: RelayDoorbell(),
                 clock: clock, ids: ids, hub: hub, workers: workers, links: links, rateLimiter: limiter,
-                objectStore: objectStore))
+                uploadSpool: TemporaryFileSpool(), objectStore: objectStore))
         let registry = self.registry
         return buildRouter(
             useCases: useCases, settings: settings, rateLimiter: limiter, clock: clock, health: health,

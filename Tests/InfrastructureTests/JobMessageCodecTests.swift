@@ -98,6 +98,29 @@ struct JobMessageCodecTests {
     }
 
     @Test(
+        "a dispatch carries its inputs (object key and path); a key not of an uploaded file's shape, a path the rules refuse, or too many are refused"
+    )
+    func inputs() throws {
+        let key = InputRules.objectKey(owner: UserID(UUID()), file: UUID())
+        let dispatch = JobDispatch(
+            eventID: UUID(), jobID: Self.job, attempt: 1, command: "cat", args: [], priority: 0, timeoutSeconds: 30,
+            occurredAt: Self.time, inputs: [InputPlacement(key: key, path: "in/a.csv")])
+        let text = String(decoding: JobMessageCodec.encode(dispatch), as: UTF8.self)
+        #expect(text.contains(#""inputs":[{"key":"\#(key)","path":"in/a.csv"}],"job_id""#))
+        #expect(try JobMessageCodec.decodeDispatch(Array(text.utf8)) == dispatch)
+        let entry = #"{"key":"\#(key)","path":"in/a.csv"}"#
+        for (from, to) in [
+            (key, "files/../etc"), (key, "jobs/x/y"), ("in/a.csv", "../a.csv"), ("in/a.csv", "/etc/shadow"),
+            (entry, entry + "," + entry), (entry, Array(repeating: entry, count: 17).joined(separator: ",")),
+            (entry, #"{"key":5,"path":"a"}"#), (#"[\#(entry)]"#, #""x""#),
+        ] {
+            #expect(throws: JobMessageCodec.DecodingError.self, "\(to)") {
+                try JobMessageCodec.decodeDispatch(Array(text.replacingOccurrences(of: from, with: to).utf8))
+            }
+        }
+    }
+
+    @Test(
         "a dispatch carries the paths to keep and a finish each one's record; a path the rules refuse, a bad digest or a record with neither size nor error is refused"
     )
     func artifacts() throws {

@@ -157,6 +157,34 @@ struct ProcessRunnerTests {
         #expect(getuid() == 0 && geteuid() == 0 && getgid() == 0)
     }
 
+    @Test("input files are in the working directory, nested paths made, before the program starts; a missing one fails the start")
+    func inputs() async throws {
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("cloudtask-input-\(UUID())").path
+        try "line one\nline two\n".write(toFile: source, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        let collector = OutputCollector()
+        let spec = ProcessSpec(
+            command: "sh", args: ["-c", "cat in/deep/data.txt top.txt; id -u; stat -c %u in/deep/data.txt in/deep"],
+            timeoutSeconds: 30,
+            inputs: [StagedInput(path: "in/deep/data.txt", source: source), StagedInput(path: "top.txt", source: source)])
+        let result = await runner().run(spec) { collector.add($0) }
+        #expect(result.termination == .exited(0))
+        let lines = collector.result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.prefix(4) == ["line one", "line two", "line one", "line two"])
+        // The files and the directories made for them belong to the user the program runs as.
+        #expect(lines.count == 7 && lines[5] == lines[4] && lines[6] == lines[4], "\(lines)")
+        #expect(FileManager.default.fileExists(atPath: source), "the fetched copy is the caller's to release")
+
+        let gone = ProcessSpec(
+            command: "true", args: [], timeoutSeconds: 30, inputs: [StagedInput(path: "x", source: source + ".missing")])
+        let failed = await runner().run(gone) { _ in }
+        guard case .spawnFailed(let reason) = failed.termination else {
+            Issue.record("a missing input did not fail the start: \(failed.termination)")
+            return
+        }
+        #expect(reason.contains("input x"))
+    }
+
     @Test("rlimits apply: a program may not write a file past fsize")
     func limits() async {
         var limits = ResourceLimits()

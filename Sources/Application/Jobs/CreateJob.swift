@@ -10,11 +10,14 @@ public struct CreateJob: Sendable {
     let clock: any WallClock
     let ids: any IDGenerator
     let settings: JobSettings
+    /// Where uploaded input files are (nil: nowhere, and a job can name none).
+    let objects: (any ObjectStore)?
 
     public init(
         jobs: any JobRepository, outboxSignal: any OutboxSignal, clock: any WallClock,
-        ids: any IDGenerator, settings: JobSettings
+        ids: any IDGenerator, settings: JobSettings, objects: (any ObjectStore)? = nil
     ) {
+        self.objects = objects
         self.jobs = jobs
         self.outboxSignal = outboxSignal
         self.clock = clock
@@ -39,6 +42,7 @@ public struct CreateJob: Sendable {
         if !request.artifacts.isEmpty && !settings.artifactsAvailable {
             throw UseCaseError.unprocessable("this deployment has no object storage, so jobs cannot keep artifacts")
         }
+        try await checkInputs(request.inputs, owner: caller.userID)
         if let asked = request.limits {
             let maxima = caller.role == .admin ? settings.adminLimitMaxima : settings.limitMaxima
             let exceeding = asked.resolved(defaults: settings.limitDefaults).exceeding(maxima)
@@ -61,6 +65,24 @@ public struct CreateJob: Sendable {
             return try repeated(earlier, request: request)
         case .tooManyUnfinished(let limit):
             throw UseCaseError.unprocessable("the limit of \(limit) unfinished jobs per user is reached")
+        }
+    }
+
+    /// Every input names a file its owner uploaded: the key is built from the caller's id,
+    /// so someone else's file id is simply not found.
+    private func checkInputs(_ inputs: [JobInput], owner: UserID) async throws {
+        guard !inputs.isEmpty else { return }
+        guard let objects else {
+            throw UseCaseError.unprocessable("this deployment has no object storage, so jobs cannot have input files")
+        }
+        for (index, input) in inputs.enumerated() {
+            do {
+                _ = try await objects.size(of: InputRules.objectKey(owner: owner, file: input.file))
+            } catch ObjectStoreError.notFound {
+                throw UseCaseError.unprocessable("inputs[\(index)].file: you have no uploaded file with this id")
+            } catch is ObjectStoreError {
+                throw UseCaseError.unavailable("the object store is unavailable; try again later")
+            }
         }
     }
 

@@ -68,6 +68,14 @@ public struct RunJob: Sendable {
             let failure = JobFailure(code: .spawnFailed, message: "command '\(dispatch.command)' is not allowed on this worker")
             return try await report(dispatch, .failed(exitCode: nil, failure: failure), output: OutputChunk())
         }
+        // Inputs first: a run whose files cannot be had fails before it starts, saying which.
+        let inputs: [StagedInput]
+        do throws(InputFetchFailure) {
+            inputs = try await fetchInputs(dispatch)
+        } catch {
+            let failure = JobFailure(code: .spawnFailed, message: error.message)
+            return try await report(dispatch, .failed(exitCode: nil, failure: failure), output: OutputChunk())
+        }
         let started = StartedReport()
         let runStart = clock.now()
         if redelivered {
@@ -81,7 +89,7 @@ public struct RunJob: Sendable {
         let spec = ProcessSpec(
             command: dispatch.command, args: dispatch.args, timeoutSeconds: dispatch.timeoutSeconds, limits: dispatch.limits,
             keep: artifacts == nil ? [] : dispatch.artifacts, keepMaxBytes: artifactMaxBytes,
-            fullLogMaxBytes: artifacts == nil ? 0 : artifactMaxBytes)
+            fullLogMaxBytes: artifacts == nil ? 0 : artifactMaxBytes, inputs: inputs)
         let result = await withTaskGroup(of: ProcessResult?.self) { group in
             group.addTask { [runner] in
                 await runner.run(spec, onOutput: { await buffer.append($0) }, onUsage: { await buffer.measured($0) })
@@ -114,6 +122,7 @@ public struct RunJob: Sendable {
             }
             return result ?? ProcessResult(.stopped)
         }
+        await artifacts?.release(inputs)
         // A `started` not sent (or not confirmed) is no reason to run the job again: the
         // finish of an attempt stands for its start.
         let startedReported = await started.withdrawOrConfirm()
@@ -132,6 +141,14 @@ public struct RunJob: Sendable {
         return try await report(
             dispatch, outcome, output: rest, startedAt: startedReported ? nil : runStart, usage: result.usage,
             artifacts: stored)
+    }
+
+    private func fetchInputs(_ dispatch: JobDispatch) async throws(InputFetchFailure) -> [StagedInput] {
+        guard !dispatch.inputs.isEmpty else { return [] }
+        guard let artifacts else {
+            throw InputFetchFailure("no object storage is configured on the worker, so it has no input files")
+        }
+        return try await artifacts.fetch(dispatch.inputs, maxBytes: artifactMaxBytes)
     }
 
     private func outcome(of termination: ProcessTermination, dispatch: JobDispatch, stopped: Bool) async -> RunOutcome? {

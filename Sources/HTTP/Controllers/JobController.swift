@@ -22,12 +22,13 @@ struct JobController {
             runAt = Timestamp.parse(text)
             if runAt == nil { problems.add("run_at", "must be an RFC 3339 time such as 2026-11-22T09:00:00Z") }
         }
+        let inputs = Self.inputs(body.inputs ?? [], problems: &problems)
         let jobRequest = problems.check { () throws(ValidationFailure) in
             try JobRequest(
                 command: body.command, args: body.args ?? [], priority: body.priority, runAt: runAt,
                 timeoutSeconds: body.timeoutSeconds, maxAttempts: body.maxAttempts, name: body.name,
                 limits: body.limits.map { LimitRequest(memoryBytes: $0.memoryBytes, cpu: $0.cpu, tasks: $0.tasks) },
-                notify: body.notify ?? false, artifacts: body.artifacts ?? [])
+                notify: body.notify ?? false, artifacts: body.artifacts ?? [], inputs: inputs)
         }
         do { try problems.throwIfAny() } catch { throw APIError.invalid(error) }
         let (job, created) = try await useCases.createJob(
@@ -36,6 +37,24 @@ struct JobController {
         return Responses.json(
             JobRepresentation(job: job), status: created ? .created : .ok,
             headers: [.location: "/api/v1/jobs/\(job.id)"])
+    }
+
+    /// The submitted inputs with their file ids read; a list that is too long is refused
+    /// before any element is looked at.
+    static func inputs(_ submitted: [JobSubmission.Input], problems: inout ValidationCollector) -> [JobInput] {
+        guard submitted.count <= InputRules.maxCount else {
+            problems.add("inputs", "must have at most \(InputRules.maxCount) items")
+            return []
+        }
+        var inputs: [JobInput] = []
+        for (index, input) in submitted.enumerated() {
+            if let file = UUID(canonical: input.file) {
+                inputs.append(JobInput(file: file, path: input.path))
+            } else {
+                problems.add("inputs[\(index)].file", "must be the id of an uploaded file (a UUID)")
+            }
+        }
+        return inputs
     }
 
     func list(_ request: Request, context: APIContext) async throws -> Response {

@@ -69,6 +69,13 @@ struct JobRepresentation: JSONWritable {
             json.member("exit_code", orNull: job.exitCode)
             json.member("finished_at", orNull: job.finishedAt.map(Timestamp.format))
             json.member("id", job.id.description)
+            json.key("inputs")
+            json.array(job.inputs) { json, input in
+                json.object { json in
+                    json.member("file", input.file.uuidString.lowercased())
+                    json.member("path", input.path)
+                }
+            }
             json.key("limits")
             json.optional(job.limits) { json, limits in json.limits(limits) }
             json.member("max_attempts", job.maxAttempts)
@@ -127,4 +134,17 @@ struct OutputRepresentation: Encodable {
     let stdout: String
     let stderr: String
     let truncated: Bool
+}
+
+/// `POST /files`: the stored file.
+struct UploadedFileRepresentation: JSONWritable {
+    let file: UploadedFile
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("id", file.id.uuidString.lowercased())
+            json.member("sha256", file.sha256)
+            json.member("size", Int(file.size))
+        }
+    }
 }

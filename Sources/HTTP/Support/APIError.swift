@@ -13,6 +13,8 @@ enum APIError: Error, Sendable {
     case invalid(ValidationFailure)
     case unsupportedMediaType
     case payloadTooLarge(limit: Int)
+    /// An upload without a `Content-Length` (411): its size must be known before it is read.
+    case lengthRequired
     case rateLimited(retryAfter: Int)
     /// The caller (429) or this process (503) has as many live streams open as allowed.
     case tooManyStreams(perUser: Bool)

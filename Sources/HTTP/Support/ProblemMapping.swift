@@ -95,6 +95,10 @@ enum ProblemMapping {
             return ProblemDetails(
                 status: .contentTooLarge, slug: "payload-too-large", title: "Payload too large",
                 detail: "the body must be at most \(limit) bytes")
+        case .lengthRequired:
+            return ProblemDetails(
+                status: .lengthRequired, slug: "length-required", title: "Length required",
+                detail: "an upload must declare its size in Content-Length")
         case .methodNotAllowed(let methods):
             return ProblemDetails(
                 status: .methodNotAllowed, slug: "method-not-allowed", title: "Method not allowed",

@@ -17,10 +17,14 @@ public struct ObjectStoreArtifactSink: ArtifactSink {
     /// How long one run's uploads may take in all: a store that answers slowly holds a
     /// worker's slot for at most this (each request also has its own timeout and retries).
     let budget: Duration
+    /// Where fetched input files wait for the runner (files only this process can read).
+    let spool: any UploadSpool
 
     public init(
-        store: (any ObjectStore)?, logger: Logger = Logger(label: "cloudtask.artifacts"), budget: Duration = .seconds(300)
+        store: (any ObjectStore)?, logger: Logger = Logger(label: "cloudtask.artifacts"), budget: Duration = .seconds(300),
+        spool: any UploadSpool = TemporaryFileSpool()
     ) {
+        self.spool = spool
         objects = store
         self.logger = logger
         self.budget = budget
@@ -75,6 +79,65 @@ public struct ObjectStoreArtifactSink: ArtifactSink {
 
     public func discard(_ files: [KeptFile]) {
         for case .copied(let path, _) in files.map(\.content) { unlink(path) }
+    }
+
+    public func fetch(_ inputs: [InputPlacement], maxBytes: Int64) async throws(InputFetchFailure) -> [StagedInput] {
+        guard !inputs.isEmpty else { return [] }
+        guard let objects else {
+            throw InputFetchFailure("no object storage is configured on the worker, so it has no input files")
+        }
+        let deadline = ContinuousClock.now + budget
+        var staged: [StagedInput] = []
+        for input in inputs {
+            do {
+                staged.append(try await fetch(input, from: objects, maxBytes: maxBytes, deadline: deadline))
+            } catch {
+                await release(staged)
+                logger.warning("an input file was not fetched", metadata: ["key": "\(input.key)", "error": "\(error)"])
+                throw InputFetchFailure("input \(input.path) could not be fetched: \(Self.inputReason(error))")
+            }
+        }
+        return staged
+    }
+
+    /// One input to a spool file, counted while it arrives (a store that says one size
+    /// and sends more is cut off at the limit).
+    private func fetch(
+        _ input: InputPlacement, from objects: any ObjectStore, maxBytes: Int64, deadline: ContinuousClock.Instant
+    ) async throws -> StagedInput {
+        let reader = try await objects.open(input.key)
+        guard reader.size <= maxBytes else { throw ObjectStoreError.tooLarge(limit: Int(maxBytes)) }
+        let file = try await spool.create()
+        do {
+            var received: Int64 = 0
+            while let chunk = try await reader.next() {
+                received += Int64(chunk.count)
+                guard received <= maxBytes else { throw ObjectStoreError.tooLarge(limit: Int(maxBytes)) }
+                guard ContinuousClock.now < deadline else { throw FetchTimedOut() }
+                try await file.append(chunk)
+            }
+            await file.finish()
+            return StagedInput(path: input.path, source: file.path)
+        } catch {
+            await file.discard()
+            throw error
+        }
+    }
+
+    private struct FetchTimedOut: Error {}
+
+    public func release(_ inputs: [StagedInput]) async {
+        for input in inputs { unlink(input.source) }
+    }
+
+    static func inputReason(_ error: any Error) -> String {
+        switch error {
+        case ObjectStoreError.notFound: "the uploaded file is gone"
+        case ObjectStoreError.tooLarge: "it is larger than this worker takes"
+        case is FetchTimedOut: "the object store took too long"
+        case is ObjectStoreError: reason(error)
+        default: "the worker could not write it to its disk"
+        }
     }
 
     /// What the job's owner may read: the kind of failure, never the store's address or

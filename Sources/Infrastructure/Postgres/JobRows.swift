@@ -64,6 +64,8 @@ enum JobRows {
         Column("notify", "boolean") { try $1.append($0.notify) },
         Column("artifacts", "text[]") { try $1.append($0.artifacts) },
         Column("trace_parent", "text") { try $1.appendOptional($0.trace?.header) },
+        Column("input_files", "uuid[]") { try $1.append($0.inputs.map(\.file)) },
+        Column("input_paths", "text[]") { try $1.append($0.inputs.map(\.path)) },
     ]
 
     static let columns = table.map(\.name).joined(separator: ", ")
@@ -102,6 +104,8 @@ enum JobRows {
             requestedRunAt: try cells["requested_run_at"].decode(Date?.self), version: try cells["version"].decode(Int.self),
             name: try cells["name"].decode(String?.self), usage: try usage(cells), limits: try limits(cells),
             notify: try cells["notify"].decode(Bool.self), artifacts: try cells["artifacts"].decode([String].self),
+            inputs: zip(try cells["input_files"].decode([UUID].self), try cells["input_paths"].decode([String].self))
+                .map { JobInput(file: $0, path: $1) },
             // A value that is not a trace context is no trace: tracing never fails a read.
             trace: try cells["trace_parent"].decode(String?.self).flatMap { TraceParent(header: $0) })
     }

@@ -142,5 +142,5 @@ public struct PostgresMigrator: Sendable {
 /// The schema version this build needs; the server refuses to start on an older one.
 /// `MigrationFilesTests` checks that it is the number of the newest file in migrations/.
 public enum SchemaVersion {
-    public static let required = 10
+    public static let required = 11
 }

@@ -53,6 +53,10 @@ public struct IsolatedProcessRunner: ProcessRunner {
             return ProcessResult(.spawnFailed("could not create a working directory"))
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        if let problem = await InputPlacer.place(spec.inputs, into: directory, owner: identity) {
+            _ = sandbox.release(box)
+            return ProcessResult(.spawnFailed(problem))
+        }
         var limits = settings.limits
         limits.processes = 0  // pids.max counts tasks per run
         limits.addressSpaceBytes = 0  // the memory limit counts what is used, not reserved
@@ -116,6 +120,9 @@ public struct IsolatedProcessRunner: ProcessRunner {
             return ProcessResult(.spawnFailed("could not create a working directory"))
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        if let problem = await InputPlacer.place(spec.inputs, into: directory, owner: identity) {
+            return ProcessResult(.spawnFailed(problem))
+        }
         let (termination, logs) = await supervise(
             spec, path: path, directory: directory, identity: identity, limits: settings.limits, box: nil,
             onOutput: onOutput, spoolRoot: settings.workRoot)

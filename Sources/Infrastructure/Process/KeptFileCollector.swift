@@ -101,38 +101,18 @@ enum KeptFileCollector {
         guard let (target, path) = TemporaryFile.make(in: spool, prefix: "kept") else {
             return .refused("the worker could not keep it (no room in its spool directory)")
         }
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        var total: Int64 = 0
-        var failure: String?
-        while failure == nil {
-            let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 {
-                failure = "could not be read"
-                break
-            }
-            if count == 0 { break }
-            total += Int64(count)
-            if total > limit {
-                failure = "is larger than the limit of \(limit) bytes"
-                break
-            }
-            var written = 0
-            while written < count {
-                let step = buffer.withUnsafeBytes { write(target, $0.baseAddress! + written, count - written) }
-                if step < 0 && errno == EINTR { continue }
-                guard step > 0 else {
-                    failure = "the worker could not keep it (its disk is full)"
-                    break
-                }
-                written += step
-            }
-        }
+        let copied = DescriptorCopy.copy(from: file, to: target, limit: limit)
         close(target)
-        if let failure {
+        switch copied {
+        case .success(let total):
+            return .copied(path: path, size: total)
+        case .failure(let failure):
             unlink(path)
-            return .refused(failure)
+            switch failure {
+            case .unreadable: return .refused("could not be read")
+            case .tooLarge: return .refused("is larger than the limit of \(limit) bytes")
+            case .noRoom: return .refused("the worker could not keep it (its disk is full)")
+            }
         }
-        return .copied(path: path, size: total)
     }
 }

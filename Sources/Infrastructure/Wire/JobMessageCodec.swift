@@ -25,6 +25,7 @@ public enum JobMessageCodec {
         wire.timeoutSeconds = dispatch.timeoutSeconds
         wire.limits = dispatch.limits
         wire.artifactNames = dispatch.artifacts.isEmpty ? nil : dispatch.artifacts
+        wire.inputs = dispatch.inputs.isEmpty ? nil : dispatch.inputs
         wire.traceParent = dispatch.trace
         return encode(wire)
     }
@@ -106,10 +107,15 @@ public enum JobMessageCodec {
         } catch {
             throw .malformed("job.created has an invalid command line (\(error.issues.map(\.field).joined(separator: ", ")))")
         }
+        // Inputs by the API's rules: paths inside the working directory, keys of uploaded
+        // files; anything else would have the worker fetch or write where it must not.
+        let inputs = wire.inputs ?? []
+        guard InputRules.problems(with: inputs.map(\.path)).isEmpty, inputs.allSatisfy({ InputRules.isObjectKey($0.key) })
+        else { throw .malformed("job.created has invalid inputs") }
         return JobDispatch(
             eventID: wire.eventUUID, jobID: wire.job, attempt: attempt, command: command, args: args,
             priority: min(9, max(0, wire.priority ?? 0)), timeoutSeconds: timeout, occurredAt: wire.occurredAt,
-            limits: wire.limits, artifacts: wire.artifactNames ?? [], trace: wire.traceParent)
+            limits: wire.limits, artifacts: wire.artifactNames ?? [], inputs: inputs, trace: wire.traceParent)
     }
 
     public static func decodeStop(_ bytes: [UInt8]) throws(DecodingError) -> StopRequest {
@@ -202,6 +208,8 @@ public enum JobMessageCodec {
         var artifactNames: [String]?
         /// `job.finished`: each path kept or not.
         var artifactResults: [JobArtifact]?
+        /// `job.created`: the files to place before the program starts.
+        var inputs: [InputPlacement]?
         /// W3C trace context (docs/tracing.md).
         var traceParent: TraceParent?
 
@@ -297,6 +305,15 @@ public enum JobMessageCodec {
                     json.member("message", failure.message)
                 }
             }
+            if let inputs = wire.inputs {
+                json.key("inputs")
+                json.array(inputs) { json, input in
+                    json.object { json in
+                        json.member("key", input.key)
+                        json.member("path", input.path)
+                    }
+                }
+            }
             json.member("job_id", wire.jobID)
             if let limits = wire.limits {
                 json.key("limits")
@@ -364,7 +381,7 @@ public enum JobMessageCodec {
     private static let wireFields: Set<String> = [
         "type", "version", "event_id", "job_id", "occurred_at", "attempt", "worker_id", "command", "args", "priority",
         "timeout_seconds", "outcome", "exit_code", "failure", "output", "started_at", "usage", "limits", "artifacts",
-        "traceparent",
+        "traceparent", "inputs",
     ]
 
     /// The fields of a message; nil when one has the wrong shape.
@@ -401,6 +418,15 @@ public enum JobMessageCodec {
                     value.array.flatMap { elements in
                         let strings = elements.compactMap(\.string)
                         return strings.count == elements.count ? strings : nil
+                    }
+                }
+                wire.inputs = try optional(root["inputs"]) { value in
+                    value.array.flatMap { elements in
+                        let inputs = elements.prefix(InputRules.maxCount + 1).compactMap { element -> InputPlacement? in
+                            guard let key = element["key"]?.string, let path = element["path"]?.string else { return nil }
+                            return InputPlacement(key: key, path: path)
+                        }
+                        return inputs.count == elements.count ? inputs : nil
                     }
                 }
             } else if type == "job.finished" {
