@@ -232,6 +232,27 @@ final class Deployment: Sendable {
         return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
 
+    /// Registers another user; returns their access token.
+    func registerUser() async throws -> String {
+        let email = "e2e-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        let register = try await request(
+            "POST", "/api/v1/auth/register", json: #"{"email":"\#(email)","password":"correct horse"}"#, token: "")
+        guard register.status == 201 else { throw DeploymentError("register answered \(register.status): \(register.text)") }
+        return try register.decode(TokenResource.self).accessToken
+    }
+
+    /// Uploads `bytes` as an input file (`POST /api/v1/files`).
+    func upload(_ bytes: Data) async throws -> Answer {
+        var request = URLRequest(url: URL(string: base + "/api/v1/files")!)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 30
+        request.httpBody = bytes
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
+    }
+
     /// Submits a job; returns it.
     func submit(_ json: String) async throws -> JobResource {
         let answer = try await request("POST", "/api/v1/jobs", json: json)

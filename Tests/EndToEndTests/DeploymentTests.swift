@@ -56,6 +56,34 @@ struct DeploymentTests {
         await deployment.stopWorkers()
     }
 
+    @Test(
+        "an uploaded file (past one S3 part) is in the working directory when the program starts, byte for byte; another user cannot name it",
+        .enabled(if: Deployment.environment["CLOUDTASK_TEST_S3_URL"] != nil))
+    func inputFiles() async throws {
+        let deployment = try await Deployment.shared()
+        try deployment.startWorker("inputs", ["--concurrency", "2"])
+        let content = Data((0..<(9 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+        let uploaded = try await deployment.upload(content)
+        #expect(uploaded.status == 201, "\(uploaded.text)")
+        let file = try #require((try JSONSerialization.jsonObject(with: uploaded.body) as? [String: Any]))
+        let id = try #require(file["id"] as? String)
+        let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        #expect(file["sha256"] as? String == digest && file["size"] as? Int == content.count)
+        let job = try await deployment.submit(
+            #"{"command":"sh","args":["-c","sha256sum in/data.bin"],"inputs":[{"file":"\#(id)","path":"in/data.bin"}]}"#)
+        #expect(job.inputs?.first?.file == id)
+        try await deployment.waitFor(job.id, "succeeded", within: 30)
+        let output = try await deployment.request("GET", "/api/v1/jobs/\(job.id)/output").decode(JobOutputResource.self)
+        #expect(output.stdout == "\(digest)  in/data.bin\n")
+
+        let stranger = try await deployment.registerUser()
+        let refused = try await deployment.request(
+            "POST", "/api/v1/jobs", json: #"{"command":"echo","args":["x"],"inputs":[{"file":"\#(id)","path":"x"}]}"#,
+            token: stranger)
+        #expect(refused.status == 422 && refused.text.contains("inputs[0].file"), "\(refused.text)")
+        await deployment.stopWorkers()
+    }
+
     @Test("stopping a running job cancels it within 5 s and its process is gone; a scheduled job stopped never runs")
     func stops() async throws {
         let deployment = try await Deployment.shared()
