@@ -53,7 +53,7 @@ struct FileRoutesTests {
     }
 
     @Test(
-        "no Content-Length is a 411, one over the cap a 413 before the body is read, a body shorter than declared a 400; nothing is kept"
+        "no Content-Length is a 411, one over the cap a 413 before the body is read, a body shorter than declared or empty a 400; nothing is kept"
     )
     func declaredSize() async throws {
         let (server, store) = ArtifactRoutesTests.withStore()
@@ -65,6 +65,8 @@ struct FileRoutesTests {
             #expect(huge.status == .contentTooLarge)
             let short = try await Self.upload(client, declaring: "3", token: token)
             #expect(short.status == .badRequest && short.problemFields == ["body"])
+            let empty = try await Self.upload(client, declaring: "0", token: token)
+            #expect(empty.status == .badRequest && empty.problemFields == ["body"])
             for length in ["-1", "12abc", "99999999999999999999999", ""] {
                 let bad = try await Self.upload(client, declaring: length, token: token)
                 #expect(bad.status == .lengthRequired, "Content-Length \(length)")

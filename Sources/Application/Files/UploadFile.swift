@@ -51,6 +51,9 @@ public struct UploadFile: Sendable {
     ) async throws -> UploadedFile {
         try check(caller: caller)
         guard let store else { throw UseCaseError.unavailable("no object storage") }
+        // An empty body is most often a client that forgot to send the file; a job that
+        // needs an empty file can create one itself.
+        guard declaredBytes > 0 else { throw UseCaseError.invalid(field: "body", "is empty; upload a file of at least one byte") }
         let file = try await spool.create()
         do {
             var received: Int64 = 0
