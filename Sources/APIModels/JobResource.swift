@@ -106,3 +106,16 @@ public struct JobOutputResource: Codable, Sendable, Equatable {
         self.truncated = truncated
     }
 }
+
+/// `POST /api/v1/files`: an uploaded input file, named by its id in a job's `inputs`.
+public struct UploadedFileResource: Codable, Sendable, Equatable {
+    public var id: String
+    public var sha256: String
+    public var size: Int
+
+    public init(id: String, sha256: String, size: Int) {
+        self.id = id
+        self.sha256 = sha256
+        self.size = size
+    }
+}

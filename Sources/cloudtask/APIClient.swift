@@ -59,7 +59,17 @@ struct APIClient {
         try await authorized(method, path, body: try JSONEncoder().encode(value))
     }
 
+    /// `POST path` with the bytes of a local file as the body, streamed from disk with
+    /// its length declared (the API refuses an upload without one).
+    func upload(_ path: String, file: URL, size: Int64) async throws -> Response {
+        try await authorized("POST", path, body: .file(file, size: size))
+    }
+
     private func authorized(_ method: String, _ path: String, body: Data?) async throws -> Response {
+        try await authorized(method, path, body: body.map(Body.json))
+    }
+
+    private func authorized(_ method: String, _ path: String, body: Body?) async throws -> Response {
         guard var tokens = credentials.tokens(for: server) else {
             throw CLIError(description: "not logged in to \(server): run `cloudtask login` (or `cloudtask register`)")
         }
@@ -70,6 +80,12 @@ struct APIClient {
         guard response.status == 401 else { return response }
         tokens = try await refresh(presented: tokens.refreshToken)
         return try await perform(method, path, body: body, token: tokens.accessToken)
+    }
+
+    /// What a request carries: JSON, or a file read from disk as it is sent.
+    private enum Body {
+        case json(Data)
+        case file(URL, size: Int64)
     }
 
     /// A streamed GET with the stored access token (refreshed like `authorized`'s): the
@@ -145,17 +161,29 @@ struct APIClient {
     }
 
     private func perform(_ method: String, _ path: String, body: Data?, token: String?) async throws -> Response {
+        try await perform(method, path, body: body.map(Body.json), token: token)
+    }
+
+    private func perform(_ method: String, _ path: String, body: Body?, token: String?) async throws -> Response {
         guard let url = URL(string: server + path) else { throw CLIError(description: "bad path \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = body
-        }
         do {
-            let (data, response) = try await session.data(for: request)
+            let (data, response): (Data, URLResponse)
+            switch body {
+            case .json(let bytes):
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.httpBody = bytes
+                (data, response) = try await session.data(for: request)
+            case .file(let file, let size):
+                request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+                request.setValue(String(size), forHTTPHeaderField: "Content-Length")
+                (data, response) = try await session.upload(for: request, fromFile: file)
+            case nil:
+                (data, response) = try await session.data(for: request)
+            }
             let http = response as? HTTPURLResponse
             var headers: [String: String] = [:]
             for case (let name as String, let value as String) in http?.allHeaderFields ?? [:] {

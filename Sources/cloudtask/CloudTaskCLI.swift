@@ -11,7 +11,7 @@ struct CloudTaskCLI: AsyncParsableCommand {
         abstract: "Run programs on CloudTask from a terminal.",
         subcommands: [
             Register.self, Login.self, Logout.self, Whoami.self, Start.self, Run.self, Status.self,
-            Output.self, Stop.self, List.self, Artifacts.self, Download.self, MFACommand.self, ResetPassword.self,
+            Output.self, Stop.self, List.self, Artifacts.self, Download.self, Upload.self, MFACommand.self, ResetPassword.self,
             VerifyEmail.self,
         ])
 }

@@ -21,9 +21,15 @@ struct JobOptions: ParsableArguments {
         name: .customLong("artifact"),
         help: "A file to keep from the job's working directory when it ends (repeat for more; e.g. out/report.txt).")
     var artifacts: [String] = []
+    @Option(
+        name: .customLong("input"),
+        help:
+            "A file the job starts with, as FILE:PATH: an uploaded file's id or a local file (uploaded first), then where it goes in the working directory (repeat for more)."
+    )
+    var inputs: [String] = []
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments (no shell).") var command: [String] = []
 
-    func submission() throws -> JobSubmission {
+    func submission(_ client: @autoclosure () throws -> APIClient) async throws -> JobSubmission {
         var words = command
         if words.first == "--" { words.removeFirst() }
         guard let program = words.first else {
@@ -43,7 +49,8 @@ struct JobOptions: ParsableArguments {
         return JobSubmission(
             command: program, args: Array(words.dropFirst()), priority: priority, runAt: at,
             timeoutSeconds: timeout, maxAttempts: maxAttempts, name: name, limits: limits, notify: notify ? true : nil,
-            artifacts: artifacts.isEmpty ? nil : artifacts)
+            artifacts: artifacts.isEmpty ? nil : artifacts,
+            inputs: inputs.isEmpty ? nil : try await FileUpload.inputs(inputs, with: try client()))
     }
 
     /// `512m`, `2g`, `64k` or a number of bytes.
@@ -67,7 +74,8 @@ struct Start: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let response = try await options.client().authorized("POST", "/api/v1/jobs", sending: try job.submission())
+            let client = try options.client()
+            let response = try await client.authorized("POST", "/api/v1/jobs", sending: try await job.submission(client))
                 .expect(201, 200)
             if options.json { return printJSON(response) }
             let created = try response.decode(JobResource.self)
@@ -86,7 +94,8 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let client = try options.client()
-            let id = try await client.authorized("POST", "/api/v1/jobs", sending: try job.submission()).expect(201, 200)
+            let submission = try await job.submission(client)
+            let id = try await client.authorized("POST", "/api/v1/jobs", sending: submission).expect(201, 200)
                 .decode(JobResource.self).id
             guard wait else { return print("Job started with ID \(id)") }
             let spinner = Spinner(label: "job \(id)")

@@ -166,6 +166,42 @@ struct CLITests {
         }
     }
 
+    @Test("upload prints the file's id; start --input ID:PATH and run --input LOCAL:PATH put it in the working directory")
+    func inputFiles() async throws {
+        try await Self.withServer { cli, _ in
+            _ = try cli("register", "--email", "in-\(UUID().uuidString.prefix(6).lowercased())@example.com")
+            let local = FileManager.default.temporaryDirectory.appendingPathComponent("cli-input-\(UUID())").path
+            defer { try? FileManager.default.removeItem(atPath: local) }
+            let content = (0..<20_000).map { "row \($0)\n" }.joined()
+            try content.write(toFile: local, atomically: true, encoding: .utf8)
+
+            let uploaded = try cli("upload", local)
+            #expect(uploaded.status == 0 && uploaded.stdout.hasPrefix("Uploaded \(local) as "), "\(uploaded.stderr)")
+            #expect(uploaded.stdout.contains("(\(content.utf8.count) bytes, sha256 "), "\(uploaded.stdout)")
+            let words = uploaded.stdout.split(separator: " ")
+            let id = try #require(words.firstIndex(of: "as").map { String(words[$0 + 1]) })
+
+            let started = try Self.jobID(
+                try cli("start", "--input", "\(id):data/rows.txt", "--", "sh", "-c", "wc -l < data/rows.txt"))
+            var status = try cli("status", started)
+            for _ in 0..<100 where !status.stdout.contains("succeeded") {
+                try await Task.sleep(for: .milliseconds(100))
+                status = try cli("status", started)
+            }
+            #expect(try cli("output", started).stdout == "20000\n", "\(status.stdout)")
+
+            let ran = try cli("run", "--wait", "--input", "\(local):copy.txt", "--", "sh", "-c", "tail -n 1 copy.txt")
+            #expect(ran.status == 0 && ran.stdout == "row 19999\n", "\(ran.stderr)")
+
+            let bad = try cli("start", "--input", "nocolon", "echo")
+            #expect(bad.status == 1 && bad.stderr.hasPrefix("Error: --input must be FILE:PATH"), "\(bad.stderr)")
+            let missing = try cli("start", "--input", "/nonexistent/file:x", "echo")
+            #expect(missing.status == 1 && missing.stderr == "Error: cannot read /nonexistent/file\n", "\(missing.stderr)")
+            let stranger = try cli("start", "--input", "\(UUID().uuidString):x", "echo")
+            #expect(stranger.status == 1 && stranger.stderr.hasPrefix("Error: "), "\(stranger.stderr)")
+        }
+    }
+
     @Test("an expired access token is refreshed by itself; commands racing to refresh never trip reuse detection")
     func refresh() async throws {
         try await Self.withServer { cli, _ in

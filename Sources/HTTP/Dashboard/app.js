@@ -376,7 +376,7 @@
     $("job-stdout").textContent = "";
     $("job-stderr").textContent = "";
     $("job-error-banner").textContent = "";
-    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage", "job-notify-fact", "job-trace"]) {
+    for (const field of ["job-status", "job-exit", "job-attempts-used", "job-created", "job-started", "job-finished", "job-duration", "job-error", "job-limits", "job-usage", "job-notify-fact", "job-inputs", "job-trace"]) {
       $(field).textContent = "";
     }
     delete $("job-trace").dataset.trace;
@@ -405,6 +405,10 @@
       $("job-limits").textContent = job.limits
         ? `${mib(job.limits.memory_bytes)}, ${job.limits.cpu} CPU, ${job.limits.tasks} tasks` : "—";
       $("job-notify-fact").textContent = job.notify ? "yes" : "no";
+      // Where each uploaded file goes in the working directory (the id names the upload).
+      const inputs = job.inputs || [];
+      $("job-inputs").textContent = inputs.length === 0 ? "—"
+        : inputs.map((input) => `${input.path} (file ${shortID(input.file)})`).join(", ");
       const used = job.usage;
       $("job-usage").textContent = used
         ? `${(used.cpu_user_seconds + used.cpu_system_seconds).toFixed(2)} s CPU, ${mib(used.memory_peak_bytes)} peak, `
