@@ -59,9 +59,13 @@ struct DistributedLockContract {
     func expiry(adapter: Adapter<any DistributedLock>) async throws {
         try await adapter.run { lock in
             let name = "expiry-\(UUID())"
-            #expect(try await lock.acquire(name, owner: "a", ttlSeconds: 1))
-            #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 1) == false)
-            try await Task.sleep(for: .milliseconds(1300))
+            // Three seconds, not one: on a loaded CI machine two round trips took longer
+            // than a one-second lease, which had expired before the refusal was checked.
+            let start = ContinuousClock.now
+            #expect(try await lock.acquire(name, owner: "a", ttlSeconds: 3))
+            let taken = try await lock.acquire(name, owner: "b", ttlSeconds: 3)
+            if ContinuousClock.now - start < .milliseconds(2500) { #expect(taken == false) }
+            try await Task.sleep(until: start + .milliseconds(3400))
             #expect(try await lock.acquire(name, owner: "b", ttlSeconds: 30))
             #expect(try await lock.renew(name, owner: "a", ttlSeconds: 30) == false)
             try await lock.release(name, owner: "a")
