@@ -66,7 +66,10 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// The messages received so far, oldest first.
     public func messages() throws -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
+        // Only whole messages: the sink writes each to a hidden file and renames it.
+        let names =
+            (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted()
+            .filter { $0.hasSuffix(".eml") && !$0.hasPrefix(".") } ?? []
         return try names.map { try String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
     }
 

@@ -45,7 +45,11 @@ def main():
         async def handle_DATA(self, server, session, envelope):
             name = out / f"{time.time_ns()}.eml"
             header = f"X-Envelope-From: {envelope.mail_from}\r\nX-Envelope-To: {','.join(envelope.rcpt_tos)}\r\n"
-            name.write_bytes(header.encode() + envelope.original_content)
+            # Written aside and renamed into place: a test polling the directory must
+            # never read a message that is only half written (it once read an empty one).
+            partial = out / f".{name.name}.partial"
+            partial.write_bytes(header.encode() + envelope.original_content)
+            partial.replace(name)
             return "250 Message accepted"
 
     def authenticator(server, session, envelope, mechanism, auth_data):
