@@ -52,6 +52,7 @@ public struct SchedulerService: Service {
                             metadata: [
                                 "jobs": "\(purged.jobs)", "sessions": "\(purged.sessions)", "outbox": "\(purged.outboxMessages)",
                                 "audit": "\(purged.auditEntries)", "mfa": "\(purged.mfaLeftovers)", "mail": "\(purged.mail)",
+                                "uploads": "\(purged.uploads)",
                             ])
                     }
                 }

@@ -31,17 +31,27 @@ public enum InputRules {
     /// Inputs one job may name.
     public static let maxCount = 16
 
+    /// Where every uploaded file's object is: `objectKey`'s first part.
+    public static let uploadsPrefix = "files/"
+
     /// The object key of an uploaded file: under its owner, so that a job can only ever
     /// name its owner's files (the key is built from the job's owner, not sent by anyone).
     public static func objectKey(owner: UserID, file: UUID) -> String {
-        "files/\(owner)/\(file.uuidString.lowercased())"
+        "\(uploadsPrefix)\(owner)/\(file.uuidString.lowercased())"
     }
 
     /// Whether `key` has the shape `objectKey` gives (what a worker checks in a message).
     public static func isObjectKey(_ key: String) -> Bool {
+        file(inKey: key) != nil
+    }
+
+    /// The uploaded file's id in a key of `objectKey`'s shape; nil for any other key.
+    public static func file(inKey key: String) -> UUID? {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count == 3 && parts[0] == "files" && UUID(uuidString: String(parts[1])) != nil
-            && UUID(uuidString: String(parts[2])) != nil && key == key.lowercased()
+        guard parts.count == 3, parts[0] + "/" == uploadsPrefix, UUID(uuidString: String(parts[1])) != nil,
+            key == key.lowercased()
+        else { return nil }
+        return UUID(uuidString: String(parts[2]))
     }
 
     /// The problems of a list of inputs, as (field, message): too many, a path that

@@ -115,6 +115,9 @@ public protocol JobRepository: Sendable {
     func purgeFinished(before cutoff: Date, cleared: Set<JobID>) async throws -> Int
     /// Final jobs that finished before `cutoff` and declared artifacts, oldest first.
     func finishedWithArtifacts(before cutoff: Date, limit: Int) async throws -> [JobID]
+    /// Which of `files` (uploaded files' ids) a job that has not ended names as an input:
+    /// the uploads retention must keep.
+    func filesInUse(among files: [UUID]) async throws -> Set<UUID>
 }
 
 extension JobRepository {

@@ -17,10 +17,14 @@ public struct StoredObject: Hashable, Sendable {
 public struct ObjectSummary: Hashable, Sendable {
     public let key: String
     public let size: Int64
+    /// When it was last written, as the store keeps it (S3 to the second): what retention
+    /// measures an uploaded file's age by.
+    public let modified: Date
 
-    public init(key: String, size: Int64) {
+    public init(key: String, size: Int64, modified: Date) {
         self.key = key
         self.size = size
+        self.modified = modified
     }
 }
 

@@ -70,7 +70,7 @@ struct Download: AsyncParsableCommand {
             } else {
                 response = try response.expect(200)
             }
-            let digest = SHA256.hash(data: response.body).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256.hash(data: response.body).hex
             if let expected, expected != digest {
                 throw CLIError(description: "the download does not match its SHA-256 (\(expected)); nothing was written")
             }

@@ -34,7 +34,7 @@ enum FileUpload {
         defer { try? handle.close() }
         var hash = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(data: chunk) }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalize().hex
     }
 
     /// `--input` values: `ID:PATH` names an uploaded file; `LOCAL:PATH` (anything before

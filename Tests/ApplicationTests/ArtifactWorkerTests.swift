@@ -142,6 +142,13 @@ struct ArtifactWorkerTests {
 /// deleted now (the store is down) stays, with its records, for a later round.
 @Suite("Artifacts: retention")
 struct ArtifactRetentionTests {
+    /// A purge with a one-day retention period over the harness's stores and `objects`.
+    static func purge(_ harness: Harness, _ objects: any ObjectStore) -> PurgeExpired {
+        PurgeExpired(
+            jobs: harness.jobs, sessions: harness.sessions, outbox: harness.jobs, audit: harness.audit,
+            mfa: harness.mfaStore, clock: harness.clock, retentionDays: 1, auditRetentionDays: 100, objects: objects)
+    }
+
     @Test(
         "an expired job's objects are deleted, then the job; with the store down the job waits; one without artifacts goes as before"
     )
@@ -165,11 +172,7 @@ struct ArtifactRetentionTests {
         _ = try await store.put(key, bytes: [1, 2, 3], contentType: "application/octet-stream")
         let other = try await store.put("jobs/someone-else/1/artifacts/x", bytes: [9], contentType: "application/octet-stream")
         harness.clock.advance(2 * 86_400)
-        func purge(_ objects: any ObjectStore) -> PurgeExpired {
-            PurgeExpired(
-                jobs: harness.jobs, sessions: harness.sessions, outbox: harness.jobs, audit: harness.audit,
-                mfa: harness.mfaStore, clock: harness.clock, retentionDays: 1, auditRetentionDays: 100, objects: objects)
-        }
+        func purge(_ objects: any ObjectStore) -> PurgeExpired { Self.purge(harness, objects) }
         // The store is down: the job without artifacts goes, the other stays with its object.
         #expect(try await purge(DownObjectStore())().jobs == 1)
         #expect(try await harness.jobs.job(id: plain.id) == nil)
@@ -180,6 +183,48 @@ struct ArtifactRetentionTests {
         #expect(try await harness.jobs.job(id: kept.id) == nil)
         await #expect(throws: ObjectStoreError.notFound) { try await store.get(key, maxBytes: 10) }
         #expect(try await store.get(other.key, maxBytes: 10) == [9])
+    }
+}
+
+extension ArtifactRetentionTests {
+    @Test(
+        "uploads older than the retention period go unless a job that has not ended names them; with the store down none go and the round goes on"
+    )
+    func uploads() async throws {
+        let harness = Harness()
+        let owner = UserID(UUID())
+        let store = InMemoryObjectStore(clock: harness.clock)
+        func upload() async throws -> UUID {
+            let file = UUID()
+            _ = try await store.put(
+                InputRules.objectKey(owner: owner, file: file), bytes: [7], contentType: "application/octet-stream")
+            return file
+        }
+        let (unused, named, namedByFinished) = (try await upload(), try await upload(), try await upload())
+        _ = try await store.put("files/not-an-upload", bytes: [1], contentType: "application/octet-stream")
+        func create(_ file: UUID) async throws -> Job {
+            let job = Job(
+                id: JobID(UUID()), ownerID: owner,
+                request: try JobRequest(command: "cat", inputs: [JobInput(file: file, path: "in")]),
+                idempotencyKey: nil, now: harness.clock.now())
+            _ = try await harness.jobs.create(job, dispatch: nil, unfinishedLimit: 100)
+            return job
+        }
+        _ = try await create(named)
+        let finished = try await create(namedByFinished)
+        try await harness.jobs.update([finished.id]) { _ = try $0.jobs[finished.id]!.requestStop(now: harness.clock.now()) }
+        harness.clock.advance(2 * 86_400)
+        let fresh = try await upload()
+        func purge(_ objects: any ObjectStore) -> PurgeExpired { Self.purge(harness, objects) }
+        // The store is down: nothing is deleted, and the rest of the round is done.
+        let down = try await purge(DownObjectStore())()
+        #expect(down.uploads == 0 && down.jobs == 1)
+        #expect(try await purge(store)().uploads == 2)
+        let left = try await store.list(prefix: InputRules.uploadsPrefix).map(\.key)
+        #expect(
+            Set(left)
+                == Set([named, fresh].map { InputRules.objectKey(owner: owner, file: $0) } + ["files/not-an-upload"]))
+        #expect(try await purge(store)().uploads == 0)
     }
 }
 

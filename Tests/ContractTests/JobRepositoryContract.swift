@@ -92,6 +92,33 @@ struct JobRepositoryContract {
         }
     }
 
+    @Test(
+        "the files in use are those an unfinished job names: not a final job's, not one nobody names",
+        arguments: Adapters.jobStores)
+    func filesInUse(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
+        let owner = self.owner
+        try await adapter.run { (store: any JobRepository & Outbox & JobStatistics) async throws in
+            let (shared, finishedOnly, running, unnamed) = (UUID(), UUID(), UUID(), UUID())
+            func create(_ files: [UUID]) async throws -> Job {
+                let job = Job(
+                    id: JobID(UUID()), ownerID: owner,
+                    request: try JobRequest(
+                        command: "cat", inputs: files.enumerated().map { JobInput(file: $1, path: "in/\($0)") }),
+                    idempotencyKey: nil, now: JobFixtures.t0)
+                _ = try await store.create(job, dispatch: nil, unfinishedLimit: 10)
+                return job
+            }
+            let finished = try await create([shared, finishedOnly])
+            _ = try await create([running, shared])
+            try await store.update([finished.id]) { changes in
+                _ = try changes.jobs[finished.id]!.requestStop(now: JobFixtures.t0)
+            }
+            #expect(try await store.filesInUse(among: [shared, finishedOnly, running, unnamed]) == [shared, running])
+            #expect(try await store.filesInUse(among: [finishedOnly, unnamed]) == [])
+            #expect(try await store.filesInUse(among: []) == [])
+        }
+    }
+
     @Test("an idempotency key is unique per owner", arguments: Adapters.jobStores)
     func idempotency(adapter: Adapter<any JobRepository & Outbox & JobStatistics>) async throws {
         let owner = self.owner

@@ -43,6 +43,21 @@ struct ObjectStoreContract {
         }
     }
 
+    @Test("a listing dates each object by its last write (what retention ages uploads by)", arguments: adapters)
+    func modified(adapter: Adapter<any ObjectStore>) async throws {
+        try await adapter.run { store in
+            let before = Date()
+            _ = try await store.put("files/dated", bytes: [1], contentType: "application/octet-stream")
+            let after = Date()
+            let listed = try await store.list(prefix: "files/")
+            #expect(listed.map(\.key) == ["files/dated"])
+            // S3 keeps the time to the second (cut, not rounded); the store runs on this
+            // machine, so its clock is this one's.
+            let modified = try #require(listed.first).modified
+            #expect(modified >= before.addingTimeInterval(-1) && modified <= after.addingTimeInterval(1), "\(modified)")
+        }
+    }
+
     @Test(
         "open reads an object a chunk at a time, whole and in order, with its size; a missing key is notFound",
         arguments: adapters)

@@ -48,10 +48,13 @@ struct SigV4Tests {
         let page = S3ListPage(
             xml: """
                 <ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>\
-                <Contents><Key>a&lt;b&gt; &#x263A;</Key><Size>12</Size></Contents><Contents><Key>c</Key><Size>0</Size></Contents>\
+                <Contents><Key>a&lt;b&gt; &#x263A;</Key><LastModified>2026-11-30T10:20:30.000Z</LastModified>\
+                <Size>12</Size></Contents><Contents><Key>c</Key><Size>0</Size></Contents>\
                 </ListBucketResult>
                 """)
         #expect(page.objects.map(\.key) == ["a<b> ☺", "c"] && page.objects.map(\.size) == [12, 0])
+        // An entry without a readable date is never old to retention.
+        #expect(page.objects.map(\.modified) == [Date(timeIntervalSince1970: 1_796_034_030), .distantFuture])
         #expect(page.nextToken == "t&1")
         #expect(S3ListPage(xml: "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>").nextToken == nil)
         #expect(S3ListPage.element("Code", in: "<Error><Code>NoSuchKey</Code></Error>") == "NoSuchKey")

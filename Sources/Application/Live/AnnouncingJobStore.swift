@@ -80,6 +80,7 @@ public struct AnnouncingJobStore: JobRepository, Outbox, JobStatistics {
     public func finishedWithArtifacts(before cutoff: Date, limit: Int) async throws -> [JobID] {
         try await store.finishedWithArtifacts(before: cutoff, limit: limit)
     }
+    public func filesInUse(among files: [UUID]) async throws -> Set<UUID> { try await store.filesInUse(among: files) }
 
     public func relay(limit: Int, _ publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
         try await store.relay(limit: limit, publish)

@@ -6,7 +6,8 @@ public import Ports
 /// sessions that ended, published outbox messages and finished mail; and audit entries older than
 /// their own retention period (usually longer: an audit trail is kept for its auditors).
 /// A job's artifacts go before the job: its objects are deleted first, and a job whose
-/// objects could not be (the store is down) stays until a later round.
+/// objects could not be (the store is down) stays until a later round. Uploaded files go
+/// once they are older than the retention period and no job that has not ended names them.
 public struct PurgeExpired: Sendable {
     let jobs: any JobRepository
     let sessions: any SessionStore
@@ -45,6 +46,8 @@ public struct PurgeExpired: Sendable {
         public let mfaLeftovers: Int
         /// Mail sent, dropped or dead-lettered before the cutoff.
         public let mail: Int
+        /// Uploaded files (`POST /files`) older than the cutoff that no unfinished job names.
+        public let uploads: Int
     }
 
     @discardableResult
@@ -57,7 +60,35 @@ public struct PurgeExpired: Sendable {
             outboxMessages: try await outbox.purgePublished(before: cutoff),
             auditEntries: try await audit.purge(before: now.addingTimeInterval(-Double(auditRetentionDays) * 86_400)),
             mfaLeftovers: try await mfa.purge(before: now),
-            mail: try await mail?.purgeFinished(before: cutoff) ?? 0)
+            mail: try await mail?.purgeFinished(before: cutoff) ?? 0,
+            uploads: try await clearUploads(before: cutoff))
+    }
+
+    /// Deletes the uploaded files written before `cutoff` that no job still to run or
+    /// running names (a final job does not hold one: it will not fetch it again). A store
+    /// that cannot be listed or cannot delete now leaves the rest for a later round.
+    private func clearUploads(before cutoff: Date) async throws -> Int {
+        guard let objects else { return 0 }
+        let old: [(key: String, file: UUID)]
+        do {
+            old = try await objects.list(prefix: InputRules.uploadsPrefix).filter { $0.modified < cutoff }
+                .compactMap { summary in InputRules.file(inKey: summary.key).map { (summary.key, $0) } }
+        } catch is ObjectStoreError {
+            return 0
+        }
+        var deleted = 0
+        for start in stride(from: 0, to: old.count, by: 500) {
+            let batch = old[start..<min(old.count, start + 500)]
+            let used = try await jobs.filesInUse(among: batch.map(\.file))
+            let keys = batch.filter { !used.contains($0.file) }.map(\.key)
+            do {
+                if !keys.isEmpty { try await objects.delete(keys) }
+            } catch is ObjectStoreError {
+                break
+            }
+            deleted += keys.count
+        }
+        return deleted
     }
 
     /// Deletes the objects of up to 500 expired jobs; the ones now free of objects. Without

@@ -167,6 +167,13 @@ public final class InMemoryJobStore: JobRepository, Outbox, JobStatistics {
         }
     }
 
+    public func filesInUse(among files: [UUID]) async throws -> Set<UUID> {
+        let wanted = Set(files)
+        return state.withLock { state in
+            Set(state.jobs.values.filter { !$0.status.isFinal }.flatMap { $0.inputs.map(\.file) }.filter(wanted.contains))
+        }
+    }
+
     public func purgeFinished(before cutoff: Date, cleared: Set<JobID>) async throws -> Int {
         state.withLock { state in
             let old = state.jobs.values.filter {

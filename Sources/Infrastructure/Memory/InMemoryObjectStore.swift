@@ -5,12 +5,22 @@ import Synchronization
 
 /// Objects in memory, for the fast tests: the same answers as the S3 adapter, no URLs.
 public final class InMemoryObjectStore: ObjectStore {
-    private let objects = Mutex<[String: [UInt8]]>([:])
+    private struct Entry {
+        let bytes: [UInt8]
+        let written: Date
+    }
 
-    public init() {}
+    private let entries = Mutex<[String: Entry]>([:])
+    private let clock: any WallClock
+
+    /// `clock` dates each write (what a listing reports as `modified`).
+    public init(clock: any WallClock = SystemClock()) {
+        self.clock = clock
+    }
 
     public func put(_ key: String, bytes: [UInt8], contentType: String) async throws -> StoredObject {
-        objects.withLock { $0[key] = bytes }
+        let entry = Entry(bytes: bytes, written: clock.now())
+        entries.withLock { $0[key] = entry }
         return StoredObject(key: key, size: Int64(bytes.count), sha256: SHA256.hash(data: bytes).hexString)
     }
 
@@ -22,13 +32,13 @@ public final class InMemoryObjectStore: ObjectStore {
     }
 
     public func get(_ key: String, maxBytes: Int) async throws -> [UInt8] {
-        guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
+        guard let bytes = entries.withLock({ $0[key]?.bytes }) else { throw ObjectStoreError.notFound }
         guard bytes.count <= maxBytes else { throw ObjectStoreError.tooLarge(limit: maxBytes) }
         return bytes
     }
 
     public func open(_ key: String) async throws -> ObjectReader {
-        guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
+        guard let bytes = entries.withLock({ $0[key]?.bytes }) else { throw ObjectStoreError.notFound }
         let offset = Mutex(0)
         return ObjectReader(size: Int64(bytes.count)) {
             offset.withLock { start in
@@ -41,19 +51,20 @@ public final class InMemoryObjectStore: ObjectStore {
     }
 
     public func size(of key: String) async throws -> Int64 {
-        guard let bytes = objects.withLock({ $0[key] }) else { throw ObjectStoreError.notFound }
+        guard let bytes = entries.withLock({ $0[key]?.bytes }) else { throw ObjectStoreError.notFound }
         return Int64(bytes.count)
     }
 
     public func list(prefix: String) async throws -> [ObjectSummary] {
-        objects.withLock { objects in
-            objects.filter { $0.key.hasPrefix(prefix) }.map { ObjectSummary(key: $0.key, size: Int64($0.value.count)) }
+        entries.withLock { entries in
+            entries.filter { $0.key.hasPrefix(prefix) }
+                .map { ObjectSummary(key: $0.key, size: Int64($0.value.bytes.count), modified: $0.value.written) }
                 .sorted { $0.key < $1.key }
         }
     }
 
     public func delete(_ keys: [String]) async throws {
-        objects.withLock { objects in for key in keys { objects[key] = nil } }
+        entries.withLock { entries in for key in keys { entries[key] = nil } }
     }
 
     public func presignedURL(for key: String, expiresIn seconds: Int, now: Date) -> URL? { nil }

@@ -99,9 +99,9 @@ public struct FileSystemObjectStore: ObjectStore {
             var found: [ObjectSummary] = []
             while let relative = walker.nextObject() as? String {
                 let key = directory.isEmpty ? relative : directory + "/" + relative
-                guard key.hasPrefix(prefix), !key.hasPrefix(".incoming"), let size = try? Self.size(at: root + "/" + key)
+                guard key.hasPrefix(prefix), !key.hasPrefix(".incoming"), let facts = try? Self.facts(at: root + "/" + key)
                 else { continue }
-                found.append(ObjectSummary(key: key, size: size))
+                found.append(ObjectSummary(key: key, size: facts.size, modified: facts.modified))
             }
             return found.sorted { $0.key < $1.key }
         }
@@ -138,9 +138,17 @@ public struct FileSystemObjectStore: ObjectStore {
     }
 
     private static func size(at path: String) throws -> Int64 {
+        try facts(at: path).size
+    }
+
+    /// A regular file's size and time of last change (`mtime`: a put renames a new file
+    /// into place, so it is the time of the put).
+    private static func facts(at path: String) throws -> (size: Int64, modified: Date) {
         var facts = stat()
         guard lstat(path, &facts) == 0, facts.st_mode & S_IFMT == S_IFREG else { throw ObjectStoreError.notFound }
-        return Int64(facts.st_size)
+        let modified = Date(
+            timeIntervalSince1970: TimeInterval(facts.st_mtim.tv_sec) + TimeInterval(facts.st_mtim.tv_nsec) / 1e9)
+        return (Int64(facts.st_size), modified)
     }
 
     private static func temporaryFile(root: String) throws -> String {

@@ -14,7 +14,10 @@ struct S3ListPage {
         while let open = rest.range(of: "<Contents>"), let close = rest[open.upperBound...].range(of: "</Contents>") {
             let entry = String(rest[open.upperBound..<close.lowerBound])
             if let key = Self.element("Key", in: entry), let size = Self.element("Size", in: entry).flatMap(Int64.init) {
-                objects.append(ObjectSummary(key: key, size: size))
+                // An entry whose date is missing or unreadable is taken as never old:
+                // retention deletes only what it can date.
+                let modified = Self.element("LastModified", in: entry).flatMap(WireTime.parse) ?? .distantFuture
+                objects.append(ObjectSummary(key: key, size: size, modified: modified))
             }
             rest = rest[close.upperBound...]
         }

@@ -173,6 +173,24 @@ public struct PostgresJobStore: JobRepository, Outbox, JobStatistics {
         }
     }
 
+    public func filesInUse(among files: [UUID]) async throws -> Set<UUID> {
+        guard !files.isEmpty else { return [] }
+        return try await client.connection(logger: logger) { connection in
+            var used: Set<UUID> = []
+            // Only unfinished jobs, through their index (jobs_unfinished), which are few
+            // next to the kept final ones; `&&` passes over a job that names none of these
+            // files before anything is unnested.
+            let rows = try await connection.query(
+                """
+                SELECT DISTINCT named FROM jobs, unnest(input_files) AS named
+                WHERE status IN ('scheduled', 'queued', 'running') AND input_files && \(files)::uuid[]
+                AND named = ANY(\(files)::uuid[])
+                """, logger: logger)
+            for try await id in rows.decode(UUID.self) { used.insert(id) }
+            return used
+        }
+    }
+
     // MARK: Outbox
 
     /// Appends messages to the outbox in one statement, in the given order. A row holds
