@@ -86,6 +86,10 @@ public func buildRouter(
         if request.method == .post, request.uri.path == "/api/v1/jobs", let create = limits.jobsCreate {
             applicable.append(RateLimitCheck(policy: create, key: caller.userID.description))
         }
+        // Each upload may keep up to the artifact cap in object storage for weeks.
+        if request.method == .post, request.uri.path == "/api/v1/files", let uploads = limits.uploads {
+            applicable.append(RateLimitCheck(policy: uploads, key: caller.userID.description))
+        }
         // Each change verifies the current password with bcrypt: a quarter second of CPU.
         if request.method == .post, request.uri.path == "/api/v1/users/me/password", let change = limits.passwordChange {
             applicable.append(RateLimitCheck(policy: change, key: caller.userID.description))

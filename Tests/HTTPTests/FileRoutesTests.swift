@@ -1,6 +1,8 @@
+import Application
 import Crypto
 import Domain
 import Foundation
+import HTTP
 import HTTPTypes
 import HummingbirdTesting
 import Infrastructure
@@ -72,6 +74,27 @@ struct FileRoutesTests {
                 #expect(bad.status == .lengthRequired, "Content-Length \(length)")
             }
             #expect(try await store.list(prefix: "files/").isEmpty)
+        }
+    }
+
+    @Test("uploads are counted per user apart from the API's budget: past the limit a 429 naming it, before the body is read")
+    func rateLimited() async throws {
+        let (base, store) = ArtifactRoutesTests.withStore()
+        var server = base
+        server.settings.rateLimits.uploads = RateLimitPolicy(name: "uploads", limit: 2, windowSeconds: 3600)
+        try await server.run { (client: APIClient) async throws in
+            let alice = try await client.register().access
+            let bob = try await client.register().access
+            #expect(try await Self.upload(client, [1], token: alice).status == .created)
+            // A refused upload counts too: the limit is on requests, not on kept files.
+            #expect(try await Self.upload(client, declaring: "0", token: alice).status == .badRequest)
+            let limited = try await Self.upload(client, [2], token: alice)
+            #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
+            #expect(limited.headers[.rateLimitPolicy] == #""uploads";q=2;w=3600"#)
+            // The rest of the API, and another user's uploads, go on.
+            #expect(try await client.send(.get, "/api/v1/jobs", token: alice).status == .ok)
+            #expect(try await Self.upload(client, [3], token: bob).status == .created)
+            #expect(try await store.list(prefix: "files/").count == 2)
         }
     }
 

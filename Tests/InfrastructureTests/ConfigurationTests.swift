@@ -40,6 +40,7 @@ struct ConfigurationTests {
         #expect(config.accessTokenTTLSeconds == 900 && config.refreshTokenTTLSeconds == 604_800 && config.bcryptCost == 12)
         #expect(config.rateLimits.login == RateLimitPolicy(name: "login", limit: 5, windowSeconds: 900))
         #expect(config.rateLimits.jobsCreate == RateLimitPolicy(name: "jobs_create", limit: 120, windowSeconds: 60))
+        #expect(config.rateLimits.uploads == RateLimitPolicy(name: "uploads", limit: 300, windowSeconds: 3600))
         #expect(config.allowedCommands == .standard && config.maxUnfinishedJobs == 1000 && config.jobUser == "nobody")
         #expect(config.jobResourceLimits == ResourceLimits() && config.stopGraceSeconds == 5 && config.retentionDays == 30)
     }
@@ -183,12 +184,14 @@ struct ConfigurationTests {
         environment["CLOUDTASK_RATE_LIMIT_API"] = "off"
         environment["CLOUDTASK_RATE_LIMIT_AUTH"] = "100/1h"
         environment["CLOUDTASK_RATE_LIMIT_JOBS_CREATE"] = "10/30s"
+        environment["CLOUDTASK_RATE_LIMIT_UPLOADS"] = "off"
         environment["CLOUDTASK_JOB_RLIMITS"] = "cpu=10,as=512m,nofile=64"
         environment["CLOUDTASK_ALLOWED_COMMANDS"] = "echo, sleep"
         let config = try load(environment)
         #expect(config.rateLimits.api == nil)
         #expect(config.rateLimits.auth == RateLimitPolicy(name: "auth", limit: 100, windowSeconds: 3600))
         #expect(config.rateLimits.jobsCreate == RateLimitPolicy(name: "jobs_create", limit: 10, windowSeconds: 30))
+        #expect(config.rateLimits.uploads == nil)
         #expect(config.jobResourceLimits.cpuSeconds == 10 && config.jobResourceLimits.addressSpaceBytes == 512 << 20)
         #expect(config.jobResourceLimits.openFiles == 64 && config.jobResourceLimits.processes == 64)
         #expect(config.allowedCommands == CommandAllowlist(["echo", "sleep"]))

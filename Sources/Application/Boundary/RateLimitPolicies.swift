@@ -8,6 +8,9 @@ public struct RateLimitPolicies: Sendable {
     public var jobsCreate: RateLimitPolicy? = RateLimitPolicy(name: "jobs_create", limit: 120, windowSeconds: 60)
     /// Login attempts per account (the email named), whatever address they come from.
     public var loginPerEmail: RateLimitPolicy? = RateLimitPolicy(name: "login_email", limit: 10, windowSeconds: 900)
+    /// Uploads per user (`POST /files`): each may keep up to the artifact cap in object
+    /// storage for the retention period, so they are counted apart from the API's budget.
+    public var uploads: RateLimitPolicy? = RateLimitPolicy(name: "uploads", limit: 300, windowSeconds: 3600)
     /// Password changes per user (each one is a bcrypt verification).
     public var passwordChange: RateLimitPolicy? = RateLimitPolicy(name: "password", limit: 5, windowSeconds: 900)
     /// Two-factor code attempts per account (login, confirmation, disabling), whichever

@@ -134,6 +134,8 @@ public struct ConfigurationLoader {
         config.rateLimits.loginPerEmail = policy(
             "CLOUDTASK_RATE_LIMIT_LOGIN_EMAIL", name: "login_email",
             default: config.rateLimits.loginPerEmail)
+        config.rateLimits.uploads = policy(
+            "CLOUDTASK_RATE_LIMIT_UPLOADS", name: "uploads", default: config.rateLimits.uploads)
         config.rateLimits.passwordChange = policy(
             "CLOUDTASK_RATE_LIMIT_PASSWORD", name: "password", default: config.rateLimits.passwordChange)
         config.rateLimits.mfaAttempts = policy(
